@@ -1,0 +1,2 @@
+## Problem files, genome encodings, evaluation glue, and the run driver (owner: search + integration).
+approxmap_SOURCES += src/cmd_search.c src/cmd_resume.c src/cmd_export.c src/cmd_report.c

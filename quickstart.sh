@@ -1,0 +1,79 @@
+#!/bin/sh
+# approxmap quick start.
+#   ./quickstart.sh          set up (packages, build, data link) and run the main job on the default problem
+#   ./quickstart.sh test     same set-up, then the test suite (make check)
+#   ./quickstart.sh bench    same set-up, then the benchmarks (make bench)
+# Environment: BUILD_DIR (default build), CONFIGURE_FLAGS (extra ./configure flags), JOBS.
+set -eu
+cd "$(dirname "$0")"
+top=$(pwd)
+mode=${1:-run}
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+# 1. Debian packages (installed only when missing).
+PKGS="build-essential autoconf automake autoconf-archive pkg-config libgsl-dev libyaml-dev check
+      libprotobuf-c-dev protobuf-c-compiler libonnx-dev gnuplot-nox yosys"
+missing=
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "quickstart: installing:$missing"
+    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# 2. Data: link data/ to ../shared when it exists.
+if [ ! -e data ]; then
+    if [ -d ../shared/cifar10 ] && [ -d ../shared/models ]; then
+        ln -s ../shared data
+        echo "quickstart: data/ -> ../shared"
+    else
+        cat <<'MSG'
+quickstart: no data directory. Put (or link) these under data/, or set APPROXMAP_DATA:
+  data/cifar10/cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin   CIFAR-10 binary version
+      (https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz)
+  data/models/resnet8_mlperf_float.onnx   MLPerf Tiny ResNet-8 converted to ONNX (see README.md)
+Tests that need them are skipped.
+MSG
+    fi
+fi
+
+# 3. Build (out of tree, in $BUILD_DIR).
+if [ ! -x configure ] || [ configure.ac -nt configure ]; then ./bootstrap; fi
+mkdir -p "$BUILD_DIR"
+if [ ! -f "$BUILD_DIR/Makefile" ]; then (cd "$BUILD_DIR" && "$top/configure" ${CONFIGURE_FLAGS:-}); fi
+make -C "$BUILD_DIR" -j"$JOBS" >/dev/null
+
+summary() { # one plain "N passed, N failed" line from automake's test-suite.log
+    log="$BUILD_DIR/test-suite.log"
+    [ -f "$log" ] || { echo "0 passed, 1 failed"; return; }
+    p=$(sed -n 's/^# PASS: *//p' "$log"); f=$(sed -n 's/^# FAIL: *//p' "$log")
+    e=$(sed -n 's/^# ERROR: *//p' "$log"); s=$(sed -n 's/^# SKIP: *//p' "$log")
+    x=$(sed -n 's/^# XPASS: *//p' "$log")
+    echo "${p:-0} passed, $(( ${f:-0} + ${e:-0} + ${x:-0} )) failed, ${s:-0} skipped"
+}
+
+case "$mode" in
+test)
+    rc=0
+    make -C "$BUILD_DIR" -j"$JOBS" check || rc=$?
+    [ $rc -eq 0 ] || cat "$BUILD_DIR/test-suite.log" 2>/dev/null | tail -n 80
+    summary
+    exit $rc
+    ;;
+bench)
+    make -C "$BUILD_DIR" bench
+    ;;
+run)
+    exec "$BUILD_DIR/approxmap" eval --model models/resnet8_mlperf_float.onnx \
+        --data cifar10/cifar-10-batches-bin/test_batch.bin --first 0 --count 10000 \
+        --calib cifar10/cifar-10-batches-bin/data_batch_1.bin:0:500
+    ;;
+*)
+    echo "usage: ./quickstart.sh [test|bench]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,1 @@
+## Generic multi-objective search: PCG32, NSGA-II, hypervolume, archive, checkpoint (owner: search).

@@ -1,0 +1,117 @@
+/* Atomic file replacement: see afile.h. */
+#include "afile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "status.h"
+
+struct afile {
+    FILE *fp;
+    char *path;
+    char *tmp;
+};
+
+afile *afile_open(const char *path)
+{
+    afile *f = xcalloc(1, sizeof *f);
+    f->path = xstrdup(path);
+    f->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    f->fp = fopen(f->tmp, "wb");
+    if (!f->fp) {
+        msg_error(ST_EIO, "cannot write '%s': %s", f->tmp, strerror(errno));
+        free(f->tmp);
+        free(f->path);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+FILE *afile_stream(afile *f) { return f->fp; }
+
+static void sync_dir(const char *path)
+{
+    char *copy = xstrdup(path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        (void)fsync(fd); /* best effort: some file systems refuse directory fsync */
+        close(fd);
+    }
+    free(copy);
+}
+
+static void afile_release(afile *f)
+{
+    free(f->tmp);
+    free(f->path);
+    free(f);
+}
+
+int afile_commit(afile *f)
+{
+    int err = 0;
+    if (ferror(f->fp)) err = EIO;
+    if (!err && fflush(f->fp) != 0) err = errno;
+    if (!err && fsync(fileno(f->fp)) != 0) err = errno;
+    if (fclose(f->fp) != 0 && !err) err = errno;
+    if (!err && rename(f->tmp, f->path) != 0) err = errno;
+    if (err) {
+        unlink(f->tmp);
+        int rc = msg_error(ST_EIO, "cannot write '%s': %s", f->path, strerror(err));
+        afile_release(f);
+        return rc;
+    }
+    sync_dir(f->path);
+    afile_release(f);
+    return ST_OK;
+}
+
+void afile_abort(afile *f)
+{
+    if (!f) return;
+    fclose(f->fp);
+    unlink(f->tmp);
+    afile_release(f);
+}
+
+int afile_write_all(const char *path, const void *data, size_t len)
+{
+    afile *f = afile_open(path);
+    if (!f) return ST_EIO;
+    if (len && fwrite(data, 1, len, f->fp) != len) {
+        int rc = msg_error(ST_EIO, "cannot write '%s': %s", path, strerror(errno));
+        afile_abort(f);
+        return rc;
+    }
+    return afile_commit(f);
+}
+
+int afile_read_all(const char *path, char **data, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) buf = xrealloc(buf, cap *= 2);
+        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        return msg_error(ST_EIO, "cannot read '%s'", path);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    if (len) *len = n;
+    return ST_OK;
+}

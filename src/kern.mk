@@ -1,0 +1,1 @@
+## Optimized int8 kernels and their thread pool (owner: kernels).

@@ -1,0 +1,128 @@
+/* Core services: diagnostics sink, atomic files, data directory, and the reference convolutions
+ * checked against hand-computed values. */
+#include "tu.h"
+
+#include <sys/stat.h>
+
+#include "afile.h"
+#include "qnn_conv.h"
+#include "status.h"
+
+START_TEST(msg_error_returns_code_and_reaches_sink)
+{
+    tu_capture_buf cap = {0};
+    msg_set_sink(tu_capture, &cap);
+    int rc = msg_error(ST_EPARSE, "%s:%d:%d: unknown key '%s'", "p.yaml", 14, 3, "mutation_rat");
+    msg_set_sink(NULL, NULL);
+    ck_assert_int_eq(rc, ST_EPARSE);
+    ck_assert_int_eq(cap.count, 1);
+    ck_assert_str_eq(cap.text, "p.yaml:14:3: unknown key 'mutation_rat'");
+}
+END_TEST
+
+START_TEST(afile_replaces_atomically_and_abort_keeps_old)
+{
+    char dir[] = "/tmp/approxmap-afile-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *path = xasprintf("%s/f", dir);
+    ck_assert_int_eq(afile_write_all(path, "first", 5), ST_OK);
+    afile *f = afile_open(path);
+    ck_assert_ptr_nonnull(f);
+    fputs("second, never committed", afile_stream(f));
+    afile_abort(f);
+    char *data;
+    size_t len;
+    ck_assert_int_eq(afile_read_all(path, &data, &len), ST_OK);
+    ck_assert_uint_eq(len, 5);
+    ck_assert_str_eq(data, "first");
+    free(data);
+    ck_assert_int_eq(afile_write_all(path, "second", 6), ST_OK);
+    ck_assert_int_eq(afile_read_all(path, &data, &len), ST_OK);
+    ck_assert_str_eq(data, "second");
+    free(data);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+END_TEST
+
+START_TEST(afile_reports_unwritable_directory)
+{
+    tu_capture_buf cap = {0};
+    msg_set_sink(tu_capture, &cap);
+    ck_assert_ptr_null(afile_open("/nonexistent-dir/x"));
+    msg_set_sink(NULL, NULL);
+    ck_assert_int_eq(cap.count, 1);
+    ck_assert_ptr_nonnull(strstr(cap.text, "cannot write '/nonexistent-dir/x.tmp."));
+}
+END_TEST
+
+START_TEST(datadir_prefers_flag_then_env)
+{
+    setenv("APPROXMAP_DATA", "/env/dir", 1);
+    ck_assert_str_eq(datadir_get(), "/env/dir");
+    datadir_set("/flag/dir");
+    char *p = datadir_resolve("models/m.onnx");
+    ck_assert_str_eq(p, "/flag/dir/models/m.onnx");
+    free(p);
+    p = datadir_resolve("/abs/m.onnx");
+    ck_assert_str_eq(p, "/abs/m.onnx");
+    free(p);
+    datadir_set(NULL);
+    unsetenv("APPROXMAP_DATA");
+}
+END_TEST
+
+/* 1 image, 3x3 input, 1 channel, 2x2 kernel, stride 1, pad right/bottom 1: hand-computed sums. */
+START_TEST(conv_ref_hand_values)
+{
+    qnn_conv_shape s = {.n = 1, .h = 3, .w = 3, .cin = 1, .cout = 1, .kh = 2, .kw = 2,
+                        .stride_h = 1, .stride_w = 1, .pad_b = 1, .pad_r = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+    ck_assert_int_eq(s.ho, 3);
+    ck_assert_int_eq(s.wo, 3);
+    const int16_t in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    const int16_t w[4] = {1, -2, 3, 128};
+    const int16_t *planes[1] = {in};
+    int32_t acc[9];
+    qnn_conv_acc_ref(&s, planes, NULL, w, acc);
+    /* out(0,0) = 1*1 - 2*2 + 3*4 + 128*5 = 649 ; out(2,2) = 1*9 = 9 ; out(0,2) = 3 + 3*6 = 21 */
+    ck_assert_int_eq(acc[0], 649);
+    ck_assert_int_eq(acc[2], 21);
+    ck_assert_int_eq(acc[8], 9);
+    ck_assert_uint_eq(qnn_conv_macs(&s), 36);
+}
+END_TEST
+
+/* A table whose product is 1 everywhere counts taps, padding taps included. */
+START_TEST(conv_lut_ref_counts_padding_taps)
+{
+    qnn_conv_shape s = {.n = 1, .h = 2, .w = 2, .cin = 2, .cout = 1, .kh = 3, .kw = 3,
+                        .stride_h = 1, .stride_w = 1, .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+    int16_t *ones = xmalloc(65536 * sizeof *ones);
+    for (int i = 0; i < 65536; i++) ones[i] = 1;
+    const int16_t *luts[1] = {ones};
+    int8_t in[8] = {0}, w[18] = {0};
+    int32_t acc[4];
+    qnn_conv_acc_lut_ref(&s, in, w, luts, NULL, acc);
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(acc[i], 18);
+    free(ones);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, msg_error_returns_code_and_reaches_sink);
+    tcase_add_test(tc, afile_replaces_atomically_and_abort_keeps_old);
+    tcase_add_test(tc, afile_reports_unwritable_directory);
+    tcase_add_test(tc, datadir_prefers_flag_then_env);
+    tcase_add_test(tc, conv_ref_hand_values);
+    tcase_add_test(tc, conv_lut_ref_counts_padding_taps);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tu_run(suite()); }
