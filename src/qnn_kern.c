@@ -1,16 +1,440 @@
-/* Kernel dispatch (see qnn_kern.h). Until the optimized kernels land, the references serve. */
+/* Optimized int8 convolutions: dispatch, per-call plans (geometry, packed weights, transposed tables),
+ * per-image input copies, threading, the scatter of tiles into NHWC accumulators, and the portable
+ * tile functions. The AVX2 tile functions live in qnn_kern_avx2.c. See qnn_kern.h for the design and
+ * qnn_kern_impl.h for the geometry; every variant is bit-identical to the references (qnn_conv_ref.c):
+ * integer sums are exact (no overflow: see qnn_conv.h), so the order of accumulation does not matter. */
 #include "qnn_kern.h"
+
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "msg.h"
+#include "qnn_kern_impl.h"
+
+static size_t round_up(size_t x, size_t m)
+{
+    return (x + m - 1) / m * m;
+}
+
+static int max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+static int thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* ---- geometry ---- */
+
+static void geom_init(kern_geom *g, const qnn_conv_shape *s)
+{
+    ASSERT(s->ho >= 1 && s->wo >= 1);
+    ASSERT((int64_t)s->kh * s->kw * s->cin <= 65535);
+    g->sh = s->stride_h;
+    g->sw = s->stride_w;
+    g->nph = g->sh * g->sw;
+    g->dy_max = (s->kh - 1) / g->sh;
+    g->dx_max = (s->kw - 1) / g->sw;
+    g->cx = s->wo + g->dx_max;
+    size_t flat = (size_t)s->ho * (size_t)g->cx;
+    ASSERT(flat < (size_t)1 << 30);
+    g->nq = (int32_t)round_up(flat, KERN_TQ);
+    /* farthest read: a 16-element load at q0 + 1 + offset, q0 <= nq - KERN_TQ, one past for pairs */
+    size_t off_max = (size_t)g->dy_max * g->cx + g->dx_max;
+    g->phase_len = round_up((size_t)g->nq + off_max + 2, 16);
+    g->chan_len = (size_t)g->nph * g->phase_len;
+    g->outpix = xmalloc((size_t)g->nq * sizeof *g->outpix);
+    for (int32_t q = 0; q < g->nq; q++) {
+        int32_t oy = q / g->cx, ox = q % g->cx;
+        g->outpix[q] = (oy < s->ho && ox < s->wo) ? oy * s->wo + ox : -1;
+    }
+}
+
+/* Flat offset of padded input pixel (iy + pad_t, ix + pad_l) in its phase image, or -1 when no
+ * output reads it. */
+static ptrdiff_t geom_in_offset(const kern_geom *g, const qnn_conv_shape *s, int32_t iy, int32_t ix)
+{
+    int32_t yp = iy + s->pad_t, xp = ix + s->pad_l;
+    int32_t yy = yp / g->sh, xx = xp / g->sw;
+    if (yy >= s->ho + g->dy_max || xx >= g->cx) return -1;
+    int32_t phase = (yp % g->sh) * g->sw + xp % g->sw;
+    return (ptrdiff_t)((size_t)phase * g->phase_len + (size_t)yy * g->cx + (size_t)xx);
+}
+
+/* Write a tile's sums (out[co * KERN_TQ + L]) into the NHWC accumulators of image img. */
+static void tile_scatter(const kern_geom *g, const qnn_conv_shape *s, const int32_t *tile, int32_t img,
+                         int32_t cb, int32_t q0, int32_t *acc)
+{
+    int32_t co0 = cb * KERN_COB;
+    int32_t nco = s->cout - co0 < KERN_COB ? s->cout - co0 : KERN_COB;
+    int32_t *base = acc + (size_t)img * s->ho * s->wo * s->cout + co0;
+    for (int32_t l = 0; l < KERN_TQ; l++) {
+        int32_t pix = g->outpix[q0 + l];
+        if (pix < 0) continue;
+        int32_t *d = base + (size_t)pix * s->cout;
+        for (int32_t co = 0; co < nco; co++) d[co] = tile[co * KERN_TQ + l];
+    }
+}
+
+/* ---- separable plan ---- */
+
+void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uint8_t *plane_of,
+                   const int16_t *w)
+{
+    ASSERT(n_planes >= 1 && n_planes <= 255);
+    memset(k, 0, sizeof *k);
+    k->s = s;
+    geom_init(&k->g, s);
+    const kern_geom *g = &k->g;
+
+    /* tap pairs: horizontally adjacent taps of one phase, (kx, kx + sw) -> (dx, dx + 1) */
+    int32_t max_items = s->kh * s->kw;
+    int32_t *t1 = xmalloc((size_t)max_items * sizeof *t1), *t2 = xmalloc((size_t)max_items * sizeof *t2);
+    k->item_off = xmalloc((size_t)max_items * sizeof *k->item_off);
+    int32_t n = 0;
+    for (int32_t py = 0; py < g->sh; py++)
+        for (int32_t px = 0; px < g->sw; px++)
+            for (int32_t ky = py; ky < s->kh; ky += g->sh)
+                for (int32_t kx = px; kx < s->kw; kx += 2 * g->sw) {
+                    t1[n] = ky * s->kw + kx;
+                    t2[n] = kx + g->sw < s->kw ? ky * s->kw + kx + g->sw : -1;
+                    k->item_off[n] = (int32_t)((size_t)(py * g->sw + px) * g->phase_len +
+                                               (size_t)(ky / g->sh) * g->cx + (size_t)(kx / g->sw));
+                    n++;
+                }
+    k->n_items = n;
+
+    int32_t cin = s->cin, taps = s->kh * s->kw;
+    k->n_cob = (s->cout + KERN_COB - 1) / KERN_COB;
+    k->n_planes = n_planes;
+    k->used = xcalloc((size_t)n_planes, 1);
+    k->wpk = xcalloc((size_t)k->n_cob * cin * n * KERN_COB, sizeof *k->wpk);
+    k->boff = xcalloc((size_t)k->n_cob * cin * KERN_COB, sizeof *k->boff);
+    k->shared = xcalloc((size_t)k->n_cob * cin, 1);
+    for (int32_t cb = 0; cb < k->n_cob; cb++)
+        for (int32_t ci = 0; ci < cin; ci++) {
+            size_t blk = (size_t)cb * cin + ci;
+            int first_plane = plane_of ? plane_of[(size_t)cb * KERN_COB * cin + ci] : 0;
+            int same = 1;
+            for (int32_t j = 0; j < KERN_COB; j++) {
+                int32_t co = cb * KERN_COB + j;
+                int p = first_plane;
+                if (co < s->cout) {
+                    p = plane_of ? plane_of[(size_t)co * cin + ci] : 0;
+                    ASSERT(p < n_planes);
+                    k->used[p] = 1;
+                    for (int32_t i = 0; i < n; i++) {
+                        uint16_t a = (uint16_t)w[(size_t)co * taps * cin + (size_t)t1[i] * cin + ci];
+                        uint16_t b = t2[i] < 0 ? 0 : (uint16_t)w[(size_t)co * taps * cin + (size_t)t2[i] * cin + ci];
+                        k->wpk[(blk * n + i) * KERN_COB + j] = (int32_t)((uint32_t)a | (uint32_t)b << 16);
+                    }
+                }
+                if (p != first_plane) same = 0;
+                k->boff[blk * KERN_COB + j] = ((size_t)p * cin + ci) * g->chan_len;
+            }
+            k->shared[blk] = (uint8_t)same;
+        }
+    k->xlen = (size_t)n_planes * cin * g->chan_len;
+    free(t1);
+    free(t2);
+}
+
+void kern_sep_free(kern_sep *k)
+{
+    free(k->g.outpix);
+    free(k->item_off);
+    free(k->wpk);
+    free(k->boff);
+    free(k->shared);
+    free(k->used);
+    memset(k, 0, sizeof *k);
+}
+
+/* Copy image img of every used plane into its phase images (channel-planar). */
+static void sep_prep(const kern_sep *k, const int16_t *const *planes, int32_t img, int16_t *x)
+{
+    const qnn_conv_shape *s = k->s;
+    const size_t in_img = (size_t)s->h * s->w * s->cin, cl = k->g.chan_len;
+    for (int p = 0; p < k->n_planes; p++) {
+        if (!k->used[p]) continue;
+        const int16_t *src = planes[p] + (size_t)img * in_img;
+        int16_t *dst = x + (size_t)p * s->cin * cl;
+        for (int32_t iy = 0; iy < s->h; iy++)
+            for (int32_t ix = 0; ix < s->w; ix++) {
+                ptrdiff_t off = geom_in_offset(&k->g, s, iy, ix);
+                if (off < 0) continue;
+                const int16_t *a = src + ((size_t)iy * s->w + ix) * s->cin;
+                int16_t *d = dst + off;
+                for (int32_t ci = 0; ci < s->cin; ci++) d[(size_t)ci * cl] = a[ci];
+            }
+    }
+}
+
+void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc)
+{
+    const qnn_conv_shape *s = k->s;
+    const int32_t ntile = k->g.nq / KERN_TQ, ncb = k->n_cob;
+    const int nt = max_threads();
+    if (s->n >= nt) {
+        int16_t *bufs = xaligned_alloc((size_t)nt * k->xlen * sizeof *bufs);
+        memset(bufs, 0, (size_t)nt * k->xlen * sizeof *bufs);
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int32_t img = 0; img < s->n; img++) {
+            int16_t *x = bufs + (size_t)thread_num() * k->xlen;
+            _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
+            sep_prep(k, planes, img, x);
+            for (int32_t t = 0; t < ntile; t++)
+                for (int32_t cb = 0; cb < ncb; cb++) {
+                    tile(k, x, cb, t * KERN_TQ, out);
+                    tile_scatter(&k->g, s, out, img, cb, t * KERN_TQ, acc);
+                }
+        }
+        free(bufs);
+    } else {
+        int16_t *x = xcalloc(k->xlen, sizeof *x);
+        for (int32_t img = 0; img < s->n; img++) {
+            sep_prep(k, planes, img, x);
+#pragma omp parallel for schedule(static)
+            for (int32_t i = 0; i < ntile * ncb; i++) {
+                _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
+                int32_t t = i / ncb, cb = i % ncb;
+                tile(k, x, cb, t * KERN_TQ, out);
+                tile_scatter(&k->g, s, out, img, cb, t * KERN_TQ, acc);
+            }
+        }
+        free(x);
+    }
+}
+
+static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *out)
+{
+    int32_t sum[KERN_COB][KERN_TQ];
+    memset(sum, 0, sizeof sum);
+    const int32_t cin = k->s->cin, n = k->n_items;
+    for (int32_t ci = 0; ci < cin; ci++) {
+        size_t blk = (size_t)cb * cin + ci;
+        const int32_t *wp = k->wpk + blk * n * KERN_COB;
+        const size_t *bo = k->boff + blk * KERN_COB;
+        for (int32_t i = 0; i < n; i++)
+            for (int32_t j = 0; j < KERN_COB; j++) {
+                uint32_t pw = (uint32_t)wp[i * KERN_COB + j];
+                int32_t w0 = (int16_t)(uint16_t)(pw & 0xffffu), w1 = (int16_t)(uint16_t)(pw >> 16);
+                const int16_t *xp = x + bo[j] + k->item_off[i] + q0;
+                for (int32_t l = 0; l < KERN_TQ; l++) sum[j][l] += xp[l] * w0 + xp[l + 1] * w1;
+            }
+    }
+    memcpy(out, sum, sizeof sum);
+}
+
+/* ---- table plan ---- */
+
+void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
+                   int n_luts, const uint16_t *lut_of)
+{
+    ASSERT(n_luts >= 1 && n_luts <= 65535);
+    memset(k, 0, sizeof *k);
+    k->s = s;
+    geom_init(&k->g, s);
+    const kern_geom *g = &k->g;
+    int32_t cin = s->cin, taps = s->kh * s->kw;
+    k->n_taps = taps;
+    k->tap_off = xmalloc((size_t)taps * sizeof *k->tap_off);
+    for (int32_t ky = 0; ky < s->kh; ky++)
+        for (int32_t kx = 0; kx < s->kw; kx++)
+            k->tap_off[ky * s->kw + kx] =
+                (int32_t)((size_t)((ky % g->sh) * g->sw + kx % g->sw) * g->phase_len +
+                          (size_t)(ky / g->sh) * g->cx + (size_t)(kx / g->sw));
+
+    k->n_cob = (s->cout + KERN_COB - 1) / KERN_COB;
+    k->colp = xcalloc((size_t)k->n_cob * cin * taps * KERN_COB, sizeof *k->colp);
+    uint8_t *used = xcalloc((size_t)n_luts, 1);
+    for (int32_t cb = 0; cb < k->n_cob; cb++)
+        for (int32_t ci = 0; ci < cin; ci++)
+            for (int32_t j = 0; j < KERN_COB; j++) {
+                int32_t co = cb * KERN_COB + j;
+                if (co >= s->cout) continue; /* column 0 of table 0: zeroed memory, result discarded */
+                int t = lut_of ? lut_of[(size_t)co * cin + ci] : 0;
+                ASSERT(t < n_luts);
+                used[t] = 1;
+                for (int32_t tap = 0; tap < taps; tap++) {
+                    uint8_t wv = (uint8_t)w[((size_t)co * taps + tap) * cin + ci];
+                    k->colp[(((size_t)cb * cin + ci) * taps + tap) * KERN_COB + j] =
+                        (uint32_t)(((size_t)t * 256 + wv) * 256);
+                }
+            }
+    /* transpose the tables in use: cols[(t * 256 + w) * 256 + a] = lut[a * 256 + w]; 16 spare
+     * entries so that a 32-bit gather of entry 255 stays inside the allocation */
+    k->cols = xcalloc((size_t)n_luts * 65536 + 16, sizeof *k->cols);
+    for (int t = 0; t < n_luts; t++) {
+        if (!used[t]) continue;
+        const int16_t *lut = luts[t];
+        int16_t *c = k->cols + (size_t)t * 65536;
+        for (int a0 = 0; a0 < 256; a0 += 16)
+            for (int wv = 0; wv < 256; wv++)
+                for (int a = a0; a < a0 + 16; a++) c[wv * 256 + a] = lut[a * 256 + wv];
+    }
+    free(used);
+    k->xlen = (size_t)cin * g->chan_len;
+}
+
+void kern_lut_free(kern_lut *k)
+{
+    free(k->g.outpix);
+    free(k->tap_off);
+    free(k->colp);
+    free(k->cols);
+    memset(k, 0, sizeof *k);
+}
+
+static void lut_prep(const kern_lut *k, const int8_t *in, int32_t img, uint8_t *x)
+{
+    const qnn_conv_shape *s = k->s;
+    const size_t in_img = (size_t)s->h * s->w * s->cin, cl = k->g.chan_len;
+    const int8_t *src = in + (size_t)img * in_img;
+    for (int32_t iy = 0; iy < s->h; iy++)
+        for (int32_t ix = 0; ix < s->w; ix++) {
+            ptrdiff_t off = geom_in_offset(&k->g, s, iy, ix);
+            if (off < 0) continue;
+            const int8_t *a = src + ((size_t)iy * s->w + ix) * s->cin;
+            uint8_t *d = x + off;
+            for (int32_t ci = 0; ci < s->cin; ci++) d[(size_t)ci * cl] = (uint8_t)a[ci];
+        }
+}
+
+void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_tile_fn tile, int32_t *acc)
+{
+    const qnn_conv_shape *s = k->s;
+    const int32_t ntile = k->g.nq / KERN_TQ, ncb = k->n_cob;
+    const int nt = max_threads();
+    if (s->n >= nt) {
+        uint8_t *bufs = xcalloc((size_t)nt, k->xlen);
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int32_t img = 0; img < s->n; img++) {
+            uint8_t *x = bufs + (size_t)thread_num() * k->xlen;
+            _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
+            lut_prep(k, in, img, x);
+            for (int32_t t = 0; t < ntile; t++)
+                for (int32_t cb = 0; cb < ncb; cb++) {
+                    tile(k, x, cb, t * KERN_TQ, out);
+                    tile_scatter(&k->g, s, out, img, cb, t * KERN_TQ, acc);
+                }
+        }
+        free(bufs);
+    } else {
+        uint8_t *x = xcalloc(k->xlen, 1);
+        for (int32_t img = 0; img < s->n; img++) {
+            lut_prep(k, in, img, x);
+#pragma omp parallel for schedule(static)
+            for (int32_t i = 0; i < ntile * ncb; i++) {
+                _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
+                int32_t t = i / ncb, cb = i % ncb;
+                tile(k, x, cb, t * KERN_TQ, out);
+                tile_scatter(&k->g, s, out, img, cb, t * KERN_TQ, acc);
+            }
+        }
+        free(x);
+    }
+}
+
+static void lut_tile_generic(const kern_lut *k, const uint8_t *x, int32_t cb, int32_t q0, int32_t *out)
+{
+    int32_t sum[KERN_COB][KERN_TQ];
+    memset(sum, 0, sizeof sum);
+    const int32_t cin = k->s->cin, taps = k->n_taps;
+    const size_t cl = k->g.chan_len;
+    for (int32_t ci = 0; ci < cin; ci++)
+        for (int32_t tap = 0; tap < taps; tap++) {
+            const uint8_t *xp = x + (size_t)ci * cl + k->tap_off[tap] + q0;
+            const uint32_t *cp = k->colp + (((size_t)cb * cin + ci) * taps + tap) * KERN_COB;
+            for (int32_t j = 0; j < KERN_COB; j++) {
+                const int16_t *col = k->cols + cp[j];
+                for (int32_t l = 0; l < KERN_TQ; l++) sum[j][l] += col[xp[l]];
+            }
+        }
+    memcpy(out, sum, sizeof sum);
+}
+
+/* ---- dispatch ---- */
+
+int qnn_kern_have_avx2(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+void qnn_conv_acc_generic(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
+                          const uint8_t *plane_of, const int16_t *w, int32_t *acc)
+{
+    if (s->n == 0) return;
+    kern_sep k;
+    kern_sep_plan(&k, s, n_planes, plane_of, w);
+    kern_sep_run(&k, planes, sep_tile_generic, acc);
+    kern_sep_free(&k);
+}
+
+void qnn_conv_acc_avx2(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
+                       const uint8_t *plane_of, const int16_t *w, int32_t *acc)
+{
+    ASSERT(qnn_kern_have_avx2());
+    if (s->n == 0) return;
+    kern_sep k;
+    kern_sep_plan(&k, s, n_planes, plane_of, w);
+    kern_sep_run(&k, planes, kern_sep_tile_avx2, acc);
+    kern_sep_free(&k);
+}
+
+void qnn_conv_acc_lut_generic(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
+                              const int16_t *const *luts, int n_luts, const uint16_t *lut_of,
+                              int32_t *acc)
+{
+    if (s->n == 0) return;
+    kern_lut k;
+    kern_lut_plan(&k, s, w, luts, n_luts, lut_of);
+    kern_lut_run(&k, in, lut_tile_generic, acc);
+    kern_lut_free(&k);
+}
+
+void qnn_conv_acc_lut_avx2(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
+                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
+{
+    ASSERT(qnn_kern_have_avx2());
+    if (s->n == 0) return;
+    kern_lut k;
+    kern_lut_plan(&k, s, w, luts, n_luts, lut_of);
+    kern_lut_run(&k, in, kern_lut_tile_avx2, acc);
+    kern_lut_free(&k);
+}
 
 void qnn_conv_acc(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
                   const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    (void)n_planes;
-    qnn_conv_acc_ref(s, planes, plane_of, w, acc);
+    if (qnn_kern_have_avx2())
+        qnn_conv_acc_avx2(s, planes, n_planes, plane_of, w, acc);
+    else
+        qnn_conv_acc_generic(s, planes, n_planes, plane_of, w, acc);
 }
 
 void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                       const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
 {
-    (void)n_luts;
-    qnn_conv_acc_lut_ref(s, in, w, luts, lut_of, acc);
+    if (qnn_kern_have_avx2())
+        qnn_conv_acc_lut_avx2(s, in, w, luts, n_luts, lut_of, acc);
+    else
+        qnn_conv_acc_lut_generic(s, in, w, luts, n_luts, lut_of, acc);
 }

@@ -1,16 +1,53 @@
-/* Kernel dispatch: the executor calls these; they pick the fastest kernel the CPU supports and are
- * bit-identical to the references in qnn_conv.h (tests/test_kern.c proves it). */
+/* Kernel dispatch: the executor calls qnn_conv_acc / qnn_conv_acc_lut; they pick the fastest kernel
+ * the CPU supports at run time (AVX2 when __builtin_cpu_supports says so, else a portable C kernel)
+ * and are bit-identical to the references in qnn_conv.h (tests/test_kern.c proves it on random shapes).
+ *
+ * Design (both paths): lanes are output PIXELS, weights are broadcast. Per image the input is copied
+ * into channel-planar, zero-padded "phase images" (stride s splits the padded input into s*s
+ * polyphase components so that every tap is a contiguous load); rows are laid end to end, so a
+ * vector spans consecutive flat positions q = oy * cx + ox, a few of which (ox >= wo) are computed
+ * and discarded. Because each kernel (co, ci) only picks the base pointer of its plane or table,
+ * per-kernel multiplier choice costs nothing in the inner loop.
+ *  - separable: vpmaddwd on int16 pairs of horizontally adjacent taps (x[q + dx], x[q + dx + 1]), one
+ *    vector for even and one for odd q; a 3x3 kernel is 6 madds (75 % of the slots do work).
+ *  - table: per kernel tap the weight is fixed, so the table is transposed once per call into
+ *    columns col_w[a] = lut[a][w] (512 bytes, L1-resident) and 8 pixels are looked up by one gather.
+ * Work is split with OpenMP over images (or over pixel tiles when the batch is smaller than the
+ * thread count); every output is computed by the same sequence of integer operations regardless of
+ * the split, so results do not depend on the thread count.
+ *
+ * Each call allocates its scratch (packed weights, transposed tables, one padded input copy per
+ * thread) once and frees it before returning; nothing is allocated inside the loops. Calls are
+ * cheapest with whole batches (n images per call): per call the LUT path transposes every table
+ * (65536 entries each) and the separable path packs the weights. */
 #ifndef SRC_QNN_KERN_H
 #define SRC_QNN_KERN_H
 
 #include "qnn_conv.h"
 
-/* Same contract as qnn_conv_acc_ref(). n_planes = number of entries in planes. */
+/* Same contract as qnn_conv_acc_ref(). planes: n_planes entries (1..255); plane_of (cout, cin) with
+ * values < n_planes, or NULL for plane 0 everywhere. */
 void qnn_conv_acc(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
                   const uint8_t *plane_of, const int16_t *w, int32_t *acc);
 
-/* Same contract as qnn_conv_acc_lut_ref(). */
+/* Same contract as qnn_conv_acc_lut_ref(). luts: n_luts tables; lut_of (cout, cin) with values
+ * < n_luts, or NULL for table 0 everywhere. */
 void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                       const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc);
+
+/* 1 when this CPU runs the AVX2 kernels (and the binary contains them), else 0. */
+int qnn_kern_have_avx2(void);
+
+/* The individual variants behind the dispatch, for tests and benchmarks that must force a path.
+ * Same arguments and results as above. The _avx2 variants ASSERT qnn_kern_have_avx2(). */
+void qnn_conv_acc_generic(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
+                          const uint8_t *plane_of, const int16_t *w, int32_t *acc);
+void qnn_conv_acc_avx2(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
+                       const uint8_t *plane_of, const int16_t *w, int32_t *acc);
+void qnn_conv_acc_lut_generic(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
+                              const int16_t *const *luts, int n_luts, const uint16_t *lut_of,
+                              int32_t *acc);
+void qnn_conv_acc_lut_avx2(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
+                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc);
 
 #endif

@@ -1,0 +1,84 @@
+/* Internal to the optimized kernels (qnn_kern.c, qnn_kern_*.c): the per-call plan shared by the
+ * portable and the AVX2 tile functions. See qnn_kern.h for the design.
+ *
+ * Geometry. The padded input (pad_t/pad_l/pad_b/pad_r zeros around h x w) is split into sh * sw
+ * phase images, phase (py, px) holding padded pixel (sh * y + py, sw * x + px) at flat position
+ * y * cx + x. Output pixel (oy, ox) has flat position q = oy * cx + ox (valid when ox < wo), and tap
+ * (ky, kx) reads phase (ky % sh, kx % sw) at q + (ky / sh) * cx + kx / sw. Flat positions are
+ * processed in tiles of KERN_TQ; nq (a multiple of KERN_TQ) covers ho * cx. Every read of a tile
+ * stays inside phase_len, and positions that no real input pixel maps to hold 0 (the buffer is
+ * zeroed once and only real pixels are rewritten per image), which is the padding value.
+ *
+ * A tile function computes the int32 sums of KERN_COB output channels (block cb) at flat
+ * positions q0 .. q0 + KERN_TQ - 1 and writes them to out[co * KERN_TQ + (q - q0)]. */
+#ifndef SRC_QNN_KERN_IMPL_H
+#define SRC_QNN_KERN_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qnn_conv.h"
+
+enum {
+    KERN_COB = 4, /* output channels per tile (register block) */
+    KERN_TQ = 16  /* flat positions per tile: two 8-lane vectors */
+};
+
+typedef struct kern_geom {
+    int32_t sh, sw, nph;   /* strides and number of phases */
+    int32_t cx;            /* phase-image row length */
+    int32_t dy_max, dx_max;
+    int32_t nq;            /* flat positions computed (multiple of KERN_TQ) */
+    size_t phase_len;      /* elements per phase image */
+    size_t chan_len;       /* nph * phase_len: elements per input channel */
+    int32_t *outpix;       /* [nq]: oy * wo + ox, or -1 for a discarded position */
+} kern_geom;
+
+/* Separable plan. */
+typedef struct kern_sep {
+    const qnn_conv_shape *s;
+    kern_geom g;
+    int32_t n_items;       /* tap pairs per kernel */
+    int32_t *item_off;     /* [n_items]: offset in int16 elements inside one channel's buffer */
+    int32_t n_cob;         /* ceil(cout / KERN_COB) */
+    int32_t *wpk;          /* [n_cob][cin][n_items][KERN_COB]: (uint16)w_first | w_second << 16 */
+    size_t *boff;          /* [n_cob][cin][KERN_COB]: offset of the kernel's channel buffer */
+    uint8_t *shared;       /* [n_cob][cin]: 1 when the block's KERN_COB kernels read one plane */
+    int n_planes;
+    uint8_t *used;         /* [n_planes]: plane read by at least one kernel */
+    size_t xlen;           /* int16 elements of one image's input copy: n_planes * cin * chan_len */
+} kern_sep;
+
+typedef void (*kern_sep_tile_fn)(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0,
+                                 int32_t *out);
+
+/* Table plan. */
+typedef struct kern_lut {
+    const qnn_conv_shape *s;
+    kern_geom g;
+    int32_t n_taps;        /* kh * kw */
+    int32_t *tap_off;      /* [n_taps]: offset in bytes inside one channel's buffer */
+    int32_t n_cob;
+    int16_t *cols;         /* [n_luts][256 w][256 a] + padding: cols[(t * 256 + w) * 256 + a] */
+    uint32_t *colp;        /* [n_cob][cin][n_taps][KERN_COB]: element offset of the column in cols */
+    size_t xlen;           /* bytes of one image's input copy: cin * chan_len */
+} kern_lut;
+
+typedef void (*kern_lut_tile_fn)(const kern_lut *k, const uint8_t *x, int32_t cb, int32_t q0,
+                                 int32_t *out);
+
+/* Build / run / free the plans (qnn_kern.c). The run functions own threading and scatter. */
+void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uint8_t *plane_of,
+                   const int16_t *w);
+void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc);
+void kern_sep_free(kern_sep *k);
+void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
+                   int n_luts, const uint16_t *lut_of);
+void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_tile_fn tile, int32_t *acc);
+void kern_lut_free(kern_lut *k);
+
+/* AVX2 tile functions (qnn_kern_avx2.c). */
+void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *out);
+void kern_lut_tile_avx2(const kern_lut *k, const uint8_t *x, int32_t cb, int32_t q0, int32_t *out);
+
+#endif

@@ -1,0 +1,329 @@
+/* Optimized int8 convolutions (qnn_kern.h) against the scalar references (qnn_conv_ref.c), bit for bit:
+ * random shapes (stride 1, 2 and 3, asymmetric padding, 1x1, Cin = 3, Cout not a multiple of the
+ * register block, odd sizes, batches), random data including the extremes -128 and 128, random
+ * per-kernel plane choice over up to 7 planes, random per-kernel tables with lut[0][w] != 0. Each
+ * variant (portable, AVX2 when the CPU has it, and the dispatch) is checked separately, at 1 and 2
+ * threads and on both threading schemes (batch >= threads: split over images; batch 1: over tiles). */
+#include "tu.h"
+
+#include <stdint.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "qnn_kern.h"
+
+/* splitmix64: a local, explicit generator so the test's data never depends on other modules */
+static uint64_t sm_next(uint64_t *st)
+{
+    uint64_t z = (*st += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int32_t sm_range(uint64_t *st, int32_t lo, int32_t hi) /* inclusive */
+{
+    return lo + (int32_t)(sm_next(st) % (uint64_t)(hi - lo + 1));
+}
+
+/* a value in -128..128 with the extremes over-represented */
+static int16_t sm_val(uint64_t *st)
+{
+    uint32_t r = (uint32_t)(sm_next(st) % 8);
+    if (r == 0) return -128;
+    if (r == 1) return 128;
+    return (int16_t)sm_range(st, -128, 128);
+}
+
+static void set_threads(int nt)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(nt);
+#else
+    (void)nt;
+#endif
+}
+
+static qnn_conv_shape random_shape(uint64_t *st)
+{
+    qnn_conv_shape s;
+    for (;;) {
+        memset(&s, 0, sizeof s);
+        s.n = sm_range(st, 1, 3);
+        s.h = sm_range(st, 1, 13);
+        s.w = sm_range(st, 1, 19);
+        int32_t r = sm_range(st, 0, 5);
+        s.cin = r == 0 ? 3 : r == 1 ? 1 : sm_range(st, 1, 21);
+        s.cout = sm_range(st, 1, 19);
+        int32_t kk = sm_range(st, 0, 9);
+        s.kh = kk < 5 ? 3 : kk < 7 ? 1 : sm_range(st, 1, 5);
+        s.kw = kk < 5 ? 3 : kk < 7 ? 1 : sm_range(st, 1, 5);
+        s.stride_h = sm_range(st, 1, 2);
+        s.stride_w = sm_range(st, 0, 5) == 0 ? sm_range(st, 1, 3) : s.stride_h;
+        s.pad_t = sm_range(st, 0, 2);
+        s.pad_l = sm_range(st, 0, 2);
+        s.pad_b = sm_range(st, 0, 2);
+        s.pad_r = sm_range(st, 0, 2);
+        if (qnn_conv_shape_finish(&s) == 0) return s;
+    }
+}
+
+typedef struct sep_case {
+    qnn_conv_shape s;
+    int n_planes;
+    int16_t *pl[8];
+    uint8_t *plane_of;
+    int16_t *w;
+} sep_case;
+
+static void sep_case_fill(sep_case *c, uint64_t *st, int n_planes, int extremes_only)
+{
+    const qnn_conv_shape *s = &c->s;
+    size_t in_len = (size_t)s->n * s->h * s->w * s->cin, w_len = (size_t)s->cout * s->kh * s->kw * s->cin;
+    c->n_planes = n_planes;
+    for (int p = 0; p < n_planes; p++) {
+        c->pl[p] = xmalloc(in_len * sizeof(int16_t));
+        for (size_t i = 0; i < in_len; i++)
+            c->pl[p][i] = extremes_only ? (sm_next(st) & 1 ? 128 : -128) : sm_val(st);
+    }
+    c->w = xmalloc(w_len * sizeof(int16_t));
+    for (size_t i = 0; i < w_len; i++) c->w[i] = extremes_only ? (sm_next(st) & 1 ? 128 : -128) : sm_val(st);
+    c->plane_of = NULL;
+    if (n_planes > 1) {
+        c->plane_of = xmalloc((size_t)s->cout * s->cin);
+        for (size_t i = 0; i < (size_t)s->cout * s->cin; i++) c->plane_of[i] = (uint8_t)sm_range(st, 0, n_planes - 1);
+    }
+}
+
+static void sep_case_free(sep_case *c)
+{
+    for (int p = 0; p < c->n_planes; p++) free(c->pl[p]);
+    free(c->plane_of);
+    free(c->w);
+}
+
+typedef void (*sep_fn)(const qnn_conv_shape *, const int16_t *const *, int, const uint8_t *, const int16_t *,
+                       int32_t *);
+
+/* Runs every variant at 1 and 2 threads against the reference; returns the number checked. */
+static int sep_check(const sep_case *c, const char *what)
+{
+    const qnn_conv_shape *s = &c->s;
+    size_t out_len = (size_t)s->n * s->ho * s->wo * s->cout;
+    int32_t *ref = xmalloc(out_len * sizeof *ref), *got = xmalloc(out_len * sizeof *got);
+    const int16_t *const *planes = (const int16_t *const *)c->pl;
+    qnn_conv_acc_ref(s, planes, c->plane_of, c->w, ref);
+    sep_fn fns[3] = {qnn_conv_acc_generic, qnn_conv_acc, qnn_conv_acc_avx2};
+    const char *names[3] = {"generic", "dispatch", "avx2"};
+    int nf = qnn_kern_have_avx2() ? 3 : 2, checked = 0;
+    for (int f = 0; f < nf; f++)
+        for (int nt = 1; nt <= 2; nt++) {
+            set_threads(nt);
+            memset(got, 0x5a, out_len * sizeof *got);
+            fns[f](s, planes, c->n_planes, c->plane_of, c->w, got);
+            for (size_t i = 0; i < out_len; i++)
+                if (got[i] != ref[i])
+                    ck_abort_msg("%s %s threads %d: n%d h%d w%d cin%d cout%d k%dx%d s%dx%d pad %d,%d,%d,%d "
+                                 "planes %d: acc[%zu] = %d, reference %d",
+                                 what, names[f], nt, s->n, s->h, s->w, s->cin, s->cout, s->kh, s->kw,
+                                 s->stride_h, s->stride_w, s->pad_t, s->pad_l, s->pad_b, s->pad_r,
+                                 c->n_planes, i, got[i], ref[i]);
+            checked++;
+        }
+    set_threads(2);
+    free(ref);
+    free(got);
+    return checked;
+}
+
+START_TEST(sep_random_shapes_match_reference)
+{
+    uint64_t st = 12345;
+    int checked = 0;
+    for (int iter = 0; iter < 300; iter++) {
+        sep_case c;
+        c.s = random_shape(&st);
+        int np = iter % 3 == 0 ? 1 : sm_range(&st, 2, 7);
+        sep_case_fill(&c, &st, np, 0);
+        checked += sep_check(&c, "random");
+        sep_case_free(&c);
+    }
+    ck_assert_int_eq(checked, 300 * 2 * (qnn_kern_have_avx2() ? 3 : 2));
+}
+END_TEST
+
+START_TEST(sep_extreme_values_match_reference)
+{
+    /* all operands +-128: the largest products and sums a layer can produce (|acc| up to 2^14 * taps) */
+    uint64_t st = 777;
+    qnn_conv_shape shapes[] = {
+        {.n = 2, .h = 9, .w = 9, .cin = 64, .cout = 9, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
+         .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1},
+        {.n = 1, .h = 8, .w = 8, .cin = 32, .cout = 5, .kh = 3, .kw = 3, .stride_h = 2, .stride_w = 2,
+         .pad_t = 0, .pad_l = 0, .pad_b = 1, .pad_r = 1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        sep_case c;
+        c.s = shapes[i];
+        ck_assert_int_eq(qnn_conv_shape_finish(&c.s), 0);
+        sep_case_fill(&c, &st, 2, 1);
+        sep_check(&c, "extremes");
+        /* every plane +128 and every weight +128: each output is exactly 128 * 128 * taps inside */
+        for (int p = 0; p < c.n_planes; p++)
+            for (size_t j = 0; j < (size_t)c.s.n * c.s.h * c.s.w * c.s.cin; j++) c.pl[p][j] = 128;
+        for (size_t j = 0; j < (size_t)c.s.cout * c.s.kh * c.s.kw * c.s.cin; j++) c.w[j] = 128;
+        int32_t *got = xmalloc((size_t)c.s.n * c.s.ho * c.s.wo * c.s.cout * sizeof *got);
+        qnn_conv_acc(&c.s, (const int16_t *const *)c.pl, c.n_planes, c.plane_of, c.w, got);
+        /* output (1, 1) of the first image, channel 0: all 9 taps are inside the input */
+        ck_assert_int_eq(got[(size_t)(1 * c.s.wo + 1) * c.s.cout], 128 * 128 * 9 * c.s.cin);
+        free(got);
+        sep_case_free(&c);
+    }
+}
+END_TEST
+
+START_TEST(sep_resnet8_shapes_match_reference)
+{
+    /* the layer shapes of ResNet-8 (stride-2 3x3 convs padded [0, 0, 1, 1]), 7 planes chosen per kernel */
+    uint64_t st = 4242;
+    const qnn_conv_shape shapes[] = {
+        {2, 32, 32, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},  {2, 32, 32, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},
+        {2, 32, 32, 16, 32, 3, 3, 2, 2, 0, 0, 1, 1, 0, 0}, {2, 32, 32, 16, 32, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0},
+        {2, 16, 16, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0}, {2, 16, 16, 32, 64, 3, 3, 2, 2, 0, 0, 1, 1, 0, 0},
+        {2, 16, 16, 32, 64, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0}, {2, 8, 8, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},
+        {2, 1, 1, 64, 10, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        sep_case c;
+        c.s = shapes[i];
+        ck_assert_int_eq(qnn_conv_shape_finish(&c.s), 0);
+        sep_case_fill(&c, &st, i % 2 ? 7 : 1, 0);
+        sep_check(&c, "resnet8");
+        sep_case_free(&c);
+    }
+}
+END_TEST
+
+typedef void (*lut_fn)(const qnn_conv_shape *, const int8_t *, const int8_t *, const int16_t *const *, int,
+                       const uint16_t *, int32_t *);
+
+static void lut_check(const qnn_conv_shape *s, uint64_t *st, int n_luts, int extreme_tables)
+{
+    size_t in_len = (size_t)s->n * s->h * s->w * s->cin, w_len = (size_t)s->cout * s->kh * s->kw * s->cin;
+    size_t out_len = (size_t)s->n * s->ho * s->wo * s->cout;
+    int8_t *in = xmalloc(in_len), *w = xmalloc(w_len);
+    for (size_t i = 0; i < in_len; i++) in[i] = (int8_t)sm_range(st, -128, 127);
+    for (size_t i = 0; i < w_len; i++) w[i] = (int8_t)sm_range(st, -128, 127);
+    int16_t *luts[8];
+    for (int t = 0; t < n_luts; t++) {
+        luts[t] = xmalloc(65536 * sizeof(int16_t));
+        for (int i = 0; i < 65536; i++)
+            luts[t][i] = extreme_tables ? (int16_t)(i & 1 ? -32768 : 32767) : (int16_t)sm_range(st, -32768, 32767);
+        ck_assert_int_ne(luts[t][0 * 256 + 1], 0); /* padding taps must go through lut[0][w] */
+    }
+    uint16_t *lut_of = NULL;
+    if (n_luts > 1) {
+        lut_of = xmalloc((size_t)s->cout * s->cin * sizeof *lut_of);
+        for (size_t i = 0; i < (size_t)s->cout * s->cin; i++) lut_of[i] = (uint16_t)sm_range(st, 0, n_luts - 1);
+    }
+    int32_t *ref = xmalloc(out_len * sizeof *ref), *got = xmalloc(out_len * sizeof *got);
+    qnn_conv_acc_lut_ref(s, in, w, (const int16_t *const *)luts, lut_of, ref);
+    lut_fn fns[3] = {qnn_conv_acc_lut_generic, qnn_conv_acc_lut, qnn_conv_acc_lut_avx2};
+    const char *names[3] = {"generic", "dispatch", "avx2"};
+    int nf = qnn_kern_have_avx2() ? 3 : 2;
+    for (int f = 0; f < nf; f++)
+        for (int nt = 1; nt <= 2; nt++) {
+            set_threads(nt);
+            memset(got, 0x5a, out_len * sizeof *got);
+            fns[f](s, in, w, (const int16_t *const *)luts, n_luts, lut_of, got);
+            for (size_t i = 0; i < out_len; i++)
+                if (got[i] != ref[i])
+                    ck_abort_msg("lut %s threads %d: n%d h%d w%d cin%d cout%d k%dx%d s%dx%d pad %d,%d,%d,%d "
+                                 "tables %d: acc[%zu] = %d, reference %d",
+                                 names[f], nt, s->n, s->h, s->w, s->cin, s->cout, s->kh, s->kw, s->stride_h,
+                                 s->stride_w, s->pad_t, s->pad_l, s->pad_b, s->pad_r, n_luts, i, got[i], ref[i]);
+        }
+    set_threads(2);
+    for (int t = 0; t < n_luts; t++) free(luts[t]);
+    free(lut_of);
+    free(in);
+    free(w);
+    free(ref);
+    free(got);
+}
+
+START_TEST(lut_random_shapes_match_reference)
+{
+    uint64_t st = 999;
+    for (int iter = 0; iter < 150; iter++) {
+        qnn_conv_shape s = random_shape(&st);
+        lut_check(&s, &st, iter % 3 == 0 ? 1 : sm_range(&st, 2, 7), 0);
+    }
+}
+END_TEST
+
+START_TEST(lut_extreme_tables_and_resnet8_shapes_match_reference)
+{
+    uint64_t st = 31337;
+    qnn_conv_shape s1 = {.n = 2, .h = 7, .w = 11, .cin = 64, .cout = 6, .kh = 3, .kw = 3, .stride_h = 1,
+                         .stride_w = 1, .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&s1), 0);
+    lut_check(&s1, &st, 3, 1);
+    const qnn_conv_shape shapes[] = {
+        {2, 32, 32, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},  {1, 32, 32, 16, 32, 3, 3, 2, 2, 0, 0, 1, 1, 0, 0},
+        {2, 16, 16, 32, 64, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0}, {2, 8, 8, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},
+        {3, 1, 1, 64, 10, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        qnn_conv_shape s = shapes[i];
+        ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+        lut_check(&s, &st, 7, 0);
+    }
+}
+END_TEST
+
+START_TEST(lut_exact_table_equals_separable_path)
+{
+    /* the exact table through the LUT path equals the exact product through the separable path */
+    uint64_t st = 5;
+    qnn_conv_shape s = {.n = 2, .h = 10, .w = 10, .cin = 5, .cout = 7, .kh = 3, .kw = 3, .stride_h = 2,
+                        .stride_w = 2, .pad_t = 0, .pad_l = 0, .pad_b = 1, .pad_r = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+    size_t in_len = (size_t)s.n * s.h * s.w * s.cin, w_len = (size_t)s.cout * 9 * s.cin;
+    size_t out_len = (size_t)s.n * s.ho * s.wo * s.cout;
+    int8_t *in = xmalloc(in_len), *w = xmalloc(w_len);
+    int16_t *in16 = xmalloc(in_len * 2), *w16 = xmalloc(w_len * 2), *lut = xmalloc(65536 * 2);
+    for (size_t i = 0; i < in_len; i++) in16[i] = in[i] = (int8_t)sm_range(&st, -128, 127);
+    for (size_t i = 0; i < w_len; i++) w16[i] = w[i] = (int8_t)sm_range(&st, -128, 127);
+    for (int a = 0; a < 256; a++)
+        for (int b = 0; b < 256; b++) lut[a * 256 + b] = (int16_t)((int8_t)a * (int8_t)b);
+    int32_t *x = xmalloc(out_len * 4), *y = xmalloc(out_len * 4);
+    const int16_t *luts[1] = {lut}, *planes[1] = {in16};
+    qnn_conv_acc_lut(&s, in, w, luts, 1, NULL, x);
+    qnn_conv_acc(&s, planes, 1, NULL, w16, y);
+    ck_assert_mem_eq(x, y, out_len * 4);
+    free(in), free(w), free(in16), free(w16), free(lut), free(x), free(y);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("kern");
+    TCase *tc = tcase_create("kern");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, sep_random_shapes_match_reference);
+    tcase_add_test(tc, sep_extreme_values_match_reference);
+    tcase_add_test(tc, sep_resnet8_shapes_match_reference);
+    tcase_add_test(tc, lut_random_shapes_match_reference);
+    tcase_add_test(tc, lut_extreme_tables_and_resnet8_shapes_match_reference);
+    tcase_add_test(tc, lut_exact_table_equals_separable_path);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    printf("avx2 kernels %s\n", qnn_kern_have_avx2() ? "available: both variants checked" : "absent: portable only");
+    return tu_run(suite());
+}
