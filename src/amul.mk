@@ -1,2 +1,22 @@
 ## Multiplier libraries, metrics, approximation maps, energy (owner: multipliers).
 approxmap_SOURCES += src/cmd_multipliers.c src/cmd_sweep.c
+src_libcore_a_SOURCES += src/amul.h src/amul.c src/amul_metrics.c src/amul_lib.c \
+	src/amul_yaml.h src/amul_yaml.c
+nobase_dist_pkgdata_DATA += problems/multipliers/roup8.yaml
+EXTRA_DIST += problems/multipliers/README.md
+# Where `approxmap multipliers` finds its default library once installed.
+BUILT_SOURCES += src/amul_paths.h
+CLEANFILES += src/amul_paths.h
+src/amul_paths.h: Makefile
+	$(AM_V_GEN)$(MKDIR_P) src && \
+	echo '#define AMUL_PKGDATADIR "$(pkgdatadir)"' > $@.tmp && \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+check_PROGRAMS += tests/test_amul
+tests_test_amul_SOURCES = tests/test_amul.c tests/tu.h
+tests_test_amul_CFLAGS = $(TEST_CFLAGS)
+tests_test_amul_LDADD = $(TEST_LIBS)
+src_libcore_a_SOURCES += src/amap.h src/amap.c src/energy.h src/energy.c
+check_PROGRAMS += tests/test_amap
+tests_test_amap_SOURCES = tests/test_amap.c tests/tu.h
+tests_test_amap_CFLAGS = $(TEST_CFLAGS)
+tests_test_amap_LDADD = $(TEST_LIBS)

@@ -1,0 +1,122 @@
+/* Approximation maps: which library multiplier each kernel (layer, output channel, input channel) of
+ * every approximable layer uses; their expansion from search genomes; their YAML form; and the
+ * builder that turns a map into the per-layer multiplier hooks (qnn_layer_mul) the engine obeys.
+ *
+ * A map is one uint16 multiplier index per kernel, stored layer after layer, each layer row-major
+ * (cout, cin): kernel (l, co, ci) is mult[offset[l] + co * cin + ci]. Layer and filter maps are maps
+ * with repeated entries. The layer list (amap_layer) is a plain description that the engine fills,
+ * so this module depends on no executor.
+ *
+ * YAML form (documented with examples in problems/multipliers/README.md):
+ *   library: roup8                # optional, informational
+ *   default: roup_k0_m0           # optional: layers not listed below
+ *   layers:
+ *     conv1: roup_k1_m2           # a whole layer
+ *     conv2:
+ *       default: roup_k0_m3       # the layer's default (required in this long form)
+ *       filters: {3: roup_k2_m6}  # output channel -> multiplier, or a list of cout names
+ *       kernels: {"3,5": roup_k0_m0}   # "co,ci" -> multiplier, or a list of cout lists of cin names
+ * Later levels override earlier ones (default < filters < kernels). */
+#ifndef SRC_AMAP_H
+#define SRC_AMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amul.h"
+#include "qnn_mul.h"
+
+/* One approximable layer as the map sees it. A dense layer is cin inputs, cout outputs, kh = kw = 1. */
+typedef struct amap_layer {
+    const char *name;    /* borrowed; unique within the list */
+    int32_t cin, cout, kh, kw;
+    uint64_t macs;       /* multiply-accumulates per image for the whole layer, padding taps included:
+                          * ho * wo * kh * kw * cin * cout (so a kernel does macs / (cout * cin)) */
+    const int8_t *w;     /* borrowed int8 weights (cout, kh, kw, cin); may be NULL except for the builder */
+} amap_layer;
+
+typedef enum amap_granularity { AMAP_LAYER = 0, AMAP_FILTER = 1, AMAP_KERNEL = 2 } amap_granularity;
+
+typedef struct amap {
+    int n_layers;
+    size_t *offset;    /* n_layers + 1 kernel offsets; offset[n_layers] = number of kernels */
+    uint16_t *mult;    /* offset[n_layers] multiplier indices into the library */
+} amap;
+
+/* --- storage ----------------------------------------------------------------------------------- */
+
+/* Size `m` for `layers` and set every kernel to multiplier `fill`. Caller frees with amap_deinit(). */
+void amap_init(amap *m, const amap_layer *layers, int n_layers, uint16_t fill);
+void amap_deinit(amap *m);
+
+/* The (cout, cin) block of layer l. */
+static inline uint16_t *amap_layer_mults(const amap *m, int l)
+{
+    return m->mult + m->offset[l];
+}
+
+/* Name of a granularity ("layer", "filter", "kernel") and its inverse (-1 when unknown). */
+const char *amap_granularity_name(amap_granularity g);
+int amap_granularity_parse(const char *s);
+
+/* Genes in a genome of granularity `g`: n_layers, sum of cout, or sum of cout * cin. */
+size_t amap_genome_len(const amap_layer *layers, int n_layers, amap_granularity g);
+
+/* Expand a genome of multiplier indices into `m` (already sized by amap_init for the same layers).
+ * layer: genome[l] for every kernel of layer l; filter: one gene per output channel, layers in order;
+ * kernel: one gene per kernel in map order. Every gene must be a valid index (asserted < 65536). */
+void amap_expand_layer(amap *m, const int *genome);
+void amap_expand_filter(amap *m, const amap_layer *layers, const int *genome);
+void amap_expand_kernel(amap *m, const int *genome);
+void amap_expand(amap *m, const amap_layer *layers, amap_granularity g, const int *genome);
+
+/* 1 when every kernel of the map uses a multiplier with index < n_mults. */
+int amap_valid(const amap *m, int n_mults);
+
+/* --- YAML -------------------------------------------------------------------------------------- */
+
+/* Read a map for `layers` with multiplier names from `lib`. Rejects unknown layers, channels outside
+ * the layer, unknown multipliers, unknown keys, wrong types, and layers left without a multiplier,
+ * each with "path:line:col: what". Returns ST_OK / ST_EIO / ST_EPARSE / ST_EFORMAT; on error `m`
+ * is untouched. Caller frees with amap_deinit(). */
+int amap_read(amap *m, const char *path, const amul_lib *lib, const amap_layer *layers, int n_layers);
+
+/* Write `m` atomically in the compact form: per layer the most frequent multiplier as default, filter
+ * overrides where a filter's most frequent multiplier differs, kernel overrides for the rest.
+ * Returns ST_OK or ST_EIO (reported). */
+int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_layer *layers);
+
+/* --- engine hooks -------------------------------------------------------------------------------- */
+
+/* Per-layer multiplier hooks for a map, with the storage they point into. Allocated once for a
+ * layer list and library (amap_mul_init), then rebuilt for each map without allocating. */
+typedef struct amap_mul {
+    int n_layers;
+    const amap_layer *layers; /* borrowed */
+    const amul_lib *lib;      /* borrowed */
+    qnn_layer_mul *layer;     /* n_layers hooks, valid after amap_mul_build() */
+    /* storage, per layer, sized for the worst case */
+    int16_t **act_tf;         /* QNN_MUL_MAX_PLANES * 256 */
+    uint8_t **plane_of;       /* cout * cin */
+    int16_t **w_tf;           /* cout * kh * kw * cin */
+    const int16_t ***luts;    /* lib->n table pointers */
+    uint16_t **lut_of;        /* cout * cin */
+    int *scratch;             /* lib->n: multiplier -> plane / table slot */
+} amap_mul;
+
+/* Size `b` for `layers` (whose weights `w` must be set when maps use separable multipliers) and
+ * `lib`. Both are borrowed and must outlive `b`. Caller frees with amap_mul_deinit(). */
+void amap_mul_init(amap_mul *b, const amap_layer *layers, int n_layers, const amul_lib *lib);
+void amap_mul_deinit(amap_mul *b);
+
+/* Fill b->layer for map `m`. Per layer:
+ *  - QNN_MUL_EXACT when every kernel's multiplier is exact;
+ *  - QNN_MUL_SEPARABLE when every kernel's multiplier is separable and the layer has at most
+ *    QNN_MUL_MAX_PLANES distinct activation transforms: planes are the distinct f tables (by content,
+ *    so roup_k0_m2 and roup_k1_m2 share one), plane_of gives each kernel its plane, and w_tf holds
+ *    g(w) with each kernel's own g;
+ *  - QNN_MUL_LUT otherwise: luts are the distinct multipliers used, lut_of each kernel's table.
+ * The hooks point into `b` and the library; they stay valid until the next build or deinit. */
+void amap_mul_build(amap_mul *b, const amap *m);
+
+#endif
