@@ -20,3 +20,5 @@ check_PROGRAMS += tests/test_amap
 tests_test_amap_SOURCES = tests/test_amap.c tests/tu.h
 tests_test_amap_CFLAGS = $(TEST_CFLAGS)
 tests_test_amap_LDADD = $(TEST_LIBS)
+TESTS += tests/cli_amul.sh
+EXTRA_DIST += tests/cli_amul.sh tests/mul_plugin.c
