@@ -1,0 +1,331 @@
+/* int8 graph executor (see qnn_int8.h). Reference path: every product goes through the dispatch of
+ * qnn_kern.h; this file only prepares operands (planes), applies bias/requantization/clamp and runs the
+ * cheap non-multiplying ops. Workspaces are allocated once; the only later allocation is growing the
+ * plane buffer the first time a layer uses more activation transforms than any before it. */
+#include "qnn_int8.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "qnn_kern.h"
+#include "qnn_quant.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+struct qnn_int8_ws {
+    const qnn_int8_net *net; /* borrowed */
+    int32_t max_n, n;
+    int8_t **t;              /* per tensor: (max_n, h, w, c) */
+    int32_t *acc;            /* largest (max_n, ho, wo, cout) of any layer */
+    int16_t *planes;         /* cap_planes x plane_elems */
+    size_t plane_elems;      /* largest (max_n, h, w, cin) of any layer */
+    int cap_planes;
+};
+
+void qnn_int8_net_free(qnn_int8_net *net)
+{
+    if (!net) return;
+    for (int t = 0; t < net->n_tensors; t++) free(net->tensors[t].name);
+    for (int i = 0; i < net->n_ops; i++) {
+        qnn_int8_op *op = &net->ops[i];
+        free(op->name);
+        free(op->w);
+        free(op->w16);
+        free(op->w_scale);
+        free(op->bias);
+        free(op->mult);
+        free(op->shift);
+    }
+    free(net->tensors);
+    free(net->ops);
+    free(net->layers);
+    free(net);
+}
+
+void qnn_int8_net_finish(qnn_int8_net *net)
+{
+    int n = 0;
+    for (int i = 0; i < net->n_ops; i++) n += net->ops[i].op == QNN_OP_CONV;
+    free(net->layers);
+    net->n_layers = n;
+    net->layers = xcalloc((size_t)(n ? n : 1), sizeof *net->layers);
+    for (int i = 0; i < net->n_ops; i++) {
+        qnn_int8_op *op = &net->ops[i];
+        if (op->op != QNN_OP_CONV) continue;
+        ASSERT(op->layer >= 0 && op->layer < n);
+        const qnn_conv_shape *s = &op->shape;
+        size_t nw = (size_t)s->cout * s->kh * s->kw * s->cin;
+        free(op->w16);
+        op->w16 = xmalloc(nw * sizeof *op->w16);
+        for (size_t k = 0; k < nw; k++) op->w16[k] = op->w[k];
+        qnn_int8_layer *l = &net->layers[op->layer];
+        l->name = op->name;
+        l->op = op->dense ? "dense" : "conv";
+        l->op_index = i;
+        l->h = s->h;
+        l->w = s->w;
+        l->cin = s->cin;
+        l->cout = s->cout;
+        l->kh = s->kh;
+        l->kw = s->kw;
+        l->stride_h = s->stride_h;
+        l->stride_w = s->stride_w;
+        l->pad_t = s->pad_t;
+        l->pad_l = s->pad_l;
+        l->pad_b = s->pad_b;
+        l->pad_r = s->pad_r;
+        l->ho = s->ho;
+        l->wo = s->wo;
+        l->macs = qnn_conv_macs(s);
+        l->weights = op->w;
+    }
+}
+
+int32_t qnn_int8_n_out(const qnn_int8_net *net)
+{
+    const qnn_int8_tensor *t = &net->tensors[net->output];
+    return t->h * t->w * t->c;
+}
+
+size_t qnn_int8_tensor_bytes(const qnn_int8_net *net, int t)
+{
+    const qnn_int8_tensor *x = &net->tensors[t];
+    return (size_t)x->h * x->w * x->c;
+}
+
+qnn_int8_ws *qnn_int8_ws_alloc(const qnn_int8_net *net, int32_t max_images)
+{
+    ASSERT(max_images > 0);
+    qnn_int8_ws *ws = xcalloc(1, sizeof *ws);
+    ws->net = net;
+    ws->max_n = max_images;
+    ws->t = xcalloc((size_t)net->n_tensors, sizeof *ws->t);
+    for (int t = 0; t < net->n_tensors; t++) ws->t[t] = xaligned_alloc(qnn_int8_tensor_bytes(net, t) * max_images);
+    size_t acc = 1, pl = 1;
+    for (int i = 0; i < net->n_ops; i++) {
+        const qnn_conv_shape *s = &net->ops[i].shape;
+        if (net->ops[i].op != QNN_OP_CONV) continue;
+        size_t a = (size_t)s->ho * s->wo * s->cout * max_images, p = (size_t)s->h * s->w * s->cin * max_images;
+        if (a > acc) acc = a;
+        if (p > pl) pl = p;
+    }
+    ws->acc = xaligned_alloc(acc * sizeof *ws->acc);
+    ws->plane_elems = pl;
+    ws->cap_planes = 1;
+    ws->planes = xaligned_alloc(pl * sizeof *ws->planes);
+    return ws;
+}
+
+void qnn_int8_ws_free(qnn_int8_ws *ws)
+{
+    if (!ws) return;
+    for (int t = 0; t < ws->net->n_tensors; t++) free(ws->t[t]);
+    free(ws->t);
+    free(ws->acc);
+    free(ws->planes);
+    free(ws);
+}
+
+int8_t *qnn_int8_ws_tensor(qnn_int8_ws *ws, int t)
+{
+    ASSERT(t >= 0 && t < ws->net->n_tensors);
+    return ws->t[t];
+}
+
+void qnn_int8_ws_set_n(qnn_int8_ws *ws, int32_t n)
+{
+    ASSERT(n >= 0 && n <= ws->max_n);
+    ws->n = n;
+}
+
+void qnn_int8_set_input(const qnn_int8_net *net, qnn_int8_ws *ws, const uint8_t *pixels, int32_t n)
+{
+    ASSERT(ws->net == net && n >= 0 && n <= ws->max_n);
+    const size_t hw = (size_t)net->in_h * net->in_w, sz = hw * net->in_c;
+    int8_t *dst = ws->t[net->input];
+    for (int32_t img = 0; img < n; img++)
+        for (int32_t ch = 0; ch < net->in_c; ch++)
+            for (size_t p = 0; p < hw; p++)
+                dst[img * sz + p * net->in_c + ch] = (int8_t)net->in_lut[pixels[img * sz + ch * hw + p]];
+    ws->n = n;
+}
+
+static void grow_planes(qnn_int8_ws *ws, int n)
+{
+    if (n <= ws->cap_planes) return;
+    free(ws->planes);
+    ws->planes = xaligned_alloc((size_t)n * ws->plane_elems * sizeof *ws->planes);
+    ws->cap_planes = n;
+}
+
+static int8_t clamp8(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+/* in (n, h, w, cin) int8 -> acc (n, ho, wo, cout) -> out (n, ho, wo, cout) int8 */
+static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul *mul)
+{
+    qnn_conv_shape s = op->shape;
+    s.n = ws->n;
+    const int8_t *in = ws->t[op->in[0]];
+    const size_t in_elems = (size_t)s.n * s.h * s.w * s.cin;
+    const int16_t *pp[QNN_MUL_MAX_PLANES];
+    if (!mul || mul->kind == QNN_MUL_EXACT) {
+        for (size_t i = 0; i < in_elems; i++) ws->planes[i] = in[i];
+        pp[0] = ws->planes;
+        qnn_conv_acc(&s, pp, 1, NULL, op->w16, ws->acc);
+    } else if (mul->kind == QNN_MUL_SEPARABLE) {
+        ASSERT(mul->n_planes >= 1 && mul->n_planes <= QNN_MUL_MAX_PLANES && mul->act_tf && mul->w_tf);
+        ASSERT(mul->n_planes == 1 || mul->plane_of);
+        grow_planes(ws, mul->n_planes);
+        for (int p = 0; p < mul->n_planes; p++) {
+            int16_t *pl = ws->planes + (size_t)p * ws->plane_elems;
+            const int16_t *tf = mul->act_tf + p * 256;
+            for (size_t i = 0; i < in_elems; i++) pl[i] = tf[(uint8_t)in[i]];
+            pp[p] = pl;
+        }
+        qnn_conv_acc(&s, pp, mul->n_planes, mul->plane_of, mul->w_tf, ws->acc);
+    } else {
+        ASSERT(mul->kind == QNN_MUL_LUT && mul->n_luts >= 1 && mul->luts);
+        ASSERT(mul->n_luts == 1 || mul->lut_of);
+        qnn_conv_acc_lut(&s, in, op->w, mul->luts, mul->n_luts, mul->lut_of, ws->acc);
+    }
+    int8_t *out = ws->t[op->out];
+    const size_t pix = (size_t)s.n * s.ho * s.wo;
+    for (size_t p = 0; p < pix; p++) {
+        const int32_t *a = ws->acc + p * s.cout;
+        int8_t *o = out + p * s.cout;
+        for (int32_t co = 0; co < s.cout; co++) {
+            int64_t x = (int64_t)a[co] + op->bias[co];
+            x = x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : x;
+            o[co] = clamp8(qnn_quant_requant((int32_t)x, op->mult[co], op->shift[co]), op->act_min, op->act_max);
+        }
+    }
+}
+
+static void run_add(const qnn_int8_op *op, qnn_int8_ws *ws, size_t elems)
+{
+    const int8_t *a = ws->t[op->in[0]], *b = ws->t[op->in[1]];
+    int8_t *out = ws->t[op->out];
+    const int32_t ls = op->add_left_shift;
+    for (size_t i = 0; i < elems; i++) {
+        int32_t x = qnn_quant_requant(a[i] * (1 << ls), op->add_mult[0], op->add_shift[0]);
+        int32_t y = qnn_quant_requant(b[i] * (1 << ls), op->add_mult[1], op->add_shift[1]);
+        out[i] = clamp8(qnn_quant_requant(x + y, op->add_mult[2], op->add_shift[2]), op->act_min, op->act_max);
+    }
+}
+
+static void run_pool(const qnn_int8_op *op, qnn_int8_ws *ws)
+{
+    const qnn_conv_shape *s = &op->shape;
+    const int32_t c = s->cin;
+    const int8_t *in = ws->t[op->in[0]];
+    int8_t *out = ws->t[op->out];
+    for (int32_t img = 0; img < ws->n; img++)
+        for (int32_t oy = 0; oy < s->ho; oy++)
+            for (int32_t ox = 0; ox < s->wo; ox++) {
+                int8_t *o = out + (((size_t)img * s->ho + oy) * s->wo + ox) * c;
+                for (int32_t ch = 0; ch < c; ch++) {
+                    int32_t acc = op->op == QNN_OP_MAXPOOL ? -128 : 0, cnt = 0;
+                    for (int32_t ky = 0; ky < s->kh; ky++) {
+                        int32_t iy = oy * s->stride_h - s->pad_t + ky;
+                        if (iy < 0 || iy >= s->h) continue;
+                        for (int32_t kx = 0; kx < s->kw; kx++) {
+                            int32_t ix = ox * s->stride_w - s->pad_l + kx;
+                            if (ix < 0 || ix >= s->w) continue;
+                            int32_t v = in[(((size_t)img * s->h + iy) * s->w + ix) * c + ch];
+                            cnt++;
+                            if (op->op == QNN_OP_MAXPOOL)
+                                acc = v > acc ? v : acc;
+                            else
+                                acc += v;
+                        }
+                    }
+                    if (op->op == QNN_OP_AVGPOOL) {
+                        int32_t d = op->count_include_pad ? s->kh * s->kw : cnt;
+                        if (d < 1) d = 1;
+                        /* TFLite: round half away from zero */
+                        acc = acc > 0 ? (acc + d / 2) / d : (acc - d / 2) / d;
+                    }
+                    o[ch] = clamp8(acc, op->act_min, op->act_max);
+                }
+            }
+}
+
+void qnn_int8_step(const qnn_int8_net *net, qnn_int8_ws *ws, int i, const qnn_layer_mul *muls)
+{
+    ASSERT(ws->net == net && i >= 0 && i < net->n_ops);
+    const qnn_int8_op *op = &net->ops[i];
+    size_t elems = qnn_int8_tensor_bytes(net, op->out) * ws->n;
+    switch (op->op) {
+    case QNN_OP_CONV: run_conv(op, ws, muls ? &muls[op->layer] : NULL); break;
+    case QNN_OP_ADD: run_add(op, ws, elems); break;
+    case QNN_OP_MAXPOOL:
+    case QNN_OP_AVGPOOL: run_pool(op, ws); break;
+    case QNN_OP_CLAMP: {
+        const int8_t *a = ws->t[op->in[0]];
+        int8_t *o = ws->t[op->out];
+        for (size_t k = 0; k < elems; k++) o[k] = clamp8(a[k], op->act_min, op->act_max);
+        break;
+    }
+    }
+}
+
+void qnn_int8_forward(const qnn_int8_net *net, qnn_int8_ws *ws, int from, const qnn_layer_mul *muls)
+{
+    for (int i = from; i < net->n_ops; i++) qnn_int8_step(net, ws, i, muls);
+}
+
+int qnn_int8_live_before(const qnn_int8_net *net, int op, int *ids)
+{
+    int n = 0;
+    for (int t = 0; t < net->n_tensors; t++) {
+        int written_before = t == net->input;
+        for (int i = 0; i < op && i < net->n_ops; i++) written_before |= net->ops[i].out == t;
+        if (!written_before) continue;
+        int read_after = t == net->output;
+        for (int i = op; i < net->n_ops && !read_after; i++)
+            for (int k = 0; k < net->ops[i].n_in; k++) read_after |= net->ops[i].in[k] == t;
+        if (read_after) ids[n++] = t;
+    }
+    return n;
+}
+
+void qnn_int8_predict(const qnn_int8_net *net, const uint8_t *pixels, int32_t n, const qnn_layer_mul *muls,
+                      int threads, int32_t chunk, int8_t *logits, uint8_t *pred)
+{
+    if (chunk <= 0) chunk = 64;
+    const int32_t n_chunks = (n + chunk - 1) / chunk;
+    const size_t in_sz = (size_t)net->in_c * net->in_h * net->in_w;
+    const int32_t n_out = qnn_int8_n_out(net);
+    int nt = 1;
+#ifdef _OPENMP
+    nt = threads > 0 ? threads : omp_get_max_threads();
+#endif
+    if (nt > n_chunks) nt = n_chunks > 0 ? n_chunks : 1;
+#pragma omp parallel num_threads(nt)
+    {
+        qnn_int8_ws *ws = qnn_int8_ws_alloc(net, chunk);
+#pragma omp for schedule(dynamic, 1)
+        for (int32_t c = 0; c < n_chunks; c++) {
+            int32_t first = c * chunk, cnt = n - first < chunk ? n - first : chunk;
+            qnn_int8_set_input(net, ws, pixels + (size_t)first * in_sz, cnt);
+            qnn_int8_forward(net, ws, 0, muls);
+            const int8_t *lo = ws->t[net->output];
+            if (logits) memcpy(logits + (size_t)first * n_out, lo, (size_t)cnt * n_out);
+            if (pred)
+                for (int32_t k = 0; k < cnt; k++) {
+                    const int8_t *v = lo + (size_t)k * n_out;
+                    int best = 0;
+                    for (int j = 1; j < n_out; j++)
+                        if (v[j] > v[best]) best = j;
+                    pred[first + k] = (uint8_t)best;
+                }
+        }
+        qnn_int8_ws_free(ws);
+    }
+}

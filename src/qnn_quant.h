@@ -1,0 +1,90 @@
+/* Post-training quantization of a float graph (qnn_model.h) into the int8 graph (qnn_int8.h), and
+ * the TFLite fixed-point requantizer.
+ *
+ * Scheme (design.md): symmetric int8, zero point 0 everywhere.
+ *  - weights per output channel: s_w[co] = max|w| / 127, q = round(w / s_w) in -127..127;
+ *  - activations per tensor: s = max|x| / 127 over the calibration images (training images only),
+ *    x the tensor after its fused clamp; pools and standalone clamps keep their input's scale;
+ *  - model input: raw pixels 0..255 with s_in = 255 / 127, q = round(p / s_in) in 0..127;
+ *  - bias int32: round(b / (s_in * s_w[co]));
+ *  - conv/dense output: q = clamp(requant(acc + bias, M[co]), lo, hi) with M = s_in s_w / s_out as a
+ *    Q31 multiplier and a shift (TFLite QuantizeMultiplier), rounding as TFLite's
+ *    SaturatingRoundingDoublingHighMul followed by RoundingDivideByPOT;
+ *  - clamp: no activation -128..127, ReLU 0..127, Clip [lo, hi] -> [round(lo/s), round(hi/s)] within that;
+ *  - residual add (TFLite int8 Add): both inputs shifted left by 20, each scaled by s_i / (2 max(s_a, s_b)),
+ *    summed, scaled by 2 max(s_a, s_b) / (2^20 s_out), clamped;
+ *  - average pool: sum over the window, divided by the count rounding half away from zero.
+ * round() is round-half-away-from-zero throughout. The whole process is deterministic. */
+#ifndef SRC_QNN_QUANT_H
+#define SRC_QNN_QUANT_H
+
+#include <stdint.h>
+
+#include "qnn_int8.h"
+#include "qnn_model.h"
+
+/* TFLite SaturatingRoundingDoublingHighMul: round(a * b / 2^31), saturating the one overflow case. */
+static inline int32_t qnn_quant_srdhm(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    int64_t ab = (int64_t)a * b;
+    int64_t nudge = ab >= 0 ? (1LL << 30) : 1 - (1LL << 30);
+    return (int32_t)((ab + nudge) / (1LL << 31)); /* C division truncates toward zero, as TFLite's */
+}
+
+/* TFLite RoundingDivideByPOT: x / 2^e rounded to nearest, ties away from zero. e in 0..31. */
+static inline int32_t qnn_quant_rdbpot(int32_t x, int e)
+{
+    int32_t mask = (int32_t)((1LL << e) - 1);
+    int32_t rem = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> e) + (rem > threshold ? 1 : 0);
+}
+
+/* TFLite MultiplyByQuantizedMultiplier: x * mult * 2^shift / 2^31 with the rounding above. A
+ * positive shift is applied before the multiplication (saturated to int32), a negative one after. */
+static inline int32_t qnn_quant_requant(int32_t x, int32_t mult, int shift)
+{
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    int64_t xl = (int64_t)x * ((int64_t)1 << left);
+    if (xl > INT32_MAX) xl = INT32_MAX;
+    if (xl < INT32_MIN) xl = INT32_MIN;
+    return qnn_quant_rdbpot(qnn_quant_srdhm((int32_t)xl, mult), right);
+}
+
+/* TFLite QuantizeMultiplier: real = mult * 2^shift / 2^31 with mult in [2^30, 2^31) (0 for real 0).
+ * Multipliers below 2^-31 become 0; real must be >= 0 and below 2^31. */
+void qnn_quant_multiplier(double real, int32_t *mult, int *shift);
+
+/* round half away from zero, clamped to [lo, hi] */
+int32_t qnn_quant_round_clamp(double x, int32_t lo, int32_t hi);
+
+typedef enum qnn_calib_method {
+    QNN_CALIB_MAX = 0,       /* s = max|x| / 127 */
+    QNN_CALIB_PERCENTILE = 1 /* s = percentile of |x| / 127 (opts.percentile, e.g. 99.99) */
+} qnn_calib_method;
+
+typedef struct qnn_quant_opts {
+    qnn_calib_method method;
+    double percentile; /* QNN_CALIB_PERCENTILE: in (0, 100] */
+    int threads;       /* float calibration threads, <= 0: OpenMP default */
+} qnn_quant_opts;
+
+/* Default options: max calibration. */
+qnn_quant_opts qnn_quant_opts_default(void);
+
+/* Quantize `m` with activation ranges measured by float inference of n_calib images (pixels as in
+ * qnn_model_predict()). The caller must pass training images only. Returns ST_OK and *out (free with
+ * qnn_int8_net_free()), or ST_EINVAL (no images / bad options, reported). */
+int qnn_quant_build(const qnn_model *m, const uint8_t *calib_pixels, int32_t n_calib, const qnn_quant_opts *o,
+                    qnn_int8_net **out);
+
+/* Convenience for commands: import MODEL (resolved against the data directory), check that it takes
+ * 3x32x32 CIFAR-10 images, and, when `net` is not NULL, load the calibration records CALIB
+ * ("FILE[:FIRST[:COUNT]]", training images) and quantize. `model` may be NULL when only the int8 net
+ * is wanted. The caller frees the results (qnn_model_free, qnn_int8_net_free); on failure nothing is
+ * returned. Returns a status (reported). */
+int qnn_quant_load(const char *model_path, const char *calib_spec, const qnn_quant_opts *o, qnn_model **model,
+                   qnn_int8_net **net);
+
+#endif

@@ -1,0 +1,2 @@
+#include "tu.h"
+int main(void) { return 0; }
