@@ -1,2 +1,11 @@
 ## Gate-level generation, Liberty/netlist reading and energy estimation (owner: gate-level).
 approxmap_SOURCES += src/cmd_characterize.c
+src_libcore_a_SOURCES += src/gate_lib.h src/gate_lib.c src/gate_net.h src/gate_net.c \
+	src/gate_gen.h src/gate_gen.c src/gate_sim.h src/gate_sim.c
+EXTRA_DIST += scripts/synth.sh
+check_PROGRAMS += tests/test_gate
+tests_test_gate_SOURCES = tests/test_gate.c tests/tu.h
+tests_test_gate_CFLAGS = $(TEST_CFLAGS)
+tests_test_gate_LDADD = $(TEST_LIBS)
+TESTS += tests/cli_gate.sh
+EXTRA_DIST += tests/cli_gate.sh
