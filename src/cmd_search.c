@@ -1,11 +1,111 @@
-/* approxmap search: placeholder until its module lands (it fails loudly rather than pretending). */
+/* approxmap search: start an NSGA-II search from a problem file into a new run directory
+ * (problems/run.h does the work; this file parses the command line). */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "prob.h"
+#include "run.h"
+#include "status.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: approxmap search PROBLEM.yaml -o RUNDIR [options]\n\n"
+            "Search with NSGA-II as the problem file says; write the run directory RUNDIR (problem.yaml,\n"
+            "checkpoint, archive, front.csv, generations.csv). A checkpoint is written every generation;\n"
+            "SIGINT or SIGTERM stops after saving, and 'approxmap resume RUNDIR' continues exactly.\n\n"
+            "options:\n"
+            "  -o, --output DIR      run directory to create (required)\n"
+            "  -s, --seed S          random seed (overrides the file's ga.seed)\n"
+            "  -g, --generations N   generations to run, the initial population counting as one\n"
+            "  -t, --threads T       evaluation threads (0: all cores); results do not depend on it\n"
+            "      --time-limit D    stop after D of wall time, e.g. 90s, 15m, 8h (resume continues)\n"
+            "  -f, --force           overwrite a run already in DIR\n"
+            "  -q, --quiet           no progress output\n"
+            "  -h, --help            this text\n\n"
+            "Exit status: 0 finished, 1 failure, 2 usage error, 130 interrupted (state saved).\n");
+}
+
+/* Shared by search and resume: parse a positive count. */
+static int parse_long(const char *s, long lo, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo) return -1;
+    *out = v;
+    return 0;
+}
 
 int cmd_search(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "approxmap: '%s' is not implemented yet\n", argv[0]);
-    return CMD_EXIT_FAIL;
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
+        {"generations", required_argument, NULL, 'g'}, {"threads", required_argument, NULL, 't'},
+        {"time-limit", required_argument, NULL, 'T'}, {"force", no_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    run_opts o;
+    run_opts_init(&o);
+    o.live = isatty(STDERR_FILENO);
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:s:g:t:fqh", longopts, NULL)) != -1) {
+        long v;
+        switch (c) {
+        case 'o': o.dir = optarg; break;
+        case 's': {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(optarg, &end, 10);
+            if (end == optarg || *end || errno || optarg[0] == '-') {
+                fprintf(stderr, "approxmap search: --seed wants a non-negative integer, not '%s'\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            o.has_seed = 1;
+            o.seed = s;
+            break;
+        }
+        case 'g':
+            if (parse_long(optarg, 1, &v)) {
+                fprintf(stderr, "approxmap search: --generations wants a positive integer, not '%s'\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            o.generations = v;
+            break;
+        case 't':
+            if (parse_long(optarg, 0, &v) || v > 1024) {
+                fprintf(stderr, "approxmap search: --threads wants an integer in 0..1024, not '%s'\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            o.threads = v;
+            break;
+        case 'T':
+            if (prob_parse_duration(optarg, &o.time_limit)) {
+                fprintf(stderr, "approxmap search: --time-limit wants a duration such as 90s, 15m or 8h, not '%s'\n",
+                        optarg);
+                return CMD_EXIT_USAGE;
+            }
+            break;
+        case 'f': o.force = 1; break;
+        case 'q': o.quiet = 1; break;
+        case 'h': usage(stdout); return CMD_EXIT_OK;
+        default: usage(stderr); return CMD_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc || !o.dir) {
+        fprintf(stderr, "approxmap search: %s\n",
+                optind >= argc ? "missing PROBLEM.yaml" : optind + 1 < argc ? "too many arguments" : "missing -o RUNDIR");
+        usage(stderr);
+        return CMD_EXIT_USAGE;
+    }
+    o.problem_path = argv[optind];
+    int rc = run_search(&o);
+    return rc == ST_OK ? CMD_EXIT_OK : rc == ST_EINTR ? CMD_EXIT_INTR : CMD_EXIT_FAIL;
 }

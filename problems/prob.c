@@ -1,0 +1,398 @@
+/* Problem-file loader, type registry and problem-instance helpers: see prob.h.
+ * libyaml's 1/0 returns are converted to status codes here, and yaml_document_delete /
+ * yaml_parser_delete run on every path. Marks are 0-based in libyaml and printed 1-based. */
+#include "prob.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ckpt.h"
+#include "msg.h"
+#include "status.h"
+
+static const prob_type *const registry[] = {
+    &prob_type_zdt1, &prob_type_zdt2, &prob_type_zdt3, &prob_type_zdt4,
+    &prob_type_zdt6, &prob_type_tnk,  &prob_type_constr,
+};
+enum { N_TYPES = sizeof registry / sizeof registry[0] };
+
+const char *prob_type_names(void) { return "zdt1, zdt2, zdt3, zdt4, zdt6, tnk, constr"; }
+
+/* ---------- positional helpers ---------- */
+
+int prob_yaml_error(const prob_yaml *y, const yaml_node_t *node, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    return msg_error(ST_EPARSE, "%s:%lu:%lu: %s", y->path, (unsigned long)node->start_mark.line + 1,
+                     (unsigned long)node->start_mark.column + 1, text);
+}
+
+static const char *scalar(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+
+static int need_scalar(const prob_yaml *y, const yaml_node_t *node, const char *key, const char *what)
+{
+    if (node->type != YAML_SCALAR_NODE) return prob_yaml_error(y, node, "'%s' must be %s", key, what);
+    return ST_OK;
+}
+
+int prob_yaml_int(const prob_yaml *y, const yaml_node_t *node, const char *key, long lo, long hi, long *out)
+{
+    if (need_scalar(y, node, key, "an integer")) return ST_EPARSE;
+    const char *s = scalar(node);
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || end == s || *end || errno)
+        return prob_yaml_error(y, node, "'%s' must be an integer, not '%s'", key, s);
+    if (v < lo || v > hi) return prob_yaml_error(y, node, "'%s' must be between %ld and %ld, not %ld", key, lo, hi, v);
+    *out = v;
+    return ST_OK;
+}
+
+int prob_yaml_real(const prob_yaml *y, const yaml_node_t *node, const char *key, double lo, double hi, double *out)
+{
+    if (need_scalar(y, node, key, "a number")) return ST_EPARSE;
+    const char *s = scalar(node);
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || end == s || *end || errno || !isfinite(v))
+        return prob_yaml_error(y, node, "'%s' must be a number, not '%s'", key, s);
+    if (v < lo || v > hi) return prob_yaml_error(y, node, "'%s' must be between %g and %g, not %s", key, lo, hi, s);
+    *out = v;
+    return ST_OK;
+}
+
+int prob_yaml_str(const prob_yaml *y, const yaml_node_t *node, const char *key, const char **out)
+{
+    if (need_scalar(y, node, key, "a string")) return ST_EPARSE;
+    *out = scalar(node);
+    return ST_OK;
+}
+
+int prob_yaml_mapping(const prob_yaml *y, const yaml_node_t *node, const char *key)
+{
+    if (node->type != YAML_MAPPING_NODE) return prob_yaml_error(y, node, "'%s' must be a mapping", key);
+    return ST_OK;
+}
+
+/* Keys must be scalars and unique within their mapping. */
+static int check_keys(const prob_yaml *y, yaml_node_t *map)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+        if (k->type != YAML_SCALAR_NODE) return prob_yaml_error(y, k, "keys must be plain words");
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *k2 = yaml_document_get_node(y->doc, q->key);
+            if (k2->type == YAML_SCALAR_NODE && !strcmp(scalar(k2), scalar(k)))
+                return prob_yaml_error(y, k, "duplicate key '%s'", scalar(k));
+        }
+    }
+    return ST_OK;
+}
+
+int prob_parse_duration(const char *text, double *seconds)
+{
+    const char *s = text;
+    double total = 0;
+    int parts = 0;
+    while (*s) {
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (end == s || errno || !isfinite(v) || v < 0) return -1;
+        double unit = 1;
+        switch (*end) {
+        case 's': unit = 1; end++; break;
+        case 'm': unit = 60; end++; break;
+        case 'h': unit = 3600; end++; break;
+        case 'd': unit = 86400; end++; break;
+        case '\0': if (parts) return -1; break; /* a bare number only on its own: seconds */
+        default: return -1;
+        }
+        total += v * unit;
+        parts++;
+        s = end;
+    }
+    if (!parts) return -1;
+    *seconds = total;
+    return 0;
+}
+
+/* ---------- the ga: section ---------- */
+
+static int parse_sub(const prob_yaml *y, yaml_node_t *map, const char *section, prob_ga *ga, int which)
+{
+    if (prob_yaml_mapping(y, map, section) || check_keys(y, map)) return ST_EPARSE;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(y->doc, p->key), *v = yaml_document_get_node(y->doc, p->value);
+        const char *k = scalar(kn);
+        int rc;
+        if (which == 0 && !strcmp(k, "probability"))
+            rc = prob_yaml_real(y, v, k, 0, 1, &ga->pc);
+        else if (which == 0 && !strcmp(k, "eta"))
+            rc = prob_yaml_real(y, v, k, 0, 1000, &ga->eta_c);
+        else if (which == 0 && !strcmp(k, "swap"))
+            rc = prob_yaml_real(y, v, k, 0, 1, &ga->swap);
+        else if (which == 1 && !strcmp(k, "eta"))
+            rc = prob_yaml_real(y, v, k, 0, 1000, &ga->eta_m);
+        else if (which == 1 && !strcmp(k, "rate"))
+            rc = prob_yaml_real(y, v, k, 0, 1, &ga->pm_real);
+        else if (which == 1 && !strcmp(k, "int_rate"))
+            rc = prob_yaml_real(y, v, k, 0, 1, &ga->pm_int);
+        else if (which == 1 && !strcmp(k, "creep"))
+            rc = prob_yaml_real(y, v, k, 0, 1, &ga->creep);
+        else if (which == 2 && !strcmp(k, "generations"))
+            rc = prob_yaml_int(y, v, k, 1, 1000000000L, &ga->stall_generations);
+        else if (which == 2 && !strcmp(k, "tolerance"))
+            rc = prob_yaml_real(y, v, k, 0, 1e300, &ga->stall_tol);
+        else
+            rc = prob_yaml_error(y, kn, "unknown key '%s' in '%s'", k, section);
+        if (rc) return rc;
+    }
+    return ST_OK;
+}
+
+static int parse_ga(const prob_yaml *y, yaml_node_t *map, prob_ga *ga)
+{
+    if (prob_yaml_mapping(y, map, "ga") || check_keys(y, map)) return ST_EPARSE;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(y->doc, p->key), *v = yaml_document_get_node(y->doc, p->value);
+        const char *k = scalar(kn);
+        int rc;
+        long l;
+        if (!strcmp(k, "population")) {
+            rc = prob_yaml_int(y, v, k, 4, 100000, &ga->population);
+            if (!rc && ga->population % 2) rc = prob_yaml_error(y, v, "'population' must be even, not %ld", ga->population);
+        } else if (!strcmp(k, "generations")) {
+            rc = prob_yaml_int(y, v, k, 1, 1000000000L, &ga->generations);
+        } else if (!strcmp(k, "evaluations")) {
+            rc = prob_yaml_int(y, v, k, 0, 4000000000000000000L, &ga->evaluations);
+        } else if (!strcmp(k, "time_limit")) {
+            rc = need_scalar(y, v, k, "a duration");
+            if (!rc && prob_parse_duration(scalar(v), &ga->time_limit))
+                rc = prob_yaml_error(y, v, "'time_limit' must be a duration such as 90s, 15m or 8h, not '%s'", scalar(v));
+        } else if (!strcmp(k, "seed")) {
+            rc = prob_yaml_int(y, v, k, 0, 9223372036854775807L, &l);
+            if (!rc) ga->seed = (uint64_t)l;
+        } else if (!strcmp(k, "threads")) {
+            rc = prob_yaml_int(y, v, k, 0, 1024, &ga->threads);
+        } else if (!strcmp(k, "crossover")) {
+            rc = parse_sub(y, v, k, ga, 0);
+        } else if (!strcmp(k, "mutation")) {
+            rc = parse_sub(y, v, k, ga, 1);
+        } else if (!strcmp(k, "stagnation")) {
+            rc = parse_sub(y, v, k, ga, 2);
+        } else {
+            rc = prob_yaml_error(y, kn, "unknown key '%s' in 'ga'", k);
+        }
+        if (rc) return rc;
+    }
+    return ST_OK;
+}
+
+static int parse_reference(const prob_yaml *y, yaml_node_t *v, prob_spec *spec)
+{
+    if (v->type != YAML_SEQUENCE_NODE) return prob_yaml_error(y, v, "'reference' must be a list of numbers");
+    int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n < 1 || n > PROB_MAX_OBJ)
+        return prob_yaml_error(y, v, "'reference' must have 1 to %d values, not %d", PROB_MAX_OBJ, n);
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *e = yaml_document_get_node(y->doc, v->data.sequence.items.start[i]);
+        if (prob_yaml_real(y, e, "reference", -1e300, 1e300, &spec->ref[i])) return ST_EPARSE;
+    }
+    spec->n_ref = n;
+    spec->ref_line = (unsigned long)v->start_mark.line + 1;
+    spec->ref_col = (unsigned long)v->start_mark.column + 1;
+    return ST_OK;
+}
+
+static void ga_defaults(prob_ga *ga)
+{
+    memset(ga, 0, sizeof *ga);
+    ga->population = 100;
+    ga->generations = 100;
+    ga->pc = 0.9;
+    ga->eta_c = 20;
+    ga->swap = 0.5;
+    ga->eta_m = 20;
+    ga->pm_real = -1;
+    ga->pm_int = -1;
+    ga->creep = 0.5;
+    ga->seed = 1;
+    ga->threads = 1;
+}
+
+static int load_doc(const prob_yaml *y, prob_spec *spec)
+{
+    yaml_node_t *root = yaml_document_get_root_node(y->doc);
+    if (!root) return msg_error(ST_EPARSE, "%s: empty problem file", y->path);
+    if (root->type != YAML_MAPPING_NODE) return prob_yaml_error(y, root, "a problem file must be a mapping of keys");
+    if (check_keys(y, root)) return ST_EPARSE;
+
+    yaml_node_t *type_node = NULL;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++)
+        if (!strcmp(scalar(yaml_document_get_node(y->doc, p->key)), "type"))
+            type_node = yaml_document_get_node(y->doc, p->value);
+    if (!type_node) return prob_yaml_error(y, root, "missing key 'type' (one of %s)", prob_type_names());
+    const char *tname;
+    if (prob_yaml_str(y, type_node, "type", &tname)) return ST_EPARSE;
+    for (int t = 0; t < N_TYPES; t++)
+        if (!strcmp(registry[t]->name, tname)) spec->type = registry[t];
+    if (!spec->type)
+        return prob_yaml_error(y, type_node, "unknown problem type '%s' (known: %s)", tname, prob_type_names());
+    if (spec->type->spec_init && spec->type->spec_init(spec)) return ST_EPARSE;
+
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(y->doc, p->key), *v = yaml_document_get_node(y->doc, p->value);
+        const char *k = scalar(kn);
+        int rc = ST_OK;
+        if (!strcmp(k, "type")) continue;
+        if (!strcmp(k, "ga"))
+            rc = parse_ga(y, v, &spec->ga);
+        else if (!strcmp(k, "reference"))
+            rc = parse_reference(y, v, spec);
+        else if (!strcmp(k, "description"))
+            rc = need_scalar(y, v, k, "a string");
+        else {
+            rc = spec->type->parse_key ? spec->type->parse_key(y, k, kn, v, spec) : 0;
+            if (rc == 0) rc = prob_yaml_error(y, kn, "unknown key '%s'", k);
+            else if (rc == 1) rc = ST_OK;
+        }
+        if (rc) return rc;
+    }
+    if (spec->type->validate) return spec->type->validate(y, root, spec);
+    return ST_OK;
+}
+
+int prob_load(prob_spec *out, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(fp);
+        msg_abort(__FILE__, __LINE__, "out of memory initialising the YAML parser");
+    }
+    yaml_parser_set_input_file(&parser, fp);
+    yaml_document_t doc;
+    if (!yaml_parser_load(&parser, &doc)) {
+        int rc = msg_error(ST_EPARSE, "%s:%lu:%lu: %s%s%s", path, (unsigned long)parser.problem_mark.line + 1,
+                           (unsigned long)parser.problem_mark.column + 1, parser.problem ? parser.problem : "malformed YAML",
+                           parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        fclose(fp);
+        return rc;
+    }
+    prob_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.path = xstrdup(path);
+    ga_defaults(&spec.ga);
+    prob_yaml y = {path, &doc};
+    int rc = load_doc(&y, &spec);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    fclose(fp);
+    if (rc) {
+        prob_spec_deinit(&spec);
+        return rc;
+    }
+    *out = spec;
+    return ST_OK;
+}
+
+void prob_spec_deinit(prob_spec *spec)
+{
+    if (spec->type && spec->type->spec_free) spec->type->spec_free(spec);
+    free(spec->path);
+    memset(spec, 0, sizeof *spec);
+}
+
+/* ---------- instances ---------- */
+
+prob *prob_alloc(const char *name, size_t n_genes, int n_obj, int n_con)
+{
+    ASSERT(n_obj >= 1 && n_obj <= PROB_MAX_OBJ && n_genes >= 1);
+    prob *p = xcalloc(1, sizeof *p);
+    p->name = name;
+    p->n_genes = n_genes;
+    p->genes = xcalloc(n_genes, sizeof *p->genes);
+    p->n_obj = n_obj;
+    p->n_con = n_con;
+    return p;
+}
+
+void prob_free(prob *p)
+{
+    if (!p) return;
+    if (p->destroy) p->destroy(p);
+    free(p->genes);
+    free(p);
+}
+
+int prob_create(const prob_spec *spec, prob **out)
+{
+    prob *p = NULL;
+    int rc = spec->type->create(spec, &p);
+    if (rc) return rc;
+    if (spec->n_ref) {
+        if (spec->n_ref != p->n_obj) {
+            rc = msg_error(ST_EPARSE, "%s:%lu:%lu: 'reference' has %d values; problem '%s' has %d objectives",
+                           spec->path, spec->ref_line, spec->ref_col, spec->n_ref, p->name, p->n_obj);
+            prob_free(p);
+            return rc;
+        }
+        memcpy(p->ref, spec->ref, sizeof p->ref);
+    }
+    *out = p;
+    return ST_OK;
+}
+
+uint64_t prob_hash(const prob *p, const void *extra, size_t extra_len)
+{
+    ckpt_writer w;
+    ckpt_writer_init(&w);
+    ckpt_put_bytes(&w, p->name, strlen(p->name) + 1);
+    ckpt_put_u64(&w, p->n_genes);
+    for (size_t g = 0; g < p->n_genes; g++) {
+        ckpt_put_u8(&w, (uint8_t)p->genes[g].kind);
+        ckpt_put_f64(&w, p->genes[g].lo);
+        ckpt_put_f64(&w, p->genes[g].hi);
+    }
+    ckpt_put_u32(&w, (uint32_t)p->n_obj);
+    ckpt_put_u32(&w, (uint32_t)p->n_con);
+    ckpt_put_bytes(&w, extra, extra_len);
+    uint64_t h = archive_hash(w.data, w.len);
+    ckpt_writer_deinit(&w);
+    return h;
+}
+
+int prob_eval_each(prob *p, size_t n, const double *x, double *f, double *cv, int threads,
+                   const volatile sig_atomic_t *stop,
+                   void (*eval_one)(const prob *p, const double *x, double *f, double *cv))
+{
+    int nt = threads;
+#ifdef _OPENMP
+    if (nt <= 0) nt = omp_get_max_threads();
+#else
+    nt = 1;
+#endif
+    size_t L = p->n_genes, M = (size_t)p->n_obj;
+    long count = (long)n;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (long i = 0; i < count; i++) {
+        if (stop && *stop) continue;
+        eval_one(p, x + (size_t)i * L, f + (size_t)i * M, cv + i);
+    }
+    return stop && *stop ? ST_EINTR : ST_OK;
+}

@@ -1,0 +1,660 @@
+/* NSGA-II: see nsga.h. Structure:
+ *   ranking   nsga_rank (2-D: lexicographic sort + binary search over front tails; m-D: the
+ *             sequential efficient non-dominated sort, Zhang et al., IEEE TEC 19(2), 2015),
+ *             nsga_crowding (Deb 2002, section III-B)
+ *   variation tournament deck, SBX and polynomial mutation with bounds (Deb & Agrawal 1995; Deb's
+ *             reference code's bounded variants), integer uniform crossover, creep / reset
+ *   bookkeeping archive lookups before evaluation, survivor selection into the parent arrays.
+ * Invariants: pop arrays hold `np` (0 or pop_size) parents whose rank/crowd are those computed in the
+ * selection that kept them; pool arrays (2 x pop_size) are scratch for one selection. */
+#include "nsga.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+
+struct nsga {
+    nsga_cfg cfg;
+    nsga_gene *genes;
+    size_t L, N;
+    int M;
+    size_t n_real, n_int;
+    unsigned char *gwidth; /* packed bytes per gene */
+    size_t key_bytes;
+
+    size_t np; /* parents present: 0 or N */
+    double *x, *f, *cv, *crowd;
+    int *rank;
+
+    nsga_batch batch;
+    int batch_open;         /* a batch was handed out and not yet selected */
+    size_t *pending;        /* N */
+    size_t *entry;          /* N: archive index of each batch row */
+    size_t batch_first;     /* archive count before the batch */
+
+    double *px, *pf, *pcv, *pcrowd; /* pool: 2N */
+    int *prank;
+    size_t *order, *work;   /* 2N, nsga_rank_work_size(2N) */
+    size_t *deck;           /* N: tournament permutation */
+    size_t deck_pos;
+    unsigned char *key;     /* key_bytes */
+
+    archive *arc;
+    long generation, evaluations, cache_hits;
+};
+
+/* ---------- stable index sorting with a context ---------- */
+
+typedef int (*less_fn)(size_t a, size_t b, const void *ctx);
+
+/* Stable merge sort of a[0..n) (tmp has n entries). Comparators are total (ties by index). */
+static void sort_idx(size_t *a, size_t n, less_fn less, const void *ctx, size_t *tmp)
+{
+    size_t *src = a, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) dst[k++] = less(src[j], src[i], ctx) ? src[j++] : src[i++];
+            while (i < mid) dst[k++] = src[i++];
+            while (j < hi) dst[k++] = src[j++];
+        }
+        size_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
+typedef struct sort_ctx {
+    const double *f;
+    const double *cv;
+    int m;
+    int obj; /* objective for single-objective orders */
+} sort_ctx;
+
+static int less_lex(size_t a, size_t b, const void *vc)
+{
+    const sort_ctx *c = vc;
+    const double *fa = c->f + a * (size_t)c->m, *fb = c->f + b * (size_t)c->m;
+    for (int j = 0; j < c->m; j++)
+        if (fa[j] != fb[j]) return fa[j] < fb[j];
+    return a < b;
+}
+
+static int less_cv(size_t a, size_t b, const void *vc)
+{
+    const sort_ctx *c = vc;
+    if (c->cv[a] != c->cv[b]) return c->cv[a] < c->cv[b];
+    return a < b;
+}
+
+static int less_obj(size_t a, size_t b, const void *vc)
+{
+    const sort_ctx *c = vc;
+    double fa = c->f[a * (size_t)c->m + c->obj], fb = c->f[b * (size_t)c->m + c->obj];
+    if (fa != fb) return fa < fb;
+    return a < b;
+}
+
+/* ---------- ranking ---------- */
+
+static int dominates(const double *a, const double *b, int m)
+{
+    int better = 0;
+    for (int j = 0; j < m; j++) {
+        if (a[j] > b[j]) return 0;
+        if (a[j] < b[j]) better = 1;
+    }
+    return better;
+}
+
+int nsga_cdominates(const double *fa, double cva, const double *fb, double cvb, int m)
+{
+    if (cva <= 0 && cvb > 0) return 1;
+    if (cva > 0 && cvb <= 0) return 0;
+    if (cva > 0 && cvb > 0) return cva < cvb;
+    return dominates(fa, fb, m);
+}
+
+size_t nsga_rank_work_size(size_t n) { return 5 * n + 1; }
+
+/* key (f2, f1) of a is lexicographically below that of b */
+static int key2_less(const double *fa, const double *fb)
+{
+    if (fa[1] != fb[1]) return fa[1] < fb[1];
+    return fa[0] < fb[0];
+}
+
+int nsga_rank(const double *f, const double *cv, size_t n, int m, int *rank, size_t *work)
+{
+    size_t *idx = work, *tmp = work + n, *last = work + 2 * n, *next = work + 3 * n, *tail = work + 4 * n;
+    sort_ctx ctx = {f, cv, m, 0};
+    size_t nf = 0, ni = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cv[i] <= 0) idx[nf++] = i;
+    for (size_t i = 0; i < n; i++)
+        if (cv[i] > 0) idx[nf + ni++] = i;
+    sort_idx(idx, nf, less_lex, &ctx, tmp);
+    size_t fronts = 0;
+    if (m == 2) {
+        /* last[k]: member of front k with the smallest (f2, f1); these keys increase strictly with k,
+         * and front k holds a dominator of p exactly when key(last[k]) < key(p). */
+        for (size_t s = 0; s < nf; s++) {
+            size_t p = idx[s];
+            const double *fp = f + p * 2;
+            size_t lo = 0, hi = fronts;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (key2_less(f + last[mid] * 2, fp))
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo == fronts) fronts++;
+            last[lo] = p;
+            rank[p] = (int)lo;
+        }
+    } else {
+        /* Fronts as linked lists (head in last[], next[], tail[]); a point sorted later can never
+         * dominate an earlier one, so each point goes to the first front without a dominator. */
+        for (size_t s = 0; s < nf; s++) {
+            size_t p = idx[s];
+            size_t k = 0;
+            for (; k < fronts; k++) {
+                int dom = 0;
+                for (size_t q = last[k]; q != (size_t)-1 && !dom; q = next[q]) dom = dominates(f + q * m, f + p * m, m);
+                if (!dom) break;
+            }
+            next[p] = (size_t)-1;
+            if (k == fronts) {
+                fronts++;
+                last[k] = p;
+            } else {
+                next[tail[k]] = p;
+            }
+            tail[k] = p;
+            rank[p] = (int)k;
+        }
+    }
+    /* infeasible points: one front per distinct violation, smallest first */
+    sort_idx(idx + nf, ni, less_cv, &ctx, tmp);
+    for (size_t s = 0; s < ni; s++) {
+        size_t p = idx[nf + s];
+        if (s == 0 || cv[p] != cv[idx[nf + s - 1]]) fronts++;
+        rank[p] = (int)fronts - 1;
+    }
+    return (int)fronts;
+}
+
+void nsga_crowding(const double *f, int m, const size_t *idx, size_t k, double *crowd, size_t *work)
+{
+    size_t *ord = work, *tmp = work + k;
+    for (size_t j = 0; j < k; j++) crowd[idx[j]] = 0;
+    if (k <= 2) {
+        for (size_t j = 0; j < k; j++) crowd[idx[j]] = INFINITY;
+        return;
+    }
+    sort_ctx ctx = {f, NULL, m, 0};
+    for (int o = 0; o < m; o++) {
+        ctx.obj = o;
+        memcpy(ord, idx, k * sizeof *ord);
+        sort_idx(ord, k, less_obj, &ctx, tmp);
+        double lo = f[ord[0] * m + o], hi = f[ord[k - 1] * m + o];
+        crowd[ord[0]] = INFINITY;
+        crowd[ord[k - 1]] = INFINITY;
+        if (!(hi > lo)) continue;
+        for (size_t j = 1; j + 1 < k; j++)
+            crowd[ord[j]] += (f[ord[j + 1] * m + o] - f[ord[j - 1] * m + o]) / (hi - lo);
+    }
+}
+
+/* ---------- allocation ---------- */
+
+void nsga_cfg_defaults(nsga_cfg *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->pop_size = 100;
+    cfg->pc = 0.9;
+    cfg->eta_c = 20;
+    cfg->eta_m = 20;
+    cfg->pm_real = -1;
+    cfg->pm_int = -1;
+    cfg->creep = 0.5;
+    cfg->swap = 0.5;
+}
+
+nsga *nsga_alloc(const nsga_cfg *cfg)
+{
+    ASSERT(cfg->n_genes >= 1 && cfg->genes && cfg->n_obj >= 1);
+    ASSERT(cfg->pop_size >= 4 && cfg->pop_size % 2 == 0);
+    ASSERT(cfg->pc >= 0 && cfg->pc <= 1 && cfg->eta_c >= 0 && cfg->eta_m >= 0);
+    ASSERT(cfg->creep >= 0 && cfg->creep <= 1 && cfg->swap >= 0 && cfg->swap <= 1);
+    nsga *ga = xcalloc(1, sizeof *ga);
+    ga->cfg = *cfg;
+    ga->L = cfg->n_genes;
+    ga->N = cfg->pop_size;
+    ga->M = cfg->n_obj;
+    size_t L = ga->L, N = ga->N, M = (size_t)ga->M;
+    ga->genes = xmalloc(L * sizeof *ga->genes);
+    memcpy(ga->genes, cfg->genes, L * sizeof *ga->genes);
+    ga->cfg.genes = ga->genes;
+    ga->gwidth = xmalloc(L);
+    for (size_t g = 0; g < L; g++) {
+        const nsga_gene *ge = &ga->genes[g];
+        ASSERT(ge->lo <= ge->hi);
+        if (ge->kind == NSGA_REAL) {
+            ga->n_real++;
+            ga->gwidth[g] = 8;
+        } else {
+            ASSERT(ge->kind == NSGA_INT && ge->lo == floor(ge->lo) && ge->hi == floor(ge->hi));
+            ASSERT(ge->hi - ge->lo < 4294967296.0);
+            double range = ge->hi - ge->lo;
+            ga->n_int++;
+            ga->gwidth[g] = range < 256 ? 1 : range < 65536 ? 2 : 4;
+        }
+        ga->key_bytes += ga->gwidth[g];
+    }
+    if (ga->cfg.pm_real < 0) ga->cfg.pm_real = ga->n_real ? 1.0 / (double)ga->n_real : 0;
+    if (ga->cfg.pm_int < 0) ga->cfg.pm_int = ga->n_int ? 1.0 / (double)ga->n_int : 0;
+    ASSERT(ga->cfg.pm_real <= 1 && ga->cfg.pm_int <= 1);
+
+    ga->x = xmalloc(N * L * sizeof(double));
+    ga->f = xmalloc(N * M * sizeof(double));
+    ga->cv = xmalloc(N * sizeof(double));
+    ga->crowd = xmalloc(N * sizeof(double));
+    ga->rank = xmalloc(N * sizeof(int));
+    ga->batch.x = xmalloc(N * L * sizeof(double));
+    ga->batch.f = xmalloc(N * M * sizeof(double));
+    ga->batch.cv = xmalloc(N * sizeof(double));
+    ga->batch.n_genes = L;
+    ga->batch.n_obj = ga->M;
+    ga->pending = xmalloc(N * sizeof(size_t));
+    ga->entry = xmalloc(N * sizeof(size_t));
+    ga->batch.pending = ga->pending;
+    ga->px = xmalloc(2 * N * L * sizeof(double));
+    ga->pf = xmalloc(2 * N * M * sizeof(double));
+    ga->pcv = xmalloc(2 * N * sizeof(double));
+    ga->pcrowd = xmalloc(2 * N * sizeof(double));
+    ga->prank = xmalloc(2 * N * sizeof(int));
+    ga->order = xmalloc(2 * N * sizeof(size_t));
+    ga->work = xmalloc(nsga_rank_work_size(2 * N) * sizeof(size_t));
+    ga->deck = xmalloc(N * sizeof(size_t));
+    ga->deck_pos = N;
+    ga->key = xmalloc(ga->key_bytes);
+    ga->arc = archive_alloc(ga->key_bytes, ga->M);
+    return ga;
+}
+
+void nsga_free(nsga *ga)
+{
+    if (!ga) return;
+    free(ga->genes);
+    free(ga->gwidth);
+    free(ga->x);
+    free(ga->f);
+    free(ga->cv);
+    free(ga->crowd);
+    free(ga->rank);
+    free(ga->batch.x);
+    free(ga->batch.f);
+    free(ga->batch.cv);
+    free(ga->pending);
+    free(ga->entry);
+    free(ga->px);
+    free(ga->pf);
+    free(ga->pcv);
+    free(ga->pcrowd);
+    free(ga->prank);
+    free(ga->order);
+    free(ga->work);
+    free(ga->deck);
+    free(ga->key);
+    archive_free(ga->arc);
+    free(ga);
+}
+
+const nsga_cfg *nsga_config(const nsga *ga) { return &ga->cfg; }
+long nsga_generation(const nsga *ga) { return ga->generation; }
+long nsga_evaluations(const nsga *ga) { return ga->evaluations; }
+long nsga_cache_hits(const nsga *ga) { return ga->cache_hits; }
+archive *nsga_archive(nsga *ga) { return ga->arc; }
+const archive *nsga_archive_const(const nsga *ga) { return ga->arc; }
+size_t nsga_key_bytes(const nsga *ga) { return ga->key_bytes; }
+
+nsga_pop nsga_population(const nsga *ga)
+{
+    nsga_pop p = {ga->np, ga->L, ga->M, ga->x, ga->f, ga->cv, ga->rank, ga->crowd};
+    return p;
+}
+
+/* ---------- genome packing ---------- */
+
+void nsga_pack(const nsga *ga, const double *x, unsigned char *key)
+{
+    for (size_t g = 0; g < ga->L; g++) {
+        if (ga->gwidth[g] == 8 && ga->genes[g].kind == NSGA_REAL) {
+            double v = x[g] == 0 ? 0.0 : x[g]; /* -0 and +0 are the same genome */
+            uint64_t bits;
+            memcpy(&bits, &v, sizeof bits);
+            for (int b = 0; b < 8; b++) *key++ = (unsigned char)(bits >> (8 * b));
+        } else {
+            uint32_t v = (uint32_t)(x[g] - ga->genes[g].lo);
+            for (int b = 0; b < ga->gwidth[g]; b++) *key++ = (unsigned char)(v >> (8 * b));
+        }
+    }
+}
+
+void nsga_unpack(const nsga *ga, const unsigned char *key, double *x)
+{
+    for (size_t g = 0; g < ga->L; g++) {
+        if (ga->genes[g].kind == NSGA_REAL) {
+            uint64_t bits = 0;
+            for (int b = 0; b < 8; b++) bits |= (uint64_t)*key++ << (8 * b);
+            memcpy(&x[g], &bits, sizeof bits);
+        } else {
+            uint32_t v = 0;
+            for (int b = 0; b < ga->gwidth[g]; b++) v |= (uint32_t)*key++ << (8 * b);
+            x[g] = ga->genes[g].lo + (double)v;
+        }
+    }
+}
+
+/* ---------- batches ---------- */
+
+/* Look every batch row up in the archive; rows not found are added (results pending). */
+static nsga_batch *open_batch(nsga *ga)
+{
+    nsga_batch *b = &ga->batch;
+    b->n = ga->N;
+    b->generation = ga->generation + 1;
+    b->n_pending = 0;
+    ga->batch_first = archive_count(ga->arc);
+    for (size_t i = 0; i < ga->N; i++) {
+        const double *xi = b->x + i * ga->L;
+        nsga_pack(ga, xi, ga->key);
+        uint64_t h = archive_hash(ga->key, ga->key_bytes);
+        long e = archive_find(ga->arc, h, ga->key);
+        if (e < 0) {
+            double *fi = b->f + i * (size_t)ga->M;
+            for (int j = 0; j < ga->M; j++) fi[j] = NAN;
+            b->cv[i] = NAN;
+            ga->entry[i] = archive_add(ga->arc, h, ga->key, fi, NAN, b->generation);
+            ga->pending[b->n_pending++] = i;
+        } else {
+            ga->entry[i] = (size_t)e;
+        }
+    }
+    ga->batch_open = 1;
+    return b;
+}
+
+nsga_batch *nsga_init(nsga *ga, rng_pcg32 *rng, const double *seeds, size_t n_seeds)
+{
+    ASSERT(ga->generation == 0 && ga->np == 0 && n_seeds <= ga->N);
+    double *x = ga->batch.x;
+    for (size_t i = 0; i < ga->N; i++) {
+        double *xi = x + i * ga->L;
+        for (size_t g = 0; g < ga->L; g++) {
+            const nsga_gene *ge = &ga->genes[g];
+            if (i < n_seeds) {
+                double v = seeds[i * ga->L + g];
+                ASSERT(v >= ge->lo && v <= ge->hi && (ge->kind == NSGA_REAL || v == floor(v)));
+                xi[g] = v;
+            } else if (ge->kind == NSGA_REAL) {
+                xi[g] = ge->lo + rng_double(rng) * (ge->hi - ge->lo);
+            } else {
+                xi[g] = ge->lo + (double)rng_bounded(rng, (uint32_t)(ge->hi - ge->lo) + 1u);
+            }
+        }
+    }
+    return open_batch(ga);
+}
+
+/* Crowded comparison: lower rank, then larger crowding; a tie is a coin flip. */
+static size_t tournament(nsga *ga, rng_pcg32 *rng, size_t a, size_t b)
+{
+    if (ga->rank[a] != ga->rank[b]) return ga->rank[a] < ga->rank[b] ? a : b;
+    if (ga->crowd[a] != ga->crowd[b]) return ga->crowd[a] > ga->crowd[b] ? a : b;
+    return rng_double(rng) <= 0.5 ? a : b;
+}
+
+/* Contestants come from successive random permutations of the population (Deb's scheme: with
+ * pop_size % 4 == 0, every individual enters exactly two tournaments per generation). */
+static size_t contestant(nsga *ga, rng_pcg32 *rng)
+{
+    if (ga->deck_pos == ga->N) {
+        for (size_t i = 0; i < ga->N; i++) ga->deck[i] = i;
+        for (size_t i = ga->N - 1; i > 0; i--) {
+            size_t j = rng_bounded(rng, (uint32_t)(i + 1));
+            size_t t = ga->deck[i];
+            ga->deck[i] = ga->deck[j];
+            ga->deck[j] = t;
+        }
+        ga->deck_pos = 0;
+    }
+    return ga->deck[ga->deck_pos++];
+}
+
+static double sbx_betaq(double u, double beta, double eta)
+{
+    double alpha = 2.0 - pow(beta, -(eta + 1.0));
+    if (u <= 1.0 / alpha) return pow(u * alpha, 1.0 / (eta + 1.0));
+    return pow(1.0 / (2.0 - u * alpha), 1.0 / (eta + 1.0));
+}
+
+static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static void crossover(nsga *ga, rng_pcg32 *rng, const double *p1, const double *p2, double *c1, double *c2)
+{
+    memcpy(c1, p1, ga->L * sizeof *c1);
+    memcpy(c2, p2, ga->L * sizeof *c2);
+    if (rng_double(rng) > ga->cfg.pc) return;
+    double eta = ga->cfg.eta_c;
+    for (size_t g = 0; g < ga->L; g++) {
+        const nsga_gene *ge = &ga->genes[g];
+        if (ge->kind == NSGA_INT) {
+            if (rng_double(rng) < ga->cfg.swap) {
+                c1[g] = p2[g];
+                c2[g] = p1[g];
+            }
+            continue;
+        }
+        if (rng_double(rng) > 0.5) continue;
+        if (fabs(p1[g] - p2[g]) <= 1e-14) continue;
+        double y1 = fmin(p1[g], p2[g]), y2 = fmax(p1[g], p2[g]), lo = ge->lo, hi = ge->hi;
+        double u = rng_double(rng);
+        double bq1 = sbx_betaq(u, 1.0 + 2.0 * (y1 - lo) / (y2 - y1), eta);
+        double bq2 = sbx_betaq(u, 1.0 + 2.0 * (hi - y2) / (y2 - y1), eta);
+        double a = clamp(0.5 * ((y1 + y2) - bq1 * (y2 - y1)), lo, hi);
+        double b = clamp(0.5 * ((y1 + y2) + bq2 * (y2 - y1)), lo, hi);
+        if (rng_double(rng) <= 0.5) {
+            c1[g] = b;
+            c2[g] = a;
+        } else {
+            c1[g] = a;
+            c2[g] = b;
+        }
+    }
+}
+
+static void mutate(nsga *ga, rng_pcg32 *rng, double *x)
+{
+    for (size_t g = 0; g < ga->L; g++) {
+        const nsga_gene *ge = &ga->genes[g];
+        double lo = ge->lo, hi = ge->hi;
+        if (ge->kind == NSGA_INT) {
+            if (!(rng_double(rng) < ga->cfg.pm_int) || hi == lo) continue;
+            if (rng_double(rng) < ga->cfg.creep) {
+                double step = (rng_u32(rng) & 1u) ? 1.0 : -1.0;
+                if (x[g] + step > hi || x[g] + step < lo) step = -step;
+                x[g] += step;
+            } else {
+                /* uniform over the other hi - lo values */
+                double v = lo + (double)rng_bounded(rng, (uint32_t)(hi - lo));
+                x[g] = v >= x[g] ? v + 1 : v;
+            }
+            continue;
+        }
+        if (!(rng_double(rng) <= ga->cfg.pm_real) || hi == lo) continue;
+        double y = x[g], d1 = (y - lo) / (hi - lo), d2 = (hi - y) / (hi - lo);
+        double u = rng_double(rng), p = 1.0 / (ga->cfg.eta_m + 1.0), dq;
+        if (u <= 0.5) {
+            double v = 2.0 * u + (1.0 - 2.0 * u) * pow(1.0 - d1, ga->cfg.eta_m + 1.0);
+            dq = pow(v, p) - 1.0;
+        } else {
+            double v = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * pow(1.0 - d2, ga->cfg.eta_m + 1.0);
+            dq = 1.0 - pow(v, p);
+        }
+        x[g] = clamp(y + dq * (hi - lo), lo, hi);
+    }
+}
+
+nsga_batch *nsga_offspring(nsga *ga, rng_pcg32 *rng)
+{
+    ASSERT(ga->np == ga->N && !ga->batch_open);
+    size_t L = ga->L;
+    for (size_t c = 0; c < ga->N; c += 2) {
+        size_t a = contestant(ga, rng), b = contestant(ga, rng);
+        size_t p1 = tournament(ga, rng, a, b);
+        a = contestant(ga, rng);
+        b = contestant(ga, rng);
+        size_t p2 = tournament(ga, rng, a, b);
+        double *c1 = ga->batch.x + c * L, *c2 = c1 + L;
+        crossover(ga, rng, ga->x + p1 * L, ga->x + p2 * L, c1, c2);
+        mutate(ga, rng, c1);
+        mutate(ga, rng, c2);
+    }
+    return open_batch(ga);
+}
+
+/* ---------- selection ---------- */
+
+typedef struct crowd_ctx {
+    const double *crowd;
+} crowd_ctx;
+
+static int more_crowded(size_t a, size_t b, const void *vc)
+{
+    const crowd_ctx *c = vc;
+    if (c->crowd[a] != c->crowd[b]) return c->crowd[a] > c->crowd[b];
+    return a < b;
+}
+
+void nsga_select(nsga *ga)
+{
+    ASSERT(ga->batch_open);
+    nsga_batch *b = &ga->batch;
+    size_t L = ga->L, N = ga->N, M = (size_t)ga->M;
+    for (size_t k = 0; k < b->n_pending; k++) {
+        size_t i = b->pending[k];
+        ASSERT(b->cv[i] >= 0);
+        for (size_t j = 0; j < M; j++) ASSERT(!isnan(b->f[i * M + j]));
+        archive_set(ga->arc, ga->entry[i], b->f + i * M, b->cv[i]);
+    }
+    for (size_t i = 0; i < N; i++) {
+        memcpy(b->f + i * M, archive_obj(ga->arc, ga->entry[i]), M * sizeof(double));
+        b->cv[i] = archive_cv(ga->arc, ga->entry[i]);
+    }
+    ga->evaluations += (long)b->n_pending;
+    ga->cache_hits += (long)(N - b->n_pending);
+    ga->batch_open = 0;
+
+    /* pool = parents then offspring */
+    size_t np = ga->np, n = np + N;
+    memcpy(ga->px, ga->x, np * L * sizeof(double));
+    memcpy(ga->px + np * L, b->x, N * L * sizeof(double));
+    memcpy(ga->pf, ga->f, np * M * sizeof(double));
+    memcpy(ga->pf + np * M, b->f, N * M * sizeof(double));
+    memcpy(ga->pcv, ga->cv, np * sizeof(double));
+    memcpy(ga->pcv + np, b->cv, N * sizeof(double));
+    int fronts = nsga_rank(ga->pf, ga->pcv, n, ga->M, ga->prank, ga->work);
+
+    /* group pool indices by front (counting sort, stable by index) */
+    size_t *start = ga->work; /* fronts + 1 counters, reused below only after use */
+    memset(start, 0, ((size_t)fronts + 1) * sizeof *start);
+    for (size_t i = 0; i < n; i++) start[ga->prank[i] + 1]++;
+    for (int r = 0; r < fronts; r++) start[r + 1] += start[r];
+    for (size_t i = 0; i < n; i++) ga->order[start[ga->prank[i]]++] = i;
+
+    size_t taken = 0, pos = 0;
+    size_t *cw = ga->work; /* crowding workspace: counters are no longer needed */
+    crowd_ctx cc = {ga->pcrowd};
+    while (taken < N) {
+        size_t end = pos;
+        while (end < n && ga->prank[ga->order[end]] == ga->prank[ga->order[pos]]) end++;
+        size_t *front = ga->order + pos, k = end - pos;
+        nsga_crowding(ga->pf, ga->M, front, k, ga->pcrowd, cw);
+        if (taken + k > N) {
+            sort_idx(front, k, more_crowded, &cc, cw);
+            k = N - taken;
+        }
+        for (size_t j = 0; j < k; j++) {
+            size_t s = front[j], d = taken + j;
+            memcpy(ga->x + d * L, ga->px + s * L, L * sizeof(double));
+            memcpy(ga->f + d * M, ga->pf + s * M, M * sizeof(double));
+            ga->cv[d] = ga->pcv[s];
+            ga->rank[d] = ga->prank[s];
+            ga->crowd[d] = ga->pcrowd[s];
+        }
+        taken += k;
+        pos = end;
+    }
+    ga->np = N;
+    ga->generation++;
+}
+
+void nsga_restore(nsga *ga, size_t n, const double *x, const double *f, const double *cv, const int *rank,
+                  const double *crowd, long generation, long evaluations, long cache_hits)
+{
+    ASSERT(n == 0 || n == ga->N);
+    size_t L = ga->L, M = (size_t)ga->M;
+    if (n) {
+        memcpy(ga->x, x, n * L * sizeof(double));
+        memcpy(ga->f, f, n * M * sizeof(double));
+        memcpy(ga->cv, cv, n * sizeof(double));
+        memcpy(ga->rank, rank, n * sizeof(int));
+        memcpy(ga->crowd, crowd, n * sizeof(double));
+    }
+    ga->np = n;
+    ga->generation = generation;
+    ga->evaluations = evaluations;
+    ga->cache_hits = cache_hits;
+    ga->batch_open = 0;
+    ga->deck_pos = ga->N;
+}
+
+/* ---------- termination ---------- */
+
+void nsga_progress_hv(nsga_progress *p, long gen, double hv, double tol)
+{
+    if (p->hv_best_gen == 0 || hv > p->hv_best + tol) {
+        p->hv_best = hv;
+        p->hv_best_gen = gen;
+    } else if (hv > p->hv_best) {
+        p->hv_best = hv;
+    }
+}
+
+nsga_stop nsga_term_test(const nsga_term *t, const nsga_progress *p)
+{
+    if (t->max_generations > 0 && p->generation >= t->max_generations) return NSGA_STOP_GENERATIONS;
+    if (t->max_evaluations > 0 && p->evaluations >= t->max_evaluations) return NSGA_STOP_EVALUATIONS;
+    if (t->max_seconds > 0 && p->seconds >= t->max_seconds) return NSGA_STOP_TIME;
+    if (t->stall_generations > 0 && p->generation - p->hv_best_gen >= t->stall_generations) return NSGA_STOP_STALL;
+    return NSGA_CONTINUE;
+}
+
+const char *nsga_stop_str(nsga_stop s)
+{
+    switch (s) {
+    case NSGA_CONTINUE: return "running";
+    case NSGA_STOP_GENERATIONS: return "generation limit reached";
+    case NSGA_STOP_EVALUATIONS: return "evaluation limit reached";
+    case NSGA_STOP_TIME: return "time limit reached";
+    case NSGA_STOP_STALL: return "hypervolume stagnated";
+    }
+    return "unknown";
+}
