@@ -510,3 +510,31 @@ void amap_mul_build(amap_mul *b, const amap *m)
         }
     }
 }
+
+/* --- error compensation -------------------------------------------------------------------------- */
+
+void amap_bias_compensation(const amap *m, int l, const amap_layer *L, const amul_lib *lib, const double *act_p,
+                            int per_channel, int32_t *delta)
+{
+    ASSERT(l >= 0 && l < m->n_layers && L->w != NULL);
+    const uint16_t *row = amap_layer_mults(m, l);
+    const size_t taps = (size_t)L->kh * L->kw;
+    for (int32_t co = 0; co < L->cout; co++) {
+        double err = 0;
+        for (int32_t ci = 0; ci < L->cin; ci++) {
+            const amul *mu = &lib->mults[row[(size_t)co * L->cin + ci]];
+            if (mu->is_exact) continue;
+            const double *p = act_p + (per_channel ? (size_t)ci * 256 : 0);
+            for (size_t t = 0; t < taps; t++) {
+                int8_t w = L->w[((size_t)co * taps + t) * L->cin + ci];
+                for (int a = 0; a < 256; a++) {
+                    if (p[a] == 0) continue;
+                    int32_t e = mu->lut[a * 256 + (uint8_t)w] - (int8_t)a * w;
+                    err += p[a] * e;
+                }
+            }
+        }
+        double d = -err;
+        delta[co] = (int32_t)(d < 0 ? d - 0.5 : d + 0.5); /* round half away from zero */
+    }
+}

@@ -119,4 +119,16 @@ void amap_mul_deinit(amap_mul *b);
  * The hooks point into `b` and the library; they stay valid until the next build or deinit. */
 void amap_mul_build(amap_mul *b, const amap *m);
 
+/* --- error compensation (issue 3, item 8) --------------------------------------------------------- */
+
+/* Bias correction that cancels each output channel's expected multiplier error in layer l of map `m`:
+ *   delta[co] = -round( sum over taps (ky, kx) and ci of  sum_a p_ci(a) * (M_k(a, w) - a * w) ),
+ * w = the tap's weight, M_k the kernel's multiplier; add delta[co] to the layer's int32 bias.
+ * act_p: activation distribution as seen by the layer's taps, indexed by (uint8_t)a and summing to 1
+ * (measured on calibration images; include padding zeros with their frequency to account for them):
+ * 256 entries shared by all input channels when per_channel is 0, else cin x 256 (one per channel).
+ * Needs L->w. Exact multipliers contribute 0. Cost: O(cout * cin * kh * kw * 256). */
+void amap_bias_compensation(const amap *m, int l, const amap_layer *L, const amul_lib *lib, const double *act_p,
+                            int per_channel, int32_t *delta);
+
 #endif

@@ -498,6 +498,54 @@ START_TEST(separable_equals_lut_reference)
 }
 END_TEST
 
+/* --- error compensation -------------------------------------------------------------------------- */
+
+START_TEST(bias_compensation_by_hand)
+{
+    /* roup_k0_m1 (index 1): R_1(a) = a + 1 for odd a, a for even a, so M(a, w) - a w = w for odd a
+     * and 0 for even a. Layer 1 (4 -> 5, 3x3); kernel (co, 2) stays exact for co = 3. */
+    const amap_layer *L = layers_make();
+    amul_lib lib;
+    lib_make(&lib);
+    amap m;
+    amap_init(&m, L, 3, 1);
+    amap_layer_mults(&m, 1)[3 * 4 + 2] = EXACT;
+    double *p = xcalloc(4 * 256, sizeof *p);
+    p[0 * 256 + 7] = 1.0;                                    /* odd: error w */
+    p[1 * 256 + 0] = 1.0;                                    /* even: none */
+    p[2 * 256 + 7] = 0.5, p[2 * 256 + 4] = 0.5;              /* half the time */
+    p[3 * 256 + (uint8_t)-3] = 1.0;                          /* odd negative: R_1(-3) = -2, error w */
+    int32_t delta[5];
+    amap_bias_compensation(&m, 1, &L[1], &lib, p, 1, delta);
+    for (int co = 0; co < 5; co++) {
+        long twice = 0; /* 2 x expected error, an integer */
+        for (int t = 0; t < 9; t++) {
+            const int8_t *w = &g_w1[(co * 9 + t) * 4];
+            twice += 2 * w[0] + (co == 3 ? 0 : w[2]) + 2 * w[3];
+        }
+        long want = twice >= 0 ? -((twice + 1) / 2) : (-twice + 1) / 2;
+        ck_assert_int_eq(delta[co], want);
+    }
+    /* one shared distribution: a = 7 everywhere -> error = sum of all non-exact weights */
+    amap_bias_compensation(&m, 1, &L[1], &lib, p, 0, delta);
+    for (int co = 0; co < 5; co++) {
+        long sum = 0;
+        for (int t = 0; t < 9; t++)
+            for (int ci = 0; ci < 4; ci++)
+                if (!(co == 3 && ci == 2)) sum += g_w1[(co * 9 + t) * 4 + ci];
+        ck_assert_int_eq(delta[co], -sum);
+    }
+    /* exact map: nothing to correct */
+    int ge[3] = {EXACT, 0, EXACT};
+    amap_expand_layer(&m, ge);
+    amap_bias_compensation(&m, 1, &L[1], &lib, p, 1, delta);
+    for (int co = 0; co < 5; co++) ck_assert_int_eq(delta[co], 0);
+    free(p);
+    amap_deinit(&m);
+    amul_lib_deinit(&lib);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("amap");
@@ -511,6 +559,7 @@ static Suite *suite(void)
     tcase_add_test(t, energy_uniform_and_mixed);
     tcase_add_test(t, builder_choice_and_tables);
     tcase_add_test(t, separable_equals_lut_reference);
+    tcase_add_test(t, bias_compensation_by_hand);
     suite_add_tcase(s, t);
     return s;
 }
