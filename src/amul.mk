@@ -7,10 +7,11 @@ EXTRA_DIST += problems/multipliers/README.md
 # Where `approxmap multipliers` finds its default library once installed.
 BUILT_SOURCES += src/amul_paths.h
 CLEANFILES += src/amul_paths.h
+# (rewritten only when its text changes, so edits to other fragments do not rebuild the loader)
 src/amul_paths.h: Makefile
-	$(AM_V_GEN)$(MKDIR_P) src && \
+	@$(MKDIR_P) src && \
 	echo '#define AMUL_PKGDATADIR "$(pkgdatadir)"' > $@.tmp && \
-	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else echo "  GEN      $@"; mv $@.tmp $@; fi
 check_PROGRAMS += tests/test_amul
 tests_test_amul_SOURCES = tests/test_amul.c tests/tu.h
 tests_test_amul_CFLAGS = $(TEST_CFLAGS)
