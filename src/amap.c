@@ -141,7 +141,9 @@ static void fill_filter(uint16_t *row, const amap_layer *L, int32_t co, uint16_t
     for (int32_t ci = 0; ci < L->cin; ci++) row[(size_t)co * L->cin + ci] = v;
 }
 
-static int read_filters(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib, const amap_layer *L, uint16_t *row)
+/* seen: scratch of at least cout * cin bytes, for duplicate detection in O(1) per entry */
+static int read_filters(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib, const amap_layer *L, uint16_t *row,
+                        uint8_t *seen)
 {
     uint16_t v;
     int rc;
@@ -157,22 +159,22 @@ static int read_filters(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib,
         return ST_OK;
     }
     if ((rc = amul_yaml_expect(y, n, YAML_MAPPING_NODE, "'filters'"))) return rc;
+    memset(seen, 0, (size_t)L->cout);
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = amul_yaml_node(y, p->key);
         const char *ks = amul_yaml_str(k);
         int32_t co;
         if (!ks) return amul_yaml_error(y, k, ST_EFORMAT, "filter keys must be output channel numbers");
         if ((rc = channel(y, k, ks, "output channel", L, L->cout, &co))) return rc;
-        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
-            if (!strcmp(amul_yaml_str(amul_yaml_node(y, q->key)), ks))
-                return amul_yaml_error(y, k, ST_EFORMAT, "duplicate filter %s", ks);
+        if (seen[co]++) return amul_yaml_error(y, k, ST_EFORMAT, "duplicate filter %ld", (long)co);
         if ((rc = mult_of(y, amul_yaml_node(y, p->value), lib, "filter", &v))) return rc;
         fill_filter(row, L, co, v);
     }
     return ST_OK;
 }
 
-static int read_kernels(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib, const amap_layer *L, uint16_t *row)
+static int read_kernels(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib, const amap_layer *L, uint16_t *row,
+                        uint8_t *seen)
 {
     uint16_t v;
     int rc;
@@ -196,6 +198,7 @@ static int read_kernels(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib,
         return ST_OK;
     }
     if ((rc = amul_yaml_expect(y, n, YAML_MAPPING_NODE, "'kernels'"))) return rc;
+    memset(seen, 0, (size_t)L->cout * L->cin);
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = amul_yaml_node(y, p->key);
         const char *ks = amul_yaml_str(k);
@@ -209,9 +212,8 @@ static int read_kernels(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib,
         if ((rc = channel(y, k, co_s, "output channel", L, L->cout, &co)) ||
             (rc = channel(y, k, ci_s, "input channel", L, L->cin, &ci)))
             return rc;
-        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
-            if (!strcmp(amul_yaml_str(amul_yaml_node(y, q->key)), ks))
-                return amul_yaml_error(y, k, ST_EFORMAT, "duplicate kernel %s", ks);
+        if (seen[(size_t)co * L->cin + ci]++)
+            return amul_yaml_error(y, k, ST_EFORMAT, "duplicate kernel %ld,%ld", (long)co, (long)ci);
         if ((rc = mult_of(y, amul_yaml_node(y, p->value), lib, "kernel", &v))) return rc;
         row[(size_t)co * L->cin + ci] = v;
     }
@@ -221,7 +223,8 @@ static int read_kernels(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib,
 static const char *const top_keys[] = {"library", "default", "layers", NULL};
 static const char *const layer_keys[] = {"default", "filters", "kernels", NULL};
 
-static int read_map(amul_yaml *y, amap *m, const amul_lib *lib, const amap_layer *layers, int n_layers)
+static int read_map(amul_yaml *y, amap *m, const amul_lib *lib, const amap_layer *layers, int n_layers,
+                    uint8_t *seen)
 {
     int rc;
     if ((rc = amul_yaml_expect(y, y->root, YAML_MAPPING_NODE, "an approximation map")) ||
@@ -245,7 +248,17 @@ static int read_map(amul_yaml *y, amap *m, const amul_lib *lib, const amap_layer
     }
     yaml_node_t *ln = amul_yaml_get(y, y->root, "layers");
     if (ln && (rc = amul_yaml_expect(y, ln, YAML_MAPPING_NODE, "'layers'"))) return rc;
-    /* the layer names are the allowed keys */
+    for (yaml_node_pair_t *p = ln ? ln->data.mapping.pairs.start : NULL; ln && p < ln->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = amul_yaml_node(y, p->key);
+        const char *ks = amul_yaml_str(k);
+        int found = 0;
+        for (int l = 0; ks && l < n_layers && !found; l++) found = !strcmp(ks, layers[l].name);
+        if (!found && !n_layers) return amul_yaml_error(y, k, ST_EFORMAT, "unknown layer '%s' (the model has none)", ks ? ks : "?");
+        if (!found)
+            return amul_yaml_error(y, k, ST_EFORMAT, "unknown layer '%s' (the model's layers: %s ... %s)",
+                                   ks ? ks : "?", layers[0].name, layers[n_layers - 1].name);
+    }
+    /* the layer names are the allowed keys (this also rejects duplicates) */
     const char **names = xmalloc(((size_t)n_layers + 1) * sizeof *names);
     for (int l = 0; l < n_layers; l++) names[l] = layers[l].name;
     names[n_layers] = NULL;
@@ -277,8 +290,8 @@ static int read_map(amul_yaml *y, amap *m, const amul_lib *lib, const amap_layer
         for (size_t i = 0; i < (size_t)L->cout * L->cin; i++) row[i] = v;
         if (!e || e->type != YAML_MAPPING_NODE) continue;
         yaml_node_t *f = amul_yaml_get(y, e, "filters"), *k = amul_yaml_get(y, e, "kernels");
-        if (f && (rc = read_filters(y, f, lib, L, row))) return rc;
-        if (k && (rc = read_kernels(y, k, lib, L, row))) return rc;
+        if (f && (rc = read_filters(y, f, lib, L, row, seen))) return rc;
+        if (k && (rc = read_kernels(y, k, lib, L, row, seen))) return rc;
     }
     return ST_OK;
 }
@@ -290,7 +303,12 @@ int amap_read(amap *m, const char *path, const amul_lib *lib, const amap_layer *
     if (rc) return rc;
     amap tmp;
     amap_init(&tmp, layers, n_layers, 0);
-    rc = read_map(&y, &tmp, lib, layers, n_layers);
+    size_t max_nk = 1;
+    for (int l = 0; l < n_layers; l++)
+        if ((size_t)layers[l].cout * layers[l].cin > max_nk) max_nk = (size_t)layers[l].cout * layers[l].cin;
+    uint8_t *seen = xmalloc(max_nk);
+    rc = read_map(&y, &tmp, lib, layers, n_layers, seen);
+    free(seen);
     amul_yaml_deinit(&y);
     if (rc) {
         amap_deinit(&tmp);

@@ -255,43 +255,60 @@ static void expect_map_error(const amul_lib *lib, const char *yaml, int code, co
     free(path);
 }
 
+/* Malformed maps, one Check test each (loop test): YAML, status, message after "<path>:". */
+typedef struct bad_map {
+    const char *yaml;
+    int code;
+    const char *tail;
+} bad_map;
+
+static const bad_map bad_maps[] = {
+    {"default: exact\nlayers:\n  conv2: exact\n",
+     ST_EFORMAT, "3:3: unknown layer 'conv2' (the model's layers: conv1 ... dense)"},
+    {"default: exact\nlayers:\n  conv1: roup_k3_m0\n",
+     ST_EFORMAT, "3:10: unknown multiplier 'roup_k3_m0' (not in library 'test-lib.yaml')"},
+    {"default: exact\nlayers:\n  dense: {default: odd, filters: {2: exact}}\n",
+     ST_EFORMAT, "3:35: output channel 2 is outside layer 'dense' (0..1)"},
+    {"default: exact\nlayers:\n  dense: {default: odd, kernels: {\"1,5\": exact}}\n",
+     ST_EFORMAT, "3:35: input channel 5 is outside layer 'dense' (0..4)"},
+    {"default: exact\nlayers:\n  dense: {default: odd, kernels: {\"1;2\": exact}}\n",
+     ST_EFORMAT, "3:35: kernel key '1;2' must be \"co,ci\""},
+    {"default: exact\nlayers:\n  dense: {default: odd, filters: {x: exact}}\n",
+     ST_EFORMAT, "3:35: output channel 'x' is not an integer"},
+    {"default: exact\nlayers:\n  dense: {default: odd, filters: [odd]}\n",
+     ST_EFORMAT, "3:34: 'filters' list has 1 entries, layer 'dense' has 2 filters"},
+    {"default: exact\nlayers:\n  dense: {default: odd, kernels: [[odd], [odd]]}\n",
+     ST_EFORMAT, "3:35: 'kernels' row 0 has 1 entries, layer 'dense' has 5 inputs"},
+    {"default: exact\nlayers:\n  dense: {default: odd, filter: {1: odd}}\n",
+     ST_EFORMAT, "3:25: unknown key 'filter'"},
+    {"default: exact\nlayer:\n  dense: odd\n",
+     ST_EFORMAT, "2:1: unknown key 'layer'"},
+    {"default: exact\nlayers: [conv1]\n",
+     ST_EFORMAT, "2:9: 'layers' must be a mapping, not a list"},
+    {"default: exact\nlayers:\n  dense: [odd]\n",
+     ST_EFORMAT, "3:10: a layer entry must be a mapping, not a list"},
+    {"default: exact\nlayers:\n  dense: {default: [odd]}\n",
+     ST_EFORMAT, "3:20: default must be a scalar, not a list"},
+    {"layers:\n  conv1: exact\n  dense: exact\n",
+     ST_EFORMAT, "2:3: layer 'stack1/conv.a' has no multiplier (no entry and no top-level 'default')"},
+    {"layers:\n  conv1: exact\n  stack1/conv.a: exact\n  dense: {filters: [odd, odd]}\n",
+     ST_EFORMAT, "4:10: layer 'dense' has no 'default' (and the map none)"},
+    {"default: exact\nlayers:\n  dense: odd\n  dense: exact\n",
+     ST_EFORMAT, "4:3: duplicate key 'dense'"},
+    {"default: exact\nlayers:\n  dense: {default: odd, filters: {1: odd, 1: exact}}\n",
+     ST_EFORMAT, "3:43: duplicate filter 1"},
+    {"default: exact\nlayers:\n  dense: {default: odd, kernels: {\"1,3\": odd, \"1, 3\": exact}}\n",
+     ST_EFORMAT, "3:47: duplicate kernel 1,3"},
+    {"default: exact\nlayers:\n  dense: {default: odd\n",
+     ST_EPARSE, "4:1: did not find expected ',' or '}' while parsing a flow mapping"},
+};
+enum { N_BAD_MAPS = sizeof bad_maps / sizeof bad_maps[0] };
+
 START_TEST(map_malformed)
 {
     amul_lib lib;
     lib_make(&lib);
-    expect_map_error(&lib, "default: exact\nlayers:\n  conv2: exact\n", ST_EFORMAT, "3:3: unknown key 'conv2'");
-    expect_map_error(&lib, "default: exact\nlayers:\n  conv1: roup_k3_m0\n", ST_EFORMAT,
-                     "3:10: unknown multiplier 'roup_k3_m0' (not in library 'test-lib.yaml')");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: odd, filters: {2: exact}}\n", ST_EFORMAT,
-                     "3:35: output channel 2 is outside layer 'dense' (0..1)");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: odd, kernels: {\"1,5\": exact}}\n", ST_EFORMAT,
-                     "3:35: input channel 5 is outside layer 'dense' (0..4)");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: odd, kernels: {\"1;2\": exact}}\n", ST_EFORMAT,
-                     "3:35: kernel key '1;2' must be \"co,ci\"");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: odd, filters: {x: exact}}\n", ST_EFORMAT,
-                     "3:35: output channel 'x' is not an integer");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: odd, filters: [odd]}\n", ST_EFORMAT,
-                     "3:34: 'filters' list has 1 entries, layer 'dense' has 2 filters");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: odd, kernels: [[odd], [odd]]}\n", ST_EFORMAT,
-                     "3:35: 'kernels' row 0 has 1 entries, layer 'dense' has 5 inputs");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: odd, filter: {1: odd}}\n", ST_EFORMAT,
-                     "3:25: unknown key 'filter'");
-    expect_map_error(&lib, "default: exact\nlayer:\n  dense: odd\n", ST_EFORMAT, "2:1: unknown key 'layer'");
-    expect_map_error(&lib, "default: exact\nlayers: [conv1]\n", ST_EFORMAT, "2:9: 'layers' must be a mapping, not a list");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: [odd]\n", ST_EFORMAT,
-                     "3:10: a layer entry must be a mapping, not a list");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: [odd]}\n", ST_EFORMAT,
-                     "3:20: default must be a scalar, not a list");
-    expect_map_error(&lib, "layers:\n  conv1: exact\n  dense: exact\n", ST_EFORMAT,
-                     "2:3: layer 'stack1/conv.a' has no multiplier (no entry and no top-level 'default')");
-    expect_map_error(&lib, "layers:\n  conv1: exact\n  stack1/conv.a: exact\n  dense: {filters: [odd, odd]}\n",
-                     ST_EFORMAT, "4:10: layer 'dense' has no 'default' (and the map none)");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: odd\n  dense: exact\n", ST_EFORMAT,
-                     "4:3: duplicate key 'dense'");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: odd, filters: {1: odd, 1: exact}}\n", ST_EFORMAT,
-                     "3:43: duplicate filter 1");
-    expect_map_error(&lib, "default: exact\nlayers:\n  dense: {default: odd\n", ST_EPARSE,
-                     "4:1: did not find expected ',' or '}' while parsing a flow mapping");
+    expect_map_error(&lib, bad_maps[_i].yaml, bad_maps[_i].code, bad_maps[_i].tail);
     amul_lib_deinit(&lib);
 }
 END_TEST
@@ -555,7 +572,7 @@ static Suite *suite(void)
     tcase_add_test(t, map_round_trip);
     tcase_add_test(t, map_write_compact_text);
     tcase_add_test(t, map_read_all_forms);
-    tcase_add_test(t, map_malformed);
+    tcase_add_loop_test(t, map_malformed, 0, N_BAD_MAPS);
     tcase_add_test(t, energy_uniform_and_mixed);
     tcase_add_test(t, builder_choice_and_tables);
     tcase_add_test(t, separable_equals_lut_reference);

@@ -319,8 +319,98 @@ END_TEST
 
 /* --- malformed libraries ------------------------------------------------------------------------- */
 
-START_TEST(malformed_libraries)
+/* Malformed libraries, one Check test each (loop test): the YAML, the status and the message after
+ * "<path>:" ("@" stands for the library's directory). */
+typedef struct bad_lib {
+    const char *yaml;
+    int code;
+    const char *tail;
+} bad_lib;
+
+static const bad_lib bad_libs[] = {
+    {"multipliers:\n  - {name: a, family: booth9}\n",
+     ST_EFORMAT, "2:23: unknown multiplier family 'booth9' (exact, roup, table, c_function)"},
+    {"multipliers:\n  - {name: a, family: roup, k: 3, m: 0}\n",
+     ST_EFORMAT, "2:32: bad parameter k = 3 for roup (0..2)"},
+    {"multipliers:\n  - {name: a, family: roup, k: 0, m: -1}\n",
+     ST_EFORMAT, "2:38: bad parameter m = -1 for roup (0..6)"},
+    {"multipliers:\n  - {name: a, family: roup, k: 0}\n",
+     ST_EFORMAT, "2:5: roup multiplier 'a' needs 'm'"},
+    {"multipliers:\n  - {name: a, family: table, file: nothere.bin}\n",
+     ST_EIO, "2:36: cannot open table '@/nothere.bin': No such file or directory"},
+    {"multipliers:\n  - {name: a, family: table, file: small.bin}\n",
+     ST_EFORMAT, "2:36: table '@/small.bin' has 100 bytes, expected 131072 (65536 int16 entries)"},
+    {"multipliers:\n  - {name: a, family: table, file: small.bin, format: int8}\n",
+     ST_EFORMAT, "2:55: bad parameter format = 'int8' (int16 or int32)"},
+    {"multipliers:\n  - {name: a, family: table, file: big32.bin, format: int32}\n",
+     ST_EFORMAT, "2:36: table '@/big32.bin': entry [1][2] = 70000 is outside int16"},
+    {"multipliers:\n  - {name: a, family: exact}\n  - {name: b, family: roup, k: 1, m: 1}\n"
+     "  - {name: a, family: roup, k: 2, m: 2}\n",
+     ST_EFORMAT, "4:12: duplicate multiplier name 'a' (first at line 2)"},
+    {"multipliers:\n  - {name: a, family: roup, k: 1, m: 1, kk: 2}\n",
+     ST_EFORMAT, "2:41: unknown key 'kk'"},
+    {"library: x\nmultiplier:\n  - {name: a, family: exact}\n",
+     ST_EFORMAT, "2:1: unknown key 'multiplier'"},
+    {"multipliers:\n  - {name: a, family: exact, energy: {relative: 1, watts: 2}}\n",
+     ST_EFORMAT, "2:52: unknown key 'watts'"},
+    {"multipliers:\n  - {name: a, family: exact, k: 1}\n",
+     ST_EFORMAT, "2:30: key 'k' does not apply to family 'exact'"},
+    {"multipliers:\n  - {name: a, family: roup, k: one, m: 1}\n",
+     ST_EFORMAT, "2:32: 'k' must be an integer, not 'one'"},
+    {"multipliers:\n  - {name: a, family: roup, k: [1], m: 1}\n",
+     ST_EFORMAT, "2:32: 'k' must be an integer"},
+    {"multipliers:\n  - {name: a, family: exact, energy: 0.5}\n",
+     ST_EFORMAT, "2:38: 'energy' must be a mapping, not a scalar"},
+    {"multipliers:\n  - {name: a, family: exact, energy: {relative: cheap}}\n",
+     ST_EFORMAT, "2:49: 'relative' must be a number, not 'cheap'"},
+    {"multipliers:\n  - {name: a, family: exact, energy: {relative: 0}}\n",
+     ST_EFORMAT, "2:49: relative energy must be positive"},
+    {"multipliers: {name: a}\n",
+     ST_EFORMAT, "1:14: 'multipliers' must be a list, not a mapping"},
+    {"- a\n- b\n",
+     ST_EFORMAT, "1:1: a multiplier library must be a mapping, not a list"},
+    {"multipliers:\n  - {name: a family: exact}\n",
+     ST_EPARSE, "2:20: did not find expected ',' or '}' while parsing a flow mapping"},
+    {"library: x\n",
+     ST_EFORMAT, "1:1: library has no 'multipliers' list"},
+    {"multipliers:\n  - {family: exact}\n",
+     ST_EFORMAT, "2:5: multiplier has no 'name'"},
+    {"multipliers:\n  - {name: 'a b', family: exact}\n",
+     ST_EFORMAT, "2:12: bad multiplier name 'a b' (letters, digits, _ - . + only)"},
+    {"multipliers:\n  - {name: a, family: c_function, object: nothere.so, symbol: f}\n",
+     ST_EIO, "2:43: cannot load shared object '@/nothere.so': @/nothere.so: cannot open shared object "
+                "file: No such file or directory"},
+    {"multipliers:\n  - {name: a, family: table, file: small.bin, format: int32}\n",
+     ST_EFORMAT, "2:36: table '@/small.bin' has 100 bytes, expected 262144 (65536 int32 entries)"},
+    {"multipliers:\n  - {name: a, family: c_function, object: x.so}\n",
+     ST_EFORMAT, "2:5: c_function multiplier 'a' needs 'symbol'"},
+    {"multipliers:\n  - {name: a, family: table, file: small.bin, symbol: f}\n",
+     ST_EFORMAT, "2:47: key 'symbol' does not apply to family 'table'"},
+};
+enum { N_BAD_LIBS = sizeof bad_libs / sizeof bad_libs[0] };
+
+/* `tail` with every "@" replaced by `dir` (caller frees). */
+static char *subst_dir(const char *tail, const char *dir)
 {
+    size_t n = strlen(tail) + 1;
+    for (const char *p = tail; *p; p++)
+        if (*p == '@') n += strlen(dir);
+    char *out = xmalloc(n), *o = out;
+    for (const char *p = tail; *p; p++) {
+        if (*p == '@') {
+            strcpy(o, dir);
+            o += strlen(dir);
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+START_TEST(malformed_library)
+{
+    const bad_lib *b = &bad_libs[_i];
     char *dir = make_tmpdir();
     char small[100] = {0};
     free(put_file(dir, "small.bin", small, sizeof small));
@@ -328,60 +418,17 @@ START_TEST(malformed_libraries)
     big[258] = 70000; /* a = 1, w = 2 */
     free(put_file(dir, "big32.bin", big, AMUL_LUT_SIZE * sizeof *big));
     free(big);
+    char *tail = subst_dir(b->tail, dir);
+    expect_lib_error(dir, b->yaml, b->code, "%s", tail);
+    free(tail);
+    rm_tree(dir);
+    free(dir);
+}
+END_TEST
 
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: booth9}\n", ST_EFORMAT,
-                     "2:23: unknown multiplier family 'booth9' (exact, roup, table, c_function)");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: roup, k: 3, m: 0}\n", ST_EFORMAT,
-                     "2:32: bad parameter k = 3 for roup (0..2)");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: roup, k: 0, m: -1}\n", ST_EFORMAT,
-                     "2:38: bad parameter m = -1 for roup (0..6)");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: roup, k: 0}\n", ST_EFORMAT,
-                     "2:5: roup multiplier 'a' needs 'm'");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: table, file: nothere.bin}\n", ST_EIO,
-                     "2:36: cannot open table '%s/nothere.bin': No such file or directory", dir);
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: table, file: small.bin}\n", ST_EFORMAT,
-                     "2:36: table '%s/small.bin' has 100 bytes, expected 131072 (65536 int16 entries)", dir);
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: table, file: small.bin, format: int8}\n", ST_EFORMAT,
-                     "2:55: bad parameter format = 'int8' (int16 or int32)");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: table, file: big32.bin, format: int32}\n", ST_EFORMAT,
-                     "2:36: table '%s/big32.bin': entry [1][2] = 70000 is outside int16", dir);
-    expect_lib_error(dir,
-                     "multipliers:\n  - {name: a, family: exact}\n  - {name: b, family: roup, k: 1, m: 1}\n"
-                     "  - {name: a, family: roup, k: 2, m: 2}\n",
-                     ST_EFORMAT, "4:12: duplicate multiplier name 'a' (first at line 2)");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: roup, k: 1, m: 1, kk: 2}\n", ST_EFORMAT,
-                     "2:41: unknown key 'kk'");
-    expect_lib_error(dir, "library: x\nmultiplier:\n  - {name: a, family: exact}\n", ST_EFORMAT,
-                     "2:1: unknown key 'multiplier'");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: exact, energy: {relative: 1, watts: 2}}\n", ST_EFORMAT,
-                     "2:52: unknown key 'watts'");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: exact, k: 1}\n", ST_EFORMAT,
-                     "2:30: key 'k' does not apply to family 'exact'");
-    /* wrong types */
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: roup, k: one, m: 1}\n", ST_EFORMAT,
-                     "2:32: 'k' must be an integer, not 'one'");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: roup, k: [1], m: 1}\n", ST_EFORMAT,
-                     "2:32: 'k' must be an integer");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: exact, energy: 0.5}\n", ST_EFORMAT,
-                     "2:38: 'energy' must be a mapping, not a scalar");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: exact, energy: {relative: cheap}}\n", ST_EFORMAT,
-                     "2:49: 'relative' must be a number, not 'cheap'");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: exact, energy: {relative: 0}}\n", ST_EFORMAT,
-                     "2:49: relative energy must be positive");
-    expect_lib_error(dir, "multipliers: {name: a}\n", ST_EFORMAT, "1:14: 'multipliers' must be a list, not a mapping");
-    expect_lib_error(dir, "- a\n- b\n", ST_EFORMAT, "1:1: a multiplier library must be a mapping, not a list");
-    expect_lib_error(dir, "multipliers:\n  - {name: a family: exact}\n", ST_EPARSE,
-                     "2:20: did not find expected ',' or '}' while parsing a flow mapping");
-    expect_lib_error(dir, "library: x\n", ST_EFORMAT, "1:1: library has no 'multipliers' list");
-    expect_lib_error(dir, "multipliers:\n  - {family: exact}\n", ST_EFORMAT, "2:5: multiplier has no 'name'");
-    expect_lib_error(dir, "multipliers:\n  - {name: 'a b', family: exact}\n", ST_EFORMAT,
-                     "2:12: bad multiplier name 'a b' (letters, digits, _ - . + only)");
-    expect_lib_error(dir, "multipliers:\n  - {name: a, family: c_function, object: nothere.so, symbol: f}\n", ST_EIO,
-                     "2:43: cannot load shared object '%s/nothere.so': %s/nothere.so: cannot open shared object "
-                     "file: No such file or directory",
-                     dir, dir);
-
-    /* a missing library file names the file */
+START_TEST(missing_library_file)
+{
+    char *dir = make_tmpdir();
     tu_capture_buf cap = {0};
     msg_set_sink(tu_capture, &cap);
     amul_lib lib = {0};
@@ -424,7 +471,8 @@ static Suite *suite(void)
     tcase_add_test(t, roup8_energies_and_provenance);
     tcase_add_test(t, table_from_binary_files);
     tcase_add_test(t, table_from_c_function);
-    tcase_add_test(t, malformed_libraries);
+    tcase_add_loop_test(t, malformed_library, 0, N_BAD_LIBS);
+    tcase_add_test(t, missing_library_file);
     tcase_add_test(t, lib_resolve_names);
     suite_add_tcase(s, t);
     return s;
