@@ -2,3 +2,13 @@
 src_libcore_a_SOURCES += src/rng.h src/rng.c src/ckpt.h src/ckpt.c
 search_libsearch_a_SOURCES += search/nsga.h search/nsga.c search/hv.h search/hv.c \
 	search/archive.h search/archive.c
+check_PROGRAMS += tests/test_rng tests/test_ckpt tests/test_nsga
+tests_test_rng_SOURCES = tests/test_rng.c tests/tu.h
+tests_test_rng_CFLAGS = $(TEST_CFLAGS)
+tests_test_rng_LDADD = $(TEST_LIBS)
+tests_test_ckpt_SOURCES = tests/test_ckpt.c tests/tu.h
+tests_test_ckpt_CFLAGS = $(TEST_CFLAGS)
+tests_test_ckpt_LDADD = $(TEST_LIBS)
+tests_test_nsga_SOURCES = tests/test_nsga.c tests/tu.h
+tests_test_nsga_CFLAGS = $(TEST_CFLAGS)
+tests_test_nsga_LDADD = $(TEST_LIBS)

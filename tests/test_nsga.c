@@ -1,0 +1,490 @@
+/* NSGA-II library: ranking and crowding against brute force on random populations with ties and
+ * duplicates, constrained domination, hypervolume against hand-computed fronts, the archive as a
+ * cache (duplicates never re-evaluated), operators' bounds, termination, determinism, and a ZDT1
+ * convergence check. */
+#include "tu.h"
+
+#include <math.h>
+
+#include "archive.h"
+#include "hv.h"
+#include "nsga.h"
+#include "rng.h"
+
+/* ---------- brute force references ---------- */
+
+/* Peel fronts: a point is in the current front if no remaining point constrained-dominates it. */
+static void brute_rank(const double *f, const double *cv, size_t n, int m, int *rank)
+{
+    int *done = xcalloc(n, sizeof *done);
+    size_t left = n;
+    for (int r = 0; left; r++) {
+        int *in = xcalloc(n, sizeof *in);
+        for (size_t i = 0; i < n; i++) {
+            if (done[i]) continue;
+            int dom = 0;
+            for (size_t j = 0; j < n && !dom; j++)
+                if (!done[j] && j != i) dom = nsga_cdominates(f + j * m, cv[j], f + i * m, cv[i], m);
+            in[i] = !dom;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (in[i]) {
+                rank[i] = r;
+                done[i] = 1;
+                left--;
+            }
+        free(in);
+    }
+    free(done);
+}
+
+/* Crowding by definition: neighbours in the (value, index) order of each objective. */
+static void brute_crowd(const double *f, int m, const size_t *idx, size_t k, double *crowd)
+{
+    for (size_t a = 0; a < k; a++) {
+        size_t i = idx[a];
+        double d = 0;
+        if (k <= 2) d = INFINITY;
+        for (int o = 0; o < m && k > 2; o++) {
+            double lo = INFINITY, hi = -INFINITY;
+            long prev = -1, next = -1;
+            for (size_t b = 0; b < k; b++) {
+                size_t j = idx[b];
+                double fj = f[j * m + o], fi = f[i * m + o];
+                lo = fmin(lo, fj);
+                hi = fmax(hi, fj);
+                int below = fj < fi || (fj == fi && j < i), above = fj > fi || (fj == fi && j > i);
+                if (below && (prev < 0 || fj > f[prev * m + o] || (fj == f[prev * m + o] && j > (size_t)prev))) prev = (long)j;
+                if (above && (next < 0 || fj < f[next * m + o] || (fj == f[next * m + o] && j < (size_t)next))) next = (long)j;
+            }
+            if (prev < 0 || next < 0)
+                d = INFINITY;
+            else if (hi > lo)
+                d += (f[next * m + o] - f[prev * m + o]) / (hi - lo);
+        }
+        crowd[i] = d;
+    }
+}
+
+START_TEST(ranking_matches_brute_force)
+{
+    rng_pcg32 r;
+    rng_seed(&r, 0x5eed, 11);
+    for (int trial = 0; trial < 400; trial++) {
+        int m = 2 + trial % 3; /* 2, 3, 4 objectives */
+        size_t n = 1 + rng_bounded(&r, 80);
+        int grid = 2 + (int)rng_bounded(&r, 6); /* few distinct values: many ties and duplicates */
+        double *f = xmalloc(n * m * sizeof *f), *cv = xmalloc(n * sizeof *cv);
+        int *rank = xmalloc(n * sizeof *rank), *want = xmalloc(n * sizeof *want);
+        size_t *work = xmalloc(nsga_rank_work_size(n) * sizeof *work);
+        for (size_t i = 0; i < n; i++) {
+            for (int j = 0; j < m; j++) f[i * m + j] = (double)rng_bounded(&r, (uint32_t)grid) * 0.25;
+            cv[i] = trial % 4 == 0 ? 0 : rng_bounded(&r, 4) == 0 ? 0.5 * rng_bounded(&r, 3) : 0;
+        }
+        if (n > 3) memcpy(f + 3 * m, f, m * sizeof *f); /* an exact duplicate */
+        int fronts = nsga_rank(f, cv, n, m, rank, work);
+        brute_rank(f, cv, n, m, want);
+        int maxr = 0;
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_msg(rank[i] == want[i], "trial %d point %zu: rank %d, brute force %d", trial, i, rank[i], want[i]);
+            maxr = rank[i] > maxr ? rank[i] : maxr;
+        }
+        ck_assert_int_eq(fronts, maxr + 1);
+
+        /* crowding on each front */
+        double *crowd = xmalloc(n * sizeof *crowd), *cwant = xmalloc(n * sizeof *cwant);
+        size_t *idx = xmalloc(n * sizeof *idx), *cw = xmalloc(2 * n * sizeof *cw);
+        for (int fr = 0; fr < fronts; fr++) {
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++)
+                if (rank[i] == fr) idx[k++] = i;
+            nsga_crowding(f, m, idx, k, crowd, cw);
+            brute_crowd(f, m, idx, k, cwant);
+            for (size_t a = 0; a < k; a++) {
+                size_t i = idx[a];
+                ck_assert_msg(crowd[i] == cwant[i] || fabs(crowd[i] - cwant[i]) < 1e-12,
+                              "trial %d point %zu: crowding %g, brute force %g", trial, i, crowd[i], cwant[i]);
+            }
+        }
+        free(crowd);
+        free(cwant);
+        free(idx);
+        free(cw);
+        free(f);
+        free(cv);
+        free(rank);
+        free(want);
+        free(work);
+    }
+}
+END_TEST
+
+START_TEST(ranking_by_hand)
+{
+    /* (1,4) (2,2) (4,1) non-dominated; (3,3) dominated by (2,2); (2,2) twice; (5,5) last */
+    double f[] = {1, 4, 2, 2, 4, 1, 3, 3, 2, 2, 5, 5};
+    double cv[] = {0, 0, 0, 0, 0, 0};
+    int rank[6];
+    size_t work[64];
+    ck_assert_int_eq(nsga_rank(f, cv, 6, 2, rank, work), 3);
+    int want[] = {0, 0, 0, 1, 0, 2};
+    for (int i = 0; i < 6; i++) ck_assert_int_eq(rank[i], want[i]);
+    /* infeasible points come after every feasible front, grouped by violation; with (2,2) infeasible,
+     * (3,3) is no longer dominated by any feasible point */
+    double cv2[] = {0, 0.5, 0, 0, 0.25, 0.5};
+    ck_assert_int_eq(nsga_rank(f, cv2, 6, 2, rank, work), 3);
+    int want2[] = {0, 2, 0, 0, 1, 2};
+    for (int i = 0; i < 6; i++) ck_assert_int_eq(rank[i], want2[i]);
+}
+END_TEST
+
+START_TEST(constrained_domination_cases)
+{
+    double a[] = {1, 1}, b[] = {2, 2}, c[] = {0, 3};
+    ck_assert_int_eq(nsga_cdominates(a, 0, b, 0, 2), 1);   /* Pareto */
+    ck_assert_int_eq(nsga_cdominates(b, 0, a, 0, 2), 0);
+    ck_assert_int_eq(nsga_cdominates(a, 0, c, 0, 2), 0);   /* incomparable */
+    ck_assert_int_eq(nsga_cdominates(c, 0, a, 0, 2), 0);
+    ck_assert_int_eq(nsga_cdominates(a, 0, a, 0, 2), 0);   /* equal points: neither */
+    ck_assert_int_eq(nsga_cdominates(b, 0, a, 0.1, 2), 1); /* feasible beats infeasible, however good */
+    ck_assert_int_eq(nsga_cdominates(a, 0.1, b, 0, 2), 0);
+    ck_assert_int_eq(nsga_cdominates(b, 0.1, a, 0.2, 2), 1); /* less violation wins */
+    ck_assert_int_eq(nsga_cdominates(a, 0.2, b, 0.1, 2), 0);
+    ck_assert_int_eq(nsga_cdominates(a, 0.3, b, 0.3, 2), 0); /* equal violation: neither */
+    ck_assert_int_eq(nsga_cdominates(b, 0.3, a, 0.3, 2), 0);
+}
+END_TEST
+
+START_TEST(hypervolume_by_hand)
+{
+    double ref2[] = {4, 4};
+    double p1[] = {1, 3, 2, 2, 3, 1};
+    ck_assert(hv_compute(p1, 3, 2, ref2, NULL) == 6.0); /* 3 + 2 + 1 */
+    /* dominated, duplicate and outside points change nothing */
+    double p2[] = {1, 3, 2, 2, 3, 1, 3, 3, 2, 2, 5, 0, 0, 4};
+    ck_assert(hv_compute(p2, 7, 2, ref2, NULL) == 6.0);
+    ck_assert(hv_compute(p2, 0, 2, ref2, NULL) == 0.0);
+    double one[] = {0.5, 0.25};
+    ck_assert(hv_compute(one, 1, 2, ref2, NULL) == 3.5 * 3.75);
+    /* ZDT1 true front sampled at 1001 points against (1.1, 1.1): 0.87667 (references.md) to 1e-3 */
+    double *z = xmalloc(2 * 1001 * sizeof *z);
+    for (int i = 0; i <= 1000; i++) {
+        z[2 * i] = i / 1000.0;
+        z[2 * i + 1] = 1 - sqrt(i / 1000.0);
+    }
+    double ref11[] = {1.1, 1.1};
+    double hvz = hv_compute(z, 1001, 2, ref11, NULL);
+    ck_assert_double_lt(fabs(hvz - 0.87667), 1e-3);
+    ck_assert_double_lt(hvz, 0.87667);
+    free(z);
+
+    double ref3[] = {2, 2, 2};
+    double q1[] = {1, 1, 1};
+    ck_assert(hv_compute(q1, 1, 3, ref3, NULL) == 1.0);
+    /* boxes 2x2x1 and 1x1x2 overlapping in a unit cube: 4 + 2 - 1 */
+    double q2[] = {0, 0, 1, 1, 1, 0};
+    ck_assert(hv_compute(q2, 2, 3, ref3, NULL) == 5.0);
+    /* three axis points of the unit simplex corner, ref (1,1,1): union of three unit-thin boxes */
+    double ref1[] = {1, 1, 1};
+    double q3[] = {0, 0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5};
+    /* each box 1 x 0.5 x 0.5 = 0.25, pairwise overlaps 0.125, triple 0.125: 0.75 - 0.375 + 0.125 */
+    ck_assert(hv_compute(q3, 4, 3, ref1, NULL) == 0.5);
+    double work[64];
+    ck_assert_uint_le(hv_work_size(4, 3), 64);
+    ck_assert(hv_compute(q3, 4, 3, ref1, work) == 0.5);
+}
+END_TEST
+
+/* ---------- the GA on small problems ---------- */
+
+typedef struct counter {
+    long calls;
+    archive *seen; /* every genome handed out, to prove none comes twice */
+} counter;
+
+/* Integer test problem: 4 genes in 0..3 (256 genomes). f1 = sum, f2 = sum of (3 - g)^2. */
+static void eval_int(const double *x, double *f)
+{
+    f[0] = x[0] + x[1] + x[2] + x[3];
+    f[1] = 0;
+    for (int g = 0; g < 4; g++) f[1] += (3 - x[g]) * (3 - x[g]) * (g + 1);
+}
+
+START_TEST(duplicates_never_reevaluated)
+{
+    nsga_gene genes[4];
+    for (int g = 0; g < 4; g++) genes[g] = (nsga_gene){NSGA_INT, 0, 3};
+    nsga_cfg c;
+    nsga_cfg_defaults(&c);
+    c.n_genes = 4;
+    c.genes = genes;
+    c.n_obj = 2;
+    c.pop_size = 20;
+    nsga *ga = nsga_alloc(&c);
+    ck_assert_uint_eq(nsga_key_bytes(ga), 4);
+    rng_pcg32 r;
+    rng_seed(&r, 3, 1);
+    counter cnt = {0, archive_alloc(nsga_key_bytes(ga), 2)};
+    unsigned char key[4];
+    nsga_batch *b = nsga_init(ga, &r, NULL, 0);
+    for (int gen = 0; gen < 60; gen++) {
+        for (size_t k = 0; k < b->n_pending; k++) {
+            size_t i = b->pending[k];
+            const double *x = b->x + i * 4;
+            for (int g = 0; g < 4; g++) ck_assert(x[g] >= 0 && x[g] <= 3 && x[g] == floor(x[g]));
+            nsga_pack(ga, x, key);
+            uint64_t h = archive_hash(key, 4);
+            ck_assert_int_eq(archive_find(cnt.seen, h, key), -1);
+            double f[2];
+            eval_int(x, f);
+            archive_add(cnt.seen, h, key, f, 0, gen);
+            memcpy(b->f + i * 2, f, sizeof f);
+            b->cv[i] = 0;
+            cnt.calls++;
+        }
+        nsga_select(ga);
+        /* every population member carries the objectives of its genome */
+        nsga_pop pop = nsga_population(ga);
+        for (size_t i = 0; i < pop.n; i++) {
+            double f[2];
+            eval_int(pop.x + i * 4, f);
+            ck_assert(f[0] == pop.f[i * 2] && f[1] == pop.f[i * 2 + 1]);
+        }
+        b = nsga_offspring(ga, &r);
+    }
+    ck_assert_int_eq(nsga_evaluations(ga), cnt.calls);
+    ck_assert_uint_eq(archive_count(nsga_archive(ga)), (size_t)cnt.calls + b->n_pending);
+    ck_assert_int_le(cnt.calls, 256);
+    ck_assert_int_eq(nsga_evaluations(ga) + nsga_cache_hits(ga), 60 * 20);
+    ck_assert_int_gt(nsga_cache_hits(ga), 500); /* a 256-genome space is soon exhausted */
+    archive_free(cnt.seen);
+    nsga_free(ga);
+}
+END_TEST
+
+static void zdt1(const double *x, size_t n, double *f)
+{
+    double s = 0;
+    for (size_t i = 1; i < n; i++) s += x[i];
+    double g = 1 + 9 * s / (double)(n - 1);
+    f[0] = x[0];
+    f[1] = g * (1 - sqrt(x[0] / g));
+}
+
+/* Run ZDT1 (n vars) for gens generations; evaluate pending rows in reverse order when `reverse`. */
+static nsga *run_zdt1(size_t n, size_t pop, int gens, uint64_t seed, int reverse)
+{
+    nsga_gene *genes = xmalloc(n * sizeof *genes);
+    for (size_t g = 0; g < n; g++) genes[g] = (nsga_gene){NSGA_REAL, 0, 1};
+    nsga_cfg c;
+    nsga_cfg_defaults(&c);
+    c.n_genes = n;
+    c.genes = genes;
+    c.n_obj = 2;
+    c.pop_size = pop;
+    c.eta_c = 15;
+    nsga *ga = nsga_alloc(&c);
+    free(genes);
+    rng_pcg32 r;
+    rng_seed(&r, seed, 1);
+    nsga_batch *b = nsga_init(ga, &r, NULL, 0);
+    for (int gen = 0; gen < gens; gen++) {
+        for (size_t k = 0; k < b->n_pending; k++) {
+            size_t i = b->pending[reverse ? b->n_pending - 1 - k : k];
+            for (size_t g = 0; g < n; g++) ck_assert(b->x[i * n + g] >= 0 && b->x[i * n + g] <= 1);
+            zdt1(b->x + i * n, n, b->f + i * 2);
+            b->cv[i] = 0;
+        }
+        nsga_select(ga);
+        if (gen + 1 < gens) b = nsga_offspring(ga, &r);
+    }
+    return ga;
+}
+
+static double pop_hv(const nsga *ga)
+{
+    nsga_pop p = nsga_population(ga);
+    double ref[] = {1.1, 1.1};
+    return hv_compute(p.f, p.n, 2, ref, NULL);
+}
+
+START_TEST(zdt1_converges_and_is_deterministic)
+{
+    nsga *a = run_zdt1(30, 100, 150, 1, 0);
+    double hv = pop_hv(a);
+    ck_assert_msg(hv > 0.86, "hypervolume %g after 150 generations", hv);
+    nsga *b = run_zdt1(30, 100, 150, 1, 1);
+    nsga_pop pa = nsga_population(a), pb = nsga_population(b);
+    ck_assert_int_eq(memcmp(pa.x, pb.x, pa.n * pa.n_genes * sizeof(double)), 0);
+    ck_assert_int_eq(memcmp(pa.crowd, pb.crowd, pa.n * sizeof(double)), 0);
+    nsga *c = run_zdt1(30, 100, 150, 2, 0);
+    ck_assert(pop_hv(c) != hv); /* another seed, another run */
+    nsga_free(a);
+    nsga_free(b);
+    nsga_free(c);
+}
+END_TEST
+
+START_TEST(restore_continues_identically)
+{
+    /* run 20 generations; snapshot after 10, restore into a fresh GA with the archive replayed */
+    size_t n = 8, N = 12;
+    nsga_gene genes[8];
+    for (size_t g = 0; g < n; g++) genes[g] = (nsga_gene){g < 4 ? NSGA_REAL : NSGA_INT, 0, g < 4 ? 1 : 9};
+    nsga_cfg c;
+    nsga_cfg_defaults(&c);
+    c.n_genes = n;
+    c.genes = genes;
+    c.n_obj = 2;
+    c.pop_size = N;
+    nsga *ga = nsga_alloc(&c), *gb = NULL;
+    rng_pcg32 r, rs;
+    rng_seed(&r, 99, 1);
+    double *sx = xmalloc(N * n * sizeof *sx), *sf = xmalloc(N * 2 * sizeof *sf), sc[12], scr[12];
+    int srk[12];
+    long gen_s = 0, ev_s = 0, hit_s = 0;
+    nsga_batch *b = nsga_init(ga, &r, NULL, 0);
+    for (int gen = 0; gen < 20; gen++) {
+        for (size_t k = 0; k < b->n_pending; k++) {
+            size_t i = b->pending[k];
+            const double *x = b->x + i * n;
+            double s = 0;
+            for (size_t g = 1; g < n; g++) s += x[g];
+            b->f[i * 2] = x[0] + 0.01 * x[7];
+            b->f[i * 2 + 1] = (1 + s) * (1 - x[0]);
+            b->cv[i] = x[5] > 7 ? x[5] - 7 : 0;
+        }
+        nsga_select(ga);
+        if (gen == 9) {
+            nsga_pop p = nsga_population(ga);
+            memcpy(sx, p.x, N * n * sizeof *sx);
+            memcpy(sf, p.f, N * 2 * sizeof *sf);
+            memcpy(sc, p.cv, sizeof sc);
+            memcpy(scr, p.crowd, sizeof scr);
+            memcpy(srk, p.rank, sizeof srk);
+            gen_s = nsga_generation(ga);
+            ev_s = nsga_evaluations(ga);
+            hit_s = nsga_cache_hits(ga);
+            rs = r;
+            gb = nsga_alloc(&c);
+            const archive *a = nsga_archive_const(ga);
+            for (size_t e = 0; e < archive_count(a); e++)
+                archive_add(nsga_archive(gb), archive_entry_hash(a, e), archive_key(a, e), archive_obj(a, e),
+                            archive_cv(a, e), archive_generation(a, e));
+        }
+        b = nsga_offspring(ga, &r);
+    }
+    nsga_restore(gb, N, sx, sf, sc, srk, scr, gen_s, ev_s, hit_s);
+    b = nsga_offspring(gb, &rs);
+    for (int gen = 10; gen < 20; gen++) {
+        for (size_t k = 0; k < b->n_pending; k++) {
+            size_t i = b->pending[k];
+            const double *x = b->x + i * n;
+            double s = 0;
+            for (size_t g = 1; g < n; g++) s += x[g];
+            b->f[i * 2] = x[0] + 0.01 * x[7];
+            b->f[i * 2 + 1] = (1 + s) * (1 - x[0]);
+            b->cv[i] = x[5] > 7 ? x[5] - 7 : 0;
+        }
+        nsga_select(gb);
+        b = nsga_offspring(gb, &rs);
+    }
+    nsga_pop pa = nsga_population(ga), pb = nsga_population(gb);
+    ck_assert_int_eq(memcmp(pa.x, pb.x, N * n * sizeof(double)), 0);
+    ck_assert_int_eq(nsga_evaluations(ga), nsga_evaluations(gb));
+    ck_assert_uint_eq(archive_count(nsga_archive(ga)), archive_count(nsga_archive(gb)));
+    ck_assert_uint_eq(r.state, rs.state);
+    free(sx);
+    free(sf);
+    nsga_free(ga);
+    nsga_free(gb);
+}
+END_TEST
+
+START_TEST(pack_unpack_and_seeds)
+{
+    nsga_gene genes[] = {{NSGA_REAL, -1, 1}, {NSGA_INT, -5, 200}, {NSGA_INT, 0, 1000}, {NSGA_INT, 0, 70000}};
+    nsga_cfg c;
+    nsga_cfg_defaults(&c);
+    c.n_genes = 4;
+    c.genes = genes;
+    c.n_obj = 1;
+    c.pop_size = 4;
+    nsga *ga = nsga_alloc(&c);
+    ck_assert_uint_eq(nsga_key_bytes(ga), 8 + 1 + 2 + 4);
+    double x[] = {-0.0, -5, 999, 69999}, y[4];
+    unsigned char key[15];
+    nsga_pack(ga, x, key);
+    nsga_unpack(ga, key, y);
+    ck_assert(y[0] == 0 && !signbit(y[0]) && y[1] == -5 && y[2] == 999 && y[3] == 69999);
+    /* -0 and +0 are one genome */
+    double x2[] = {0.0, -5, 999, 69999};
+    unsigned char key2[15];
+    nsga_pack(ga, x2, key2);
+    ck_assert_int_eq(memcmp(key, key2, 15), 0);
+    /* seeds go first, verbatim; the identical seed twice is evaluated once */
+    rng_pcg32 r;
+    rng_seed(&r, 1, 1);
+    double seeds[] = {0.5, 10, 20, 30, 0.5, 10, 20, 30};
+    nsga_batch *b = nsga_init(ga, &r, seeds, 2);
+    ck_assert_int_eq(memcmp(b->x, seeds, sizeof seeds), 0);
+    ck_assert_uint_eq(b->n_pending, 3);
+    ck_assert_uint_eq(b->pending[0], 0);
+    ck_assert_uint_eq(b->pending[1], 2);
+    nsga_free(ga);
+}
+END_TEST
+
+START_TEST(termination_criteria)
+{
+    nsga_term t = {250, 0, 0, 0, 0};
+    nsga_progress p = {0};
+    p.generation = 249;
+    ck_assert_int_eq(nsga_term_test(&t, &p), NSGA_CONTINUE);
+    p.generation = 250;
+    ck_assert_int_eq(nsga_term_test(&t, &p), NSGA_STOP_GENERATIONS);
+    nsga_term te = {0, 1000, 0, 0, 0};
+    p.evaluations = 999;
+    ck_assert_int_eq(nsga_term_test(&te, &p), NSGA_CONTINUE);
+    p.evaluations = 1000;
+    ck_assert_int_eq(nsga_term_test(&te, &p), NSGA_STOP_EVALUATIONS);
+    nsga_term tt = {0, 0, 60, 0, 0};
+    p.seconds = 59.9;
+    ck_assert_int_eq(nsga_term_test(&tt, &p), NSGA_CONTINUE);
+    p.seconds = 60;
+    ck_assert_int_eq(nsga_term_test(&tt, &p), NSGA_STOP_TIME);
+    ck_assert_str_eq(nsga_stop_str(NSGA_STOP_TIME), "time limit reached");
+    /* stagnation: improvements of <= 0.01 do not count */
+    nsga_term ts = {0, 0, 0, 3, 0.01};
+    nsga_progress q = {0};
+    double hv[] = {0.5, 0.6, 0.605, 0.61, 0.612, 0.7};
+    nsga_stop want[] = {NSGA_CONTINUE, NSGA_CONTINUE, NSGA_CONTINUE, NSGA_CONTINUE, NSGA_STOP_STALL, NSGA_CONTINUE};
+    for (int g = 1; g <= 6; g++) {
+        nsga_progress_hv(&q, g, hv[g - 1], ts.stall_tol);
+        q.generation = g;
+        ck_assert_msg(nsga_term_test(&ts, &q) == want[g - 1], "generation %d", g);
+    }
+    ck_assert(q.hv_best == 0.7);
+    ck_assert_int_eq(q.hv_best_gen, 6);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("nsga");
+    TCase *t = tcase_create("nsga");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, ranking_matches_brute_force);
+    tcase_add_test(t, ranking_by_hand);
+    tcase_add_test(t, constrained_domination_cases);
+    tcase_add_test(t, hypervolume_by_hand);
+    tcase_add_test(t, duplicates_never_reevaluated);
+    tcase_add_test(t, zdt1_converges_and_is_deterministic);
+    tcase_add_test(t, restore_continues_identically);
+    tcase_add_test(t, pack_unpack_and_seeds);
+    tcase_add_test(t, termination_criteria);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void) { return tu_run(suite()); }
