@@ -366,6 +366,22 @@ int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_
             continue;
         }
         fprintf(fp, ":\n    default: %s\n", lib->mults[d].name);
+        size_t n_over = 0; /* kernels that differ from their filter's most frequent multiplier */
+        for (int32_t co = 0; co < L->cout; co++) {
+            uint16_t f = mode_of(row + (size_t)co * L->cin, (size_t)L->cin, 1, counts, lib->n);
+            for (int32_t ci = 0; ci < L->cin; ci++) n_over += row[(size_t)co * L->cin + ci] != f;
+        }
+        if (n_over * 2 > nk) {
+            /* mostly kernel-level: the whole matrix, one row of cin names per output channel */
+            fprintf(fp, "    kernels:\n");
+            for (int32_t co = 0; co < L->cout; co++) {
+                fprintf(fp, "      - [");
+                for (int32_t ci = 0; ci < L->cin; ci++)
+                    fprintf(fp, "%s%s", ci ? ", " : "", lib->mults[row[(size_t)co * L->cin + ci]].name);
+                fprintf(fp, "]\n");
+            }
+            continue;
+        }
         int any = 0;
         for (int32_t co = 0; co < L->cout; co++) {
             uint16_t f = mode_of(row + (size_t)co * L->cin, (size_t)L->cin, 1, counts, lib->n);

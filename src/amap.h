@@ -82,7 +82,9 @@ int amap_valid(const amap *m, int n_mults);
 int amap_read(amap *m, const char *path, const amul_lib *lib, const amap_layer *layers, int n_layers);
 
 /* Write `m` atomically in the compact form: per layer the most frequent multiplier as default, filter
- * overrides where a filter's most frequent multiplier differs, kernel overrides for the rest.
+ * overrides where a filter's most frequent multiplier differs, kernel overrides for the rest (as
+ * "co,ci" entries, or as the full cout x cin matrix of names when more than half the kernels differ
+ * from their filter's value).
  * Returns ST_OK or ST_EIO (reported). */
 int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_layer *layers);
 

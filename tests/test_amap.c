@@ -128,18 +128,19 @@ START_TEST(map_round_trip)
     amul_lib lib;
     lib_make(&lib);
     uint32_t s = 99;
+    int forms = 0;
     for (int trial = 0; trial < 20; trial++) {
         amap m, back;
         amap_init(&m, L, 3, 0);
         /* mix of uniform layers, filter-level and kernel-level variation */
         for (int l = 0; l < 3; l++) {
             uint16_t *row = amap_layer_mults(&m, l);
-            int mode = (int)(rnd(&s) % 3);
+            int mode = (int)(rnd(&s) % 4); /* 0 layer, 1 filter, 2 sparse kernel, 3 random kernel */
             uint16_t base = (uint16_t)(rnd(&s) % N_MULTS);
             for (int32_t co = 0; co < L[l].cout; co++) {
                 uint16_t f = mode >= 1 && rnd(&s) % 2 ? (uint16_t)(rnd(&s) % N_MULTS) : base;
                 for (int32_t ci = 0; ci < L[l].cin; ci++)
-                    row[co * L[l].cin + ci] = mode == 2 && rnd(&s) % 3 == 0 ? (uint16_t)(rnd(&s) % N_MULTS) : f;
+                    row[co * L[l].cin + ci] = (mode == 2 && rnd(&s) % 3 == 0) || mode == 3 ? (uint16_t)(rnd(&s) % N_MULTS) : f;
             }
         }
         char *path = tmp_path("map");
@@ -147,11 +148,18 @@ START_TEST(map_round_trip)
         ck_assert_int_eq(amap_read(&back, path, &lib, L, 3), ST_OK);
         ck_assert_int_eq(back.n_layers, 3);
         ck_assert_int_eq(memcmp(back.mult, m.mult, 42 * sizeof *m.mult), 0);
+        char *text;
+        size_t len;
+        ck_assert_int_eq(afile_read_all(path, &text, &len), ST_OK);
+        forms |= (strstr(text, "\"0,") || strstr(text, "\"1,") ? 1 : 0) | (strstr(text, "      - [") ? 2 : 0) |
+                 (strstr(text, "    filters:") ? 4 : 0);
+        free(text);
         unlink(path);
         free(path);
         amap_deinit(&m);
         amap_deinit(&back);
     }
+    ck_assert_int_eq(forms, 7); /* the trials exercised kernel entries, kernel matrices and filters */
     amul_lib_deinit(&lib);
 }
 END_TEST
