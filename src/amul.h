@@ -4,8 +4,9 @@
  *
  * Every multiplier, whatever its family, carries a complete product table lut[(uint8_t)a * 256 +
  * (uint8_t)w] (int16, a = activation, w = weight), built once at load time: the table is the definition
- * every fast path must reproduce. Multipliers whose product is f(a) * g(w) (exact, ROUP) also carry
- * the two transforms (int16 in -128..128, f(0) = 0), which is what the separable engine path uses.
+ * every fast path must reproduce. Multipliers whose product is f(a) * g(w) (exact, ROUP, and any table
+ * that equals a * w) also carry the two transforms (int16 in -128..128, f(0) = 0), which is what the
+ * separable engine path uses. Tables are never factorised automatically.
  *
  * ROUP (Leon et al.; design.md "ROUP multipliers"): the weight is radix-4 Booth encoded and its k
  * least-significant partial products are dropped; the activation is rounded at bit m. Closed form
@@ -58,7 +59,7 @@ typedef struct amul {
     char *symbol;      /* CFUNC: function name; else NULL */
     int16_t *lut;      /* AMUL_LUT_SIZE entries, lut[(uint8_t)a * 256 + (uint8_t)w] */
     int is_exact;      /* the table equals a * w everywhere (whatever the family) */
-    int separable;     /* f and g below are valid: lut = f[(uint8_t)a] * g[(uint8_t)w] */
+    int separable;     /* f and g below are valid: lut = f[(uint8_t)a] * g[(uint8_t)w] (checked at init) */
     int16_t f[256];    /* activation transform, indexed by (uint8_t)a, f[0] = 0 */
     int16_t g[256];    /* weight transform, indexed by (uint8_t)w */
     amul_energy energy;
