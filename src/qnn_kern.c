@@ -74,18 +74,19 @@ static ptrdiff_t geom_in_offset(const kern_geom *g, const qnn_conv_shape *s, int
     return (ptrdiff_t)((size_t)phase * g->phase_len + (size_t)yy * g->cx + (size_t)xx);
 }
 
-/* Write a tile's sums (out[co * KERN_TQ + L]) into the NHWC accumulators of image img. */
-static void tile_scatter(const kern_geom *g, const qnn_conv_shape *s, const int32_t *tile, int32_t img,
-                         int32_t cb, int32_t q0, int32_t *acc)
+/* Write the sums of flat positions q0 .. q0 + span - 1 (tile[co * span + L]) into the NHWC
+ * accumulators of image img. */
+static void tile_scatter(const kern_geom *g, const qnn_conv_shape *s, const int32_t *tile, int32_t span,
+                         int32_t img, int32_t cb, int32_t q0, int32_t *acc)
 {
     int32_t co0 = cb * KERN_COB;
     int32_t nco = s->cout - co0 < KERN_COB ? s->cout - co0 : KERN_COB;
     int32_t *base = acc + (size_t)img * s->ho * s->wo * s->cout + co0;
-    for (int32_t l = 0; l < KERN_TQ; l++) {
+    for (int32_t l = 0; l < span; l++) {
         int32_t pix = g->outpix[q0 + l];
         if (pix < 0) continue;
         int32_t *d = base + (size_t)pix * s->cout;
-        for (int32_t co = 0; co < nco; co++) d[co] = tile[co * KERN_TQ + l];
+        for (int32_t co = 0; co < nco; co++) d[co] = tile[(size_t)co * span + l];
     }
 }
 
@@ -199,7 +200,7 @@ void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile
             for (int32_t t = 0; t < ntile; t++)
                 for (int32_t cb = 0; cb < ncb; cb++) {
                     tile(k, x, cb, t * KERN_TQ, out);
-                    tile_scatter(&k->g, s, out, img, cb, t * KERN_TQ, acc);
+                    tile_scatter(&k->g, s, out, KERN_TQ, img, cb, t * KERN_TQ, acc);
                 }
         }
         free(bufs);
@@ -212,7 +213,7 @@ void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile
                 _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
                 int32_t t = i / ncb, cb = i % ncb;
                 tile(k, x, cb, t * KERN_TQ, out);
-                tile_scatter(&k->g, s, out, img, cb, t * KERN_TQ, acc);
+                tile_scatter(&k->g, s, out, KERN_TQ, img, cb, t * KERN_TQ, acc);
             }
         }
         free(x);
@@ -258,26 +259,22 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
                 (int32_t)((size_t)((ky % g->sh) * g->sw + kx % g->sw) * g->phase_len +
                           (size_t)(ky / g->sh) * g->cx + (size_t)(kx / g->sw));
 
-    k->n_cob = (s->cout + KERN_COB - 1) / KERN_COB;
-    k->colp = xcalloc((size_t)k->n_cob * cin * taps * KERN_COB, sizeof *k->colp);
+    k->n_cog = (s->cout + KERN_LCO - 1) / KERN_LCO;
+    k->colp = xmalloc((size_t)s->cout * cin * taps * sizeof *k->colp);
     uint8_t *used = xcalloc((size_t)n_luts, 1);
-    for (int32_t cb = 0; cb < k->n_cob; cb++)
-        for (int32_t ci = 0; ci < cin; ci++)
-            for (int32_t j = 0; j < KERN_COB; j++) {
-                int32_t co = cb * KERN_COB + j;
-                if (co >= s->cout) continue; /* column 0 of table 0: zeroed memory, result discarded */
-                int t = lut_of ? lut_of[(size_t)co * cin + ci] : 0;
-                ASSERT(t < n_luts);
-                used[t] = 1;
-                for (int32_t tap = 0; tap < taps; tap++) {
-                    uint8_t wv = (uint8_t)w[((size_t)co * taps + tap) * cin + ci];
-                    k->colp[(((size_t)cb * cin + ci) * taps + tap) * KERN_COB + j] =
-                        (uint32_t)(((size_t)t * 256 + wv) * 256);
-                }
+    for (int32_t co = 0; co < s->cout; co++)
+        for (int32_t ci = 0; ci < cin; ci++) {
+            int t = lut_of ? lut_of[(size_t)co * cin + ci] : 0;
+            ASSERT(t < n_luts);
+            used[t] = 1;
+            for (int32_t tap = 0; tap < taps; tap++) {
+                uint8_t wv = (uint8_t)w[((size_t)co * taps + tap) * cin + ci];
+                k->colp[((size_t)co * cin + ci) * taps + tap] = (uint32_t)(((size_t)t * 256 + wv) * 256);
             }
-    /* transpose the tables in use: cols[(t * 256 + w) * 256 + a] = lut[a * 256 + w]; 16 spare
-     * entries so that a 32-bit gather of entry 255 stays inside the allocation */
-    k->cols = xcalloc((size_t)n_luts * 65536 + 16, sizeof *k->cols);
+        }
+    /* transpose the tables in use: cols[(t * 256 + w) * 256 + a] = lut[a * 256 + w]; then 256 zeros,
+     * the column of the missing channels of the last group */
+    k->cols = xmalloc(((size_t)n_luts * 65536 + 256) * sizeof *k->cols);
     for (int t = 0; t < n_luts; t++) {
         if (!used[t]) continue;
         const int16_t *lut = luts[t];
@@ -286,8 +283,14 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
             for (int wv = 0; wv < 256; wv++)
                 for (int a = a0; a < a0 + 16; a++) c[wv * 256 + a] = lut[a * 256 + wv];
     }
+    memset(k->cols + (size_t)n_luts * 65536, 0, 256 * sizeof *k->cols);
+    k->zero_col = (uint32_t)((size_t)n_luts * 65536);
     free(used);
     k->xlen = (size_t)cin * g->chan_len;
+    /* images per group: about KERN_LGRP flat positions, so that packing a column group (2048 entries)
+     * is amortized over many lookups */
+    int32_t grp = (KERN_LGRP + g->nq - 1) / g->nq;
+    k->grp = grp < 1 ? 1 : grp;
 }
 
 void kern_lut_free(kern_lut *k)
@@ -314,57 +317,84 @@ static void lut_prep(const kern_lut *k, const int8_t *in, int32_t img, uint8_t *
         }
 }
 
-void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_tile_fn tile, int32_t *acc)
+/* Batches are processed in chunks whose input copies take at most this many bytes. */
+enum { KERN_LCHUNK_BYTES = 8 << 20 };
+
+void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc)
 {
     const qnn_conv_shape *s = k->s;
-    const int32_t ntile = k->g.nq / KERN_TQ, ncb = k->n_cob;
     const int nt = max_threads();
-    if (s->n >= nt) {
-        uint8_t *bufs = xcalloc((size_t)nt, k->xlen);
-#pragma omp parallel for schedule(dynamic, 1)
-        for (int32_t img = 0; img < s->n; img++) {
-            uint8_t *x = bufs + (size_t)thread_num() * k->xlen;
-            _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
-            lut_prep(k, in, img, x);
-            for (int32_t t = 0; t < ntile; t++)
-                for (int32_t cb = 0; cb < ncb; cb++) {
-                    tile(k, x, cb, t * KERN_TQ, out);
-                    tile_scatter(&k->g, s, out, img, cb, t * KERN_TQ, acc);
-                }
-        }
-        free(bufs);
-    } else {
-        uint8_t *x = xcalloc(k->xlen, 1);
-        for (int32_t img = 0; img < s->n; img++) {
-            lut_prep(k, in, img, x);
+    const int32_t nq = k->g.nq, ncog = k->n_cog;
+    /* enough groups to keep every thread busy when the batch allows it */
+    int32_t grp = k->grp, per_thread = (s->n + 2 * nt - 1) / (2 * nt);
+    if (grp > per_thread) grp = per_thread < 1 ? 1 : per_thread;
+    size_t chunk = KERN_LCHUNK_BYTES / k->xlen / (size_t)grp * (size_t)grp;
+    if (chunk < (size_t)grp) chunk = (size_t)grp;
+    if (chunk > (size_t)s->n) chunk = (size_t)s->n;
+    uint8_t *x = xcalloc(chunk, k->xlen);
+    const size_t acc_len = (size_t)grp * nq * KERN_LCO, pc_len = (size_t)KERN_LTB * 256 * KERN_LCO;
+    int32_t *scratch = xaligned_alloc((size_t)nt * (acc_len + pc_len) * sizeof *scratch);
+    for (int32_t i0 = 0; i0 < s->n; i0 += (int32_t)chunk) {
+        int32_t nimg = s->n - i0 < (int32_t)chunk ? s->n - i0 : (int32_t)chunk;
 #pragma omp parallel for schedule(static)
-            for (int32_t i = 0; i < ntile * ncb; i++) {
-                _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
-                int32_t t = i / ncb, cb = i % ncb;
-                tile(k, x, cb, t * KERN_TQ, out);
-                tile_scatter(&k->g, s, out, img, cb, t * KERN_TQ, acc);
+        for (int32_t i = 0; i < nimg; i++) lut_prep(k, in, i0 + i, x + (size_t)i * k->xlen);
+        int32_t ngrp = (nimg + grp - 1) / grp;
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int32_t item = 0; item < ngrp * ncog; item++) {
+            int32_t gi = item / ncog, cog = item % ncog;
+            int32_t img0 = gi * grp, ng = nimg - img0 < grp ? nimg - img0 : grp;
+            int32_t *ac = scratch + (size_t)thread_num() * (acc_len + pc_len), *pc = ac + acc_len;
+            group(k, x + (size_t)img0 * k->xlen, ng, cog, pc, ac);
+            /* scatter: ac[(img * nq + q) * KERN_LCO + j] -> acc (NHWC) */
+            int32_t co0 = cog * KERN_LCO, nco = s->cout - co0 < KERN_LCO ? s->cout - co0 : KERN_LCO;
+            for (int32_t im = 0; im < ng; im++) {
+                int32_t *base = acc + (size_t)(i0 + img0 + im) * s->ho * s->wo * s->cout + co0;
+                const int32_t *src = ac + (size_t)im * nq * KERN_LCO;
+                for (int32_t q = 0; q < nq; q++) {
+                    int32_t pix = k->g.outpix[q];
+                    if (pix < 0) continue;
+                    memcpy(base + (size_t)pix * s->cout, src + (size_t)q * KERN_LCO, (size_t)nco * sizeof *src);
+                }
             }
         }
-        free(x);
     }
+    free(scratch);
+    free(x);
 }
 
-static void lut_tile_generic(const kern_lut *k, const uint8_t *x, int32_t cb, int32_t q0, int32_t *out)
+/* Portable group kernel: for each (ci, block of up to KERN_LTB taps), pack the columns of the
+ * KERN_LCO channels into pc[tap][a][j], then add pc[tap][x[q + off_tap]] into every position. */
+static void lut_group_generic(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
+                              int32_t *ac)
 {
-    int32_t sum[KERN_COB][KERN_TQ];
-    memset(sum, 0, sizeof sum);
-    const int32_t cin = k->s->cin, taps = k->n_taps;
+    const qnn_conv_shape *s = k->s;
+    const int32_t cin = s->cin, taps = k->n_taps, nq = k->g.nq;
     const size_t cl = k->g.chan_len;
+    memset(ac, 0, (size_t)ng * nq * KERN_LCO * sizeof *ac);
     for (int32_t ci = 0; ci < cin; ci++)
-        for (int32_t tap = 0; tap < taps; tap++) {
-            const uint8_t *xp = x + (size_t)ci * cl + k->tap_off[tap] + q0;
-            const uint32_t *cp = k->colp + (((size_t)cb * cin + ci) * taps + tap) * KERN_COB;
-            for (int32_t j = 0; j < KERN_COB; j++) {
-                const int16_t *col = k->cols + cp[j];
-                for (int32_t l = 0; l < KERN_TQ; l++) sum[j][l] += col[xp[l]];
+        for (int32_t t0 = 0; t0 < taps; t0 += KERN_LTB) {
+            int32_t nb = taps - t0 < KERN_LTB ? taps - t0 : KERN_LTB;
+            for (int32_t b = 0; b < nb; b++)
+                for (int32_t j = 0; j < KERN_LCO; j++) {
+                    int32_t co = cog * KERN_LCO + j;
+                    const int16_t *col = k->cols + (co < s->cout ? k->colp[((size_t)co * cin + ci) * taps + t0 + b]
+                                                                 : k->zero_col);
+                    for (int a = 0; a < 256; a++) pc[((size_t)b * 256 + a) * KERN_LCO + j] = col[a];
+                }
+            for (int32_t im = 0; im < ng; im++) {
+                const uint8_t *xb = x + (size_t)im * k->xlen + (size_t)ci * cl;
+                int32_t *ap = ac + (size_t)im * nq * KERN_LCO;
+                for (int32_t b = 0; b < nb; b++) {
+                    const uint8_t *xp = xb + k->tap_off[t0 + b];
+                    const int32_t *pb = pc + (size_t)b * 256 * KERN_LCO;
+                    for (int32_t q = 0; q < nq; q++) {
+                        const int32_t *e = pb + (size_t)xp[q] * KERN_LCO;
+                        int32_t *o = ap + (size_t)q * KERN_LCO;
+                        for (int32_t j = 0; j < KERN_LCO; j++) o[j] += e[j];
+                    }
+                }
             }
         }
-    memcpy(out, sum, sizeof sum);
 }
 
 /* ---- dispatch ---- */
@@ -406,7 +436,7 @@ void qnn_conv_acc_lut_generic(const qnn_conv_shape *s, const int8_t *in, const i
     if (s->n == 0) return;
     kern_lut k;
     kern_lut_plan(&k, s, w, luts, n_luts, lut_of);
-    kern_lut_run(&k, in, lut_tile_generic, acc);
+    kern_lut_run(&k, in, lut_group_generic, acc);
     kern_lut_free(&k);
 }
 
@@ -417,7 +447,7 @@ void qnn_conv_acc_lut_avx2(const qnn_conv_shape *s, const int8_t *in, const int8
     if (s->n == 0) return;
     kern_lut k;
     kern_lut_plan(&k, s, w, luts, n_luts, lut_of);
-    kern_lut_run(&k, in, kern_lut_tile_avx2, acc);
+    kern_lut_run(&k, in, kern_lut_group_avx2, acc);
     kern_lut_free(&k);
 }
 

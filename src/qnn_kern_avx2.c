@@ -72,38 +72,77 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
     }
 }
 
-void kern_lut_tile_avx2(const kern_lut *k, const uint8_t *x, int32_t cb, int32_t q0, int32_t *out)
+/* Pack 8 columns (int16, 256 entries each) into pc[a][j] (int32): 8 x 8 transposes of int16, then
+ * sign extension. */
+static void lut_pack8(const int16_t *const col[8], int32_t *pc)
 {
-    __m256i acc[KERN_COB][2];
-#pragma GCC unroll 8
-    for (int j = 0; j < KERN_COB; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
-    const int32_t cin = k->s->cin, taps = k->n_taps;
+    for (int a0 = 0; a0 < 256; a0 += 8) {
+        __m128i r[8];
+        for (int j = 0; j < 8; j++) r[j] = _mm_loadu_si128((const __m128i *)(const void *)(col[j] + a0));
+        __m128i t0 = _mm_unpacklo_epi16(r[0], r[1]), t1 = _mm_unpackhi_epi16(r[0], r[1]);
+        __m128i t2 = _mm_unpacklo_epi16(r[2], r[3]), t3 = _mm_unpackhi_epi16(r[2], r[3]);
+        __m128i t4 = _mm_unpacklo_epi16(r[4], r[5]), t5 = _mm_unpackhi_epi16(r[4], r[5]);
+        __m128i t6 = _mm_unpacklo_epi16(r[6], r[7]), t7 = _mm_unpackhi_epi16(r[6], r[7]);
+        __m128i u0 = _mm_unpacklo_epi32(t0, t2), u1 = _mm_unpackhi_epi32(t0, t2);
+        __m128i u2 = _mm_unpacklo_epi32(t1, t3), u3 = _mm_unpackhi_epi32(t1, t3);
+        __m128i u4 = _mm_unpacklo_epi32(t4, t6), u5 = _mm_unpackhi_epi32(t4, t6);
+        __m128i u6 = _mm_unpacklo_epi32(t5, t7), u7 = _mm_unpackhi_epi32(t5, t7);
+        __m128i v[8] = {_mm_unpacklo_epi64(u0, u4), _mm_unpackhi_epi64(u0, u4), _mm_unpacklo_epi64(u1, u5),
+                        _mm_unpackhi_epi64(u1, u5), _mm_unpacklo_epi64(u2, u6), _mm_unpackhi_epi64(u2, u6),
+                        _mm_unpacklo_epi64(u3, u7), _mm_unpackhi_epi64(u3, u7)};
+        for (int i = 0; i < 8; i++)
+            _mm256_store_si256((__m256i *)(void *)(pc + (size_t)(a0 + i) * 8), _mm256_cvtepi16_epi32(v[i]));
+    }
+}
+
+void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
+                         int32_t *ac)
+{
+    _Static_assert(KERN_LCO == 8 && KERN_LTB == 3, "the AVX2 table kernel packs 8 channels, 3 taps");
+    const qnn_conv_shape *s = k->s;
+    const int32_t cin = s->cin, taps = k->n_taps, nq = k->g.nq;
     const size_t cl = k->g.chan_len;
-    const int16_t *cols = k->cols;
-    for (int32_t ci = 0; ci < cin; ci++) {
-        const uint8_t *xc = x + (size_t)ci * cl + q0;
-        const uint32_t *cp = k->colp + ((size_t)cb * cin + ci) * taps * KERN_COB;
-        for (int32_t tap = 0; tap < taps; tap++, cp += KERN_COB) {
-            const uint8_t *xp = xc + k->tap_off[tap];
-            __m256i i0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)xp));
-            __m256i i1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(xp + 8)));
-#pragma GCC unroll 8
-            for (int j = 0; j < KERN_COB; j++) {
-                const int *col = (const int *)(const void *)(cols + cp[j]);
-                __m256i g0 = _mm256_i32gather_epi32(col, i0, 2);
-                __m256i g1 = _mm256_i32gather_epi32(col, i1, 2);
-                g0 = _mm256_srai_epi32(_mm256_slli_epi32(g0, 16), 16);
-                g1 = _mm256_srai_epi32(_mm256_slli_epi32(g1, 16), 16);
-                acc[j][0] = _mm256_add_epi32(acc[j][0], g0);
-                acc[j][1] = _mm256_add_epi32(acc[j][1], g1);
+    for (size_t i = 0; i < (size_t)ng * nq * 8; i += 8)
+        _mm256_storeu_si256((__m256i *)(void *)(ac + i), _mm256_setzero_si256());
+    for (int32_t ci = 0; ci < cin; ci++)
+        for (int32_t t0 = 0; t0 < taps; t0 += 3) {
+            int32_t nb = taps - t0 < 3 ? taps - t0 : 3;
+            for (int32_t b = 0; b < nb; b++) {
+                const int16_t *col[8];
+                for (int32_t j = 0; j < 8; j++) {
+                    int32_t co = cog * 8 + j;
+                    col[j] = k->cols + (co < s->cout ? k->colp[((size_t)co * cin + ci) * taps + t0 + b] : k->zero_col);
+                }
+                lut_pack8(col, pc + (size_t)b * 256 * 8);
+            }
+            const int32_t *p0 = pc, *p1 = pc + 256 * 8, *p2 = pc + 512 * 8;
+            for (int32_t im = 0; im < ng; im++) {
+                const uint8_t *xb = x + (size_t)im * k->xlen + (size_t)ci * cl;
+                int32_t *ap = ac + (size_t)im * nq * 8;
+                const uint8_t *x0 = xb + k->tap_off[t0];
+                if (nb == 3) {
+                    const uint8_t *x1 = xb + k->tap_off[t0 + 1], *x2 = xb + k->tap_off[t0 + 2];
+                    for (int32_t q = 0; q < nq; q++) {
+                        __m256i *o = (__m256i *)(void *)(ap + (size_t)q * 8);
+                        __m256i e0 = _mm256_load_si256((const __m256i *)(const void *)(p0 + (size_t)x0[q] * 8));
+                        __m256i e1 = _mm256_load_si256((const __m256i *)(const void *)(p1 + (size_t)x1[q] * 8));
+                        __m256i e2 = _mm256_load_si256((const __m256i *)(const void *)(p2 + (size_t)x2[q] * 8));
+                        __m256i v = _mm256_add_epi32(_mm256_loadu_si256(o), _mm256_add_epi32(e0, e1));
+                        _mm256_storeu_si256(o, _mm256_add_epi32(v, e2));
+                    }
+                } else {
+                    for (int32_t b = 0; b < nb; b++) {
+                        const uint8_t *xp = xb + k->tap_off[t0 + b];
+                        const int32_t *pb = pc + (size_t)b * 256 * 8;
+                        for (int32_t q = 0; q < nq; q++) {
+                            __m256i *o = (__m256i *)(void *)(ap + (size_t)q * 8);
+                            __m256i e = _mm256_load_si256((const __m256i *)(const void *)(pb + (size_t)xp[q] * 8));
+                            _mm256_storeu_si256(o, _mm256_add_epi32(_mm256_loadu_si256(o), e));
+                        }
+                    }
+                }
             }
         }
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < KERN_COB; j++) {
-        _mm256_storeu_si256((__m256i *)(void *)(out + j * KERN_TQ), acc[j][0]);
-        _mm256_storeu_si256((__m256i *)(void *)(out + j * KERN_TQ + 8), acc[j][1]);
-    }
 }
 
 #else
@@ -113,7 +152,8 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }
 
-void kern_lut_tile_avx2(const kern_lut *k, const uint8_t *x, int32_t cb, int32_t q0, int32_t *out)
+void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
+                         int32_t *ac)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }

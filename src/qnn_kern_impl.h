@@ -52,20 +52,35 @@ typedef struct kern_sep {
 typedef void (*kern_sep_tile_fn)(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0,
                                  int32_t *out);
 
-/* Table plan. */
+/* Table plan. Lanes are output channels here: for a channel group (KERN_LCO channels), one input
+ * channel ci and one tap, the group's columns are packed into pc[a][j] = lut_t(j)[a][w(j)] (int32), so
+ * one 32-byte load adds the products of all KERN_LCO channels for activation a. Positions are
+ * processed image group by image group (grp images, their accumulators ac[(img * nq + q) * KERN_LCO
+ * + j]), so that each packing (256 x KERN_LCO entries) serves grp * nq lookups of every lane. */
+enum {
+    KERN_LCO = 8,     /* output channels per group: one int32 vector */
+    KERN_LTB = 3,     /* taps whose packed columns are live together (a 3-tap kernel row: 24 KB) */
+    KERN_LGRP = 2048  /* flat positions per image group, about */
+};
+
 typedef struct kern_lut {
     const qnn_conv_shape *s;
     kern_geom g;
     int32_t n_taps;        /* kh * kw */
     int32_t *tap_off;      /* [n_taps]: offset in bytes inside one channel's buffer */
-    int32_t n_cob;
-    int16_t *cols;         /* [n_luts][256 w][256 a] + padding: cols[(t * 256 + w) * 256 + a] */
-    uint32_t *colp;        /* [n_cob][cin][n_taps][KERN_COB]: element offset of the column in cols */
+    int32_t n_cog;         /* ceil(cout / KERN_LCO) */
+    int16_t *cols;         /* [n_luts][256 w][256 a], then 256 zeros: cols[(t * 256 + w) * 256 + a] */
+    uint32_t *colp;        /* [cout][cin][n_taps]: element offset of the kernel tap's column in cols */
+    uint32_t zero_col;     /* element offset of the zero column */
+    int32_t grp;           /* images per group */
     size_t xlen;           /* bytes of one image's input copy: cin * chan_len */
 } kern_lut;
 
-typedef void (*kern_lut_tile_fn)(const kern_lut *k, const uint8_t *x, int32_t cb, int32_t q0,
-                                 int32_t *out);
+/* A group function accumulates channel group cog over ng images (input copies x + img * xlen) into
+ * ac[(img * nq + q) * KERN_LCO + j] (overwritten), using pc (KERN_LTB * 256 * KERN_LCO int32, 32-byte
+ * aligned) as scratch. */
+typedef void (*kern_lut_group_fn)(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
+                                  int32_t *ac);
 
 /* Build / run / free the plans (qnn_kern.c). The run functions own threading and scatter. */
 void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uint8_t *plane_of,
@@ -74,11 +89,12 @@ void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile
 void kern_sep_free(kern_sep *k);
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
                    int n_luts, const uint16_t *lut_of);
-void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_tile_fn tile, int32_t *acc);
+void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc);
 void kern_lut_free(kern_lut *k);
 
 /* AVX2 tile functions (qnn_kern_avx2.c). */
 void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *out);
-void kern_lut_tile_avx2(const kern_lut *k, const uint8_t *x, int32_t cb, int32_t q0, int32_t *out);
+void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
+                         int32_t *ac);
 
 #endif
