@@ -62,8 +62,8 @@ uint64_t archive_hash(const void *key, size_t len)
     uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)len;
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
-        uint64_t w = 0;
-        for (int b = 0; b < 8; b++) w |= (uint64_t)p[i + b] << (8 * b);
+        uint64_t w;
+        memcpy(&w, p + i, 8); /* little-endian host (configure checks), so this is the LE word */
         h = mix64(h ^ w) + UINT64_C(0x9e3779b97f4a7c15);
     }
     uint64_t w = 0;

@@ -335,11 +335,10 @@ nsga_pop nsga_population(const nsga *ga)
 void nsga_pack(const nsga *ga, const double *x, unsigned char *key)
 {
     for (size_t g = 0; g < ga->L; g++) {
-        if (ga->gwidth[g] == 8 && ga->genes[g].kind == NSGA_REAL) {
+        if (ga->genes[g].kind == NSGA_REAL) {
             double v = x[g] == 0 ? 0.0 : x[g]; /* -0 and +0 are the same genome */
-            uint64_t bits;
-            memcpy(&bits, &v, sizeof bits);
-            for (int b = 0; b < 8; b++) *key++ = (unsigned char)(bits >> (8 * b));
+            memcpy(key, &v, 8);               /* configure guarantees a little-endian host */
+            key += 8;
         } else {
             uint32_t v = (uint32_t)(x[g] - ga->genes[g].lo);
             for (int b = 0; b < ga->gwidth[g]; b++) *key++ = (unsigned char)(v >> (8 * b));
@@ -351,9 +350,8 @@ void nsga_unpack(const nsga *ga, const unsigned char *key, double *x)
 {
     for (size_t g = 0; g < ga->L; g++) {
         if (ga->genes[g].kind == NSGA_REAL) {
-            uint64_t bits = 0;
-            for (int b = 0; b < 8; b++) bits |= (uint64_t)*key++ << (8 * b);
-            memcpy(&x[g], &bits, sizeof bits);
+            memcpy(&x[g], key, 8);
+            key += 8;
         } else {
             uint32_t v = 0;
             for (int b = 0; b < ga->gwidth[g]; b++) v |= (uint32_t)*key++ << (8 * b);
@@ -438,9 +436,23 @@ static size_t contestant(nsga *ga, rng_pcg32 *rng)
     return ga->deck[ga->deck_pos++];
 }
 
+/* x^e; the distribution indices are usually integers (eta + 1 = 16, 21 ...), where repeated squaring
+ * is exact to a few ulps and much cheaper than pow(). */
+static double powe(double x, double e)
+{
+    if (e == floor(e) && e >= 0 && e <= 64) {
+        unsigned n = (unsigned)e;
+        double r = 1, b = x;
+        for (; n; n >>= 1, b *= b)
+            if (n & 1) r *= b;
+        return r;
+    }
+    return pow(x, e);
+}
+
 static double sbx_betaq(double u, double beta, double eta)
 {
-    double alpha = 2.0 - pow(beta, -(eta + 1.0));
+    double alpha = 2.0 - 1.0 / powe(beta, eta + 1.0);
     if (u <= 1.0 / alpha) return pow(u * alpha, 1.0 / (eta + 1.0));
     return pow(1.0 / (2.0 - u * alpha), 1.0 / (eta + 1.0));
 }
@@ -502,10 +514,10 @@ static void mutate(nsga *ga, rng_pcg32 *rng, double *x)
         double y = x[g], d1 = (y - lo) / (hi - lo), d2 = (hi - y) / (hi - lo);
         double u = rng_double(rng), p = 1.0 / (ga->cfg.eta_m + 1.0), dq;
         if (u <= 0.5) {
-            double v = 2.0 * u + (1.0 - 2.0 * u) * pow(1.0 - d1, ga->cfg.eta_m + 1.0);
+            double v = 2.0 * u + (1.0 - 2.0 * u) * powe(1.0 - d1, ga->cfg.eta_m + 1.0);
             dq = pow(v, p) - 1.0;
         } else {
-            double v = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * pow(1.0 - d2, ga->cfg.eta_m + 1.0);
+            double v = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * powe(1.0 - d2, ga->cfg.eta_m + 1.0);
             dq = 1.0 - pow(v, p);
         }
         x[g] = clamp(y + dq * (hi - lo), lo, hi);

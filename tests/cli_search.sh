@@ -1,0 +1,124 @@
+#!/bin/sh
+# approxmap search / resume on a small ZDT1: resume exactness (stop at N/2, SIGINT, SIGKILL at random
+# moments), thread-count independence, refusals (existing run, other problem, corrupt or foreign
+# checkpoint, truncated archive) and usage errors. Prints one PASS/FAIL line per check; exit 1 on failure.
+set -u
+: "${BIN:?BIN must point at the approxmap binary}"
+T=$(mktemp -d /tmp/approxmap-cli-search-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+pass() { echo "PASS: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+check() { # check DESCRIPTION EXPECTED_STATUS COMMAND...
+    desc=$1; want=$2; shift 2
+    "$@" >"$T/out" 2>&1; got=$?
+    if [ "$got" -eq "$want" ]; then pass "$desc"; else
+        bad "$desc (exit $got, wanted $want)"; sed 's/^/    /' "$T/out"; fi
+}
+grep_out() { # grep_out DESCRIPTION FIXED-STRING: the last command's output contains it
+    if grep -qF -- "$2" "$T/out"; then pass "$1"; else bad "$1: no '$2' in:"; sed 's/^/    /' "$T/out"; fi
+}
+same() { # same DESCRIPTION RUN_A RUN_B: byte-identical front.csv and archive
+    if cmp -s "$2/front.csv" "$3/front.csv" && cmp -s "$2/archive" "$3/archive"; then pass "$1"; else
+        bad "$1"; cmp "$2/front.csv" "$3/front.csv"; cmp "$2/archive" "$3/archive"; fi
+}
+rand_ms() { # a random delay in [lo, hi) milliseconds, printed as seconds for sleep
+    r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+    ms=$(( $1 + r % ($2 - $1) ))
+    printf '%d.%03d' $((ms / 1000)) $((ms % 1000))
+}
+
+cat >"$T/p.yaml" <<'YAML'
+type: zdt1
+variables: 12
+ga:
+  population: 20
+  generations: 40
+  seed: 7
+YAML
+
+check "search runs to completion" 0 "$BIN" search "$T/p.yaml" -o "$T/A" --quiet
+head -1 "$T/A/front.csv" | grep -q '^id,f1,f2,x1,x2,.*,x12$' && pass "front.csv header" || bad "front.csv header"
+[ "$(wc -l <"$T/A/generations.csv")" -eq 41 ] && pass "generations.csv has 40 rows" || bad "generations.csv rows"
+[ "$(wc -l <"$T/A/front.csv")" -gt 5 ] && pass "front.csv has a front" || bad "front.csv is nearly empty"
+# 32-byte header + records of 16 + 8*2 + 8 + 12*8 = 136 bytes
+recs=$(( ($(wc -c <"$T/A/archive") - 32) / 136 ))
+evals=$(tail -1 "$T/A/generations.csv" | cut -d, -f2)
+[ "$recs" -eq "$evals" ] && pass "archive holds every evaluation ($recs)" || bad "archive $recs records, $evals evaluations"
+
+check "search of 20 generations" 0 "$BIN" search "$T/p.yaml" -o "$T/B" --generations 20 --quiet
+check "resume to 40 generations" 0 "$BIN" resume "$T/B" --generations 40 --quiet
+same "20 + resume 20 = 40 generations, byte for byte" "$T/A" "$T/B"
+check "resume of a finished run does nothing" 0 "$BIN" resume "$T/B" --quiet
+same "finished run unchanged by resume" "$T/A" "$T/B"
+
+check "search with 2 threads" 0 "$BIN" search "$T/p.yaml" -o "$T/C" --threads 2 --quiet
+same "1 thread = 2 threads" "$T/A" "$T/C"
+
+# SIGINT: exit 130 with the state saved; resume finishes identically
+"$BIN" search "$T/p.yaml" -o "$T/D" --quiet >"$T/out" 2>&1 &
+pid=$!
+sleep "$(rand_ms 200 900)"
+kill -INT $pid
+wait $pid; got=$?
+if [ "$got" -eq 130 ]; then pass "SIGINT exits 130"; elif [ "$got" -eq 0 ]; then pass "SIGINT arrived after the end (exit 0)"; else
+    bad "SIGINT exit $got"; cat "$T/out"; fi
+check "resume after SIGINT" 0 "$BIN" resume "$T/D" --quiet
+same "SIGINT + resume = uninterrupted" "$T/A" "$T/D"
+
+# SIGKILL at random moments, twice, then resume to the end
+delays=""
+"$BIN" search "$T/p.yaml" -o "$T/E" --quiet >/dev/null 2>&1 &
+pid=$!
+d=$(rand_ms 100 1200); delays="$delays $d"; sleep "$d"; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+if [ -f "$T/E/checkpoint" ]; then
+    "$BIN" resume "$T/E" --quiet >/dev/null 2>&1 &
+    pid=$!
+    d=$(rand_ms 50 800); delays="$delays $d"; sleep "$d"; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+    check "resume after SIGKILL (delays:$delays s)" 0 "$BIN" resume "$T/E" --quiet
+    same "SIGKILL + resume = uninterrupted" "$T/A" "$T/E"
+else
+    pass "SIGKILL landed before the first checkpoint (delay$delays s): nothing to resume"
+fi
+
+# refusals
+check "an existing run is not overwritten" 1 "$BIN" search "$T/p.yaml" -o "$T/A" --quiet
+grep_out "says why" "already holds a run; resume it, or use --force to overwrite it"
+cp -r "$T/A" "$T/F"
+check "--force overwrites" 0 "$BIN" search "$T/p.yaml" -o "$T/F" --force --quiet
+same "forced run equals a fresh one" "$T/A" "$T/F"
+
+cp -r "$T/A" "$T/G"
+sed -i 's/variables: 12/variables: 13/' "$T/G/problem.yaml"
+check "resume refuses another problem" 1 "$BIN" resume "$T/G" --quiet
+grep_out "names the cause" "$T/G/checkpoint' was written for a different problem than '$T/G/problem.yaml'"
+
+cp -r "$T/A" "$T/H"
+printf '\001' | dd of="$T/H/checkpoint" bs=1 seek=100 conv=notrunc 2>/dev/null
+check "resume refuses a corrupt checkpoint" 1 "$BIN" resume "$T/H" --quiet
+grep_out "names the cause" "$T/H/checkpoint' is corrupt (checksum mismatch)"
+
+cp -r "$T/A" "$T/I"
+printf '\002' | dd of="$T/I/checkpoint" bs=1 seek=8 conv=notrunc 2>/dev/null
+check "resume refuses another checkpoint version" 1 "$BIN" resume "$T/I" --quiet
+grep_out "names the version" "$T/I/checkpoint' has checkpoint format version 2; this program reads version 1"
+
+cp -r "$T/A" "$T/J"
+truncate -s 1000 "$T/J/archive"
+check "resume refuses a truncated archive" 1 "$BIN" resume "$T/J" --quiet
+grep_out "names the cause" "$T/J/archive' is truncated: 7 of $recs records"
+
+check "resume of a missing run fails" 1 "$BIN" resume "$T/nope" --quiet
+printf 'type: zdt1\nga:\n  populaton: 20\n' >"$T/bad.yaml"
+check "a bad problem file fails" 1 "$BIN" search "$T/bad.yaml" -o "$T/K" --quiet
+grep_out "with its position" "$T/bad.yaml:3:3: unknown key 'populaton' in 'ga'"
+[ ! -e "$T/K" ] && pass "nothing created for a bad problem file" || bad "run directory created for a bad file"
+
+# usage
+check "search without -o is a usage error" 2 "$BIN" search "$T/p.yaml"
+check "bad --generations is a usage error" 2 "$BIN" search "$T/p.yaml" -o "$T/L" --generations 0
+check "bad --time-limit is a usage error" 2 "$BIN" search "$T/p.yaml" -o "$T/L" --time-limit 8x
+check "resume without a directory is a usage error" 2 "$BIN" resume
+check "search --help" 0 "$BIN" search --help
+check "resume --help" 0 "$BIN" resume --help
+exit $fail
