@@ -2,3 +2,11 @@
 approxmap_SOURCES += src/cmd_search.c src/cmd_resume.c src/cmd_export.c src/cmd_report.c
 problems_libproblems_a_SOURCES += problems/prob.h problems/prob.c problems/prob_zdt.c
 problems_libproblems_a_SOURCES += problems/run.h problems/run.c
+check_PROGRAMS += tests/test_prob
+tests_test_prob_SOURCES = tests/test_prob.c tests/tu.h
+tests_test_prob_CFLAGS = $(TEST_CFLAGS)
+tests_test_prob_LDADD = $(TEST_LIBS)
+EXTRA_DIST += problems/README.md problems/zdt/zdt1.yaml problems/zdt/zdt2.yaml problems/zdt/zdt3.yaml \
+	problems/zdt/zdt4.yaml problems/zdt/zdt6.yaml problems/zdt/tnk.yaml problems/zdt/constr.yaml
+TESTS += tests/cli_search.sh
+EXTRA_DIST += tests/cli_search.sh
