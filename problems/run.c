@@ -36,9 +36,14 @@ enum { RNG_STREAM_GA = 1 };
 
 static volatile sig_atomic_t g_stop; /* set by the SIGINT/SIGTERM handler */
 
+/* The first signal asks for a clean stop; a second one (an impatient user) takes the default action
+ * at once, which is safe too: the files on disk are always a consistent checkpoint. */
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (g_stop) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
     g_stop = 1;
 }
 

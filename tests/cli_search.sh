@@ -81,6 +81,17 @@ else
     pass "SIGKILL landed before the first checkpoint (delay$delays s): nothing to resume"
 fi
 
+# a crash after generation 21's archive and log appends but before its checkpoint, made deterministic:
+# keep the checkpoint of generation 20 over files that already hold generation 21, then resume
+"$BIN" search "$T/p.yaml" -o "$T/M" --generations 20 --quiet
+cp "$T/M/checkpoint" "$T/ck20"
+"$BIN" resume "$T/M" --generations 21 --quiet
+cp "$T/ck20" "$T/M/checkpoint"
+printf 'torn record' >>"$T/M/archive"
+check "resume over appends the checkpoint does not cover" 0 "$BIN" resume "$T/M" --generations 40 --quiet
+same "stale appends are truncated and redone identically" "$T/A" "$T/M"
+[ "$(wc -l <"$T/M/generations.csv")" -eq 41 ] && pass "generations.csv truncated too" || bad "generations.csv rows after truncation"
+
 # refusals
 check "an existing run is not overwritten" 1 "$BIN" search "$T/p.yaml" -o "$T/A" --quiet
 grep_out "says why" "already holds a run; resume it, or use --force to overwrite it"
