@@ -303,9 +303,15 @@ static int write_front(run *r)
             sel[j] = sel[j - 1];
             sel[j - 1] = t;
         }
-    afile *af = afile_open(r->p_front);
-    if (!af) return ST_EIO;
-    FILE *fp = afile_stream(af);
+    /* front.csv is derived from the checkpoint (resume rewrites it), so it is replaced atomically
+     * for readers but not fsync'd: that saves two of the six syncs per generation. */
+    char *tmp = xasprintf("%s.tmp.%ld", r->p_front, (long)getpid());
+    FILE *fp = fopen(tmp, "w");
+    if (!fp) {
+        int rc = msg_error(ST_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
     fputs("id", fp);
     for (size_t j = 0; j < M; j++) fprintf(fp, ",f%zu", j + 1);
     if (r->p->n_con) fputs(",violation", fp);
@@ -325,7 +331,15 @@ static int write_front(run *r)
             for (size_t g = 0; g < L; g++) fprintf(fp, ",%.17g", pop.x[i * L + g]);
         fputc('\n', fp);
     }
-    return afile_commit(af);
+    int bad = ferror(fp);
+    if (fclose(fp) != 0) bad = 1;
+    int rc = ST_OK;
+    if (bad || rename(tmp, r->p_front) != 0) {
+        rc = msg_error(ST_EIO, "cannot write '%s': %s", r->p_front, strerror(errno ? errno : EIO));
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
 }
 
 /* ---------- checkpoint ---------- */
