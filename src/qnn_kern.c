@@ -7,6 +7,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -76,12 +79,12 @@ static ptrdiff_t geom_in_offset(const kern_geom *g, const qnn_conv_shape *s, int
 
 /* Write the sums of flat positions q0 .. q0 + span - 1 (tile[co * span + L]) into the NHWC
  * accumulators of image img. */
-static void tile_scatter(const kern_geom *g, const qnn_conv_shape *s, const int32_t *tile, int32_t span,
-                         int32_t img, int32_t cb, int32_t q0, int32_t *acc)
+void kern_tile_scatter(const kern_geom *g, const qnn_conv_shape *s, const int32_t *tile, int32_t span,
+                       int32_t cb, int32_t q0, int32_t *acc_img)
 {
     int32_t co0 = cb * KERN_COB;
     int32_t nco = s->cout - co0 < KERN_COB ? s->cout - co0 : KERN_COB;
-    int32_t *base = acc + (size_t)img * s->ho * s->wo * s->cout + co0;
+    int32_t *base = acc_img + co0;
     for (int32_t l = 0; l < span; l++) {
         int32_t pix = g->outpix[q0 + l];
         if (pix < 0) continue;
@@ -164,23 +167,92 @@ void kern_sep_free(kern_sep *k)
     memset(k, 0, sizeof *k);
 }
 
-/* Copy image img of every used plane into its phase images (channel-planar). */
+#if defined(__SSE2__)
+/* r[p] holds 8 int16 (channels c0 .. c0 + 7) of pixel p; afterwards r[c] holds channel c0 + c of
+ * pixels 0 .. 7. */
+static void transpose8_epi16(__m128i r[8])
+{
+    __m128i t0 = _mm_unpacklo_epi16(r[0], r[1]), t1 = _mm_unpackhi_epi16(r[0], r[1]);
+    __m128i t2 = _mm_unpacklo_epi16(r[2], r[3]), t3 = _mm_unpackhi_epi16(r[2], r[3]);
+    __m128i t4 = _mm_unpacklo_epi16(r[4], r[5]), t5 = _mm_unpackhi_epi16(r[4], r[5]);
+    __m128i t6 = _mm_unpacklo_epi16(r[6], r[7]), t7 = _mm_unpackhi_epi16(r[6], r[7]);
+    __m128i u0 = _mm_unpacklo_epi32(t0, t2), u1 = _mm_unpackhi_epi32(t0, t2);
+    __m128i u2 = _mm_unpacklo_epi32(t1, t3), u3 = _mm_unpackhi_epi32(t1, t3);
+    __m128i u4 = _mm_unpacklo_epi32(t4, t6), u5 = _mm_unpackhi_epi32(t4, t6);
+    __m128i u6 = _mm_unpacklo_epi32(t5, t7), u7 = _mm_unpackhi_epi32(t5, t7);
+    r[0] = _mm_unpacklo_epi64(u0, u4), r[1] = _mm_unpackhi_epi64(u0, u4);
+    r[2] = _mm_unpacklo_epi64(u1, u5), r[3] = _mm_unpackhi_epi64(u1, u5);
+    r[4] = _mm_unpacklo_epi64(u2, u6), r[5] = _mm_unpackhi_epi64(u2, u6);
+    r[6] = _mm_unpacklo_epi64(u3, u7), r[7] = _mm_unpackhi_epi64(u3, u7);
+}
+#endif
+
+/* Copy one input row (iy) of one plane, pixels ix0 .. w - 1, into the phase images, scalar. */
+static void sep_prep_row_scalar(const kern_sep *k, const int16_t *src, int16_t *dst, int32_t iy, int32_t ix0)
+{
+    const qnn_conv_shape *s = k->s;
+    const size_t cl = k->g.chan_len;
+    for (int32_t ix = ix0; ix < s->w; ix++) {
+        ptrdiff_t off = geom_in_offset(&k->g, s, iy, ix);
+        if (off < 0) continue;
+        const int16_t *a = src + ((size_t)iy * s->w + ix) * s->cin;
+        int16_t *d = dst + off;
+        for (int32_t ci = 0; ci < s->cin; ci++) d[(size_t)ci * cl] = a[ci];
+    }
+}
+
+/* Copy image img of every used plane into its phase images (channel-planar). With SSE2, blocks of
+ * 8 pixels x 8 channels are transposed in registers and stored as rows (stride 1) or as even/odd
+ * halves (stride 2); the rest goes through the scalar copy. */
 static void sep_prep(const kern_sep *k, const int16_t *const *planes, int32_t img, int16_t *x)
 {
     const qnn_conv_shape *s = k->s;
-    const size_t in_img = (size_t)s->h * s->w * s->cin, cl = k->g.chan_len;
+    const kern_geom *g = &k->g;
+    const size_t in_img = (size_t)s->h * s->w * s->cin, cl = g->chan_len;
     for (int p = 0; p < k->n_planes; p++) {
         if (!k->used[p]) continue;
         const int16_t *src = planes[p] + (size_t)img * in_img;
         int16_t *dst = x + (size_t)p * s->cin * cl;
-        for (int32_t iy = 0; iy < s->h; iy++)
-            for (int32_t ix = 0; ix < s->w; ix++) {
-                ptrdiff_t off = geom_in_offset(&k->g, s, iy, ix);
-                if (off < 0) continue;
-                const int16_t *a = src + ((size_t)iy * s->w + ix) * s->cin;
-                int16_t *d = dst + off;
-                for (int32_t ci = 0; ci < s->cin; ci++) d[(size_t)ci * cl] = a[ci];
+        for (int32_t iy = 0; iy < s->h; iy++) {
+            int32_t yp = iy + s->pad_t;
+            if (yp / g->sh >= s->ho + g->dy_max) continue;
+            int32_t ix = 0;
+#if defined(__SSE2__)
+            const int32_t c8 = s->cin / 8 * 8;
+            if (c8 > 0 && g->sw <= 2) {
+                size_t row = (size_t)(yp % g->sh) * g->sw * g->phase_len + (size_t)(yp / g->sh) * g->cx;
+                for (; ix + 8 <= s->w && (ix + 7 + s->pad_l) / g->sw < g->cx; ix += 8) {
+                    int32_t xp = ix + s->pad_l;
+                    for (int32_t c0 = 0; c0 < c8; c0 += 8) {
+                        __m128i r[8];
+                        const int16_t *a = src + ((size_t)iy * s->w + ix) * s->cin + c0;
+                        for (int i = 0; i < 8; i++)
+                            r[i] = _mm_loadu_si128((const __m128i *)(const void *)(a + (size_t)i * s->cin));
+                        transpose8_epi16(r);
+                        for (int c = 0; c < 8; c++) {
+                            int16_t *d = dst + (size_t)(c0 + c) * cl + row;
+                            if (g->sw == 1) {
+                                _mm_storeu_si128((__m128i *)(void *)(d + xp), r[c]);
+                            } else {
+                                /* lanes 0, 2, 4, 6 and 1, 3, 5, 7: sign-extend, then pack (exact) */
+                                __m128i ev = _mm_packs_epi32(_mm_srai_epi32(_mm_slli_epi32(r[c], 16), 16), r[c]);
+                                __m128i od = _mm_packs_epi32(_mm_srai_epi32(r[c], 16), r[c]);
+                                int32_t pe = xp % 2, po = (xp + 1) % 2;
+                                _mm_storel_epi64((__m128i *)(void *)(d + (size_t)pe * g->phase_len + xp / 2), ev);
+                                _mm_storel_epi64((__m128i *)(void *)(d + (size_t)po * g->phase_len + (xp + 1) / 2), od);
+                            }
+                        }
+                    }
+                    for (int32_t i = 0; i < 8; i++) { /* channels beyond the last multiple of 8 */
+                        ptrdiff_t off = geom_in_offset(g, s, iy, ix + i);
+                        const int16_t *a = src + ((size_t)iy * s->w + ix + i) * s->cin;
+                        for (int32_t ci = c8; ci < s->cin; ci++) dst[(size_t)ci * cl + (size_t)off] = a[ci];
+                    }
+                }
             }
+#endif
+            sep_prep_row_scalar(k, src, dst, iy, ix);
+        }
     }
 }
 
@@ -195,13 +267,10 @@ void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile
 #pragma omp parallel for schedule(dynamic, 1)
         for (int32_t img = 0; img < s->n; img++) {
             int16_t *x = bufs + (size_t)thread_num() * k->xlen;
-            _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
+            int32_t *acc_img = acc + (size_t)img * s->ho * s->wo * s->cout;
             sep_prep(k, planes, img, x);
             for (int32_t t = 0; t < ntile; t++)
-                for (int32_t cb = 0; cb < ncb; cb++) {
-                    tile(k, x, cb, t * KERN_TQ, out);
-                    tile_scatter(&k->g, s, out, KERN_TQ, img, cb, t * KERN_TQ, acc);
-                }
+                for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, cb, t * KERN_TQ, acc_img);
         }
         free(bufs);
     } else {
@@ -210,17 +279,15 @@ void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile
             sep_prep(k, planes, img, x);
 #pragma omp parallel for schedule(static)
             for (int32_t i = 0; i < ntile * ncb; i++) {
-                _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
                 int32_t t = i / ncb, cb = i % ncb;
-                tile(k, x, cb, t * KERN_TQ, out);
-                tile_scatter(&k->g, s, out, KERN_TQ, img, cb, t * KERN_TQ, acc);
+                tile(k, x, cb, t * KERN_TQ, acc + (size_t)img * s->ho * s->wo * s->cout);
             }
         }
         free(x);
     }
 }
 
-static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *out)
+static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
 {
     int32_t sum[KERN_COB][KERN_TQ];
     memset(sum, 0, sizeof sum);
@@ -237,7 +304,7 @@ static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, in
                 for (int32_t l = 0; l < KERN_TQ; l++) sum[j][l] += xp[l] * w0 + xp[l + 1] * w1;
             }
     }
-    memcpy(out, sum, sizeof sum);
+    kern_tile_scatter(&k->g, k->s, &sum[0][0], KERN_TQ, cb, q0, acc_img);
 }
 
 /* ---- table plan ---- */

@@ -20,7 +20,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *out)
+void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
 {
     __m256i acc[KERN_COB][2];
 #pragma GCC unroll 8
@@ -62,14 +62,37 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
             }
         }
     }
-    /* even lanes hold positions 0, 2, .., 14 and odd lanes 1, 3, .., 15: interleave */
-#pragma GCC unroll 8
+    const int32_t cout = k->s->cout, co0 = cb * KERN_COB;
+    const int32_t *outpix = k->g.outpix + q0;
+    if (cout - co0 >= KERN_COB) {
+        _Static_assert(KERN_COB == 4 && KERN_TQ == 16, "the AVX2 store transposes 4 channels x 16 positions");
+        /* 4 x 8 transposes: r[i] holds the 4 channels of position 2i (low half) and 2i + 8 (high half)
+         * for the even vector, 2i + 1 and 2i + 9 for the odd one */
+        int32_t *base = acc_img + co0;
+        for (int h = 0; h < 2; h++) {
+            __m256i a = _mm256_unpacklo_epi32(acc[0][h], acc[1][h]), b = _mm256_unpacklo_epi32(acc[2][h], acc[3][h]);
+            __m256i c = _mm256_unpackhi_epi32(acc[0][h], acc[1][h]), d = _mm256_unpackhi_epi32(acc[2][h], acc[3][h]);
+            __m256i r[4] = {_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b), _mm256_unpacklo_epi64(c, d),
+                            _mm256_unpackhi_epi64(c, d)};
+            for (int i = 0; i < 4; i++) {
+                int32_t plo = outpix[2 * i + h], phi = outpix[2 * i + h + 8];
+                if (plo >= 0)
+                    _mm_storeu_si128((__m128i *)(void *)(base + (size_t)plo * cout), _mm256_castsi256_si128(r[i]));
+                if (phi >= 0)
+                    _mm_storeu_si128((__m128i *)(void *)(base + (size_t)phi * cout), _mm256_extracti128_si256(r[i], 1));
+            }
+        }
+        return;
+    }
+    /* last, partial channel block: interleave even and odd lanes, then the scalar store */
+    _Alignas(32) int32_t out[KERN_COB * KERN_TQ];
     for (int j = 0; j < KERN_COB; j++) {
         __m256i lo = _mm256_unpacklo_epi32(acc[j][0], acc[j][1]);
         __m256i hi = _mm256_unpackhi_epi32(acc[j][0], acc[j][1]);
-        _mm256_storeu_si256((__m256i *)(void *)(out + j * KERN_TQ), _mm256_permute2x128_si256(lo, hi, 0x20));
-        _mm256_storeu_si256((__m256i *)(void *)(out + j * KERN_TQ + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+        _mm256_store_si256((__m256i *)(void *)(out + j * KERN_TQ), _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_store_si256((__m256i *)(void *)(out + j * KERN_TQ + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
     }
+    kern_tile_scatter(&k->g, k->s, out, KERN_TQ, cb, q0, acc_img);
 }
 
 /* Pack 8 columns (int16, 256 entries each) into pc[a][j] (int32): 8 x 8 transposes of int16, then
@@ -147,7 +170,7 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
 
 #else
 
-void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *out)
+void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }

@@ -9,8 +9,7 @@
  * stays inside phase_len, and positions that no real input pixel maps to hold 0 (the buffer is
  * zeroed once and only real pixels are rewritten per image), which is the padding value.
  *
- * A tile function computes the int32 sums of KERN_COB output channels (block cb) at flat
- * positions q0 .. q0 + KERN_TQ - 1 and writes them to out[co * KERN_TQ + (q - q0)]. */
+ * Separable tiles are KERN_COB output channels (block cb) x KERN_TQ flat positions. */
 #ifndef SRC_QNN_KERN_IMPL_H
 #define SRC_QNN_KERN_IMPL_H
 
@@ -49,8 +48,14 @@ typedef struct kern_sep {
     size_t xlen;           /* int16 elements of one image's input copy: n_planes * cin * chan_len */
 } kern_sep;
 
+/* A separable tile function computes channel block cb at flat positions q0 .. q0 + KERN_TQ - 1 of one
+ * image and stores the valid ones into that image's NHWC accumulators acc_img. */
 typedef void (*kern_sep_tile_fn)(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0,
-                                 int32_t *out);
+                                 int32_t *acc_img);
+
+/* Store tile[co * span + L] (sums of flat positions q0 + L, channel block cb) into acc_img. */
+void kern_tile_scatter(const kern_geom *g, const qnn_conv_shape *s, const int32_t *tile, int32_t span,
+                       int32_t cb, int32_t q0, int32_t *acc_img);
 
 /* Table plan. Lanes are output channels here: for a channel group (KERN_LCO channels), one input
  * channel ci and one tap, the group's columns are packed into pc[a][j] = lut_t(j)[a][w(j)] (int32), so
@@ -93,7 +98,7 @@ void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, 
 void kern_lut_free(kern_lut *k);
 
 /* AVX2 tile functions (qnn_kern_avx2.c). */
-void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *out);
+void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img);
 void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
                          int32_t *ac);
 
