@@ -9,7 +9,17 @@
  *
  * Streams: `uniform` draws pairs from PCG32 (seed, stream 6 "gate"), or a file of binary int8 pairs
  * (a, w), 2 bytes per pair, in the order the hardware sees them (e.g. a per-layer weight-stationary
- * dump from the int8 engine). */
+ * dump from the int8 engine).
+ *
+ * --layers adds one stream per approximable layer of the exact int8 ResNet-8, from calibration
+ * (training) images, in weight-stationary order: a processing element holds one weight
+ * w[co][kh][kw][ci] while the activations of its tap stream past it, output pixel by output pixel in
+ * raster order (oh, ow), image after image (padding taps deliver a = 0, as the hardware computes
+ * them). Each layer's stream is a sample of that sequence: runs of up to 512 consecutive pairs for
+ * evenly spaced weights (in (co, kh, kw, ci) order), each run starting at a PCG32-drawn position, until
+ * the layer has --pairs pairs. The per-layer figures go to --layers-out, with the whole-network energy
+ * of every uniform map (all layers on one multiplier, weighted by each layer's MACs) against the
+ * uniform-stream figure. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -20,6 +30,7 @@
 #include <unistd.h>
 
 #include "afile.h"
+#include "cifar.h"
 #include "cmd.h"
 #include "datadir.h"
 #include "gate_gen.h"
@@ -27,6 +38,8 @@
 #include "gate_net.h"
 #include "gate_sim.h"
 #include "msg.h"
+#include "qnn_int8.h"
+#include "qnn_quant.h"
 #include "rng.h"
 #include "status.h"
 
@@ -55,6 +68,13 @@ static const char usage[] =
     "  --synth-script F    synthesis script (default scripts/synth.sh in the source tree)\n"
     "  --keep DIR          keep the Verilog and BLIF files in DIR\n"
     "  -o, --output FILE   write the multiplier library (YAML)\n"
+    "  --layers            also measure on per-layer operand streams of the exact int8 ResNet-8\n"
+    "                      (weight-stationary order, calibration images; see --layers-out)\n"
+    "  --model M           ONNX model for --layers (default models/resnet8_mlperf_float.onnx)\n"
+    "  --calib SPEC        calibration records for --layers, training images only\n"
+    "                      (default cifar10/cifar-10-batches-bin/data_batch_1.bin:0:500)\n"
+    "  --layer-images N    calibration images whose activations form the layer streams (default 8)\n"
+    "  --layers-out FILE   write the per-layer energy model (YAML)\n"
     "  --emit-verilog K M  print the generated Verilog of ROUP(K, M) and exit\n"
     "  -h, --help          this text\n"
     "\n"
@@ -129,6 +149,84 @@ static int load_stream(const char *stream, long pairs, uint64_t seed, int8_t **a
     }
     free(data);
     free(path);
+    return ST_OK;
+}
+
+typedef struct opstream {
+    char *name;      /* "uniform", the file, or the layer name */
+    int8_t *a, *w;
+    size_t n;
+    uint64_t macs;   /* layers: MACs per image (padding taps included); else 0 */
+} opstream;
+
+static void opstream_deinit(opstream *o)
+{
+    free(o->name);
+    free(o->a);
+    free(o->w);
+}
+
+enum { LAYER_RUN = 512 };
+
+/* Per-layer weight-stationary streams of the exact int8 network (order in the file comment). */
+static int layer_streams(const char *model, const char *calib, int nimg, long pairs, uint64_t seed, opstream **out,
+                         int *count)
+{
+    qnn_int8_net *net = NULL;
+    qnn_quant_opts qo = qnn_quant_opts_default();
+    cifar_set set = { 0 };
+    int rc = qnn_quant_load(model, calib, &qo, NULL, &net);
+    if (!rc) rc = cifar_load_range(calib, &set);
+    if (rc) { qnn_int8_net_free(net); return rc; }
+    if (nimg > set.n) nimg = set.n;
+    qnn_int8_ws *ws = qnn_int8_ws_alloc(net, nimg);
+    qnn_int8_set_input(net, ws, set.pixels, nimg);
+    qnn_int8_forward(net, ws, 0, NULL);
+    rng_pcg32 r;
+    rng_seed(&r, seed, RNG_SEQ_GATE + 1);
+    opstream *st = xcalloc((size_t)net->n_layers, sizeof *st);
+    for (int l = 0; l < net->n_layers; l++) {
+        const qnn_int8_layer *L = &net->layers[l];
+        const qnn_int8_op *op = &net->ops[L->op_index];
+        const int8_t *in = qnn_int8_ws_tensor(ws, op->in[0]);
+        size_t img_bytes = qnn_int8_tensor_bytes(net, op->in[0]);
+        ASSERT(img_bytes == (size_t)L->h * L->w * L->cin);
+        uint64_t nw = (uint64_t)L->cout * L->kh * L->kw * L->cin;
+        uint64_t per_w = (uint64_t)nimg * L->ho * L->wo;  /* pairs each weight sees */
+        uint64_t run = per_w < LAYER_RUN ? per_w : LAYER_RUN;
+        uint64_t nsel = ((uint64_t)pairs + run - 1) / run;
+        if (nsel > nw) nsel = nw;
+        opstream *o = &st[l];
+        o->name = xstrdup(L->name);
+        o->macs = L->macs;
+        o->n = (size_t)(nsel * run);
+        o->a = xmalloc(o->n);
+        o->w = xmalloc(o->n);
+        size_t t = 0;
+        for (uint64_t j = 0; j < nsel; j++) {
+            uint64_t widx = j * nw / nsel;  /* evenly spaced weights, (co, kh, kw, ci) order */
+            int32_t ci = (int32_t)(widx % L->cin), kw = (int32_t)(widx / L->cin % L->kw);
+            int32_t kh = (int32_t)(widx / ((uint64_t)L->cin * L->kw) % L->kh);
+            int8_t wv = L->weights[widx];
+            uint64_t start = per_w > run ? rng_bounded(&r, (uint32_t)(per_w - run + 1)) : 0;
+            for (uint64_t q = start; q < start + run; q++) {
+                int32_t img = (int32_t)(q / ((uint64_t)L->ho * L->wo));
+                int32_t pos = (int32_t)(q % ((uint64_t)L->ho * L->wo));
+                int32_t ih = pos / L->wo * L->stride_h - L->pad_t + kh, iw = pos % L->wo * L->stride_w - L->pad_l + kw;
+                int8_t av = 0;
+                if (ih >= 0 && ih < L->h && iw >= 0 && iw < L->w)
+                    av = in[(size_t)img * img_bytes + ((size_t)ih * L->w + iw) * L->cin + ci];
+                o->a[t] = av;
+                o->w[t] = wv;
+                t++;
+            }
+        }
+    }
+    *count = net->n_layers;
+    *out = st;
+    qnn_int8_ws_free(ws);
+    cifar_set_deinit(&set);
+    qnn_int8_net_free(net);
     return ST_OK;
 }
 
@@ -252,8 +350,57 @@ static int write_yaml(const char *path, result res[NK][NM], const gate_lib *lib,
     return afile_commit(af);
 }
 
+/* Whole-network relative energy of the uniform map "every layer on (k, m)": sum_l MACs_l e(k,m,l) over
+ * the same sum for the exact multiplier. res is indexed [stream][k][m]; layer streams are 1..ns-1. */
+static double network_rel(const result *res, const opstream *st, int ns, int k, int m)
+{
+    double num = 0, den = 0;
+    for (int s = 1; s < ns; s++) {
+        num += (double)st[s].macs * res[(s * NK + k) * NM + m].e_zero;
+        den += (double)st[s].macs * res[(s * NK + 0) * NM + 0].e_zero;
+    }
+    return num / den;
+}
+
+static int write_layers_yaml(const char *path, const result *res, const opstream *st, int ns, const gate_lib *lib,
+                             const char *version, const char *model, const char *calib, int nimg)
+{
+    afile *af = afile_open(path);
+    if (!af) return ST_EIO;
+    FILE *f = afile_stream(af);
+    fprintf(f, "# Per-layer energy per multiplication (fJ, zero-delay) of the ROUP multipliers on the operand\n");
+    fprintf(f, "# streams the exact int8 network feeds each approximable layer, written by\n");
+    fprintf(f, "# `approxmap characterize --layers`. Energy of a map = sum over kernels of MACs x fj[layer].\n");
+    fprintf(f, "# Stream order: weight-stationary (one weight held, activations of its tap streamed output pixel\n");
+    fprintf(f, "# by output pixel in raster order, image after image; padding taps give a = 0); per layer, runs of\n");
+    fprintf(f, "# up to %d consecutive pairs for evenly spaced weights, each from a PCG32-drawn start.\n", LAYER_RUN);
+    fprintf(f, "# fj lists follow the order of `layers`; network_relative is the uniform map's whole-network\n");
+    fprintf(f, "# energy (MAC-weighted) relative to exact, uniform_relative the same multiplier on the uniform stream.\n");
+    fprintf(f, "provenance:\n");
+    fprintf(f, "  tool: \"%s; synth -flatten + abc -liberty; approxmap gate_sim zero-delay\"\n", version);
+    fprintf(f, "  cell_library: \"%s\"\n", lib->name);
+    fprintf(f, "  corner: \"%s, %.2f V\"\n", lib->corner ? lib->corner : "unknown", lib->voltage);
+    fprintf(f, "  model: \"%s\"\n", model);
+    fprintf(f, "  stream: \"exact int8 activations of %d images of %s (calibration, training images)\"\n", nimg, calib);
+    fprintf(f, "  uniform_stream: \"%s\"\n", st[0].name);
+    fprintf(f, "layers:\n");
+    for (int s = 1; s < ns; s++) fprintf(f, "  - {name: %s, macs: %llu, pairs: %zu}\n", st[s].name, (unsigned long long)st[s].macs, st[s].n);
+    fprintf(f, "multipliers:\n");
+    const result *ex0 = &res[0];
+    for (int k = 0; k < NK; k++)
+        for (int m = 0; m < NM; m++) {
+            if (!res[k * NM + m].done) continue;
+            fprintf(f, "  - {name: roup_k%d_m%d, network_relative: %.4f, uniform_relative: %.4f,\n     fj: [", k, m,
+                    network_rel(res, st, ns, k, m), res[k * NM + m].e_zero / ex0->e_zero);
+            for (int s = 1; s < ns; s++) fprintf(f, "%s%.2f", s > 1 ? ", " : "", res[(s * NK + k) * NM + m].e_zero);
+            fprintf(f, "]}\n");
+        }
+    return afile_commit(af);
+}
+
 int cmd_characterize(int argc, char **argv)
 {
+    enum { O_LAYERS = 256, O_MODEL, O_CALIB, O_LIMG, O_LOUT };
     static const struct option opts[] = {
         { "liberty", required_argument, NULL, 'l' },
         { "stream", required_argument, NULL, 's' },
@@ -266,15 +413,21 @@ int cmd_characterize(int argc, char **argv)
         { "synth-script", required_argument, NULL, 'x' },
         { "keep", required_argument, NULL, 'k' },
         { "output", required_argument, NULL, 'o' },
+        { "layers", no_argument, NULL, O_LAYERS },
+        { "model", required_argument, NULL, O_MODEL },
+        { "calib", required_argument, NULL, O_CALIB },
+        { "layer-images", required_argument, NULL, O_LIMG },
+        { "layers-out", required_argument, NULL, O_LOUT },
         { "emit-verilog", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *liberty = NULL, *stream = "uniform", *out = NULL, *keep = NULL;
+    const char *liberty = NULL, *stream = "uniform", *out = NULL, *keep = NULL, *layers_out = NULL;
+    const char *model = "models/resnet8_mlperf_float.onnx", *calib = "cifar10/cifar-10-batches-bin/data_batch_1.bin:0:500";
     char *script = xasprintf("%s/scripts/synth.sh", APPROXMAP_SRCDIR);
-    long pairs = 20000;
+    long pairs = 20000, layer_images = 8;
     unsigned long long seed = 1;
-    int want[NK][NM] = { { 0 } }, any = 0;
+    int want[NK][NM] = { { 0 } }, any = 0, layers = 0;
     gate_energy_opts eo = { .input_slew = 0.05, .wire_model = 1 };
     double clock = 5;
     int c, status = CMD_EXIT_USAGE;
@@ -311,6 +464,14 @@ int cmd_characterize(int argc, char **argv)
         case 'x': free(script); script = xstrdup(optarg); break;
         case 'k': keep = optarg; break;
         case 'o': out = optarg; break;
+        case O_LAYERS: layers = 1; break;
+        case O_MODEL: model = optarg; break;
+        case O_CALIB: calib = optarg; break;
+        case O_LIMG:
+            layer_images = strtol(optarg, &end, 10);
+            if (*end || layer_images < 1 || layer_images > 10000) { fprintf(stderr, "approxmap: error: --layer-images wants 1..10000\n"); goto done; }
+            break;
+        case O_LOUT: layers_out = optarg; layers = 1; break;
         case 'e':
             if (optind >= argc) { fprintf(stderr, "approxmap: error: --emit-verilog wants K M\n"); goto done; }
             {
@@ -336,19 +497,30 @@ int cmd_characterize(int argc, char **argv)
 
     char *libpath = datadir_resolve(liberty ? liberty : "pdk/sky130_fd_sc_hd__tt_025C_1v80.lib.gz");
     gate_lib *lib = NULL, *generic = gate_gen_lib();
-    int8_t *a = NULL, *w = NULL;
     uint32_t *vec = NULL;
-    size_t n = 0;
-    char *version = NULL, *dir = NULL, *stream_desc = NULL;
-    result res[NK][NM];
-    memset(res, 0, sizeof res);
+    size_t maxn = 0;
+    char *version = NULL, *dir = NULL;
+    opstream *st = xcalloc(1, sizeof *st);
+    int ns = 1;
+    result *res = NULL;
     if (access(script, R_OK) != 0) { msg_error(ST_EIO, "cannot read synthesis script '%s': %s", script, strerror(errno)); goto fail; }
     if (gate_lib_read(libpath, &lib)) goto fail;
-    if (load_stream(stream, pairs, seed, &a, &w, &n)) goto fail;
-    stream_desc = !strcmp(stream, "uniform")
-        ? xasprintf("%zu uniform random int8 pairs (PCG32 seed %llu, stream %d)", n, seed, RNG_SEQ_GATE)
-        : xasprintf("%zu int8 pairs from '%s'", n, stream);
-    vec = xmalloc(n * sizeof *vec);
+    if (load_stream(stream, pairs, seed, &st[0].a, &st[0].w, &st[0].n)) goto fail;
+    st[0].name = !strcmp(stream, "uniform")
+        ? xasprintf("%zu uniform random int8 pairs (PCG32 seed %llu, stream %d)", st[0].n, seed, RNG_SEQ_GATE)
+        : xasprintf("%zu int8 pairs from '%s'", st[0].n, stream);
+    if (layers) {
+        opstream *ls = NULL;
+        int nl = 0;
+        if (layer_streams(model, calib, (int)layer_images, pairs, seed, &ls, &nl)) goto fail;
+        st = xrealloc(st, (size_t)(1 + nl) * sizeof *st);
+        memcpy(st + 1, ls, (size_t)nl * sizeof *ls);
+        free(ls);
+        ns = 1 + nl;
+    }
+    for (int s = 0; s < ns; s++) if (st[s].n > maxn) maxn = st[s].n;
+    vec = xmalloc(maxn * sizeof *vec);
+    res = xcalloc((size_t)ns * NK * NM, sizeof *res);
     if (keep) {
         if (mkdir(keep, 0777) != 0 && errno != EEXIST) { msg_error(ST_EIO, "cannot create '%s': %s", keep, strerror(errno)); goto fail; }
         dir = xstrdup(keep);
@@ -357,8 +529,8 @@ int cmd_characterize(int argc, char **argv)
         if (!mkdtemp(tmpl)) { msg_error(ST_EIO, "cannot create a temporary directory: %s", strerror(errno)); goto fail; }
         dir = xstrdup(tmpl);
     }
-    fprintf(stderr, "characterize: %s (%s, %.2f V), %s\n", lib->name, lib->corner ? lib->corner : "?", lib->voltage,
-            stream_desc);
+    fprintf(stderr, "characterize: %s (%s, %.2f V), %s%s\n", lib->name, lib->corner ? lib->corner : "?", lib->voltage,
+            st[0].name, layers ? ", and per-layer streams" : "");
     for (int k = 0; k < NK; k++)
         for (int m = 0; m < NM; m++) {
             if (!want[k][m]) continue;
@@ -384,35 +556,69 @@ int cmd_characterize(int argc, char **argv)
                 if (bad != 0)
                     rc = msg_error(ST_EFORMAT, "synthesized %s differs from the closed form on %ld pairs (a=%d, w=%d)", top, bad, ba, bw);
             }
-            if (!rc) rc = gate_gen_pack(syn, a, w, n, vec);
-            if (!rc) rc = measure(syn, vec, n, &eo, clock, &res[k][m]);
+            for (int s = 0; s < ns && !rc; s++) {
+                rc = gate_gen_pack(syn, st[s].a, st[s].w, st[s].n, vec);
+                if (!rc) rc = measure(syn, vec, st[s].n, &eo, clock, &res[(s * NK + k) * NM + m]);
+            }
             if (!rc)
                 fprintf(stderr, "  %s: %d cells, %.1f area, %.1f fJ zero-delay, %.1f fJ unit-delay\n", top,
-                        res[k][m].cells, res[k][m].area, res[k][m].e_zero, res[k][m].e_unit);
+                        res[k * NM + m].cells, res[k * NM + m].area, res[k * NM + m].e_zero, res[k * NM + m].e_unit);
             if (!keep) { unlink(vp); unlink(bp); }
             free(vp); free(bp); free(top);
             gate_net_free(syn);
             if (rc) goto fail;
         }
     printf("library %s, corner %s (%.2f V); %s; %s\n", lib->name, lib->corner ? lib->corner : "?", lib->voltage,
-           stream_desc, version ? version : "");
+           st[0].name, version ? version : "");
     printf("exact design: %.1f fJ/op zero-delay, %.1f fJ/op unit-delay, area %.2f, %d cells, leakage %.3f fJ/op at %g ns\n",
-           res[0][0].e_zero, res[0][0].e_unit, res[0][0].area, res[0][0].cells, res[0][0].leak, clock);
-    print_table("relative energy, zero-delay (exact = 1.00)", res, 0);
-    print_table("relative energy, unit-delay with glitches (exact = 1.00)", res, 1);
-    print_table("relative area (exact = 1.00)", res, 2);
-    print_table("cells", res, 3);
-    if (out && write_yaml(out, res, lib, version ? version : "yosys", stream_desc, clock, &eo)) goto fail;
+           res[0].e_zero, res[0].e_unit, res[0].area, res[0].cells, res[0].leak, clock);
+    {
+        result (*grid)[NM] = (result (*)[NM])res;
+        print_table("relative energy, zero-delay (exact = 1.00)", grid, 0);
+        print_table("relative energy, unit-delay with glitches (exact = 1.00)", grid, 1);
+        print_table("relative area (exact = 1.00)", grid, 2);
+        print_table("cells", grid, 3);
+        if (out && write_yaml(out, grid, lib, version ? version : "yosys", st[0].name, clock, &eo)) goto fail;
+    }
     if (out) printf("\nwrote %s\n", out);
+    if (layers) {
+        printf("\nper-layer streams (%ld calibration images, weight-stationary order): exact fJ/op per layer\n", layer_images);
+        for (int s = 1; s < ns; s++)
+            printf("  %-28s %10llu MACs %7zu pairs  exact %7.1f fJ  k2m6 %.3f rel\n", st[s].name,
+                   (unsigned long long)st[s].macs, st[s].n, res[(s * NK) * NM].e_zero,
+                   res[(s * NK + 2) * NM + 6].done ? res[(s * NK + 2) * NM + 6].e_zero / res[(s * NK) * NM].e_zero : NAN);
+        double num = 0, den = 0;
+        for (int s = 1; s < ns; s++) { num += (double)st[s].macs * res[(s * NK) * NM].e_zero; den += (double)st[s].macs; }
+        printf("exact multiplier, MAC-weighted over the network: %.1f fJ/op (uniform stream: %.1f)\n", num / den, res[0].e_zero);
+        printf("\nuniform maps, whole-network relative energy: per-layer streams / uniform stream (difference)\n| k \\ m |");
+        for (int m = 0; m < NM; m++) printf(" %d |", m);
+        printf("\n|---|");
+        for (int m = 0; m < NM; m++) printf("---|");
+        printf("\n");
+        for (int k = 0; k < NK; k++) {
+            printf("| %d |", k);
+            for (int m = 0; m < NM; m++) {
+                if (!res[k * NM + m].done) { printf(" - |"); continue; }
+                double nr = network_rel(res, st, ns, k, m), ur = res[k * NM + m].e_zero / res[0].e_zero;
+                printf(" %.2f / %.2f (%+.2f) |", nr, ur, nr - ur);
+            }
+            printf("\n");
+        }
+        if (layers_out) {
+            if (write_layers_yaml(layers_out, res, st, ns, lib, version ? version : "yosys", model, calib, (int)layer_images))
+                goto fail;
+            printf("\nwrote %s\n", layers_out);
+        }
+    }
     status = CMD_EXIT_OK;
 fail:
     if (dir && !keep) rmdir(dir);
     free(dir);
     free(version);
-    free(stream_desc);
+    for (int s = 0; s < ns; s++) opstream_deinit(&st[s]);
+    free(st);
+    free(res);
     free(vec);
-    free(a);
-    free(w);
     gate_lib_free(lib);
     gate_lib_free(generic);
     free(libpath);

@@ -9,3 +9,7 @@ tests_test_gate_CFLAGS = $(TEST_CFLAGS)
 tests_test_gate_LDADD = $(TEST_LIBS)
 TESTS += tests/cli_gate.sh
 EXTRA_DIST += tests/cli_gate.sh
+# Libraries and per-layer figures measured by `approxmap characterize` (results/gate/README.md).
+nobase_dist_pkgdata_DATA += problems/multipliers/roup8_sky130.yaml problems/multipliers/roup8_nangate45.yaml
+EXTRA_DIST += results/gate/README.md results/gate/layers_sky130.yaml results/gate/layers_nangate45.yaml \
+	results/gate/characterize_sky130.txt results/gate/characterize_nangate45.txt

@@ -65,4 +65,21 @@ done
 status "stream file, k=2 m=6, no wire model" 0 \
     "$BIN" characterize --liberty "$lib" --stream "$tmp/pairs.bin" --config 2,6 --no-wire
 has "stream file named in the output" "500 int8 pairs from '$tmp/pairs.bin'"
+
+# per-layer streams of the int8 ResNet-8 (needs the model and CIFAR-10 too)
+data=$(dirname "$(dirname "$lib")")
+if [ -r "$data/models/resnet8_mlperf_float.onnx" ] && [ -r "$data/cifar10/cifar-10-batches-bin/data_batch_1.bin" ]; then
+    status "--layers on a small calibration set" 0 "$BIN" --data-dir "$data" characterize --liberty "$lib" --layers \
+        --config 2,6 --pairs 600 --layer-images 1 --calib cifar10/cifar-10-batches-bin/data_batch_1.bin:0:20 \
+        --layers-out "$tmp/layers.yaml"
+    has "network table printed" "uniform maps, whole-network relative energy"
+    n=$(grep -c '^  - {name: /' "$tmp/layers.yaml")
+    [ "$n" -eq 10 ] && pass "ten approximable layers" || bad "ten approximable layers (got $n)"
+    grep -q '^  - {name: /dense/Gemm, macs: 640, pairs: 600}' "$tmp/layers.yaml" && pass "dense layer: 640 MACs, 600 weights once each" \
+        || bad "dense layer entry"
+    grep -q '^  - {name: roup_k0_m0, network_relative: 1.0000, uniform_relative: 1.0000,' "$tmp/layers.yaml" \
+        && pass "exact is the reference" || bad "exact entry"
+else
+    echo "SKIP: --layers checks need models/resnet8_mlperf_float.onnx and CIFAR-10 in the data directory"
+fi
 exit $fail
