@@ -554,7 +554,7 @@ static int loop(run *r)
         if ((rc = arch_append(r)) || (rc = gens_append(r, hv, best, r->elapsed + session)) || (rc = write_front(r)) ||
             (rc = save_ckpt(r)))
             break;
-        progress(r, hv, best, session, gen0, evals0);
+        progress(r, hv, best, now_since(&r->t0), gen0, evals0); /* rates include the I/O */
     }
     if (r->live && !r->quiet) fputc('\n', stderr);
     sigaction(SIGINT, &old_int, NULL);
