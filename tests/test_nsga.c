@@ -437,6 +437,63 @@ START_TEST(pack_unpack_and_seeds)
 }
 END_TEST
 
+/* Integer mutation: from a population of one repeated genome, with every gene mutated and no
+ * crossover, creep moves each gene by exactly 1 (reflected at the bounds) and reset always picks
+ * another value, uniformly. */
+START_TEST(integer_creep_and_reset)
+{
+    nsga_gene genes[3] = {{NSGA_INT, 0, 4}, {NSGA_INT, 0, 4}, {NSGA_INT, 0, 4}};
+    double seed[3] = {0, 2, 4};
+    double seeds[8 * 3];
+    for (int i = 0; i < 8; i++) memcpy(seeds + 3 * i, seed, sizeof seed);
+    for (int mode = 0; mode < 2; mode++) {
+        nsga_cfg c;
+        nsga_cfg_defaults(&c);
+        c.n_genes = 3;
+        c.genes = genes;
+        c.n_obj = 2;
+        c.pop_size = 8;
+        c.pc = 0;
+        c.pm_int = 1;
+        c.creep = mode == 0 ? 1 : 0;
+        nsga *ga = nsga_alloc(&c);
+        rng_pcg32 r;
+        rng_seed(&r, 5, 1);
+        nsga_batch *b = nsga_init(ga, &r, seeds, 8);
+        ck_assert_uint_eq(b->n_pending, 1); /* eight copies, one evaluation */
+        b->f[0] = b->f[1] = 0;
+        b->cv[0] = 0;
+        nsga_select(ga);
+        long hist[3][5] = {{0}};
+        for (int rep = 0; rep < 200; rep++) {
+            b = nsga_offspring(ga, &r);
+            for (size_t i = 0; i < b->n; i++)
+                for (int g = 0; g < 3; g++) hist[g][(int)b->x[i * 3 + g]]++;
+            for (size_t k = 0; k < b->n_pending; k++) {
+                size_t i = b->pending[k];
+                b->f[i * 2] = b->f[i * 2 + 1] = 1; /* worse than the seed: the population stays put */
+                b->cv[i] = 0;
+            }
+            nsga_select(ga);
+        }
+        if (mode == 0) { /* creep: 0 -> 1 only, 2 -> 1 or 3 evenly, 4 -> 3 only */
+            ck_assert_int_eq(hist[0][1], 1600);
+            ck_assert_int_eq(hist[1][1] + hist[1][3], 1600);
+            ck_assert_int_gt(hist[1][1], 700);
+            ck_assert_int_gt(hist[1][3], 700);
+            ck_assert_int_eq(hist[2][3], 1600);
+        } else { /* reset: never the old value, the four others about 400 times each */
+            for (int g = 0; g < 3; g++) {
+                ck_assert_int_eq(hist[g][(int)seed[g]], 0);
+                for (int v = 0; v < 5; v++)
+                    if (v != (int)seed[g]) ck_assert_msg(hist[g][v] > 320 && hist[g][v] < 480, "gene %d value %d: %ld", g, v, hist[g][v]);
+            }
+        }
+        nsga_free(ga);
+    }
+}
+END_TEST
+
 START_TEST(termination_criteria)
 {
     nsga_term t = {250, 0, 0, 0, 0};
@@ -484,6 +541,7 @@ static Suite *suite(void)
     tcase_add_test(t, zdt1_converges_and_is_deterministic);
     tcase_add_test(t, restore_continues_identically);
     tcase_add_test(t, pack_unpack_and_seeds);
+    tcase_add_test(t, integer_creep_and_reset);
     tcase_add_test(t, termination_criteria);
     suite_add_tcase(s, t);
     return s;
