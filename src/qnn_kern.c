@@ -22,9 +22,12 @@ static size_t round_up(size_t x, size_t m)
     return (x + m - 1) / m * m;
 }
 
+/* Threads our parallel regions will get: 1 inside an enclosing parallel region (the executor's
+ * OpenMP over image chunks; nested regions are inactive by default), else OpenMP's default. */
 static int max_threads(void)
 {
 #ifdef _OPENMP
+    if (omp_in_parallel() && omp_get_max_active_levels() <= omp_get_active_level()) return 1;
     return omp_get_max_threads();
 #else
     return 1;

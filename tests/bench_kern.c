@@ -1,0 +1,493 @@
+/* Kernel benchmark (`make bench`, never `make check`): GMAC/s of the optimized convolutions on the
+ * layer shapes of ResNet-8 (9 convolutions + dense, 12,501,632 MACs per image), side by side in one
+ * run for three multiplier settings, at 1 thread and at all threads:
+ *   exact  - one activation plane (the exact int8 engine's kernel work);
+ *   sep7   - a random KERNEL-level separable (ROUP-like) map: 7 planes, plane chosen per (co, ci);
+ *   lut7   - a random kernel-level map over 7 random non-separable 256x256 tables.
+ * The approximate settings are printed as time ratios to exact. It also measures the machine's
+ * in-register int8 multiply-accumulate peak (independent vpmaddwd + vpaddd chains, 16 MACs each, and
+ * vpmaddubsw + vpmaddwd + vpaddd, 32 MACs each), so the kernels can be given as a fraction of peak.
+ * Those figures are kernel time only (no requantization, no activation transforms). When the model
+ * and CIFAR-10 are in the data directory, it then runs the whole int8 network (qnn_int8_predict:
+ * quantized ResNet-8, 1024 test images) at 1 thread and at all cores, exact and under the same two
+ * random kernel-level maps (a ROUP map: per kernel one of the 21 (k, m) configurations, so up to 7
+ * activation transforms per layer; and 7 non-separable tables). The last lines are "key value" pairs
+ * that tests/bench.sh reads. Usage: bench_kern [batch] [seconds per figure]. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <unistd.h>
+
+#include "amul.h"
+#include "cifar.h"
+#include "datadir.h"
+#include "msg.h"
+#include "qnn_int8.h"
+#include "qnn_kern.h"
+#include "qnn_quant.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static uint64_t sm_next(uint64_t *st)
+{
+    uint64_t z = (*st += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void set_threads(int nt)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(nt);
+#else
+    (void)nt;
+#endif
+}
+
+static int all_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+enum { NPL = 7, NLAYER = 10 };
+
+typedef struct layer {
+    const char *name;
+    qnn_conv_shape s;
+    int16_t *planes[NPL];  /* (n, h, w, cin) */
+    int8_t *in8;
+    int16_t *w16;
+    int8_t *w8;
+    uint8_t *plane_of;
+    uint16_t *lut_of;
+    int32_t *acc;
+} layer;
+
+/* ResNet-8 (MLPerf Tiny): stride-2 3x3 convolutions are padded [top 0, left 0, bottom 1, right 1] */
+static const struct {
+    const char *name;
+    int32_t h, w, cin, cout, k, stride, pt, pl, pb, pr;
+} NET[NLAYER] = {
+    {"conv1 3x3 3->16", 32, 32, 3, 16, 3, 1, 1, 1, 1, 1},
+    {"s1a 3x3 16->16", 32, 32, 16, 16, 3, 1, 1, 1, 1, 1},
+    {"s1b 3x3 16->16", 32, 32, 16, 16, 3, 1, 1, 1, 1, 1},
+    {"s2a 3x3/2 16->32", 32, 32, 16, 32, 3, 2, 0, 0, 1, 1},
+    {"s2b 3x3 32->32", 16, 16, 32, 32, 3, 1, 1, 1, 1, 1},
+    {"s2sc 1x1/2 16->32", 32, 32, 16, 32, 1, 2, 0, 0, 0, 0},
+    {"s3a 3x3/2 32->64", 16, 16, 32, 64, 3, 2, 0, 0, 1, 1},
+    {"s3b 3x3 64->64", 8, 8, 64, 64, 3, 1, 1, 1, 1, 1},
+    {"s3sc 1x1/2 32->64", 16, 16, 32, 64, 1, 2, 0, 0, 0, 0},
+    {"dense 64->10", 1, 1, 64, 10, 1, 1, 0, 0, 0, 0},
+};
+
+static void layer_init(layer *L, int i, int32_t n, uint64_t *st)
+{
+    memset(L, 0, sizeof *L);
+    L->name = NET[i].name;
+    qnn_conv_shape *s = &L->s;
+    *s = (qnn_conv_shape){.n = n, .h = NET[i].h, .w = NET[i].w, .cin = NET[i].cin, .cout = NET[i].cout,
+                          .kh = NET[i].k, .kw = NET[i].k, .stride_h = NET[i].stride, .stride_w = NET[i].stride,
+                          .pad_t = NET[i].pt, .pad_l = NET[i].pl, .pad_b = NET[i].pb, .pad_r = NET[i].pr};
+    ASSERT(qnn_conv_shape_finish(s) == 0);
+    size_t in_len = (size_t)n * s->h * s->w * s->cin, w_len = (size_t)s->cout * s->kh * s->kw * s->cin;
+    for (int p = 0; p < NPL; p++) {
+        L->planes[p] = xmalloc(in_len * sizeof(int16_t));
+        for (size_t j = 0; j < in_len; j++) L->planes[p][j] = (int16_t)(sm_next(st) % 128); /* post-ReLU */
+    }
+    L->in8 = xmalloc(in_len);
+    for (size_t j = 0; j < in_len; j++) L->in8[j] = (int8_t)(sm_next(st) % 128);
+    L->w16 = xmalloc(w_len * sizeof(int16_t));
+    L->w8 = xmalloc(w_len);
+    for (size_t j = 0; j < w_len; j++) L->w16[j] = L->w8[j] = (int8_t)(sm_next(st) % 255 - 127);
+    L->plane_of = xmalloc((size_t)s->cout * s->cin);
+    L->lut_of = xmalloc((size_t)s->cout * s->cin * sizeof(uint16_t));
+    for (size_t j = 0; j < (size_t)s->cout * s->cin; j++) {
+        L->plane_of[j] = (uint8_t)(sm_next(st) % NPL);
+        L->lut_of[j] = (uint16_t)(sm_next(st) % NPL);
+    }
+    L->acc = xmalloc((size_t)n * s->ho * s->wo * s->cout * sizeof(int32_t));
+}
+
+static void layer_free(layer *L)
+{
+    for (int p = 0; p < NPL; p++) free(L->planes[p]);
+    free(L->in8), free(L->w16), free(L->w8), free(L->plane_of), free(L->lut_of), free(L->acc);
+}
+
+enum mode { M_EXACT, M_SEP7, M_LUT7, NMODE };
+
+static void layer_run(layer *L, int mode, const int16_t *const *luts)
+{
+    const int16_t *const *pl = (const int16_t *const *)L->planes;
+    if (mode == M_EXACT)
+        qnn_conv_acc(&L->s, pl, 1, NULL, L->w16, L->acc);
+    else if (mode == M_SEP7)
+        qnn_conv_acc(&L->s, pl, NPL, L->plane_of, L->w16, L->acc);
+    else
+        qnn_conv_acc_lut(&L->s, L->in8, L->w8, luts, NPL, L->lut_of, L->acc);
+}
+
+/* Best time of a few repetitions, each at least `secs`/3 long. */
+static double layer_time(layer *L, int mode, const int16_t *const *luts, double secs)
+{
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        int iters = 0;
+        double t0 = now(), t;
+        do {
+            layer_run(L, mode, luts);
+            iters++;
+            t = now() - t0;
+        } while (t < secs / 3);
+        if (t / iters < best) best = t / iters;
+    }
+    return best;
+}
+
+/* ---- in-register MAC peak ---- */
+
+#if defined(__x86_64__)
+/* 12 independent vpmaddwd + vpaddd chains (16 MACs per pair); returns MACs done. */
+__attribute__((target("avx2"))) static void peak_madd(long iters)
+{
+    __asm__ volatile(
+        "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
+        "vpcmpeqd %%ymm14, %%ymm14, %%ymm14\n\t"
+        "vpcmpeqd %%ymm15, %%ymm15, %%ymm15\n\t"
+        "vmovdqa %%ymm0, %%ymm1\n\tvmovdqa %%ymm0, %%ymm2\n\tvmovdqa %%ymm0, %%ymm3\n\t"
+        "vmovdqa %%ymm0, %%ymm4\n\tvmovdqa %%ymm0, %%ymm5\n\t"
+        "1:\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm6\n\tvpaddd %%ymm6, %%ymm0, %%ymm0\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm7\n\tvpaddd %%ymm7, %%ymm1, %%ymm1\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm8\n\tvpaddd %%ymm8, %%ymm2, %%ymm2\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm9\n\tvpaddd %%ymm9, %%ymm3, %%ymm3\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm10\n\tvpaddd %%ymm10, %%ymm4, %%ymm4\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm11\n\tvpaddd %%ymm11, %%ymm5, %%ymm5\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm6\n\tvpaddd %%ymm6, %%ymm0, %%ymm0\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm7\n\tvpaddd %%ymm7, %%ymm1, %%ymm1\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm8\n\tvpaddd %%ymm8, %%ymm2, %%ymm2\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm9\n\tvpaddd %%ymm9, %%ymm3, %%ymm3\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm10\n\tvpaddd %%ymm10, %%ymm4, %%ymm4\n\t"
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm11\n\tvpaddd %%ymm11, %%ymm5, %%ymm5\n\t"
+        "dec %0\n\tjnz 1b\n\t"
+        "vzeroupper"
+        : "+r"(iters)
+        :
+        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+          "xmm14", "xmm15", "cc");
+
+}
+
+/* 6 independent vpmaddubsw + vpmaddwd + vpaddd chains (32 int8 MACs per triple). */
+__attribute__((target("avx2"))) static void peak_maddubs(long iters)
+{
+    __asm__ volatile(
+        "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
+        "vpcmpeqd %%ymm13, %%ymm13, %%ymm13\n\t"
+        "vpabsb %%ymm13, %%ymm14\n\t"
+        "vpcmpeqd %%ymm15, %%ymm15, %%ymm15\n\t"
+        "vpsrlw $15, %%ymm15, %%ymm15\n\t"
+        "vmovdqa %%ymm0, %%ymm1\n\tvmovdqa %%ymm0, %%ymm2\n\tvmovdqa %%ymm0, %%ymm3\n\t"
+        "vmovdqa %%ymm0, %%ymm4\n\tvmovdqa %%ymm0, %%ymm5\n\t"
+        "1:\n\t"
+        "vpmaddubsw %%ymm13, %%ymm14, %%ymm6\n\tvpmaddwd %%ymm6, %%ymm15, %%ymm6\n\tvpaddd %%ymm6, %%ymm0, %%ymm0\n\t"
+        "vpmaddubsw %%ymm13, %%ymm14, %%ymm7\n\tvpmaddwd %%ymm7, %%ymm15, %%ymm7\n\tvpaddd %%ymm7, %%ymm1, %%ymm1\n\t"
+        "vpmaddubsw %%ymm13, %%ymm14, %%ymm8\n\tvpmaddwd %%ymm8, %%ymm15, %%ymm8\n\tvpaddd %%ymm8, %%ymm2, %%ymm2\n\t"
+        "vpmaddubsw %%ymm13, %%ymm14, %%ymm9\n\tvpmaddwd %%ymm9, %%ymm15, %%ymm9\n\tvpaddd %%ymm9, %%ymm3, %%ymm3\n\t"
+        "vpmaddubsw %%ymm13, %%ymm14, %%ymm10\n\tvpmaddwd %%ymm10, %%ymm15, %%ymm10\n\tvpaddd %%ymm10, %%ymm4, %%ymm4\n\t"
+        "vpmaddubsw %%ymm13, %%ymm14, %%ymm11\n\tvpmaddwd %%ymm11, %%ymm15, %%ymm11\n\tvpaddd %%ymm11, %%ymm5, %%ymm5\n\t"
+        "dec %0\n\tjnz 1b\n\t"
+        "vzeroupper"
+        : "+r"(iters)
+        :
+        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+          "xmm13", "xmm14", "xmm15", "cc");
+
+}
+
+/* A chain of dependent 1-cycle adds: iterations per second = core clock (about). */
+static void clock_chain(long iters)
+{
+    long x = 0;
+    __asm__ volatile(
+        "1:\n\t"
+        "add $1, %1\n\tadd $1, %1\n\tadd $1, %1\n\tadd $1, %1\n\t"
+        "add $1, %1\n\tadd $1, %1\n\tadd $1, %1\n\tadd $1, %1\n\t"
+        "dec %0\n\tjnz 1b"
+        : "+r"(iters), "+r"(x)
+        :
+        : "cc");
+}
+
+/* MACs per second over nt threads running `fn` for `iters` loop iterations of `macs_per_iter`. */
+static double peak_rate(int nt, void (*fn)(long), long iters, double macs_per_iter)
+{
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now();
+#pragma omp parallel num_threads(nt)
+        fn(iters);
+        double t = now() - t0;
+        double r = (double)nt * iters * macs_per_iter / t;
+        if (r > best) best = r;
+    }
+    return best;
+}
+
+static double clock_hz(void)
+{
+    long iters = 50000000;
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now();
+        clock_chain(iters);
+        double t = now() - t0;
+        if (t < best) best = t;
+    }
+    return 8.0 * iters / best;
+}
+#endif
+
+/* ---- whole network ---- */
+
+#define NET_MODEL "models/resnet8_mlperf_float.onnx"
+#define NET_CALIB "cifar10/cifar-10-batches-bin/data_batch_1.bin:0:500"
+#define NET_DATA "cifar10/cifar-10-batches-bin/test_batch.bin:0:1024"
+
+typedef struct net_maps {
+    qnn_layer_mul sep[64], lut[64];
+    int16_t act_tf[NPL * 256];
+    void *owned[256];
+    int n_owned;
+} net_maps;
+
+static void *own(net_maps *m, size_t bytes)
+{
+    ASSERT(m->n_owned < 256);
+    return m->owned[m->n_owned++] = xmalloc(bytes);
+}
+
+/* Random kernel-level maps: ROUP (k, m) per kernel for `sep`, one of the 7 tables per kernel for `lut`. */
+static void net_maps_build(net_maps *m, const qnn_int8_net *net, const int16_t *const *luts, uint64_t *st)
+{
+    ASSERT(net->n_layers <= 64);
+    for (int p = 0; p < NPL; p++)
+        for (int a = 0; a < 256; a++) m->act_tf[p * 256 + a] = (int16_t)amul_roup_round((int8_t)a, p);
+    for (int l = 0; l < net->n_layers; l++) {
+        const qnn_int8_layer *L = &net->layers[l];
+        size_t nk = (size_t)L->cout * L->cin, taps = (size_t)L->kh * L->kw;
+        uint8_t *plane_of = own(m, nk), *kk = own(m, nk);
+        uint16_t *lut_of = own(m, nk * sizeof *lut_of);
+        int16_t *w_tf = own(m, nk * taps * sizeof *w_tf);
+        for (size_t i = 0; i < nk; i++) {
+            uint32_t cfg = (uint32_t)(sm_next(st) % 21);
+            kk[i] = (uint8_t)(cfg / 7);
+            plane_of[i] = (uint8_t)(cfg % 7);
+            lut_of[i] = (uint16_t)(sm_next(st) % NPL);
+        }
+        for (int32_t co = 0; co < L->cout; co++)
+            for (size_t t = 0; t < taps; t++)
+                for (int32_t ci = 0; ci < L->cin; ci++) {
+                    size_t e = ((size_t)co * taps + t) * L->cin + ci;
+                    w_tf[e] = (int16_t)amul_roup_round(L->weights[e], 2 * kk[(size_t)co * L->cin + ci]);
+                }
+        m->sep[l] = (qnn_layer_mul){.kind = QNN_MUL_SEPARABLE, .n_planes = NPL, .act_tf = m->act_tf,
+                                    .plane_of = plane_of, .w_tf = w_tf};
+        m->lut[l] = (qnn_layer_mul){.kind = QNN_MUL_LUT, .n_luts = NPL, .luts = luts, .lut_of = lut_of};
+    }
+}
+
+static void net_maps_free(net_maps *m)
+{
+    for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
+}
+
+/* images/s of qnn_int8_predict over the set (best of a few runs lasting at least `secs` in all) */
+static double net_rate(const qnn_int8_net *net, const cifar_set *set, const qnn_layer_mul *muls, int threads,
+                       double secs, uint8_t *pred)
+{
+    double best = 0, t_all = 0;
+    for (int rep = 0; rep < 2 || (t_all < secs && rep < 10); rep++) {
+        double t0 = now();
+        qnn_int8_predict(net, set->pixels, set->n, muls, threads, 0, NULL, pred);
+        double t = now() - t0;
+        t_all += t;
+        if (set->n / t > best) best = set->n / t;
+    }
+    return best;
+}
+
+/* Prints the whole-network table; returns 0, or -1 (with a note) when the data is absent. */
+static int bench_network(int ncores, double secs, const int16_t *const *luts, uint64_t *st, double out[2][NMODE])
+{
+    char *mp = datadir_resolve(NET_MODEL);
+    int have = access(mp, R_OK) == 0;
+    if (!have) printf("\n# whole network: skipped ('%s' is absent; set APPROXMAP_DATA)\n", mp);
+    free(mp);
+    if (!have) return -1;
+    qnn_quant_opts qo = qnn_quant_opts_default();
+    qnn_int8_net *net = NULL;
+    cifar_set set = {0};
+    if (qnn_quant_load(NET_MODEL, NET_CALIB, &qo, NULL, &net) || cifar_load_range(NET_DATA, &set)) {
+        printf("\n# whole network: skipped (model or CIFAR-10 failed to load)\n");
+        qnn_int8_net_free(net);
+        return -1;
+    }
+    net_maps maps = {0};
+    net_maps_build(&maps, net, luts, st);
+    const qnn_layer_mul *muls[NMODE] = {NULL, maps.sep, maps.lut};
+    uint8_t *pred = xmalloc((size_t)set.n);
+    int threads[2] = {1, ncores};
+    int correct[NMODE] = {0};
+    printf("\n## whole int8 network (qnn_int8_predict: requantization, adds, pools included), %d test images\n",
+           (int)set.n);
+    printf("%-8s %18s %18s %18s\n", "threads", "exact img/s", "sep7 img/s (x)", "lut7 img/s (x)");
+    for (int ti = 0; ti < 2; ti++) {
+        for (int m = 0; m < NMODE; m++) {
+            out[ti][m] = net_rate(net, &set, muls[m], threads[ti], secs, pred);
+            if (ti == 0) {
+                correct[m] = 0;
+                for (int32_t i = 0; i < set.n; i++) correct[m] += pred[i] == set.labels[i];
+            }
+        }
+        printf("%-8d %18.0f %10.0f (%5.2fx) %10.0f (%5.2fx)\n", threads[ti], out[ti][M_EXACT], out[ti][M_SEP7],
+               out[ti][M_EXACT] / out[ti][M_SEP7], out[ti][M_LUT7], out[ti][M_EXACT] / out[ti][M_LUT7]);
+    }
+    printf("(x = time ratio to exact; accuracy on these images: exact %.2f %%, random ROUP map %.2f %%, random "
+           "tables %.2f %%)\n",
+           100.0 * correct[M_EXACT] / set.n, 100.0 * correct[M_SEP7] / set.n, 100.0 * correct[M_LUT7] / set.n);
+    free(pred);
+    net_maps_free(&maps);
+    cifar_set_deinit(&set);
+    qnn_int8_net_free(net);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int32_t batch = argc > 1 ? atoi(argv[1]) : 64;
+    double secs = argc > 2 ? atof(argv[2]) : 0.3;
+    if (batch < 1 || secs <= 0) {
+        fprintf(stderr, "usage: bench_kern [batch >= 1] [seconds per figure]\n");
+        return 2;
+    }
+    int ncores = all_threads();
+    uint64_t st = 2026;
+    printf("# approxmap kernel benchmark: ResNet-8 layer shapes, batch %d, avx2 %s, %d cores\n", batch,
+           qnn_kern_have_avx2() ? "yes" : "no", ncores);
+
+    int16_t *luts[NPL];
+    for (int t = 0; t < NPL; t++) {
+        luts[t] = xmalloc(65536 * sizeof(int16_t));
+        for (int a = 0; a < 256; a++)
+            for (int b = 0; b < 256; b++) /* exact product plus a random error: not separable */
+                luts[t][a * 256 + b] = (int16_t)((int8_t)a * (int8_t)b + (int)(sm_next(&st) % 65) - 32);
+    }
+    layer L[NLAYER];
+    uint64_t macs_img = 0;
+    for (int i = 0; i < NLAYER; i++) {
+        layer_init(&L[i], i, batch, &st);
+        macs_img += qnn_conv_macs(&L[i].s);
+    }
+    printf("# MACs per image %llu (padding taps included)\n", (unsigned long long)macs_img);
+
+    int threads[2] = {1, ncores};
+    double net[2][NMODE];
+    for (int ti = 0; ti < 2; ti++) {
+        int nt = threads[ti];
+        set_threads(nt);
+        printf("\n## %d thread%s: GMAC/s per layer (time ratio to exact)\n", nt, nt > 1 ? "s" : "");
+        printf("%-20s %10s %9s %18s %18s\n", "layer", "MACs/img", "exact", "sep7 (ratio)", "lut7 (ratio)");
+        double tot[NMODE] = {0};
+        for (int i = 0; i < NLAYER; i++) {
+            double t[NMODE];
+            for (int m = 0; m < NMODE; m++) {
+                t[m] = layer_time(&L[i], m, (const int16_t *const *)luts, secs);
+                tot[m] += t[m];
+            }
+            double gm = (double)qnn_conv_macs(&L[i].s) * batch / 1e9;
+            printf("%-20s %10llu %9.2f %9.2f (%5.2fx) %9.2f (%5.2fx)\n", L[i].name,
+                   (unsigned long long)qnn_conv_macs(&L[i].s), gm / t[M_EXACT], gm / t[M_SEP7], t[M_SEP7] / t[M_EXACT],
+                   gm / t[M_LUT7], t[M_LUT7] / t[M_EXACT]);
+        }
+        double gm = (double)macs_img * batch / 1e9;
+        printf("%-20s %10llu %9.2f %9.2f (%5.2fx) %9.2f (%5.2fx)\n", "network (kernels)",
+               (unsigned long long)macs_img, gm / tot[M_EXACT], gm / tot[M_SEP7], tot[M_SEP7] / tot[M_EXACT],
+               gm / tot[M_LUT7], tot[M_LUT7] / tot[M_EXACT]);
+        printf("%-20s %10s %9.0f %9.0f %8s %9.0f\n", "images/s (kernels)", "", batch / tot[M_EXACT],
+               batch / tot[M_SEP7], "", batch / tot[M_LUT7]);
+        for (int m = 0; m < NMODE; m++) net[ti][m] = tot[m];
+    }
+
+    double peak16 = 0, peak32 = 0, hz = 0;
+#if defined(__x86_64__)
+    if (qnn_kern_have_avx2()) {
+        hz = clock_hz();
+        long it = (long)(hz * 0.2 / 12); /* about 0.2 s at 2 madd per cycle */
+        peak16 = peak_rate(ncores, peak_madd, it, 12 * 16.0);
+        peak32 = peak_rate(ncores, peak_maddubs, it, 6 * 32.0);
+        double p16_1 = peak_rate(1, peak_madd, it, 12 * 16.0);
+        printf("\n## in-register int8 MAC peak (%d cores, clock about %.2f GHz from a dependent add chain)\n",
+               ncores, hz / 1e9);
+        printf("vpmaddwd+vpaddd:            %7.1f GMAC/s (%.1f MAC/cycle/core; 1 core %.1f GMAC/s)\n",
+               peak16 / 1e9, peak16 / hz / ncores, p16_1 / 1e9);
+        printf("vpmaddubsw+vpmaddwd+vpaddd: %7.1f GMAC/s (%.1f MAC/cycle/core)\n", peak32 / 1e9,
+               peak32 / hz / ncores);
+    }
+#endif
+    double whole[2][NMODE];
+    int have_net = bench_network(ncores, 3 * secs, (const int16_t *const *)luts, &st, whole) == 0;
+    double ex_all = (double)macs_img * batch / net[1][M_EXACT];
+    printf("\n## summary (all %d cores, kernels only)\n", ncores);
+    printf("exact: %.0f images/s, %.2f GMAC/s", batch / net[1][M_EXACT], ex_all / 1e9);
+    if (peak16 > 0)
+        printf(", %.1f %% of the vpmaddwd peak, %.1f %% of the vpmaddubsw peak", 100 * ex_all / peak16,
+               100 * ex_all / peak32);
+    printf("\nsep7 (kernel-level 7-plane map): %.0f images/s, %.2fx the exact time (target <= 2x)\n",
+           batch / net[1][M_SEP7], net[1][M_SEP7] / net[1][M_EXACT]);
+    printf("lut7 (kernel-level 7-table map): %.0f images/s, %.2fx the exact time (target >= 300 images/s)\n",
+           batch / net[1][M_LUT7], net[1][M_LUT7] / net[1][M_EXACT]);
+    printf("exact 1 thread: %.0f images/s; scaling to %d cores %.2fx\n", batch / net[0][M_EXACT], ncores,
+           net[0][M_EXACT] / net[1][M_EXACT]);
+    if (have_net) {
+        double gm = (double)macs_img / 1e9;
+        printf("\n## summary, whole network (all %d cores)\n", ncores);
+        printf("exact: %.0f images/s (%.2f GMAC/s", whole[1][M_EXACT], whole[1][M_EXACT] * gm);
+        if (peak16 > 0) printf(", %.1f %% of the vpmaddwd peak", 100 * whole[1][M_EXACT] * gm * 1e9 / peak16);
+        printf("); 1 thread %.0f images/s; target >= 2000 images/s\n", whole[0][M_EXACT]);
+        printf("random kernel-level ROUP map: %.0f images/s, %.2fx the exact time (target <= 2x)\n",
+               whole[1][M_SEP7], whole[1][M_EXACT] / whole[1][M_SEP7]);
+        printf("random kernel-level table map: %.0f images/s, %.2fx the exact time (target >= 300 images/s)\n",
+               whole[1][M_LUT7], whole[1][M_EXACT] / whole[1][M_LUT7]);
+        printf("net_exact_images_per_s %.1f\n", whole[1][M_EXACT]);
+        printf("net_exact_images_per_s_1t %.1f\n", whole[0][M_EXACT]);
+        printf("net_sep7_ratio %.3f\n", whole[1][M_EXACT] / whole[1][M_SEP7]);
+        printf("net_lut7_images_per_s %.1f\n", whole[1][M_LUT7]);
+    }
+    /* machine-readable lines for tests/bench.sh */
+    printf("kern_exact_images_per_s %.1f\n", batch / net[1][M_EXACT]);
+    printf("kern_exact_images_per_s_1t %.1f\n", batch / net[0][M_EXACT]);
+    printf("kern_sep7_ratio %.3f\n", net[1][M_SEP7] / net[1][M_EXACT]);
+    printf("kern_lut7_images_per_s %.1f\n", batch / net[1][M_LUT7]);
+    printf("peak_madd_gmacs %.1f\n", peak16 / 1e9);
+
+    for (int i = 0; i < NLAYER; i++) layer_free(&L[i]);
+    for (int t = 0; t < NPL; t++) free(luts[t]);
+    return 0;
+}
