@@ -14,15 +14,16 @@
 
 #include "ckpt.h"
 #include "msg.h"
+#include "prob_cnn.h"
 #include "status.h"
 
 static const prob_type *const registry[] = {
     &prob_type_zdt1, &prob_type_zdt2, &prob_type_zdt3, &prob_type_zdt4,
-    &prob_type_zdt6, &prob_type_tnk,  &prob_type_constr,
+    &prob_type_zdt6, &prob_type_tnk,  &prob_type_constr, &prob_type_cnn,
 };
 enum { N_TYPES = sizeof registry / sizeof registry[0] };
 
-const char *prob_type_names(void) { return "zdt1, zdt2, zdt3, zdt4, zdt6, tnk, constr"; }
+const char *prob_type_names(void) { return "zdt1, zdt2, zdt3, zdt4, zdt6, tnk, constr, cnn"; }
 
 /* ---------- positional helpers ---------- */
 

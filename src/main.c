@@ -66,7 +66,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[i], "help")) {
         if (i + 1 < argc) {
-            char *sub[] = {argv[i + 1], "--help", NULL};
+            static char help_flag[] = "--help";
+            char *sub[] = {argv[i + 1], help_flag, NULL};
             for (int c = 0; c < N_COMMANDS; c++)
                 if (!strcmp(commands[c].name, argv[i + 1])) return commands[c].fn(2, sub);
         }

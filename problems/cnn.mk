@@ -1,0 +1,2 @@
+## The CNN approximation problem: problem type, activation cache, seeding (owner: integration).
+problems_libproblems_a_SOURCES += problems/prob_cnn.h problems/prob_cnn.c problems/prob_cnn_cache.c

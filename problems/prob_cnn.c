@@ -1,0 +1,598 @@
+/* The CNN approximation problem (`type: cnn`): which library multiplier each layer, filter or kernel of
+ * a quantized network uses. Objectives (both minimised): multiplier energy relative to the all-exact
+ * map (energy.h), and accuracy loss in percentage points against the exact int8 model on the search
+ * subset. Constraint: loss <= max_loss_pp (violation = loss - max_loss_pp when positive).
+ *
+ * Genes are ordinal indices into the allowed multipliers sorted by relative energy, ascending (ties by
+ * library order): 0 is the cheapest, the last the most expensive (usually exact), so a +-1 creep means
+ * "a little more or less approximate". Granularity `layer` has one gene per approximable layer,
+ * `filter` one per output channel, `kernel` one per (output, input channel) pair (amap.h).
+ *
+ * Evaluation is a pure function of the genome: the map is built, the int8 engine runs the search
+ * subset in chunks on the calling thread, and an activation cache (prob_cnn_cache.c) reuses the live
+ * tensors after unchanged leading layers. Individuals run in parallel (OpenMP, one context per thread),
+ * so results do not depend on the thread count or on what the cache holds.
+ *
+ * Keys of its own (problems/README.md): model, data {calibration, search, holdout}, library,
+ * multipliers, granularity, seed_from, max_loss_pp, cache_mb, chunk. */
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "amap.h"
+#include "afile.h"
+#include "amul.h"
+#include "cifar.h"
+#include "datadir.h"
+#include "energy.h"
+#include "msg.h"
+#include "prob.h"
+#include "prob_cnn.h"
+#include "qnn_int8.h"
+#include "qnn_quant.h"
+#include "status.h"
+
+static int cnn_spec_init(prob_spec *spec)
+{
+    cnn_spec *c = xcalloc(1, sizeof *c);
+    c->granularity = AMAP_LAYER;
+    c->max_loss_pp = 4.0;
+    c->cache_mb = 1024;
+    c->chunk = 50;
+    spec->data = c;
+    return ST_OK;
+}
+
+static void cnn_spec_free(prob_spec *spec)
+{
+    cnn_spec *c = spec->data;
+    if (!c) return;
+    free(c->model);
+    free(c->calibration);
+    free(c->search);
+    free(c->holdout);
+    free(c->library);
+    for (int i = 0; i < c->n_allowed; i++) free(c->allowed[i]);
+    free(c->allowed);
+    free(c->allowed_line);
+    free(c->allowed_col);
+    free(c->seed_from);
+    free(c);
+    spec->data = NULL;
+}
+
+static int set_str(const prob_yaml *y, yaml_node_t *v, const char *key, char **dst)
+{
+    const char *s;
+    int rc = prob_yaml_str(y, v, key, &s);
+    if (rc) return rc;
+    if (!*s) return prob_yaml_error(y, v, "'%s' must not be empty", key);
+    free(*dst);
+    *dst = xstrdup(s);
+    return ST_OK;
+}
+
+static int parse_data(const prob_yaml *y, yaml_node_t *v, cnn_spec *c)
+{
+    int rc = prob_yaml_mapping(y, v, "data");
+    if (rc) return rc;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+        yaml_node_t *val = yaml_document_get_node(y->doc, p->value);
+        const char *key;
+        if ((rc = prob_yaml_str(y, k, "data key", &key))) return rc;
+        char **dst = !strcmp(key, "calibration") ? &c->calibration
+                   : !strcmp(key, "search")      ? &c->search
+                   : !strcmp(key, "holdout")     ? &c->holdout
+                                                 : NULL;
+        if (!dst)
+            return prob_yaml_error(y, k, "unknown key 'data.%s' (expected calibration, search, holdout)", key);
+        if ((rc = set_str(y, val, key, dst))) return rc;
+        char *file = NULL;
+        int32_t first, count;
+        if (cifar_range_parse(*dst, &file, &first, &count))
+            return prob_yaml_error(y, val, "'%s' must be FILE[:FIRST[:COUNT]]", key);
+        free(file);
+    }
+    return ST_OK;
+}
+
+static int parse_allowed(const prob_yaml *y, yaml_node_t *v, cnn_spec *c)
+{
+    if (v->type != YAML_SEQUENCE_NODE)
+        return prob_yaml_error(y, v, "'multipliers' must be a list of multiplier names");
+    int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n < 1) return prob_yaml_error(y, v, "'multipliers' must name at least one multiplier");
+    c->allowed = xcalloc((size_t)n, sizeof *c->allowed);
+    c->allowed_line = xcalloc((size_t)n, sizeof *c->allowed_line);
+    c->allowed_col = xcalloc((size_t)n, sizeof *c->allowed_col);
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *it = yaml_document_get_node(y->doc, v->data.sequence.items.start[i]);
+        const char *s;
+        int rc = prob_yaml_str(y, it, "multipliers item", &s);
+        if (rc) return rc;
+        for (int j = 0; j < i; j++)
+            if (!strcmp(c->allowed[j], s)) return prob_yaml_error(y, it, "multiplier '%s' is listed twice", s);
+        c->allowed[i] = xstrdup(s);
+        c->allowed_line[i] = (int)it->start_mark.line + 1;
+        c->allowed_col[i] = (int)it->start_mark.column + 1;
+        c->n_allowed = i + 1;
+    }
+    return ST_OK;
+}
+
+static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_node, yaml_node_t *v,
+                         prob_spec *spec)
+{
+    cnn_spec *c = spec->data;
+    int rc;
+    if (!strcmp(key, "model")) {
+        rc = set_str(y, v, key, &c->model);
+    } else if (!strcmp(key, "library")) {
+        rc = set_str(y, v, key, &c->library);
+        c->library_line = (int)v->start_mark.line + 1;
+        c->library_col = (int)v->start_mark.column + 1;
+    } else if (!strcmp(key, "data")) {
+        rc = parse_data(y, v, c);
+    } else if (!strcmp(key, "multipliers")) {
+        rc = parse_allowed(y, v, c);
+    } else if (!strcmp(key, "granularity")) {
+        const char *s;
+        if ((rc = prob_yaml_str(y, v, key, &s))) return rc;
+        int g = amap_granularity_parse(s);
+        if (g < 0) return prob_yaml_error(y, v, "unknown granularity '%s' (expected layer, filter or kernel)", s);
+        c->granularity = (amap_granularity)g;
+    } else if (!strcmp(key, "seed_from")) {
+        rc = set_str(y, v, key, &c->seed_from);
+    } else if (!strcmp(key, "max_loss_pp")) {
+        rc = prob_yaml_real(y, v, key, 0, 100, &c->max_loss_pp);
+    } else if (!strcmp(key, "cache_mb")) {
+        rc = prob_yaml_int(y, v, key, 0, 1L << 20, &c->cache_mb);
+    } else if (!strcmp(key, "chunk")) {
+        rc = prob_yaml_int(y, v, key, 1, 4096, &c->chunk);
+    } else {
+        (void)key_node;
+        return 0;
+    }
+    return rc ? rc : 1;
+}
+
+static int cnn_validate(const prob_yaml *y, yaml_node_t *root, prob_spec *spec)
+{
+    cnn_spec *c = spec->data;
+    const char *missing = !c->model ? "model" : !c->library ? "library" : !c->search ? "data.search"
+                        : !c->calibration ? "data.calibration" : NULL;
+    if (missing) return prob_yaml_error(y, root, "missing key '%s'", missing);
+    return ST_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Hash of the whole file at `path` (0 when unreadable: the import reports that). */
+static uint64_t file_hash(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    unsigned char buf[1 << 15];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) h = fnv1a(h, buf, n);
+    fclose(fp);
+    return h;
+}
+
+/* Sort allowed multipliers by relative energy (ascending; library order breaks ties). */
+static const amul_lib *g_sort_lib; /* only during the single-threaded qsort in create() */
+static int by_energy(const void *pa, const void *pb)
+{
+    int a = *(const int *)pa, b = *(const int *)pb;
+    double ea = g_sort_lib->mults[a].energy.rel, eb = g_sort_lib->mults[b].energy.rel;
+    if (ea < eb) return -1;
+    if (ea > eb) return 1;
+    return (a > b) - (a < b);
+}
+
+/* The allowed multipliers of a spec as library indices sorted by energy (the gene order). `where`
+ * names the problem file for positional errors. */
+static int sort_allowed(const cnn_spec *c, const amul_lib *lib, const char *where, int **out, int *n_out)
+{
+    int n = c->n_allowed ? c->n_allowed : lib->n;
+    int *allowed = xcalloc((size_t)n, sizeof *allowed);
+    for (int i = 0; i < n; i++) {
+        int idx = i;
+        if (c->n_allowed) {
+            idx = amul_lib_find(lib, c->allowed[i]);
+            if (idx < 0) {
+                free(allowed);
+                return msg_error(ST_EFORMAT, "%s:%d:%d: multiplier '%s' is not in library '%s'", where,
+                                 c->allowed_line[i], c->allowed_col[i], c->allowed[i], lib->path);
+            }
+        }
+        if (!isfinite(lib->mults[idx].energy.rel)) {
+            free(allowed);
+            return msg_error(ST_EFORMAT, "%s: multiplier '%s' has no relative energy; it cannot be searched",
+                             lib->path, lib->mults[idx].name);
+        }
+        allowed[i] = idx;
+    }
+    g_sort_lib = lib;
+    qsort(allowed, (size_t)n, sizeof *allowed, by_energy);
+    g_sort_lib = NULL;
+    *out = allowed;
+    *n_out = n;
+    return ST_OK;
+}
+
+static void thread_init(cnn_ctx *x, cnn_thread *t)
+{
+    amap_init(&t->map, x->layers, x->n_layers, 0);
+    amap_mul_init(&t->mul, x->layers, x->n_layers, &x->lib);
+    energy_report_init(&t->energy, x->n_layers, x->lib.n);
+    t->ws = qnn_int8_ws_alloc(x->net, (int32_t)x->chunk);
+    t->genome = xcalloc(x->genome_len ? x->genome_len : 1, sizeof *t->genome);
+}
+
+static void thread_deinit(cnn_thread *t)
+{
+    amap_deinit(&t->map);
+    amap_mul_deinit(&t->mul);
+    energy_report_deinit(&t->energy);
+    qnn_int8_ws_free(t->ws);
+    free(t->genome);
+}
+
+void cnn_genome_to_map(const cnn_ctx *x, const double *genes, cnn_thread *t)
+{
+    for (size_t i = 0; i < x->genome_len; i++) {
+        long g = lround(genes[i]);
+        ASSERT(g >= 0 && g < x->n_allowed);
+        t->genome[i] = x->allowed[g];
+    }
+    amap_expand(&t->map, x->layers, x->granularity, t->genome);
+}
+
+int32_t cnn_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const qnn_layer_mul *muls,
+                    int use_cache, uint8_t *pred)
+{
+    if (use_cache && x->cache) return cnn_cache_correct(x, t, set, muls, pred);
+    const int32_t k = qnn_int8_n_out(x->net);
+    int32_t correct = 0;
+    for (int32_t first = 0; first < set->n; first += (int32_t)x->chunk) {
+        int32_t n = set->n - first < x->chunk ? set->n - first : (int32_t)x->chunk;
+        qnn_int8_set_input(x->net, t->ws, set->pixels + (size_t)first * CIFAR_PIXELS, n);
+        qnn_int8_forward(x->net, t->ws, 0, muls);
+        const int8_t *logits = qnn_int8_ws_tensor(t->ws, x->net->output);
+        for (int32_t i = 0; i < n; i++) {
+            const int8_t *l = logits + (size_t)i * k;
+            int best = 0;
+            for (int j = 1; j < k; j++)
+                if (l[j] > l[best]) best = j;
+            if (pred) pred[first + i] = (uint8_t)best;
+            correct += best == set->labels[first + i];
+        }
+    }
+    return correct;
+}
+
+/* Objectives of one genome on the calling thread's context. */
+static int eval_one(cnn_ctx *x, cnn_thread *t, const double *genes, double *f, double *cv)
+{
+    cnn_genome_to_map(x, genes, t);
+    amap_mul_build(&t->mul, &t->map);
+    int rc = energy_eval(&t->map, x->layers, &x->lib, NULL, NULL, &t->energy);
+    if (rc) return rc;
+    int32_t correct = cnn_correct(x, t, &x->search_set, t->mul.layer, 1, NULL);
+    double loss = 100.0 * (double)(x->exact_correct - correct) / (double)x->search_set.n;
+    f[0] = t->energy.rel;
+    f[1] = loss;
+    *cv = loss > x->max_loss_pp ? loss - x->max_loss_pp : 0;
+    return ST_OK;
+}
+
+static int cnn_evaluate(prob *p, size_t n, const double *xs, double *f, double *cv, int threads,
+                        const volatile sig_atomic_t *stop)
+{
+    cnn_ctx *x = p->ctx;
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+    if (nt > x->n_threads) nt = x->n_threads;
+    int rc = ST_OK;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (size_t i = 0; i < n; i++) {
+        if (*stop || rc) continue;
+        int r = eval_one(x, &x->threads[omp_get_thread_num()], xs + i * p->n_genes, f + i * p->n_obj, cv + i);
+        if (r) {
+#pragma omp atomic write
+            rc = r;
+        }
+    }
+    if (rc) return rc;
+    return *stop ? ST_EINTR : ST_OK;
+}
+
+static void cnn_destroy(prob *p)
+{
+    cnn_ctx *x = p->ctx;
+    if (!x) return;
+    cnn_ctx_free(x);
+}
+
+void cnn_ctx_free(cnn_ctx *x)
+{
+    if (!x) return;
+    for (int i = 0; i < x->n_threads; i++) thread_deinit(&x->threads[i]);
+    free(x->threads);
+    cnn_cache_free(x->cache);
+    free(x->layers);
+    free(x->allowed);
+    amul_lib_deinit(&x->lib);
+    cifar_set_deinit(&x->search_set);
+    cifar_set_deinit(&x->holdout_set);
+    qnn_int8_net_free(x->net);
+    free(x->path);
+    free(x->holdout_spec);
+    free(x->seed_from);
+    free(x);
+}
+
+int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
+{
+    const cnn_spec *c = spec->data;
+    cnn_ctx *x = xcalloc(1, sizeof *x);
+    x->path = xstrdup(spec->path);
+    x->granularity = c->granularity;
+    x->max_loss_pp = c->max_loss_pp;
+    x->chunk = c->chunk;
+    x->holdout_spec = c->holdout ? xstrdup(c->holdout) : NULL;
+    int rc;
+    qnn_quant_opts qo = qnn_quant_opts_default();
+    if ((rc = qnn_quant_load(c->model, c->calibration, &qo, NULL, &x->net))) goto fail;
+    if (qnn_int8_n_out(x->net) != CIFAR_CLASSES) {
+        rc = msg_error(ST_EFORMAT, "%s: model '%s' has %d outputs; CIFAR-10 needs 10", spec->path, c->model,
+                       (int)qnn_int8_n_out(x->net));
+        goto fail;
+    }
+    if ((rc = cifar_load_range(c->search, &x->search_set))) goto fail;
+    if (x->search_set.n < 1) {
+        rc = msg_error(ST_EFORMAT, "%s: the search subset '%s' holds no images", spec->path, c->search);
+        goto fail;
+    }
+    char *lib_path = amul_lib_resolve(c->library);
+    rc = amul_lib_load(&x->lib, lib_path);
+    free(lib_path);
+    if (rc) goto fail;
+    if ((rc = sort_allowed(c, &x->lib, spec->path, &x->allowed, &x->n_allowed))) goto fail;
+
+    x->n_layers = x->net->n_layers;
+    x->layers = xcalloc((size_t)x->n_layers, sizeof *x->layers);
+    for (int l = 0; l < x->n_layers; l++) {
+        const qnn_int8_layer *L = &x->net->layers[l];
+        x->layers[l] = (amap_layer){.name = L->name, .cin = L->cin, .cout = L->cout, .kh = L->kh, .kw = L->kw,
+                                    .macs = L->macs, .w = L->weights};
+    }
+    x->genome_len = amap_genome_len(x->layers, x->n_layers, x->granularity);
+
+    x->n_threads = omp_get_max_threads();
+    if (x->n_threads < 1) x->n_threads = 1;
+    x->threads = xcalloc((size_t)x->n_threads, sizeof *x->threads);
+    for (int i = 0; i < x->n_threads; i++) thread_init(x, &x->threads[i]);
+    x->cache = c->cache_mb > 0 ? cnn_cache_alloc(x, (size_t)c->cache_mb << 20) : NULL;
+
+    /* the exact baseline on the search subset */
+    x->exact_correct = cnn_correct(x, &x->threads[0], &x->search_set, NULL, 0, NULL);
+
+    /* what identifies the search: model bytes, data, library content, allowed set, granularity,
+     * constraint (the calibration determines the int8 model and so is part of it too) */
+    char *model_path = datadir_resolve(c->model);
+    uint64_t h = fnv1a(0xcbf29ce484222325ULL, &(uint64_t){file_hash(model_path)}, 8);
+    free(model_path);
+    h = fnv1a(h, c->calibration, strlen(c->calibration) + 1);
+    h = fnv1a(h, c->search, strlen(c->search) + 1);
+    h = fnv1a(h, &x->granularity, sizeof x->granularity);
+    h = fnv1a(h, &x->max_loss_pp, sizeof x->max_loss_pp);
+    for (int i = 0; i < x->n_allowed; i++) {
+        const amul *m = &x->lib.mults[x->allowed[i]];
+        h = fnv1a(h, m->name, strlen(m->name) + 1);
+        h = fnv1a(h, m->lut, AMUL_LUT_SIZE * sizeof *m->lut);
+        h = fnv1a(h, &m->energy.rel, sizeof m->energy.rel);
+    }
+    x->definition_hash = h;
+    *out = x;
+    return ST_OK;
+fail:
+    cnn_ctx_free(x);
+    return rc;
+}
+
+static int cnn_create(const prob_spec *spec, prob **out)
+{
+    const cnn_spec *c = spec->data;
+    cnn_ctx *x;
+    int rc = cnn_ctx_create(spec, &x);
+    if (rc) return rc;
+    prob *p = prob_alloc("cnn", x->genome_len, 2, 1);
+    for (size_t i = 0; i < p->n_genes; i++) {
+        p->genes[i].kind = NSGA_INT;
+        p->genes[i].lo = 0;
+        p->genes[i].hi = x->n_allowed - 1;
+    }
+    /* hypervolume reference: energy 1.1 (all exact = 1), loss just past the constraint */
+    p->ref[0] = 1.1;
+    p->ref[1] = c->max_loss_pp + 1;
+    p->ctx = x;
+    p->evaluate = cnn_evaluate;
+    p->destroy = cnn_destroy;
+    p->seed_genomes = cnn_seed_genomes;
+    x->seed_from = c->seed_from ? xstrdup(c->seed_from) : NULL;
+    p->hash = prob_hash(p, &x->definition_hash, sizeof x->definition_hash);
+    *out = p;
+    return ST_OK;
+}
+
+const prob_type prob_type_cnn = {"cnn", cnn_spec_init, cnn_parse_key, cnn_validate, cnn_create, cnn_spec_free};
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Seeding from a coarser run: its front's genomes, expanded exactly into this granularity. */
+
+/* Read the gene columns (x1..xn) of every row of a front.csv. Returns rows (caller frees). */
+static int read_front_genes(const char *path, size_t n_genes, double **rows, size_t *n_rows)
+{
+    char *text;
+    int rc = afile_read_all(path, &text, NULL);
+    if (rc) return rc;
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    if (!line) {
+        free(text);
+        return msg_error(ST_EPARSE, "%s:1:1: empty front file", path);
+    }
+    int col_x1 = -1, col = 0;
+    for (char *p = line; p; col++) {
+        char *comma = strchr(p, ',');
+        if (!strncmp(p, "x1", 2) && (p[2] == ',' || p[2] == '\0' || p[2] == '\r')) col_x1 = col;
+        p = comma ? comma + 1 : NULL;
+    }
+    if (col_x1 < 0) {
+        free(text);
+        return msg_error(ST_EPARSE, "%s:1:1: no gene columns (x1, x2, ...) in the header", path);
+    }
+    size_t cap = 16, n = 0;
+    double *out = xmalloc(cap * n_genes * sizeof *out);
+    unsigned long lineno = 1;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        lineno++;
+        if (n == cap) out = xrealloc(out, (cap *= 2) * n_genes * sizeof *out);
+        char *p = line;
+        for (int c2 = 0; c2 < col_x1 && p; c2++) {
+            p = strchr(p, ',');
+            if (p) p++;
+        }
+        size_t g = 0;
+        while (p && g < n_genes) {
+            char *end;
+            out[n * n_genes + g++] = strtod(p, &end);
+            p = *end == ',' ? end + 1 : NULL;
+        }
+        if (g != n_genes) {
+            free(out);
+            free(text);
+            return msg_error(ST_EPARSE, "%s:%lu:1: expected %zu genes in the row", path, lineno, n_genes);
+        }
+        n++;
+    }
+    free(text);
+    *rows = out;
+    *n_rows = n;
+    return ST_OK;
+}
+
+static int seed_from_run(prob *p, size_t max, double *genes, size_t *n_out)
+{
+    cnn_ctx *x = p->ctx;
+    char *ppath = xasprintf("%s/problem.yaml", x->seed_from);
+    char *fpath = xasprintf("%s/front.csv", x->seed_from);
+    prob_spec cs;
+    amul_lib clib = {0};
+    int *callowed = NULL, n_callowed = 0;
+    double *rows = NULL;
+    size_t n_rows = 0;
+    int rc = prob_load(&cs, ppath);
+    if (rc) goto out_nospec;
+    if (cs.type != &prob_type_cnn) {
+        rc = msg_error(ST_EFORMAT, "%s: seed_from run '%s' is not a cnn search", x->path, x->seed_from);
+        goto out;
+    }
+    const cnn_spec *c = cs.data;
+    if (c->granularity > x->granularity) {
+        rc = msg_error(ST_EFORMAT, "%s: cannot seed a %s search from the %s run '%s' (it is finer)", x->path,
+                       amap_granularity_name(x->granularity), amap_granularity_name(c->granularity), x->seed_from);
+        goto out;
+    }
+    char *lib_path = amul_lib_resolve(c->library);
+    rc = amul_lib_load(&clib, lib_path);
+    free(lib_path);
+    if (rc) goto out;
+    if ((rc = sort_allowed(c, &clib, ppath, &callowed, &n_callowed))) goto out;
+    size_t clen = amap_genome_len(x->layers, x->n_layers, c->granularity);
+    if ((rc = read_front_genes(fpath, clen, &rows, &n_rows))) goto out;
+    /* coarse gene -> position in this problem's allowed list, by multiplier name */
+    int *pos = xmalloc((size_t)n_callowed * sizeof *pos);
+    for (int i = 0; i < n_callowed; i++) {
+        pos[i] = -1;
+        for (int j = 0; j < x->n_allowed; j++)
+            if (!strcmp(clib.mults[callowed[i]].name, x->lib.mults[x->allowed[j]].name)) pos[i] = j;
+    }
+    cnn_thread *t = &x->threads[0];
+    int *cg = xmalloc((clen ? clen : 1) * sizeof *cg);
+    size_t n = 0;
+    for (size_t r = 0; r < n_rows && n < max && !rc; r++) {
+        for (size_t g = 0; g < clen; g++) {
+            long v = lround(rows[r * clen + g]);
+            if (v < 0 || v >= n_callowed) {
+                rc = msg_error(ST_EFORMAT, "%s: gene %zu of row %zu is out of range", fpath, g + 1, r + 1);
+                break;
+            }
+            if (pos[v] < 0) {
+                rc = msg_error(ST_EFORMAT, "%s: seed multiplier '%s' is not allowed in this search", fpath,
+                               clib.mults[callowed[v]].name);
+                break;
+            }
+            cg[g] = (int)pos[v];
+        }
+        if (rc) break;
+        /* expand in gene space: positions are valid indices for amap_expand, and the map's entries are
+         * then positions in this problem's allowed list */
+        amap_expand(&t->map, x->layers, c->granularity, cg);
+        double *dst = genes + n * p->n_genes;
+        size_t gi = 0;
+        for (int l = 0; l < x->n_layers; l++) {
+            const uint16_t *m = amap_layer_mults(&t->map, l);
+            int32_t cout = x->layers[l].cout, cin = x->layers[l].cin;
+            if (x->granularity == AMAP_LAYER)
+                dst[gi++] = m[0];
+            else if (x->granularity == AMAP_FILTER)
+                for (int32_t co = 0; co < cout; co++) dst[gi++] = m[(size_t)co * cin];
+            else
+                for (size_t q = 0; q < (size_t)cout * cin; q++) dst[gi++] = m[q];
+        }
+        ASSERT(gi == p->n_genes);
+        n++;
+    }
+    free(cg);
+    free(pos);
+    *n_out = rc ? 0 : n;
+out:
+    prob_spec_deinit(&cs);
+out_nospec:
+    free(rows);
+    free(callowed);
+    amul_lib_deinit(&clib);
+    free(ppath);
+    free(fpath);
+    return rc;
+}
+
+/* Initial genomes: the coarser run's front when seed_from is set, then every uniform map (each allowed
+ * multiplier everywhere, the exact one included), so that the first population already spans the
+ * whole energy range with known-good points; random individuals fill the rest (the driver's job). */
+int cnn_seed_genomes(prob *p, size_t max, double *genes, size_t *n_out)
+{
+    cnn_ctx *x = p->ctx;
+    size_t n = 0;
+    if (x->seed_from) {
+        int rc = seed_from_run(p, max, genes, &n);
+        if (rc) return rc;
+    }
+    for (int a = x->n_allowed - 1; a >= 0 && n < max; a--, n++)
+        for (size_t g = 0; g < p->n_genes; g++) genes[n * p->n_genes + g] = a;
+    *n_out = n;
+    return ST_OK;
+}

@@ -1,0 +1,282 @@
+/* Activation cache of the CNN problem: see prob_cnn.h.
+ *
+ * Boundaries b = 1 .. n_layers-1 are the points just before approximable layer b's op. The state there
+ * (every tensor written before that op and read at or after it) depends only on the multipliers of
+ * layers 0..b-1, because ops run in topological order and layer b's op comes after every op of the
+ * layers before it. An entry stores that state for all images of the search subset, image-major per
+ * tensor, plus a copy of the prefix so that a hash collision can never return a wrong state.
+ *
+ * Policy: a lookup takes the deepest boundary whose prefix is cached; the evaluation then records
+ * every deeper boundary it passes, in new entries published when the run completes. Entries are
+ * evicted least recently used first once the byte budget is exceeded; an entry in use (refs > 0) is
+ * never evicted. One mutex guards the table; copies happen outside it. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "prob_cnn.h"
+
+typedef struct entry {
+    int b;                 /* boundary: state before layer b */
+    uint64_t hash;         /* of the prefix */
+    uint16_t *prefix;      /* the multipliers of layers 0..b-1 (map order) */
+    uint8_t *data;         /* live tensors, all images */
+    size_t bytes;
+    int refs;
+    int published;
+    uint64_t tick;         /* last use */
+} entry;
+
+typedef struct boundary {
+    int op;                /* op index of layer b */
+    int n_live;
+    int *live;             /* tensor ids */
+    size_t *img_bytes;     /* per image, per live tensor */
+    size_t *offset;        /* of each tensor's block in an entry (n_images * bytes before it) */
+    size_t bytes;          /* of a whole entry */
+    double macs_before;    /* per-image MACs of layers 0..b-1 */
+} boundary;
+
+struct cnn_cache {
+    pthread_mutex_t lock;
+    const qnn_int8_net *net;
+    int n_layers;
+    int32_t n_images;
+    size_t budget, bytes;
+    boundary *bd;          /* n_layers (index 0 unused) */
+    double macs_all;
+    int n_entries, cap;
+    entry **entries;
+    uint64_t tick;
+    cnn_cache_stats st;
+};
+
+cnn_cache *cnn_cache_alloc(const cnn_ctx *x, size_t budget_bytes)
+{
+    cnn_cache *c = xcalloc(1, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    c->net = x->net;
+    c->n_layers = x->n_layers;
+    c->n_images = x->search_set.n;
+    c->budget = budget_bytes;
+    c->bd = xcalloc((size_t)x->n_layers, sizeof *c->bd);
+    int *ids = xmalloc((size_t)x->net->n_tensors * sizeof *ids);
+    double macs = 0;
+    for (int b = 0; b < x->n_layers; b++) {
+        boundary *B = &c->bd[b];
+        B->op = x->net->layers[b].op_index;
+        B->macs_before = macs;
+        macs += (double)x->net->layers[b].macs;
+        if (b == 0) continue;
+        B->n_live = qnn_int8_live_before(x->net, B->op, ids);
+        B->live = xmalloc((size_t)B->n_live * sizeof *B->live);
+        B->img_bytes = xmalloc((size_t)B->n_live * sizeof *B->img_bytes);
+        B->offset = xmalloc((size_t)B->n_live * sizeof *B->offset);
+        for (int j = 0; j < B->n_live; j++) {
+            B->live[j] = ids[j];
+            B->img_bytes[j] = qnn_int8_tensor_bytes(x->net, ids[j]);
+            B->offset[j] = B->bytes;
+            B->bytes += B->img_bytes[j] * (size_t)c->n_images;
+        }
+    }
+    c->macs_all = macs;
+    free(ids);
+    c->st.budget = budget_bytes;
+    return c;
+}
+
+static void entry_free(entry *e)
+{
+    if (!e) return;
+    free(e->prefix);
+    free(e->data);
+    free(e);
+}
+
+void cnn_cache_free(cnn_cache *c)
+{
+    if (!c) return;
+    for (int i = 0; i < c->n_entries; i++) entry_free(c->entries[i]);
+    free(c->entries);
+    for (int b = 1; b < c->n_layers; b++) {
+        free(c->bd[b].live);
+        free(c->bd[b].img_bytes);
+        free(c->bd[b].offset);
+    }
+    free(c->bd);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void cnn_cache_get_stats(cnn_cache *c, cnn_cache_stats *out)
+{
+    pthread_mutex_lock(&c->lock);
+    *out = c->st;
+    out->bytes = c->bytes;
+    out->entries = c->n_entries;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* prefix hashes h[b] over the multipliers of layers 0..b-1, for b = 1..n_layers-1 */
+static void prefix_hashes(const amap *m, int n_layers, uint64_t *h)
+{
+    uint64_t x = 0xcbf29ce484222325ULL;
+    for (int b = 1; b < n_layers; b++) {
+        const unsigned char *p = (const unsigned char *)(m->mult + m->offset[b - 1]);
+        size_t len = (m->offset[b] - m->offset[b - 1]) * sizeof *m->mult;
+        for (size_t i = 0; i < len; i++) x = (x ^ p[i]) * 0x100000001b3ULL;
+        h[b] = x ^ (uint64_t)b * 0x9e3779b97f4a7c15ULL;
+    }
+}
+
+static entry *find(cnn_cache *c, int b, uint64_t h, const amap *m)
+{
+    for (int i = 0; i < c->n_entries; i++) {
+        entry *e = c->entries[i];
+        if (e->published && e->b == b && e->hash == h &&
+            !memcmp(e->prefix, m->mult, m->offset[b] * sizeof *m->mult))
+            return e;
+    }
+    return NULL;
+}
+
+/* Make room for `bytes` more; returns 0 when impossible (everything else is in use). */
+static int make_room(cnn_cache *c, size_t bytes)
+{
+    if (bytes > c->budget) return 0;
+    while (c->bytes + bytes > c->budget) {
+        int victim = -1;
+        for (int i = 0; i < c->n_entries; i++) {
+            entry *e = c->entries[i];
+            if (e->refs == 0 && (victim < 0 || e->tick < c->entries[victim]->tick)) victim = i;
+        }
+        if (victim < 0) return 0;
+        c->bytes -= c->entries[victim]->bytes;
+        entry_free(c->entries[victim]);
+        c->entries[victim] = c->entries[--c->n_entries];
+        c->st.evictions++;
+    }
+    return 1;
+}
+
+static entry *reserve(cnn_cache *c, int b, uint64_t h, const amap *m)
+{
+    const boundary *B = &c->bd[b];
+    if (!make_room(c, B->bytes)) return NULL;
+    entry *e = xcalloc(1, sizeof *e);
+    e->b = b;
+    e->hash = h;
+    e->bytes = B->bytes;
+    e->refs = 1;
+    e->tick = ++c->tick;
+    size_t plen = m->offset[b] * sizeof *m->mult;
+    e->prefix = xmalloc(plen);
+    memcpy(e->prefix, m->mult, plen);
+    e->data = xmalloc(B->bytes);
+    if (c->n_entries == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 16;
+        c->entries = xrealloc(c->entries, (size_t)c->cap * sizeof *c->entries);
+    }
+    c->entries[c->n_entries++] = e;
+    c->bytes += B->bytes;
+    return e;
+}
+
+static void drop(cnn_cache *c, entry *e)
+{
+    for (int i = 0; i < c->n_entries; i++)
+        if (c->entries[i] == e) {
+            c->bytes -= e->bytes;
+            c->entries[i] = c->entries[--c->n_entries];
+            entry_free(e);
+            return;
+        }
+}
+
+static void copy_state(const boundary *B, qnn_int8_ws *ws, uint8_t *data, int32_t first, int32_t n, int save)
+{
+    for (int j = 0; j < B->n_live; j++) {
+        uint8_t *blk = data + B->offset[j] + (size_t)first * B->img_bytes[j];
+        int8_t *t = qnn_int8_ws_tensor(ws, B->live[j]);
+        size_t len = (size_t)n * B->img_bytes[j];
+        if (save)
+            memcpy(blk, t, len);
+        else
+            memcpy(t, blk, len);
+    }
+}
+
+int32_t cnn_cache_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const qnn_layer_mul *muls,
+                          uint8_t *pred)
+{
+    cnn_cache *c = x->cache;
+    ASSERT(set == &x->search_set && set->n == c->n_images);
+    const int L = c->n_layers;
+    uint64_t h[64];
+    ASSERT(L <= 64);
+    prefix_hashes(&t->map, L, h);
+
+    entry *hit = NULL, *fill[64] = {NULL};
+    pthread_mutex_lock(&c->lock);
+    int start = 0;
+    for (int b = L - 1; b >= 1 && !hit; b--)
+        if ((hit = find(c, b, h[b], &t->map))) start = b;
+    if (hit) {
+        hit->refs++;
+        hit->tick = ++c->tick;
+        c->st.hits++;
+    }
+    c->st.lookups++;
+    c->st.macs_total += c->macs_all;
+    c->st.macs_skipped += c->bd[start].macs_before;
+    for (int b = start + 1; b < L; b++) fill[b] = reserve(c, b, h[b], &t->map);
+    pthread_mutex_unlock(&c->lock);
+
+    const qnn_int8_net *net = x->net;
+    const int32_t k = qnn_int8_n_out(net);
+    int32_t correct = 0;
+    for (int32_t first = 0; first < set->n; first += (int32_t)x->chunk) {
+        int32_t n = set->n - first < x->chunk ? set->n - first : (int32_t)x->chunk;
+        int op = 0;
+        if (hit) {
+            copy_state(&c->bd[start], t->ws, hit->data, first, n, 0);
+            qnn_int8_ws_set_n(t->ws, n);
+            op = c->bd[start].op;
+        } else {
+            qnn_int8_set_input(net, t->ws, set->pixels + (size_t)first * CIFAR_PIXELS, n);
+        }
+        int next_b = start + 1;
+        for (; op < net->n_ops; op++) {
+            while (next_b < L && c->bd[next_b].op < op) next_b++;
+            if (next_b < L && c->bd[next_b].op == op && fill[next_b])
+                copy_state(&c->bd[next_b], t->ws, fill[next_b]->data, first, n, 1);
+            qnn_int8_step(net, t->ws, op, muls);
+        }
+        const int8_t *logits = qnn_int8_ws_tensor(t->ws, net->output);
+        for (int32_t i = 0; i < n; i++) {
+            const int8_t *l = logits + (size_t)i * k;
+            int best = 0;
+            for (int j = 1; j < k; j++)
+                if (l[j] > l[best]) best = j;
+            if (pred) pred[first + i] = (uint8_t)best;
+            correct += best == set->labels[first + i];
+        }
+    }
+
+    pthread_mutex_lock(&c->lock);
+    if (hit) hit->refs--;
+    for (int b = start + 1; b < L; b++) {
+        entry *e = fill[b];
+        if (!e) continue;
+        e->refs--;
+        if (find(c, b, h[b], &t->map)) {
+            drop(c, e); /* another thread published the same prefix meanwhile */
+        } else {
+            e->published = 1;
+            c->st.inserts++;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return correct;
+}
