@@ -29,12 +29,15 @@ static void usage(FILE *fp)
             "                      [--calib FILE[:FIRST[:COUNT]]] [--format text|json] [--threads T]\n"
             "                      [--no-float] [--data-dir DIR]\n\n"
             "Top-1 accuracy of the float model and of the exact int8 model (symmetric per-channel\n"
-            "weights, per-tensor activations calibrated by max |x| on the --calib training records).\n\n"
+            "weights, per-tensor activations calibrated on the --calib training records: by default\n"
+            "the 99.99th percentile of |x|, or max |x|).\n\n"
             "  -m, --model M      ONNX model (default " DEFAULT_MODEL ")\n"
             "  -d, --data FILE    CIFAR-10 binary file (default " DEFAULT_DATA ")\n"
             "      --first N      first record (default 0)\n"
             "      --count N      number of records (default: to the end of the file)\n"
             "      --calib SPEC   calibration records, training images only\n"
+            "      --calib-method M  percentile (default) or max\n"
+            "      --percentile P    percentile of |x| for --calib-method percentile (default 99.99)\n"
             "                     (default " DEFAULT_CALIB ")\n"
             "  -f, --format FMT   text (default) or json (accuracies in percent)\n"
             "  -j, --threads T    threads (default: all cores); results do not depend on it\n"
@@ -92,12 +95,14 @@ static int32_t eval_float(const qnn_model *m, const cifar_set *set, int threads,
 
 int cmd_eval(int argc, char **argv)
 {
-    enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_NOFLOAT };
+    enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_NOFLOAT, O_METHOD, O_PCT };
     static const struct option opts[] = {{"model", required_argument, NULL, 'm'},
                                          {"data", required_argument, NULL, 'd'},
                                          {"first", required_argument, NULL, O_FIRST},
                                          {"count", required_argument, NULL, O_COUNT},
                                          {"calib", required_argument, NULL, O_CALIB},
+                                         {"calib-method", required_argument, NULL, O_METHOD},
+                                         {"percentile", required_argument, NULL, O_PCT},
                                          {"format", required_argument, NULL, 'f'},
                                          {"threads", required_argument, NULL, 'j'},
                                          {"no-float", no_argument, NULL, O_NOFLOAT},
@@ -107,6 +112,7 @@ int cmd_eval(int argc, char **argv)
     const char *model = DEFAULT_MODEL, *data = DEFAULT_DATA, *calib = DEFAULT_CALIB;
     int32_t first = 0, count = -1, threads = 0;
     int json = 0, do_float = 1, c;
+    qnn_quant_opts qo = qnn_quant_opts_default();
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:d:f:j:h", opts, NULL)) != -1) {
         switch (c) {
@@ -118,6 +124,21 @@ int cmd_eval(int argc, char **argv)
         case O_COUNT:
             if (parse_int(optarg, "--count", &count)) return CMD_EXIT_USAGE;
             break;
+        case O_METHOD:
+            if (qnn_quant_method_parse(optarg, &qo.method)) {
+                fprintf(stderr, "approxmap eval: unknown calibration method '%s' (percentile or max)\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            break;
+        case O_PCT: {
+            char *end;
+            qo.percentile = strtod(optarg, &end);
+            if (!*optarg || *end || !(qo.percentile > 0 && qo.percentile <= 100)) {
+                fprintf(stderr, "approxmap eval: --percentile must be in (0, 100], not '%s'\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            break;
+        }
         case O_CALIB: calib = optarg; break;
         case 'f':
             if (!strcmp(optarg, "json"))
@@ -153,7 +174,6 @@ int cmd_eval(int argc, char **argv)
     cifar_set set = {0};
     uint8_t *pf = NULL, *pq = NULL;
     int rc = CMD_EXIT_FAIL;
-    qnn_quant_opts qo = qnn_quant_opts_default();
     qo.threads = threads;
     char *data_path = datadir_resolve(data);
     if (cifar_load(data_path, first, count, &set)) goto out;
@@ -170,18 +190,19 @@ int cmd_eval(int argc, char **argv)
     int32_t agree = 0;
     for (int32_t i = 0; do_float && i < set.n; i++) agree += pf[i] == pq[i];
     const double n = set.n;
+    char cdesc[48];
     if (json) {
         printf("{\"model\": \"%s\", \"data\": \"%s\", \"first\": %d, \"images\": %d, \"calib\": \"%s\", "
-               "\"calibration\": \"max\", ",
-               model, data, (int)first, (int)set.n, calib);
+               "\"calibration\": \"%s\", ",
+               model, data, (int)first, (int)set.n, calib, qnn_quant_opts_describe(&qo, cdesc));
         if (do_float)
             printf("\"accuracy_float\": %.2f, \"correct_float\": %d, \"agreement\": %.2f, \"seconds_float\": %.3f, ",
                    100.0 * ok_f / n, (int)ok_f, 100.0 * agree / n, tf);
         printf("\"accuracy_int8\": %.2f, \"correct_int8\": %d, \"seconds_int8\": %.3f, \"images_per_s_int8\": %.1f}\n",
                100.0 * ok_q / n, (int)ok_q, tq, tq > 0 ? n / tq : 0.0);
     } else {
-        printf("model: %s\ndata: %s records %d..%d (%d images)\ncalibration: %s (max |x|)\n", model, data, (int)first,
-               (int)(first + set.n - 1), (int)set.n, calib);
+        printf("model: %s\ndata: %s records %d..%d (%d images)\ncalibration: %s (%s of |x|)\n", model, data,
+               (int)first, (int)(first + set.n - 1), (int)set.n, calib, qnn_quant_opts_describe(&qo, cdesc));
         if (do_float) printf("float accuracy: %.2f %% (%d/%d) in %.2f s\n", 100.0 * ok_f / n, (int)ok_f, (int)set.n, tf);
         printf("int8 accuracy (exact): %.2f %% (%d/%d) in %.2f s, %.0f images/s\n", 100.0 * ok_q / n, (int)ok_q,
                (int)set.n, tq, tq > 0 ? n / tq : 0.0);

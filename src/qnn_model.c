@@ -248,6 +248,43 @@ static void run_chunk(const qnn_model *m, float **buf, const uint8_t *pixels, in
     if (logits) memcpy(logits, buf[m->output], (size_t)n * qnn_model_n_out(m) * sizeof(float));
 }
 
+struct qnn_model_ws {
+    int n_tensors;
+    int32_t max_n;
+    float **buf;
+};
+
+qnn_model_ws *qnn_model_ws_alloc(const qnn_model *m, int32_t max_images)
+{
+    ASSERT(max_images > 0);
+    qnn_model_ws *ws = xcalloc(1, sizeof *ws);
+    ws->n_tensors = m->n_tensors;
+    ws->max_n = max_images;
+    ws->buf = xmalloc((size_t)m->n_tensors * sizeof *ws->buf);
+    for (int t = 0; t < m->n_tensors; t++) ws->buf[t] = xmalloc(tensor_size(&m->tensors[t]) * max_images * sizeof(float));
+    return ws;
+}
+
+void qnn_model_ws_free(qnn_model_ws *ws)
+{
+    if (!ws) return;
+    for (int t = 0; t < ws->n_tensors; t++) free(ws->buf[t]);
+    free(ws->buf);
+    free(ws);
+}
+
+void qnn_model_ws_run(const qnn_model *m, qnn_model_ws *ws, const uint8_t *pixels, int32_t n)
+{
+    ASSERT(n >= 0 && n <= ws->max_n && ws->n_tensors == m->n_tensors);
+    run_chunk(m, ws->buf, pixels, n, NULL, NULL);
+}
+
+const float *qnn_model_ws_tensor(const qnn_model_ws *ws, int t)
+{
+    ASSERT(t >= 0 && t < ws->n_tensors);
+    return ws->buf[t];
+}
+
 void qnn_model_predict(const qnn_model *m, const uint8_t *pixels, int32_t n, int threads, float *logits,
                        double *absmax)
 {

@@ -93,6 +93,15 @@ int32_t qnn_model_n_out(const qnn_model *m);
 void qnn_model_predict(const qnn_model *m, const uint8_t *pixels, int32_t n, int threads, float *logits,
                        double *absmax);
 
+/* Single-threaded step-level access (calibration statistics): a workspace of float buffers for up
+ * to max_images images, a forward pass over n of them, and read access to any tensor afterwards
+ * ((n, h, w, c) floats). Free with qnn_model_ws_free(). */
+typedef struct qnn_model_ws qnn_model_ws;
+qnn_model_ws *qnn_model_ws_alloc(const qnn_model *m, int32_t max_images);
+void qnn_model_ws_free(qnn_model_ws *ws);
+void qnn_model_ws_run(const qnn_model *m, qnn_model_ws *ws, const uint8_t *pixels, int32_t n);
+const float *qnn_model_ws_tensor(const qnn_model_ws *ws, int t);
+
 /* Index of the largest of k values (first one on ties). */
 int qnn_argmax_f32(const float *v, int k);
 

@@ -1,9 +1,10 @@
 /* Post-training quantization (see qnn_quant.h for the scheme). Calibration runs the float model on
- * the calibration images and records per-tensor max |x|; everything after that is a pure function of
- * the float weights and those ranges. */
+ * the calibration images and records per-tensor ranges (max |x|, then optionally a percentile from a
+ * histogram); everything after that is a pure function of the float weights and those ranges. */
 #include "qnn_quant.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,9 +47,27 @@ int32_t qnn_quant_round_clamp(double x, int32_t lo, int32_t hi)
     return (int32_t)r;
 }
 
+int qnn_quant_method_parse(const char *s, qnn_calib_method *m)
+{
+    if (!strcmp(s, "max"))
+        *m = QNN_CALIB_MAX;
+    else if (!strcmp(s, "percentile"))
+        *m = QNN_CALIB_PERCENTILE;
+    else
+        return -1;
+    return 0;
+}
+
+const char *qnn_quant_opts_describe(const qnn_quant_opts *o, char *buf)
+{
+    if (o->method == QNN_CALIB_MAX) return "max";
+    snprintf(buf, 48, "percentile %g", o->percentile);
+    return buf;
+}
+
 qnn_quant_opts qnn_quant_opts_default(void)
 {
-    qnn_quant_opts o = {QNN_CALIB_MAX, 99.99, 0};
+    qnn_quant_opts o = {QNN_CALIB_PERCENTILE, 99.99, 0};
     return o;
 }
 
@@ -62,22 +81,81 @@ static void clamp_range(const qnn_node *nd, double s, int32_t *lo, int32_t *hi)
     if (*lo > *hi) *lo = *hi;
 }
 
+/* Percentile of |x| per tensor: a histogram of 4096 bins over [0, max] per tensor, filled chunk by
+ * chunk (single-threaded, deterministic); the range is the upper edge of the bin where the
+ * cumulative count reaches the percentile. */
+enum { HBINS = 4096, HCHUNK = 50 };
+
+static int calibrate_percentile(const qnn_model *m, const uint8_t *pixels, int32_t n, double pct, double *range)
+{
+    uint64_t *hist = xcalloc((size_t)m->n_tensors * HBINS, sizeof *hist);
+    qnn_model_ws *ws = qnn_model_ws_alloc(m, HCHUNK);
+    const size_t in_sz = (size_t)m->tensors[m->input].h * m->tensors[m->input].w * m->tensors[m->input].c;
+    for (int32_t first = 0; first < n; first += HCHUNK) {
+        int32_t cnt = n - first < HCHUNK ? n - first : HCHUNK;
+        qnn_model_ws_run(m, ws, pixels + (size_t)first * in_sz, cnt);
+        for (int t = 0; t < m->n_tensors; t++) {
+            if (!(range[t] > 0)) continue;
+            const qnn_tensor *x = &m->tensors[t];
+            const size_t sz = (size_t)x->h * x->w * x->c * cnt;
+            const float *v = qnn_model_ws_tensor(ws, t);
+            uint64_t *h = hist + (size_t)t * HBINS;
+            const double k = HBINS / range[t];
+            for (size_t i = 0; i < sz; i++) {
+                int b = (int)(fabs((double)v[i]) * k);
+                h[b < HBINS ? b : HBINS - 1]++;
+            }
+        }
+    }
+    for (int t = 0; t < m->n_tensors; t++) {
+        if (!(range[t] > 0)) continue;
+        const uint64_t *h = hist + (size_t)t * HBINS;
+        uint64_t total = 0, acc = 0;
+        for (int b = 0; b < HBINS; b++) total += h[b];
+        double want = pct / 100.0 * (double)total;
+        int b = 0;
+        for (; b < HBINS - 1; b++) {
+            acc += h[b];
+            if ((double)acc >= want) break;
+        }
+        range[t] = range[t] * (b + 1) / HBINS;
+    }
+    qnn_model_ws_free(ws);
+    free(hist);
+    return ST_OK;
+}
+
 static double scale_of(double absmax)
 {
     return absmax > 0 && isfinite(absmax) ? absmax / 127.0 : 1.0;
 }
 
-int qnn_quant_build(const qnn_model *m, const uint8_t *calib_pixels, int32_t n_calib, const qnn_quant_opts *o,
-                    qnn_int8_net **out)
+int qnn_quant_calibrate(const qnn_model *m, const uint8_t *calib_pixels, int32_t n_calib, const qnn_quant_opts *o,
+                        double *range)
 {
     qnn_quant_opts def = qnn_quant_opts_default();
     if (!o) o = &def;
     if (n_calib < 1) return msg_error(ST_EINVAL, "calibration needs at least one image");
-    if (o->method != QNN_CALIB_MAX) return msg_error(ST_EINVAL, "only max calibration is implemented");
+    for (int t = 0; t < m->n_tensors; t++) range[t] = 0;
+    qnn_model_predict(m, calib_pixels, n_calib, o->threads, NULL, range);
+    if (o->method == QNN_CALIB_MAX) return ST_OK;
+    if (o->method != QNN_CALIB_PERCENTILE || !(o->percentile > 0 && o->percentile <= 100))
+        return msg_error(ST_EINVAL, "invalid calibration options");
+    return calibrate_percentile(m, calib_pixels, n_calib, o->percentile, range);
+}
 
-    double *absmax = xcalloc((size_t)m->n_tensors, sizeof *absmax);
-    qnn_model_predict(m, calib_pixels, n_calib, o->threads, NULL, absmax);
+int qnn_quant_build(const qnn_model *m, const uint8_t *calib_pixels, int32_t n_calib, const qnn_quant_opts *o,
+                    qnn_int8_net **out)
+{
+    double *range = xcalloc((size_t)m->n_tensors, sizeof *range);
+    int rc = qnn_quant_calibrate(m, calib_pixels, n_calib, o, range);
+    if (rc == ST_OK) *out = qnn_quant_from_ranges(m, range);
+    free(range);
+    return rc;
+}
 
+qnn_int8_net *qnn_quant_from_ranges(const qnn_model *m, const double *absmax)
+{
     qnn_int8_net *net = xcalloc(1, sizeof *net);
     net->n_tensors = m->n_tensors;
     net->tensors = xcalloc((size_t)m->n_tensors, sizeof *net->tensors);
@@ -154,10 +232,8 @@ int qnn_quant_build(const qnn_model *m, const uint8_t *calib_pixels, int32_t n_c
             op->add_shift[2] = sh;
         }
     }
-    free(absmax);
     qnn_int8_net_finish(net);
-    *out = net;
-    return ST_OK;
+    return net;
 }
 
 int qnn_quant_load(const char *model_path, const char *calib_spec, const qnn_quant_opts *o, qnn_model **model,

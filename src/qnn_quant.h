@@ -3,8 +3,12 @@
  *
  * Scheme (design.md): symmetric int8, zero point 0 everywhere.
  *  - weights per output channel: s_w[co] = max|w| / 127, q = round(w / s_w) in -127..127;
- *  - activations per tensor: s = max|x| / 127 over the calibration images (training images only),
- *    x the tensor after its fused clamp; pools and standalone clamps keep their input's scale;
+ *  - activations per tensor: s = r / 127 with r the 99.99th percentile of |x| over the calibration
+ *    images (training images only; default) or r = max|x|, x the tensor after its fused clamp; pools
+ *    and standalone clamps keep their input's scale. Values beyond r saturate at +-127.
+ *    Why the percentile: on the 10,000 CIFAR-10 test images with 500 calibration images, max gives
+ *    86.48 % and the 99.99th percentile 87.08 % (1000 images: 87.02 %, 2000: 86.80 %; max with 2000:
+ *    86.02 %); a few outliers otherwise stretch the scales of the wide residual tensors;
  *  - model input: raw pixels 0..255 with s_in = 255 / 127, q = round(p / s_in) in 0..127;
  *  - bias int32: round(b / (s_in * s_w[co]));
  *  - conv/dense output: q = clamp(requant(acc + bias, M[co]), lo, hi) with M = s_in s_w / s_out as a
@@ -70,8 +74,23 @@ typedef struct qnn_quant_opts {
     int threads;       /* float calibration threads, <= 0: OpenMP default */
 } qnn_quant_opts;
 
-/* Default options: max calibration. */
+/* Parse "max" or "percentile" (the CLI's --calib-method); returns 0, or -1 for anything else. */
+int qnn_quant_method_parse(const char *s, qnn_calib_method *m);
+
+/* Describe the options for reports, e.g. "percentile 99.99" or "max" (static or `buf`, 48 bytes). */
+const char *qnn_quant_opts_describe(const qnn_quant_opts *o, char *buf);
+
+/* Default options: 99.99th percentile calibration, all threads. */
 qnn_quant_opts qnn_quant_opts_default(void);
+
+/* Calibration alone: range[t] (n_tensors entries) receives the clipping range of every tensor
+ * (max |x|, or the percentile of |x|) over n_calib images. */
+int qnn_quant_calibrate(const qnn_model *m, const uint8_t *calib_pixels, int32_t n_calib, const qnn_quant_opts *o,
+                        double *range);
+
+/* Quantization from given ranges (range[t] = the real value mapped to 127 for tensors whose scale is
+ * calibrated: outputs of conv, dense and add). Always succeeds; free with qnn_int8_net_free(). */
+qnn_int8_net *qnn_quant_from_ranges(const qnn_model *m, const double *range);
 
 /* Quantize `m` with activation ranges measured by float inference of n_calib images (pixels as in
  * qnn_model_predict()). The caller must pass training images only. Returns ST_OK and *out (free with
