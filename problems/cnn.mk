@@ -1,2 +1,4 @@
 ## The CNN approximation problem: problem type, activation cache, seeding (owner: integration).
 problems_libproblems_a_SOURCES += problems/prob_cnn.h problems/prob_cnn.c problems/prob_cnn_cache.c
+TESTS += tests/cli_cnn.sh
+EXTRA_DIST += tests/cli_cnn.sh tests/data/cnn_tiny.yaml

@@ -77,6 +77,9 @@ struct prob {
     /* Optional: up to `max` initial genomes (e.g. a coarser run's front) into x (max x n_genes);
      * *n gets how many. Return ST_OK or a reported error. */
     int (*seed_genomes)(prob *p, size_t max, double *x, size_t *n);
+    /* Optional: a short text of the problem's own counters (e.g. activation-cache hit rate) for
+     * progress lines; writes at most len bytes including the NUL. */
+    void (*stats)(prob *p, char *buf, size_t len);
     void (*destroy)(prob *p); /* frees ctx (optional) */
     void *ctx;               /* type-specific state */
 };

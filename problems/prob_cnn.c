@@ -319,6 +319,21 @@ static int cnn_evaluate(prob *p, size_t n, const double *xs, double *f, double *
     return *stop ? ST_EINTR : ST_OK;
 }
 
+static void cnn_stats(prob *p, char *buf, size_t len)
+{
+    cnn_ctx *x = p->ctx;
+    if (!x->cache) {
+        snprintf(buf, len, "act-cache off");
+        return;
+    }
+    cnn_cache_stats st;
+    cnn_cache_get_stats(x->cache, &st);
+    snprintf(buf, len, "act-cache %.0f%% hits, %.0f%% MACs skipped, %d entries %.0f MB", 
+             st.lookups ? 100.0 * (double)st.hits / (double)st.lookups : 0.0,
+             st.macs_total > 0 ? 100.0 * st.macs_skipped / st.macs_total : 0.0, st.entries,
+             (double)st.bytes / (1 << 20));
+}
+
 static void cnn_destroy(prob *p)
 {
     cnn_ctx *x = p->ctx;
@@ -431,6 +446,7 @@ static int cnn_create(const prob_spec *spec, prob **out)
     p->ctx = x;
     p->evaluate = cnn_evaluate;
     p->destroy = cnn_destroy;
+    p->stats = cnn_stats;
     p->seed_genomes = cnn_seed_genomes;
     x->seed_from = c->seed_from ? xstrdup(c->seed_from) : NULL;
     p->hash = prob_hash(p, &x->definition_hash, sizeof x->definition_hash);

@@ -485,9 +485,14 @@ static void progress(run *r, double hv, double best, double session_s, long gen0
     if (r->term.max_generations > 0 && gen > gen0)
         fmt_eta(eta, sizeof eta, session_s / (double)(gen - gen0) * (double)(r->term.max_generations - gen));
     long total = ev + hits;
-    char line[256];
-    snprintf(line, sizeof line, "gen %ld/%ld  evals %ld  %.0f ev/s  hv %.6f  best %.6g  cache %.1f%%  eta %s", gen,
-             r->term.max_generations, ev, rate, hv, best, total ? 100.0 * (double)hits / (double)total : 0.0, eta);
+    char line[512], extra[200] = "";
+    if (r->p->stats) {
+        extra[0] = ' ';
+        extra[1] = ' ';
+        r->p->stats(r->p, extra + 2, sizeof extra - 2);
+    }
+    snprintf(line, sizeof line, "gen %ld/%ld  evals %ld  %.1f ev/s  hv %.6f  best %.6g  cache %.1f%%%s  eta %s", gen,
+             r->term.max_generations, ev, rate, hv, best, total ? 100.0 * (double)hits / (double)total : 0.0, extra, eta);
     if (r->live)
         fprintf(stderr, "\r%s\033[K", line);
     else
@@ -569,6 +574,11 @@ static int loop(run *r)
         fprintf(stderr, "approxmap: %s after generation %ld (%ld evaluations, %ld cache hits, hypervolume %.6f); front in '%s'\n",
                 nsga_stop_str(why), nsga_generation(r->ga), nsga_evaluations(r->ga), nsga_cache_hits(r->ga), hv,
                 r->p_front);
+        if (r->p->stats) {
+            char extra[200];
+            r->p->stats(r->p, extra, sizeof extra);
+            fprintf(stderr, "approxmap: %s\n", extra);
+        }
     }
     return rc;
 }

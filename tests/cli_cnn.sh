@@ -1,0 +1,78 @@
+#!/bin/sh
+# End-to-end CNN search on a tiny problem (tests/data/cnn_tiny.yaml): resume after a stop or a SIGKILL
+# is byte-identical to an uninterrupted run, results do not depend on the thread count, no map is
+# evaluated twice (also across resumes), and malformed CNN problem files fail cleanly.
+# Skips (77) when the reference model or CIFAR-10 is absent from the data directory.
+set -u
+: "${BIN:?}" "${TOP_SRCDIR:?}"
+data=${APPROXMAP_DATA:-$TOP_SRCDIR/data}
+if [ ! -r "$data/models/resnet8_mlperf_float.onnx" ] || [ ! -r "$data/cifar10/cifar-10-batches-bin/test_batch.bin" ]; then
+    echo "SKIP: reference model or CIFAR-10 absent under '$data'"; exit 77
+fi
+export APPROXMAP_DATA="$data"
+P=$TOP_SRCDIR/tests/data/cnn_tiny.yaml
+T=$(mktemp -d /tmp/approxmap-cnn-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+pass() { echo "PASS: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+same() { # same DESC RUN_A RUN_B
+    if cmp -s "$2/front.csv" "$3/front.csv" && cmp -s "$2/archive" "$3/archive"; then pass "$1"
+    else bad "$1"; diff "$2/front.csv" "$3/front.csv" | head -5; fi
+}
+
+"$BIN" search "$P" -o "$T/full" --quiet || bad "uninterrupted search"
+[ -s "$T/full/front.csv" ] && pass "search writes front.csv" || bad "search writes front.csv"
+gens=$(tail -n 1 "$T/full/generations.csv" | cut -d, -f1)
+[ "$gens" = 6 ] && pass "six generations logged" || bad "six generations logged (got '$gens')"
+
+"$BIN" search "$P" -o "$T/half" --generations 3 --quiet && "$BIN" resume "$T/half" --generations 6 --quiet \
+    || bad "stop at 3 and resume"
+same "resume after 3 of 6 generations is byte-identical" "$T/full" "$T/half"
+
+"$BIN" search "$P" -o "$T/t2" --threads 2 --quiet || bad "search with 2 threads"
+same "2 threads give the same front and archive as 1" "$T/full" "$T/t2"
+
+# SIGKILL at an arbitrary moment (after the first checkpoint exists), then resume
+"$BIN" search "$P" -o "$T/kill" --quiet & pid=$!
+i=0; while [ ! -s "$T/kill/checkpoint" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.$(( $$ % 9 + 1 ))
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+killed_at=$(tail -n 1 "$T/kill/generations.csv" | cut -d, -f1)
+[ "$killed_at" -lt 6 ] && pass "killed during generation $((killed_at + 1)) of 6" || bad "the kill came after the run finished"
+"$BIN" resume "$T/kill" --quiet || bad "resume after SIGKILL"
+same "SIGKILL then resume is byte-identical" "$T/full" "$T/kill"
+
+# no genome twice in the archive (the archive is the cache, also across resumes)
+hdr=32; keyb=$(od -An -tu8 -j16 -N8 "$T/half/archive" | tr -d ' ')
+rec=$((8 + 4 + 4 + 8 * 2 + 8 + keyb))
+n=$(( ($(wc -c <"$T/half/archive") - hdr) / rec ))
+dups=$(od -An -tx1 -v -w$rec -j$hdr "$T/half/archive" | cut -c2-24 | sort | uniq -d | wc -l)
+evals=$(tail -n 1 "$T/half/generations.csv" | cut -d, -f2)
+[ "$n" = "$evals" ] && [ "$dups" = 0 ] && pass "resumed run evaluated $n distinct maps, none twice" \
+    || bad "archive holds $n records for $evals evaluations with $dups repeated genomes"
+
+# malformed CNN problems fail cleanly with positions
+check_err() { # DESC PATTERN FILE
+    out=$("$BIN" search "$3" -o "$T/err" --force --quiet 2>&1); rc=$?
+    if [ $rc -ne 0 ] && printf '%s' "$out" | grep -q -- "$2"; then pass "$1"; else bad "$1 (exit $rc: $out)"; fi
+}
+sed 's/roup_k0_m4,/roup_k9_m4,/' "$P" >"$T/p1.yaml"
+check_err "unknown multiplier is named with its position" "p1.yaml:9:39: multiplier 'roup_k9_m4' is not in library" "$T/p1.yaml"
+sed 's/granularity: layer/granularity: neuron/' "$P" >"$T/p2.yaml"
+check_err "unknown granularity" "p2.yaml:10:14: unknown granularity 'neuron'" "$T/p2.yaml"
+sed 's|models/resnet8_mlperf_float.onnx|models/missing.onnx|' "$P" >"$T/p3.yaml"
+check_err "missing model" "missing.onnx" "$T/p3.yaml"
+sed '/^model:/d' "$P" >"$T/p4.yaml"
+check_err "missing key" "missing key 'model'" "$T/p4.yaml"
+sed 's/max_loss_pp: 4/max_loss_pp: -1/' "$P" >"$T/p5.yaml"
+check_err "out-of-range constraint" "p5.yaml:11:14:" "$T/p5.yaml"
+sed 's|search: cifar10|search: cifar10/nope|' "$P" >"$T/p6.yaml"
+check_err "missing data file" "nope" "$T/p6.yaml"
+# a run directory from another problem is refused by resume
+sed 's/max_loss_pp: 4/max_loss_pp: 3/' "$T/half/problem.yaml" >"$T/half/problem.yaml.new" && mv "$T/half/problem.yaml.new" "$T/half/problem.yaml"
+out=$("$BIN" resume "$T/half" --generations 7 --quiet 2>&1); rc=$?
+[ $rc -ne 0 ] && printf '%s' "$out" | grep -qi "problem" && pass "resume refuses a run of another problem" \
+    || bad "resume refuses a run of another problem (exit $rc: $out)"
+cmp -s "$T/full/front.csv" "$T/half/front.csv" && pass "refused resume left the front intact" || bad "refused resume left the front intact"
+exit $fail
