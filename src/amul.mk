@@ -1,5 +1,5 @@
 ## Multiplier libraries, metrics, approximation maps, energy (owner: multipliers).
-approxmap_SOURCES += src/cmd_multipliers.c src/cmd_sweep.c
+approxmap_SOURCES += src/cmd_multipliers.c
 src_libcore_a_SOURCES += src/amul.h src/amul.c src/amul_metrics.c src/amul_lib.c \
 	src/amul_yaml.h src/amul_yaml.c
 nobase_dist_pkgdata_DATA += problems/multipliers/roup8.yaml

@@ -1,9 +1,12 @@
 /* approxmap eval: top-1 accuracy of the float model and of the exact int8 model on chosen records of
  * a CIFAR-10 file, calibrated on training records.
  *
- * Extension point: the int8 path takes a `const qnn_layer_mul *` array (one entry per approximable
- * layer, NULL = all exact). Approximate evaluation (--library L --map MAP.yaml | --uniform NAME) builds
- * that array and calls eval_int8() a second time; the exact run stays the reference for loss_pp. */
+ * Approximate evaluation (--map MAP.yaml | --uniform NAME, multipliers from --library L, default
+ * roup8): the map becomes one `qnn_layer_mul` hook per approximable layer and eval_int8() runs a
+ * second time; the exact run stays the reference for loss_pp (pp, positive = worse). Energy is the
+ * map's relative energy (approx.h; --energy FILE: a per-layer model) with a per-layer breakdown;
+ * --compensate bias runs the approximate map on the bias-corrected network and also reports the
+ * uncompensated figures. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,8 @@
 #include "qnn_int8.h"
 #include "qnn_model.h"
 #include "qnn_quant.h"
+#include "approx.h"
+#include "status.h"
 
 #define DEFAULT_MODEL "models/resnet8_mlperf_float.onnx"
 #define DEFAULT_DATA "cifar10/cifar-10-batches-bin/test_batch.bin"
@@ -27,7 +32,9 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: approxmap eval [--model M.onnx] [--data FILE] [--first N] [--count N]\n"
             "                      [--calib FILE[:FIRST[:COUNT]]] [--format text|json] [--threads T]\n"
-            "                      [--no-float] [--data-dir DIR]\n\n"
+            "                      [--no-float] [--data-dir DIR]\n"
+            "                      [(--map MAP.yaml | --uniform NAME) [--library L] [--energy FILE]\n"
+            "                       [--compensate bias|bias-tensor]]\n\n"
             "Top-1 accuracy of the float model and of the exact int8 model (symmetric per-channel\n"
             "weights, per-tensor activations calibrated on the --calib training records: by default\n"
             "the 99.99th percentile of |x|, or max |x|).\n\n"
@@ -42,6 +49,15 @@ static void usage(FILE *fp)
             "  -f, --format FMT   text (default) or json (accuracies in percent)\n"
             "  -j, --threads T    threads (default: all cores); results do not depend on it\n"
             "      --no-float     skip the float model\n"
+            "      --map MAP.yaml approximation map: also report the approximate accuracy, its loss in pp\n"
+            "                     against exact int8 on the same images, and its relative energy\n"
+            "      --uniform NAME the same with one multiplier on every layer\n"
+            "  -l, --library L    multiplier library of the map (default: roup8)\n"
+            "      --energy FILE  per-layer energy model (results/gate/layers_*.yaml) instead of the\n"
+            "                     library's relative energies\n"
+            "      --compensate bias  fold each output channel's expected multiplier error (from the\n"
+            "                     calibration images' activations, per input channel; bias-tensor: per\n"
+            "                     layer input) into its bias for the approximate run\n"
             "      --data-dir DIR resolve relative paths against DIR\n"
             "  -h, --help         this help\n");
 }
@@ -95,7 +111,8 @@ static int32_t eval_float(const qnn_model *m, const cifar_set *set, int threads,
 
 int cmd_eval(int argc, char **argv)
 {
-    enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_NOFLOAT, O_METHOD, O_PCT };
+    enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_NOFLOAT, O_METHOD, O_PCT, O_MAP, O_UNIFORM, O_ENERGY,
+           O_COMP };
     static const struct option opts[] = {{"model", required_argument, NULL, 'm'},
                                          {"data", required_argument, NULL, 'd'},
                                          {"first", required_argument, NULL, O_FIRST},
@@ -107,15 +124,36 @@ int cmd_eval(int argc, char **argv)
                                          {"threads", required_argument, NULL, 'j'},
                                          {"no-float", no_argument, NULL, O_NOFLOAT},
                                          {"data-dir", required_argument, NULL, O_DATADIR},
+                                         {"map", required_argument, NULL, O_MAP},
+                                         {"uniform", required_argument, NULL, O_UNIFORM},
+                                         {"library", required_argument, NULL, 'l'},
+                                         {"energy", required_argument, NULL, O_ENERGY},
+                                         {"compensate", required_argument, NULL, O_COMP},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *model = DEFAULT_MODEL, *data = DEFAULT_DATA, *calib = DEFAULT_CALIB;
     int32_t first = 0, count = -1, threads = 0;
     int json = 0, do_float = 1, c;
+    const char *map_path = NULL, *uniform = NULL, *library = NULL, *energy = NULL;
+    int comp_mode = -1; /* -1 off, 1 per input channel, 0 per layer input */
     qnn_quant_opts qo = qnn_quant_opts_default();
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:d:f:j:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:d:l:f:j:h", opts, NULL)) != -1) {
         switch (c) {
+        case O_MAP: map_path = optarg; break;
+        case O_UNIFORM: uniform = optarg; break;
+        case 'l': library = optarg; break;
+        case O_ENERGY: energy = optarg; break;
+        case O_COMP:
+            if (!strcmp(optarg, "bias"))
+                comp_mode = 1;
+            else if (!strcmp(optarg, "bias-tensor"))
+                comp_mode = 0;
+            else {
+                fprintf(stderr, "approxmap eval: unknown compensation '%s' (bias or bias-tensor)\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            break;
         case 'm': model = optarg; break;
         case 'd': data = optarg; break;
         case O_FIRST:
@@ -168,11 +206,30 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "approxmap eval: --count must be at least 1\n");
         return CMD_EXIT_USAGE;
     }
+    if (map_path && uniform) {
+        fprintf(stderr, "approxmap eval: --map and --uniform are alternatives\n");
+        return CMD_EXIT_USAGE;
+    }
+    const int approx = map_path || uniform;
+    if (!approx && (library || energy || comp_mode >= 0)) {
+        fprintf(stderr, "approxmap eval: --%s needs --map or --uniform\n",
+                library ? "library" : energy ? "energy" : "compensate");
+        return CMD_EXIT_USAGE;
+    }
 
     qnn_model *m = NULL;
     qnn_int8_net *net = NULL;
     cifar_set set = {0};
-    uint8_t *pf = NULL, *pq = NULL;
+    uint8_t *pf = NULL, *pq = NULL, *pa = NULL;
+    amul_lib lib = {0};
+    amap_layer *layers = NULL;
+    amap map = {0};
+    amap_mul mul = {0};
+    energy_model em = {0};
+    energy_report er = {0};
+    approx_comp comp = {0};
+    cifar_set cal = {0};
+    int have_em = 0;
     int rc = CMD_EXIT_FAIL;
     qo.threads = threads;
     char *data_path = datadir_resolve(data);
@@ -182,11 +239,40 @@ int cmd_eval(int argc, char **argv)
         msg_error(-1, "%s: the model has %d outputs; CIFAR-10 needs 10", model, (int)qnn_model_n_out(m));
         goto out;
     }
+    if (approx) {
+        if (approx_lib_load(library, &lib)) goto out;
+        layers = xcalloc((size_t)net->n_layers + 1, sizeof *layers);
+        approx_layers_from_net(net, layers);
+        if (uniform ? approx_map_uniform(&map, layers, net->n_layers, &lib, uniform)
+                    : amap_read(&map, map_path, &lib, layers, net->n_layers))
+            goto out;
+        if (energy) {
+            if (energy_model_load(energy, &lib, layers, net->n_layers, &em)) goto out;
+            have_em = 1;
+        }
+        energy_report_init(&er, net->n_layers, lib.n);
+        if (approx_energy(&map, layers, &lib, have_em ? &em : NULL, &er)) goto out;
+        amap_mul_init(&mul, layers, net->n_layers, &lib);
+        amap_mul_build(&mul, &map);
+        if (comp_mode >= 0) {
+            if (cifar_load_range(calib, &cal)) goto out;
+            if (approx_comp_init(&comp, net, layers, &lib, &cal, comp_mode, threads)) goto out;
+        }
+    }
     pf = xmalloc((size_t)set.n + 1);
     pq = xmalloc((size_t)set.n + 1);
-    double tf = 0, tq = 0;
+    pa = xmalloc((size_t)set.n + 1);
+    double tf = 0, tq = 0, ta = 0, tu = 0;
     int32_t ok_f = do_float ? eval_float(m, &set, threads, pf, &tf) : 0;
     int32_t ok_q = eval_int8(net, &set, NULL, threads, pq, &tq);
+    int32_t ok_a = 0, ok_u = 0; /* approximate (compensated when asked), and uncompensated */
+    if (approx) {
+        if (comp_mode >= 0) {
+            ok_u = eval_int8(net, &set, mul.layer, threads, pa, &tu);
+            ok_a = eval_int8(approx_comp_apply(&comp, &map), &set, mul.layer, threads, pa, &ta);
+        } else
+            ok_a = eval_int8(net, &set, mul.layer, threads, pa, &ta);
+    }
     int32_t agree = 0;
     for (int32_t i = 0; do_float && i < set.n; i++) agree += pf[i] == pq[i];
     const double n = set.n;
@@ -198,8 +284,29 @@ int cmd_eval(int argc, char **argv)
         if (do_float)
             printf("\"accuracy_float\": %.2f, \"correct_float\": %d, \"agreement\": %.2f, \"seconds_float\": %.3f, ",
                    100.0 * ok_f / n, (int)ok_f, 100.0 * agree / n, tf);
-        printf("\"accuracy_int8\": %.2f, \"correct_int8\": %d, \"seconds_int8\": %.3f, \"images_per_s_int8\": %.1f}\n",
+        printf("\"accuracy_int8\": %.2f, \"correct_int8\": %d, \"seconds_int8\": %.3f, \"images_per_s_int8\": %.1f",
                100.0 * ok_q / n, (int)ok_q, tq, tq > 0 ? n / tq : 0.0);
+        if (approx) {
+            printf(", \"library\": \"%s\", \"%s\": \"%s\", \"energy_model\": ", lib.path, uniform ? "uniform" : "map",
+                   uniform ? uniform : map_path);
+            if (have_em)
+                printf("\"%s\"", em.path);
+            else
+                printf("null");
+            printf(", \"compensate\": %s", comp_mode < 0 ? "null" : comp_mode ? "\"bias\"" : "\"bias-tensor\"");
+            printf(", \"accuracy_approx\": %.2f, \"correct_approx\": %d, \"loss_pp\": %.4f, \"seconds_approx\": %.3f",
+                   100.0 * ok_a / n, (int)ok_a, approx_loss_pp(ok_q, ok_a, set.n), ta);
+            if (comp_mode >= 0)
+                printf(", \"accuracy_uncompensated\": %.2f, \"loss_pp_uncompensated\": %.4f", 100.0 * ok_u / n,
+                       approx_loss_pp(ok_q, ok_u, set.n));
+            printf(", \"energy_rel\": %.6f, \"energy_layers\": [", er.rel);
+            for (int l = 0; l < net->n_layers; l++)
+                printf("%s{\"name\": \"%s\", \"macs\": %llu, \"energy_rel\": %.6f, \"energy_share\": %.6f}",
+                       l ? ", " : "", layers[l].name, (unsigned long long)layers[l].macs, er.layer_rel[l],
+                       er.layer[l] / er.exact);
+            printf("]");
+        }
+        printf("}\n");
     } else {
         printf("model: %s\ndata: %s records %d..%d (%d images)\ncalibration: %s (%s of |x|)\n", model, data,
                (int)first, (int)(first + set.n - 1), (int)set.n, calib, qnn_quant_opts_describe(&qo, cdesc));
@@ -207,11 +314,37 @@ int cmd_eval(int argc, char **argv)
         printf("int8 accuracy (exact): %.2f %% (%d/%d) in %.2f s, %.0f images/s\n", 100.0 * ok_q / n, (int)ok_q,
                (int)set.n, tq, tq > 0 ? n / tq : 0.0);
         if (do_float) printf("float/int8 top-1 agreement: %.2f %%\n", 100.0 * agree / n);
+        if (approx) {
+            printf("approximate: %s '%s' from %s\n", uniform ? "every layer on" : "map", uniform ? uniform : map_path,
+                   lib.path);
+            if (comp_mode >= 0)
+                printf("int8 accuracy (approximate, no compensation): %.2f %% (%d/%d), loss %.2f pp\n",
+                       100.0 * ok_u / n, (int)ok_u, (int)set.n, approx_loss_pp(ok_q, ok_u, set.n));
+            printf("int8 accuracy (approximate%s): %.2f %% (%d/%d) in %.2f s\n",
+                   comp_mode < 0 ? "" : comp_mode ? ", bias compensation" : ", bias compensation per layer input",
+                   100.0 * ok_a / n, (int)ok_a, (int)set.n, ta);
+            printf("loss: %.2f pp against exact int8\n", approx_loss_pp(ok_q, ok_a, set.n));
+            printf("relative energy: %.4f (%s, MAC-weighted, padding taps included)\n", er.rel,
+                   have_em ? em.path : "library relative energies");
+            printf("%-4s %-24s %10s %8s %8s\n", "", "layer", "MACs", "E_rel", "E_share");
+            for (int l = 0; l < net->n_layers; l++)
+                printf("L%-3d %-24s %10llu %8.4f %8.4f\n", l, layers[l].name, (unsigned long long)layers[l].macs,
+                       er.layer_rel[l], er.layer[l] / er.exact);
+        }
     }
     rc = CMD_EXIT_OK;
 out:
     free(pf);
     free(pq);
+    free(pa);
+    approx_comp_deinit(&comp);
+    cifar_set_deinit(&cal);
+    energy_report_deinit(&er);
+    energy_model_deinit(&em);
+    amap_mul_deinit(&mul);
+    amap_deinit(&map);
+    free(layers);
+    amul_lib_deinit(&lib);
     free(data_path);
     cifar_set_deinit(&set);
     qnn_int8_net_free(net);

@@ -1,11 +1,391 @@
-/* approxmap sweep: placeholder until its module lands (it fails loudly rather than pretending). */
+/* approxmap sweep: every multiplier of a library applied (a) to the whole network and (b) to one
+ * approximable layer at a time (the others exact), on chosen CIFAR-10 records: accuracy, loss in pp
+ * against exact int8 on the same images, and relative energy (MAC-weighted, padding taps included),
+ * with the energy each one-layer configuration saves. It is the baseline searched maps are judged
+ * against and the per-layer resilience a search can seed from. Optional: a per-layer energy model
+ * (--energy), and bias error compensation (--compensate bias) reported beside the plain accuracy of
+ * the whole-network table. All figures come from approx.h; this file parses and prints. */
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "approx.h"
+#include "cifar.h"
 #include "cmd.h"
+#include "datadir.h"
+#include "msg.h"
+#include "qnn_int8.h"
+#include "qnn_quant.h"
+#include "status.h"
+
+#define DEFAULT_MODEL "models/resnet8_mlperf_float.onnx"
+#define DEFAULT_DATA "cifar10/cifar-10-batches-bin/test_batch.bin"
+#define DEFAULT_CALIB "cifar10/cifar-10-batches-bin/data_batch_1.bin:0:500"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: approxmap sweep [--model M.onnx] [--data FILE] [--first N] [--count N]\n"
+            "                       [--calib FILE[:FIRST[:COUNT]]] [--library L] [--energy FILE]\n"
+            "                       [--multipliers A,B,...] [--compensate bias|bias-tensor]\n"
+            "                       [--format text|json] [--threads T] [--data-dir DIR]\n\n"
+            "Evaluate every multiplier of a library on the whole network and on one layer at a time\n"
+            "(the others exact): top-1 accuracy, loss in percentage points against the exact int8\n"
+            "model on the same images, relative energy of the whole network and energy saved per\n"
+            "layer (MAC-weighted, padding taps included).\n\n"
+            "  -m, --model M      ONNX model (default " DEFAULT_MODEL ")\n"
+            "  -d, --data FILE    CIFAR-10 binary file (default " DEFAULT_DATA ")\n"
+            "      --first N      first record (default 0)\n"
+            "      --count N      number of records (default: to the end of the file)\n"
+            "      --calib SPEC   calibration records, training images only\n"
+            "                     (default " DEFAULT_CALIB ")\n"
+            "      --calib-method M  percentile (default) or max\n"
+            "      --percentile P    percentile of |x| for --calib-method percentile (default 99.99)\n"
+            "  -l, --library L    multiplier library (default: roup8)\n"
+            "      --energy FILE  per-layer energy model (results/gate/layers_*.yaml) instead of the\n"
+            "                     library's relative energies\n"
+            "      --multipliers LIST  comma-separated subset of the library (default: all)\n"
+            "      --compensate bias   also evaluate the whole-network maps with per-output-channel bias\n"
+            "                     correction from the calibration images' activations (per input\n"
+            "                     channel; bias-tensor: one distribution per layer input)\n"
+            "  -f, --format FMT   text (default) or json\n"
+            "  -j, --threads T    threads (default: all cores); results do not depend on it\n"
+            "      --data-dir DIR resolve relative paths against DIR\n"
+            "  -h, --help         this help\n");
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int parse_int(const char *s, const char *what, int32_t *v)
+{
+    char *end;
+    long x = strtol(s, &end, 10);
+    if (!*s || *end || x < 0 || x > INT32_MAX) {
+        fprintf(stderr, "approxmap sweep: %s must be a non-negative integer, not '%s'\n", what, s);
+        return -1;
+    }
+    *v = (int32_t)x;
+    return 0;
+}
+
+static void json_str(const char *s)
+{
+    if (!s) {
+        fputs("null", stdout);
+        return;
+    }
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') printf("\\%c", *p);
+        else if (*p < 0x20) printf("\\u%04x", *p);
+        else putchar(*p);
+    }
+    putchar('"');
+}
+
+/* Select the multipliers named in a comma-separated list. Returns 0 or -1 (reported). */
+static int parse_only(const char *list, const amul_lib *lib, uint8_t *only)
+{
+    char *copy = xstrdup(list), *save = NULL;
+    int n = 0, rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int i = amul_lib_find(lib, tok);
+        if (i < 0) {
+            msg_error(ST_EINVAL, "unknown multiplier '%s' in library '%s'", tok, lib->path);
+            rc = -1;
+            break;
+        }
+        only[i] = 1;
+        n++;
+    }
+    free(copy);
+    if (!rc && !n) rc = msg_error(-1, "--multipliers names no multiplier");
+    return rc;
+}
+
+static void print_text(const approx_sweep *s, const amul_lib *lib, const amap_layer *layers, const energy_model *em,
+                       const char *model, const char *data, int32_t first, const char *calib, const char *cdesc,
+                       const approx_comp *comp, double secs)
+{
+    const int nm = s->n_mults, nl = s->n_layers;
+    const double n = s->n_images;
+    printf("model: %s\ndata: %s records %d..%d (%d images)\ncalibration: %s (%s of |x|)\n", model, data, (int)first,
+           (int)(first + s->n_images - 1), (int)s->n_images, calib, cdesc);
+    printf("library: %s (%d multipliers)\n", lib->path, lib->n);
+    if (em)
+        printf("energy: per-layer model %s (%s%s), MAC-weighted, padding taps included; energy_lib: the library's "
+               "relative energies\n",
+               em->path, em->cell_library ? em->cell_library : "", em->cell_library ? ", fJ" : "fJ");
+    else
+        printf("energy: the library's relative energies, MAC-weighted, padding taps included\n");
+    if (comp)
+        printf("compensation: bias correction from %d calibration images, %s activation distribution\n",
+               (int)comp->n_images, comp->per_channel ? "per input channel" : "per layer input");
+    printf("exact int8 accuracy: %.2f %% (%d/%d); %.1f s\n\n", 100.0 * s->exact_correct / n, (int)s->exact_correct,
+           (int)s->n_images, secs);
+
+    printf("whole network (every approximable layer on one multiplier):\n");
+    printf("%-16s %9s %8s %7s", "multiplier", "accuracy", "loss_pp", "energy");
+    if (em) printf(" %10s", "energy_lib");
+    if (comp) printf(" %9s %9s", "acc_comp", "loss_comp");
+    printf("\n");
+    for (int i = 0; i < nm; i++) {
+        if (s->whole[i] < 0) continue;
+        printf("%-16s %9.2f %8.2f %7.3f", lib->mults[i].name, 100.0 * s->whole[i] / n,
+               approx_loss_pp(s->exact_correct, s->whole[i], s->n_images), s->energy[i]);
+        if (em) printf(" %10.3f", s->energy_lib[i]);
+        if (comp)
+            printf(" %9.2f %9.2f", 100.0 * s->whole_comp[i] / n,
+                   approx_loss_pp(s->exact_correct, s->whole_comp[i], s->n_images));
+        printf("\n");
+    }
+
+    printf("\nlayers (share of the exact network's energy, MACs per image):\n");
+    for (int l = 0; l < nl; l++)
+        printf("  L%-2d %-24s %5.1f %% %10llu\n", l, layers[l].name, 100.0 * s->share[l],
+               (unsigned long long)layers[l].macs);
+
+    printf("\none layer at a time (others exact): loss in pp against exact int8\n%-16s", "multiplier");
+    for (int l = 0; l < nl; l++) printf(" %6s%-d", "L", l);
+    printf("\n");
+    for (int i = 0; i < nm; i++) {
+        if (s->whole[i] < 0) continue;
+        printf("%-16s", lib->mults[i].name);
+        for (int l = 0; l < nl; l++)
+            printf(" %7.2f", approx_loss_pp(s->exact_correct, s->layer[(size_t)i * nl + l], s->n_images));
+        printf("\n");
+    }
+    printf("\none layer at a time: energy saved, in %% of the exact network's energy\n%-16s", "multiplier");
+    for (int l = 0; l < nl; l++) printf(" %6s%-d", "L", l);
+    printf("\n");
+    for (int i = 0; i < nm; i++) {
+        if (s->whole[i] < 0) continue;
+        printf("%-16s", lib->mults[i].name);
+        for (int l = 0; l < nl; l++) printf(" %7.2f", 100.0 * s->saved[(size_t)i * nl + l]);
+        printf("\n");
+    }
+}
+
+static void print_json(const approx_sweep *s, const amul_lib *lib, const amap_layer *layers, const energy_model *em,
+                       const char *model, const char *data, int32_t first, const char *calib, const char *cdesc,
+                       const approx_comp *comp, double secs)
+{
+    const int nm = s->n_mults, nl = s->n_layers;
+    const double n = s->n_images;
+    printf("{\"model\": ");
+    json_str(model);
+    printf(", \"data\": ");
+    json_str(data);
+    printf(", \"first\": %d, \"images\": %d, \"calib\": ", (int)first, (int)s->n_images);
+    json_str(calib);
+    printf(", \"calibration\": ");
+    json_str(cdesc);
+    printf(", \"library\": ");
+    json_str(lib->path);
+    printf(", \"energy_model\": ");
+    json_str(em ? em->path : NULL);
+    printf(", \"compensate\": %s", comp ? (comp->per_channel ? "\"bias\"" : "\"bias-tensor\"") : "null");
+    printf(", \"seconds\": %.3f, \"accuracy_int8\": %.2f, \"correct_int8\": %d,\n\"layers\": [", secs,
+           100.0 * s->exact_correct / n, (int)s->exact_correct);
+    for (int l = 0; l < nl; l++) {
+        printf("%s{\"name\": ", l ? ", " : "");
+        json_str(layers[l].name);
+        printf(", \"macs\": %llu, \"energy_share\": %.6f}", (unsigned long long)layers[l].macs, s->share[l]);
+    }
+    printf("],\n\"whole\": [");
+    int first_row = 1;
+    for (int i = 0; i < nm; i++) {
+        if (s->whole[i] < 0) continue;
+        printf("%s\n  {\"multiplier\": ", first_row ? "" : ",");
+        first_row = 0;
+        json_str(lib->mults[i].name);
+        printf(", \"accuracy_approx\": %.2f, \"correct\": %d, \"loss_pp\": %.4f, \"energy_rel\": %.6f",
+               100.0 * s->whole[i] / n, (int)s->whole[i], approx_loss_pp(s->exact_correct, s->whole[i], s->n_images),
+               s->energy[i]);
+        if (em) printf(", \"energy_rel_lib\": %.6f", s->energy_lib[i]);
+        if (comp)
+            printf(", \"accuracy_comp\": %.2f, \"correct_comp\": %d, \"loss_pp_comp\": %.4f", 100.0 * s->whole_comp[i] / n,
+                   (int)s->whole_comp[i], approx_loss_pp(s->exact_correct, s->whole_comp[i], s->n_images));
+        printf("}");
+    }
+    printf("],\n\"per_layer\": [");
+    first_row = 1;
+    for (int i = 0; i < nm; i++) {
+        if (s->whole[i] < 0) continue;
+        printf("%s\n  {\"multiplier\": ", first_row ? "" : ",");
+        first_row = 0;
+        json_str(lib->mults[i].name);
+        printf(", \"correct\": [");
+        for (int l = 0; l < nl; l++) printf("%s%d", l ? ", " : "", (int)s->layer[(size_t)i * nl + l]);
+        printf("], \"loss_pp\": [");
+        for (int l = 0; l < nl; l++)
+            printf("%s%.4f", l ? ", " : "", approx_loss_pp(s->exact_correct, s->layer[(size_t)i * nl + l], s->n_images));
+        printf("], \"energy_saved\": [");
+        for (int l = 0; l < nl; l++) printf("%s%.6f", l ? ", " : "", s->saved[(size_t)i * nl + l]);
+        printf("]}");
+    }
+    printf("]}\n");
+}
 
 int cmd_sweep(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "approxmap: '%s' is not implemented yet\n", argv[0]);
-    return CMD_EXIT_FAIL;
+    enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_METHOD, O_PCT, O_ENERGY, O_ONLY, O_COMP };
+    static const struct option opts[] = {{"model", required_argument, NULL, 'm'},
+                                         {"data", required_argument, NULL, 'd'},
+                                         {"first", required_argument, NULL, O_FIRST},
+                                         {"count", required_argument, NULL, O_COUNT},
+                                         {"calib", required_argument, NULL, O_CALIB},
+                                         {"calib-method", required_argument, NULL, O_METHOD},
+                                         {"percentile", required_argument, NULL, O_PCT},
+                                         {"library", required_argument, NULL, 'l'},
+                                         {"energy", required_argument, NULL, O_ENERGY},
+                                         {"multipliers", required_argument, NULL, O_ONLY},
+                                         {"compensate", required_argument, NULL, O_COMP},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"threads", required_argument, NULL, 'j'},
+                                         {"data-dir", required_argument, NULL, O_DATADIR},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *model = DEFAULT_MODEL, *data = DEFAULT_DATA, *calib = DEFAULT_CALIB;
+    const char *library = NULL, *energy = NULL, *only_list = NULL;
+    int32_t first = 0, count = -1, threads = 0;
+    int json = 0, comp_mode = -1, c; /* comp_mode: -1 off, 1 per channel, 0 per tensor */
+    qnn_quant_opts qo = qnn_quant_opts_default();
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:d:l:f:j:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'd': data = optarg; break;
+        case 'l': library = optarg; break;
+        case O_ENERGY: energy = optarg; break;
+        case O_ONLY: only_list = optarg; break;
+        case O_FIRST:
+            if (parse_int(optarg, "--first", &first)) return CMD_EXIT_USAGE;
+            break;
+        case O_COUNT:
+            if (parse_int(optarg, "--count", &count)) return CMD_EXIT_USAGE;
+            break;
+        case O_METHOD:
+            if (qnn_quant_method_parse(optarg, &qo.method)) {
+                fprintf(stderr, "approxmap sweep: unknown calibration method '%s' (percentile or max)\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            break;
+        case O_PCT: {
+            char *end;
+            qo.percentile = strtod(optarg, &end);
+            if (!*optarg || *end || !(qo.percentile > 0 && qo.percentile <= 100)) {
+                fprintf(stderr, "approxmap sweep: --percentile must be in (0, 100], not '%s'\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            break;
+        }
+        case O_CALIB: calib = optarg; break;
+        case O_COMP:
+            if (!strcmp(optarg, "bias"))
+                comp_mode = 1;
+            else if (!strcmp(optarg, "bias-tensor"))
+                comp_mode = 0;
+            else {
+                fprintf(stderr, "approxmap sweep: unknown compensation '%s' (bias or bias-tensor)\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            break;
+        case 'f':
+            if (!strcmp(optarg, "json"))
+                json = 1;
+            else if (!strcmp(optarg, "text"))
+                json = 0;
+            else {
+                fprintf(stderr, "approxmap sweep: unknown format '%s' (text or json)\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            break;
+        case 'j':
+            if (parse_int(optarg, "--threads", &threads)) return CMD_EXIT_USAGE;
+            break;
+        case O_DATADIR: datadir_set(optarg); break;
+        case 'h': usage(stdout); return CMD_EXIT_OK;
+        default: usage(stderr); return CMD_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "approxmap sweep: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return CMD_EXIT_USAGE;
+    }
+    if (count == 0) {
+        fprintf(stderr, "approxmap sweep: --count must be at least 1\n");
+        return CMD_EXIT_USAGE;
+    }
+
+    qnn_int8_net *net = NULL;
+    cifar_set set = {0}, cal = {0};
+    amul_lib lib = {0};
+    amap_layer *layers = NULL;
+    energy_model em = {0};
+    approx_comp comp = {0};
+    approx_sweep sw = {0};
+    uint8_t *only = NULL;
+    int have_em = 0, have_comp = 0, rc = CMD_EXIT_FAIL;
+    qo.threads = threads;
+    char *data_path = datadir_resolve(data);
+    if (cifar_load(data_path, first, count, &set)) goto out;
+    if (approx_lib_load(library, &lib)) goto out;
+    if (only_list) {
+        only = xcalloc((size_t)lib.n + 1, 1);
+        if (parse_only(only_list, &lib, only)) {
+            rc = CMD_EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (qnn_quant_load(model, calib, &qo, NULL, &net)) goto out;
+    if (qnn_int8_n_out(net) != CIFAR_CLASSES) {
+        msg_error(-1, "%s: the model has %d outputs; CIFAR-10 needs 10", model, (int)qnn_int8_n_out(net));
+        goto out;
+    }
+    layers = xcalloc((size_t)net->n_layers + 1, sizeof *layers);
+    approx_layers_from_net(net, layers);
+    if (energy) {
+        if (energy_model_load(energy, &lib, layers, net->n_layers, &em)) goto out;
+        have_em = 1;
+    }
+    if (comp_mode >= 0) {
+        if (cifar_load_range(calib, &cal)) goto out;
+        if (approx_comp_init(&comp, net, layers, &lib, &cal, comp_mode, threads)) goto out;
+        have_comp = 1;
+    }
+    double t0 = now();
+    if (approx_sweep_run(net, layers, &lib, have_em ? &em : NULL, &set, only, have_comp ? &comp : NULL, threads, &sw))
+        goto out;
+    double secs = now() - t0;
+    char cdesc[48];
+    qnn_quant_opts_describe(&qo, cdesc);
+    if (json)
+        print_json(&sw, &lib, layers, have_em ? &em : NULL, model, data, first, calib, cdesc, have_comp ? &comp : NULL,
+                   secs);
+    else
+        print_text(&sw, &lib, layers, have_em ? &em : NULL, model, data, first, calib, cdesc, have_comp ? &comp : NULL,
+                   secs);
+    rc = CMD_EXIT_OK;
+out:
+    approx_sweep_deinit(&sw);
+    approx_comp_deinit(&comp);
+    energy_model_deinit(&em);
+    free(layers);
+    free(only);
+    amul_lib_deinit(&lib);
+    cifar_set_deinit(&cal);
+    cifar_set_deinit(&set);
+    qnn_int8_net_free(net);
+    free(data_path);
+    return rc;
 }

@@ -1,0 +1,4 @@
+## Approximate evaluation on the command line (owner: approx): eval/sweep glue, per-layer energy
+## models, bias error compensation, and the sweep command.
+approxmap_SOURCES += src/cmd_sweep.c
+src_libcore_a_SOURCES += src/approx.h src/approx.c
