@@ -70,12 +70,13 @@ static void geom_init(kern_geom *g, const qnn_conv_shape *s)
 }
 
 /* Flat offset of padded input pixel (iy + pad_t, ix + pad_l) in its phase image, or -1 when no
- * output reads it. */
+ * output reads it (beyond the last row or column read, or in a phase no tap falls in: a 1x1
+ * stride-2 convolution reads one phase of four). */
 static ptrdiff_t geom_in_offset(const kern_geom *g, const qnn_conv_shape *s, int32_t iy, int32_t ix)
 {
     int32_t yp = iy + s->pad_t, xp = ix + s->pad_l;
     int32_t yy = yp / g->sh, xx = xp / g->sw;
-    if (yy >= s->ho + g->dy_max || xx >= g->cx) return -1;
+    if (yy >= s->ho + g->dy_max || xx >= g->cx || yp % g->sh >= s->kh || xp % g->sw >= s->kw) return -1;
     int32_t phase = (yp % g->sh) * g->sw + xp % g->sw;
     return (ptrdiff_t)((size_t)phase * g->phase_len + (size_t)yy * g->cx + (size_t)xx);
 }
@@ -218,7 +219,7 @@ static void sep_prep(const kern_sep *k, const int16_t *const *planes, int32_t im
         int16_t *dst = x + (size_t)p * s->cin * cl;
         for (int32_t iy = 0; iy < s->h; iy++) {
             int32_t yp = iy + s->pad_t;
-            if (yp / g->sh >= s->ho + g->dy_max) continue;
+            if (yp / g->sh >= s->ho + g->dy_max || yp % g->sh >= s->kh) continue;
             int32_t ix = 0;
 #if defined(__SSE2__)
             const int32_t c8 = s->cin / 8 * 8;
@@ -241,13 +242,16 @@ static void sep_prep(const kern_sep *k, const int16_t *const *planes, int32_t im
                                 __m128i ev = _mm_packs_epi32(_mm_srai_epi32(_mm_slli_epi32(r[c], 16), 16), r[c]);
                                 __m128i od = _mm_packs_epi32(_mm_srai_epi32(r[c], 16), r[c]);
                                 int32_t pe = xp % 2, po = (xp + 1) % 2;
-                                _mm_storel_epi64((__m128i *)(void *)(d + (size_t)pe * g->phase_len + xp / 2), ev);
-                                _mm_storel_epi64((__m128i *)(void *)(d + (size_t)po * g->phase_len + (xp + 1) / 2), od);
+                                if (pe < s->kw)
+                                    _mm_storel_epi64((__m128i *)(void *)(d + (size_t)pe * g->phase_len + xp / 2), ev);
+                                if (po < s->kw)
+                                    _mm_storel_epi64((__m128i *)(void *)(d + (size_t)po * g->phase_len + (xp + 1) / 2), od);
                             }
                         }
                     }
                     for (int32_t i = 0; i < 8; i++) { /* channels beyond the last multiple of 8 */
                         ptrdiff_t off = geom_in_offset(g, s, iy, ix + i);
+                        if (off < 0) continue;
                         const int16_t *a = src + ((size_t)iy * s->w + ix + i) * s->cin;
                         for (int32_t ci = c8; ci < s->cin; ci++) dst[(size_t)ci * cl + (size_t)off] = a[ci];
                     }
