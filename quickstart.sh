@@ -13,7 +13,7 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # 1. Debian packages (installed only when missing).
 PKGS="build-essential autoconf automake autoconf-archive pkg-config libgsl-dev libyaml-dev check
-      libprotobuf-c-dev protobuf-c-compiler libonnx-dev gnuplot-nox yosys"
+      libprotobuf-c-dev protobuf-c-compiler libonnx-dev gnuplot-nox yosys bc"
 missing=
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -68,9 +68,19 @@ bench)
     make -C "$BUILD_DIR" bench
     ;;
 run)
-    exec "$BUILD_DIR/approxmap" eval --model models/resnet8_mlperf_float.onnx \
-        --data cifar10/cifar-10-batches-bin/test_batch.bin --first 0 --count 10000 \
-        --calib cifar10/cifar-10-batches-bin/data_batch_1.bin:0:500
+    # The main job: a small layer-level search on ResNet-8 (problems/resnet8-cifar10/demo.yaml), its
+    # report and plots, and the knee of its front exported and checked by eval.
+    if [ ! -r data/models/resnet8_mlperf_float.onnx ] && [ -z "${APPROXMAP_DATA:-}" ]; then
+        echo "quickstart: the main job needs the model and CIFAR-10 (see above)" >&2
+        exit 1
+    fi
+    B=$BUILD_DIR/approxmap
+    $B search problems/resnet8-cifar10/demo.yaml -o runs/demo --force
+    $B report runs/demo
+    $B export runs/demo --knee -o runs/demo/knee.yaml
+    $B eval --model models/resnet8_mlperf_float.onnx --calib cifar10/cifar-10-batches-bin/data_batch_1.bin:0:500 \
+        --data cifar10/cifar-10-batches-bin/test_batch.bin --first 2000 --count 2000 --map runs/demo/knee.yaml
+    echo "quickstart: run directory runs/demo (report.md, plots, front.csv); the knee map is runs/demo/knee.yaml"
     ;;
 *)
     echo "usage: ./quickstart.sh [test|bench]" >&2
