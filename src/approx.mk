@@ -2,3 +2,7 @@
 ## models, bias error compensation, and the sweep command.
 approxmap_SOURCES += src/cmd_sweep.c
 src_libcore_a_SOURCES += src/approx.h src/approx.c
+check_PROGRAMS += tests/test_approx
+tests_test_approx_SOURCES = tests/test_approx.c tests/tu.h
+tests_test_approx_CFLAGS = $(TEST_CFLAGS)
+tests_test_approx_LDADD = $(TEST_LIBS)

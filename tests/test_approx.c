@@ -1,0 +1,442 @@
+/* Tests of the approximate-evaluation glue (src/approx.h).
+ *
+ * Without data: per-layer energy models on a hand-made two-layer example (figures computed by hand,
+ * name matching in any order, every malformed file rejected at its position), and the tap histogram
+ * of error compensation on a 2x2 image (each value counted once per tap, padding taps as zeros).
+ * With the ResNet-8 model and CIFAR-10 (skipped otherwise): a uniform exact map gives the exact
+ * engine's logits and energy 1; a uniform map read from YAML equals the uniform map; the energy of
+ * every uniform map equals the multiplier's relative energy; the sweep's counts equal independent
+ * whole-set runs (whole network, each one-layer map, and the compensated network) and do not depend
+ * on the thread count; compensation of the exact map changes nothing, and for roup_k1_m2 it wins
+ * back most of the loss. Images are kept few (test records 0..149, 50 calibration images). */
+#include <math.h>
+
+#include "afile.h"
+#include "approx.h"
+#include "qnn_quant.h"
+#include "status.h"
+#include "tu.h"
+
+#define MODEL "models/resnet8_mlperf_float.onnx"
+#define TEST_BIN "cifar10/cifar-10-batches-bin/test_batch.bin"
+#define CALIB "cifar10/cifar-10-batches-bin/data_batch_1.bin:0:50"
+
+/* Loaded once in main() (tests run in forked children that inherit them). */
+static qnn_int8_net *g_net;
+static amap_layer *g_layers;
+static cifar_set g_set, g_cal;
+static amul_lib g_lib;
+
+static char *write_text(const char *text)
+{
+    return tu_tempfile(text, strlen(text));
+}
+
+/* --- energy models (no data) ------------------------------------------------------------------- */
+
+/* Layer A: 1x1 conv 1 -> 1, 300 MACs; layer B: 1x1 conv 1 -> 1, 100 MACs. */
+static const amap_layer two_layers[2] = {
+    {.name = "A", .cin = 1, .cout = 1, .kh = 1, .kw = 1, .macs = 300},
+    {.name = "B", .cin = 1, .cout = 1, .kh = 1, .kw = 1, .macs = 100},
+};
+
+/* File layers in the order B, A: exact costs 4 (B) and 2 (A); roup_k1_m2 costs 1 in both. */
+static const char *good_model = "provenance: {cell_library: handmade}\n"
+                                "layers:\n"
+                                "  - {name: B, macs: 100, pairs: 10}\n"
+                                "  - {name: A}\n"
+                                "multipliers:\n"
+                                "  - {name: roup_k0_m0, fj: [4, 2]}\n"
+                                "  - {name: roup_k1_m2, fj: [1, 1], network_relative: 0.4}\n"
+                                "  - {name: not_in_library, fj: [9, 9]}\n";
+
+START_TEST(energy_model_two_layers)
+{
+    amul_lib lib;
+    ck_assert_int_eq(approx_lib_load(NULL, &lib), ST_OK);
+    char *path = write_text(good_model);
+    energy_model em;
+    ck_assert_int_eq(energy_model_load(path, &lib, two_layers, 2, &em), ST_OK);
+    const int ex = amul_lib_find(&lib, "roup_k0_m0"), r = amul_lib_find(&lib, "roup_k1_m2");
+    ck_assert_int_ge(ex, 0);
+    ck_assert_int_ge(r, 0);
+    ck_assert_int_eq(em.n_found, 2);
+    ck_assert_str_eq(em.cell_library, "handmade");
+    ck_assert_double_eq(em.e_exact[0], 2);
+    ck_assert_double_eq(em.e_exact[1], 4);
+    ck_assert_double_eq(em.e_layer[0 * lib.n + r], 1);
+    ck_assert(isnan(em.e_layer[0 * lib.n + amul_lib_find(&lib, "roup_k2_m6")]));
+
+    energy_report er;
+    energy_report_init(&er, 2, lib.n);
+    amap m;
+    /* uniform roup_k1_m2: (300 * 1 + 100 * 1) / (300 * 2 + 100 * 4) = 0.4 */
+    ck_assert_int_eq(approx_map_uniform(&m, two_layers, 2, &lib, "roup_k1_m2"), ST_OK);
+    ck_assert_int_eq(approx_energy(&m, two_layers, &lib, &em, &er), ST_OK);
+    ck_assert_double_eq_tol(er.rel, 0.4, 1e-12);
+    ck_assert_double_eq_tol(er.layer_rel[0], 0.5, 1e-12);
+    ck_assert_double_eq_tol(er.layer_rel[1], 0.25, 1e-12);
+    /* the library's relative energy instead: 0.68 (references.md study figure) */
+    ck_assert_int_eq(approx_energy(&m, two_layers, &lib, NULL, &er), ST_OK);
+    ck_assert_double_eq_tol(er.rel, lib.mults[r].energy.rel, 1e-12);
+    /* A approximate, B exact: (300 * 1 + 100 * 4) / 1000 = 0.7 */
+    amap_layer_mults(&m, 1)[0] = (uint16_t)ex;
+    ck_assert_int_eq(approx_energy(&m, two_layers, &lib, &em, &er), ST_OK);
+    ck_assert_double_eq_tol(er.rel, 0.7, 1e-12);
+    /* a multiplier the model does not list is an error naming the file */
+    amap_layer_mults(&m, 0)[0] = (uint16_t)amul_lib_find(&lib, "roup_k2_m6");
+    tu_capture_buf cap = {0};
+    msg_set_sink(tu_capture, &cap);
+    ck_assert_int_eq(approx_energy(&m, two_layers, &lib, &em, &er), ST_EFORMAT);
+    msg_set_sink(NULL, NULL);
+    ck_assert_ptr_nonnull(strstr(cap.text, "no energy figure for multiplier 'roup_k2_m6' (layer 'A')"));
+    amap_deinit(&m);
+    energy_report_deinit(&er);
+    energy_model_deinit(&em);
+    unlink(path);
+    free(path);
+    amul_lib_deinit(&lib);
+}
+END_TEST
+
+static const struct {
+    const char *text, *msg;
+} bad_models[] = {
+    {"layers: [{name: A}, {name: B}]\nmultipliers: [{name: roup_k0_m0, fj: [1, 2]}]\nextra: 1\n",
+     ":3:1: unknown key 'extra'"},
+    {"layers: [{name: A}, {name: C}]\nmultipliers: [{name: roup_k0_m0, fj: [1, 2]}]\n", ":1:28: unknown layer 'C'"},
+    {"layers: [{name: A}]\nmultipliers: [{name: roup_k0_m0, fj: [1]}]\n",
+     ":1:9: layer 'B' of the model has no entry"},
+    {"layers: [{name: A}, {name: A}]\nmultipliers: [{name: roup_k0_m0, fj: [1, 2]}]\n",
+     ":1:28: duplicate layer 'A'"},
+    {"layers: [{name: A, macs: 301}, {name: B}]\nmultipliers: [{name: roup_k0_m0, fj: [1, 2]}]\n",
+     ":1:26: layer 'A' has 300 MACs per image in the model, not 301"},
+    {"layers: [{name: A}, {name: B}]\nmultipliers: [{name: roup_k0_m0, fj: [1, 2, 3]}]\n",
+     ":2:38: 'fj' of 'roup_k0_m0' has 3 figures for 2 layers"},
+    {"layers: [{name: A}, {name: B}]\nmultipliers: [{name: roup_k0_m0, fj: [1, x]}]\n",
+     ":2:42: 'fj' must be a number, not 'x'"},
+    {"layers: [{name: A}, {name: B}]\nmultipliers: [{name: roup_k0_m0, fj: [1, -2]}]\n",
+     ":2:42: energy -2 of 'roup_k0_m0' is negative"},
+    {"layers: [{name: A}, {name: B}]\nmultipliers: [{name: roup_k1_m1, fj: [1, 2]}]\n",
+     ":2:14: no figures for the library's exact multiplier 'roup_k0_m0'"},
+    {"layers: [{name: A}, {name: B}]\nmultipliers: [{name: roup_k0_m0, fj: [0, 2]}]\n",
+     ":2:14: the exact multiplier 'roup_k0_m0' has no positive energy in layer 'A'"},
+    {"layers: [{name: A}, {name: B}]\nmultipliers: [{name: roup_k0_m0, fj: [1, 2]}, {name: roup_k0_m0, fj: [1, 2]}]\n",
+     ":2:54: duplicate multiplier 'roup_k0_m0'"},
+    {"layers: [{name: A}, {name: B}]\n", ":1:1: an energy model needs 'layers' and 'multipliers'"},
+    {"layers: {name: A}\nmultipliers: []\n", ":1:9: 'layers' must be a list, not a mapping"},
+    {"layers: [{name: A}, {name: B}]\nmultipliers: [{fj: [1, 2]}]\n",
+     ":2:15: multiplier entry needs 'name' and 'fj'"},
+    {"layers: [A: 1\n", ":2:1: "},
+};
+enum { N_BAD_MODELS = sizeof bad_models / sizeof bad_models[0] };
+
+START_TEST(energy_model_malformed)
+{
+    amul_lib lib;
+    ck_assert_int_eq(approx_lib_load(NULL, &lib), ST_OK);
+    char *path = write_text(bad_models[_i].text);
+    energy_model em = {0};
+    tu_capture_buf cap = {0};
+    msg_set_sink(tu_capture, &cap);
+    int rc = energy_model_load(path, &lib, two_layers, 2, &em);
+    msg_set_sink(NULL, NULL);
+    ck_assert_int_ne(rc, ST_OK);
+    ck_assert_ptr_null(em.e_layer); /* untouched */
+    ck_assert_int_eq(cap.count, 1);
+    if (!strstr(cap.text, bad_models[_i].msg) || strncmp(cap.text, path, strlen(path)))
+        ck_abort_msg("case %d: got '%s', wanted '%s%s...'", _i, cap.text, path, bad_models[_i].msg);
+    unlink(path);
+    free(path);
+    amul_lib_deinit(&lib);
+}
+END_TEST
+
+/* --- tap histogram (no data) ------------------------------------------------------------------- */
+
+START_TEST(tap_histogram_by_hand)
+{
+    /* 2x2 input, 3x3 kernel, pad 1, stride 1 -> 2x2 output: every output window covers all four
+     * inputs (16 taps), the other 20 of the 36 taps read padding */
+    qnn_int8_layer L = {.h = 2, .w = 2, .cin = 1, .cout = 1, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
+                        .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1, .ho = 2, .wo = 2};
+    const int8_t in[4] = {1, 2, 3, -1};
+    uint64_t c[256] = {0};
+    approx_tap_hist(&L, in, 1, 1, c);
+    ck_assert_uint_eq(c[0], 20);
+    ck_assert_uint_eq(c[1], 4);
+    ck_assert_uint_eq(c[2], 4);
+    ck_assert_uint_eq(c[3], 4);
+    ck_assert_uint_eq(c[255], 4);
+    uint64_t sum = 0;
+    for (int a = 0; a < 256; a++) sum += c[a];
+    ck_assert_uint_eq(sum, 36);
+
+    /* 4x4 input, 3x3 stride 2, pads top/left 0, bottom/right 1 -> 2x2 output; two channels per pixel.
+     * Rows read: output row 0 reads rows 0,1,2; row 1 reads rows 2,3 and padding: row taps
+     * (1, 1, 2, 1) per input row, 1 padding; the same for columns. */
+    qnn_int8_layer S = {.h = 4, .w = 4, .cin = 2, .cout = 1, .kh = 3, .kw = 3, .stride_h = 2, .stride_w = 2,
+                        .pad_t = 0, .pad_l = 0, .pad_b = 1, .pad_r = 1, .ho = 2, .wo = 2};
+    int8_t x[32];
+    for (int p = 0; p < 16; p++) {
+        x[2 * p] = (int8_t)(p + 1);     /* channel 0: 1..16, value of pixel (iy, ix) = 4 iy + ix + 1 */
+        x[2 * p + 1] = (int8_t)(-p - 1); /* channel 1: -1..-16 */
+    }
+    uint64_t h2[512] = {0};
+    approx_tap_hist(&S, x, 1, 1, h2);
+    const int rt[4] = {1, 1, 2, 1};
+    for (int iy = 0; iy < 4; iy++)
+        for (int ix = 0; ix < 4; ix++) {
+            ck_assert_uint_eq(h2[4 * iy + ix + 1], (uint64_t)(rt[iy] * rt[ix]));
+            ck_assert_uint_eq(h2[256 + (uint8_t)(-(4 * iy + ix + 1))], (uint64_t)(rt[iy] * rt[ix]));
+        }
+    /* 36 taps, (1+1+2+1)^2 = 25 read data, 11 padding */
+    ck_assert_uint_eq(h2[0], 11);
+    ck_assert_uint_eq(h2[256], 11);
+    /* per tensor: both channels in one histogram */
+    uint64_t h1[256] = {0};
+    approx_tap_hist(&S, x, 1, 0, h1);
+    ck_assert_uint_eq(h1[0], 22);
+    ck_assert_uint_eq(h1[11], 4); /* pixel (2, 2) */
+    ck_assert_uint_eq(h1[(uint8_t)-11], 4);
+}
+END_TEST
+
+/* --- with the model and data ------------------------------------------------------------------- */
+
+static int32_t correct_of(const int8_t *logits, int32_t n)
+{
+    int32_t ok = 0;
+    for (int32_t i = 0; i < n; i++) {
+        int best = 0;
+        for (int j = 1; j < 10; j++)
+            if (logits[i * 10 + j] > logits[i * 10 + best]) best = j;
+        ok += best == g_set.labels[i];
+    }
+    return ok;
+}
+
+START_TEST(uniform_exact_is_exact)
+{
+    const int nl = g_net->n_layers;
+    amap m;
+    ck_assert_int_eq(approx_map_uniform(&m, g_layers, nl, &g_lib, "roup_k0_m0"), ST_OK);
+    amap_mul mul;
+    amap_mul_init(&mul, g_layers, nl, &g_lib);
+    amap_mul_build(&mul, &m);
+    const size_t nb = (size_t)g_set.n * 10;
+    int8_t *a = xmalloc(nb), *b = xmalloc(nb);
+    qnn_int8_predict(g_net, g_set.pixels, g_set.n, NULL, 2, 0, a, NULL);
+    qnn_int8_predict(g_net, g_set.pixels, g_set.n, mul.layer, 2, 0, b, NULL);
+    ck_assert_mem_eq(a, b, nb);
+    const int32_t ok = approx_correct(g_net, &g_set, mul.layer, 2, NULL);
+    ck_assert_int_eq(ok, correct_of(a, g_set.n));
+    ck_assert_double_eq(approx_loss_pp(ok, approx_correct(g_net, &g_set, NULL, 1, NULL), g_set.n), 0.0);
+    energy_report er;
+    energy_report_init(&er, nl, g_lib.n);
+    ck_assert_int_eq(approx_energy(&m, g_layers, &g_lib, NULL, &er), ST_OK);
+    ck_assert_double_eq(er.rel, 1.0);
+    free(a);
+    free(b);
+    energy_report_deinit(&er);
+    amap_mul_deinit(&mul);
+    amap_deinit(&m);
+}
+END_TEST
+
+START_TEST(uniform_map_from_yaml_and_energy)
+{
+    const int nl = g_net->n_layers;
+    /* a file with a default, and a file listing every layer */
+    char *p1 = write_text("library: roup8\ndefault: roup_k1_m2\n");
+    char text[4096];
+    int off = snprintf(text, sizeof text, "layers:\n");
+    for (int l = 0; l < nl; l++) off += snprintf(text + off, sizeof text - off, "  %s: roup_k1_m2\n", g_layers[l].name);
+    char *p2 = write_text(text);
+    amap u, f1, f2;
+    ck_assert_int_eq(approx_map_uniform(&u, g_layers, nl, &g_lib, "roup_k1_m2"), ST_OK);
+    ck_assert_int_eq(amap_read(&f1, p1, &g_lib, g_layers, nl), ST_OK);
+    ck_assert_int_eq(amap_read(&f2, p2, &g_lib, g_layers, nl), ST_OK);
+    ck_assert_uint_eq(u.offset[nl], f1.offset[nl]);
+    ck_assert_mem_eq(u.mult, f1.mult, u.offset[nl] * sizeof *u.mult);
+    ck_assert_mem_eq(u.mult, f2.mult, u.offset[nl] * sizeof *u.mult);
+    /* energy of every uniform map = the multiplier's relative energy */
+    energy_report er;
+    energy_report_init(&er, nl, g_lib.n);
+    for (int i = 0; i < g_lib.n; i++) {
+        amap m;
+        ck_assert_int_eq(approx_map_uniform(&m, g_layers, nl, &g_lib, g_lib.mults[i].name), ST_OK);
+        ck_assert_int_eq(approx_energy(&m, g_layers, &g_lib, NULL, &er), ST_OK);
+        ck_assert_double_eq_tol(er.rel, g_lib.mults[i].energy.rel, 1e-12);
+        amap_deinit(&m);
+    }
+    /* unknown names are reported */
+    tu_capture_buf cap = {0};
+    msg_set_sink(tu_capture, &cap);
+    amap bad;
+    ck_assert_int_eq(approx_map_uniform(&bad, g_layers, nl, &g_lib, "roup_k3_m0"), ST_EINVAL);
+    msg_set_sink(NULL, NULL);
+    ck_assert_ptr_nonnull(strstr(cap.text, "unknown multiplier 'roup_k3_m0' in library"));
+    energy_report_deinit(&er);
+    amap_deinit(&u);
+    amap_deinit(&f1);
+    amap_deinit(&f2);
+    unlink(p1);
+    unlink(p2);
+    free(p1);
+    free(p2);
+}
+END_TEST
+
+START_TEST(sweep_equals_independent_runs)
+{
+    const int nl = g_net->n_layers, nm = g_lib.n;
+    const int ex = amul_lib_find(&g_lib, "roup_k0_m0"), r = amul_lib_find(&g_lib, "roup_k1_m2");
+    uint8_t *only = xcalloc((size_t)nm, 1);
+    only[ex] = only[r] = 1;
+    approx_comp comp;
+    ck_assert_int_eq(approx_comp_init(&comp, g_net, g_layers, &g_lib, &g_cal, 1, 2), ST_OK);
+    approx_sweep s1, s2;
+    ck_assert_int_eq(approx_sweep_run(g_net, g_layers, &g_lib, NULL, &g_set, only, &comp, 2, &s1), ST_OK);
+    ck_assert_int_eq(approx_sweep_run(g_net, g_layers, &g_lib, NULL, &g_set, only, NULL, 1, &s2), ST_OK);
+    ck_assert_ptr_null(s2.whole_comp);
+
+    const int32_t exact = approx_correct(g_net, &g_set, NULL, 2, NULL);
+    ck_assert_int_eq(s1.exact_correct, exact);
+    ck_assert_int_eq(s2.exact_correct, exact);
+    /* unselected multipliers are flagged */
+    ck_assert_int_eq(s1.whole[amul_lib_find(&g_lib, "roup_k2_m6")], -1);
+    /* the exact row: loss 0 everywhere, compensated too, energy 1, nothing saved */
+    ck_assert_int_eq(s1.whole[ex], exact);
+    ck_assert_int_eq(s1.whole_comp[ex], exact);
+    ck_assert_double_eq(s1.energy[ex], 1.0);
+    for (int l = 0; l < nl; l++) {
+        ck_assert_int_eq(s1.layer[(size_t)ex * nl + l], exact);
+        ck_assert_double_eq(s1.saved[(size_t)ex * nl + l], 0.0);
+    }
+    /* roup_k1_m2 on the whole network, then on each layer alone, by independent whole-set runs */
+    amap m;
+    ck_assert_int_eq(approx_map_uniform(&m, g_layers, nl, &g_lib, "roup_k1_m2"), ST_OK);
+    amap_mul mul;
+    amap_mul_init(&mul, g_layers, nl, &g_lib);
+    amap_mul_build(&mul, &m);
+    const int32_t whole = approx_correct(g_net, &g_set, mul.layer, 2, NULL);
+    ck_assert_int_eq(s1.whole[r], whole);
+    ck_assert_int_eq(s2.whole[r], whole);
+    ck_assert_int_lt(whole, exact); /* roup_k1_m2 everywhere costs accuracy on these images */
+    const int32_t comp_ok = approx_correct(approx_comp_apply(&comp, &m), &g_set, mul.layer, 2, NULL);
+    ck_assert_int_eq(s1.whole_comp[r], comp_ok);
+    /* compensation wins back more than half of the loss */
+    ck_assert_int_gt(2 * (comp_ok - whole), exact - whole);
+    double saved = 0;
+    for (int l = 0; l < nl; l++) {
+        amap one;
+        amap_init(&one, g_layers, nl, (uint16_t)ex);
+        for (size_t k = one.offset[l]; k < one.offset[l + 1]; k++) one.mult[k] = (uint16_t)r;
+        amap_mul_build(&mul, &one);
+        const int32_t ok = approx_correct(g_net, &g_set, mul.layer, 2, NULL);
+        ck_assert_int_eq(s1.layer[(size_t)r * nl + l], ok);
+        ck_assert_int_eq(s2.layer[(size_t)r * nl + l], ok);
+        saved += s1.saved[(size_t)r * nl + l];
+        amap_deinit(&one);
+    }
+    ck_assert_double_eq_tol(saved, 1.0 - s1.energy[r], 1e-12);
+    ck_assert_double_eq_tol(s1.energy[r], g_lib.mults[r].energy.rel, 1e-12);
+    amap_mul_deinit(&mul);
+    amap_deinit(&m);
+    approx_sweep_deinit(&s1);
+    approx_sweep_deinit(&s2);
+    approx_comp_deinit(&comp);
+    free(only);
+}
+END_TEST
+
+START_TEST(compensation_of_exact_map_is_identity)
+{
+    const int nl = g_net->n_layers;
+    approx_comp comp;
+    ck_assert_int_eq(approx_comp_init(&comp, g_net, g_layers, &g_lib, &g_cal, 0, 2), ST_OK);
+    ck_assert_int_eq(comp.n_images, g_cal.n);
+    /* distributions sum to one; the first layer reads pixels 0..127 and padding only */
+    for (int l = 0; l < nl; l++) {
+        double sum = 0;
+        for (int a = 0; a < 256; a++) sum += comp.act_p[l][a];
+        ck_assert_double_eq_tol(sum, 1.0, 1e-9);
+    }
+    for (int a = 128; a < 256; a++) ck_assert_double_eq(comp.act_p[0][a], 0.0);
+    ck_assert_double_gt(comp.act_p[0][0], 0.0);
+    amap m;
+    ck_assert_int_eq(approx_map_uniform(&m, g_layers, nl, &g_lib, "roup_k0_m0"), ST_OK);
+    const qnn_int8_net *v = approx_comp_apply(&comp, &m);
+    ck_assert_ptr_ne(v, g_net);
+    for (int l = 0; l < nl; l++)
+        for (int32_t co = 0; co < g_layers[l].cout; co++) ck_assert_int_eq(comp.delta[l][co], 0);
+    const size_t nb = (size_t)g_set.n * 10;
+    int8_t *a = xmalloc(nb), *b = xmalloc(nb);
+    qnn_int8_predict(g_net, g_set.pixels, g_set.n, NULL, 2, 0, a, NULL);
+    qnn_int8_predict(v, g_set.pixels, g_set.n, NULL, 2, 0, b, NULL);
+    ck_assert_mem_eq(a, b, nb);
+    /* an approximate map moves the view's biases, never the net's */
+    const int r = amul_lib_find(&g_lib, "roup_k1_m2");
+    for (size_t k = 0; k < m.offset[nl]; k++) m.mult[k] = (uint16_t)r;
+    approx_comp_apply(&comp, &m);
+    int moved = 0;
+    for (int l = 0; l < nl; l++) {
+        const int32_t *b0 = g_net->ops[g_net->layers[l].op_index].bias;
+        for (int32_t co = 0; co < g_layers[l].cout; co++) {
+            ck_assert_int_eq(comp.bias[l][co], b0[co] + comp.delta[l][co]);
+            moved += comp.delta[l][co] != 0;
+        }
+        ck_assert_ptr_eq(v->ops[g_net->layers[l].op_index].bias, comp.bias[l]);
+    }
+    ck_assert_int_gt(moved, 0);
+    free(a);
+    free(b);
+    amap_deinit(&m);
+    approx_comp_deinit(&comp);
+}
+END_TEST
+
+static Suite *suite(int with_data)
+{
+    Suite *s = suite_create("approx");
+    TCase *t = tcase_create("approx");
+    tcase_set_timeout(t, 300);
+    tcase_add_test(t, energy_model_two_layers);
+    tcase_add_loop_test(t, energy_model_malformed, 0, N_BAD_MODELS);
+    tcase_add_test(t, tap_histogram_by_hand);
+    if (with_data) {
+        tcase_add_test(t, uniform_exact_is_exact);
+        tcase_add_test(t, uniform_map_from_yaml_and_energy);
+        tcase_add_test(t, sweep_equals_independent_runs);
+        tcase_add_test(t, compensation_of_exact_map_is_identity);
+    }
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    char *model = datadir_resolve(MODEL), *test = datadir_resolve(TEST_BIN);
+    const int with_data = access(model, R_OK) == 0 && access(test, R_OK) == 0;
+    free(model);
+    free(test);
+    if (!with_data) {
+        printf("SKIP: model or CIFAR-10 absent: running the data-free tests only\n");
+        return tu_run(suite(0)) ? 1 : 77;
+    }
+    qnn_quant_opts qo = qnn_quant_opts_default();
+    qo.threads = 2;
+    if (qnn_quant_load(MODEL, CALIB, &qo, NULL, &g_net) || cifar_load_range(TEST_BIN ":0:150", &g_set) ||
+        cifar_load_range(CALIB, &g_cal) || approx_lib_load(NULL, &g_lib))
+        return 1;
+    g_layers = xcalloc((size_t)g_net->n_layers, sizeof *g_layers);
+    approx_layers_from_net(g_net, g_layers);
+    int rc = tu_run(suite(1));
+    free(g_layers);
+    amul_lib_deinit(&g_lib);
+    cifar_set_deinit(&g_set);
+    cifar_set_deinit(&g_cal);
+    qnn_int8_net_free(g_net);
+    return rc;
+}
