@@ -1,11 +1,267 @@
-/* approxmap export: placeholder until its module lands (it fails loudly rather than pretending). */
+/* approxmap export: write chosen maps of a CNN search run as YAML (readable by `approxmap eval --map`
+ * and amap_read, figures in comments), JSON, or a C header for hardware flows. Every chosen map is
+ * re-measured here: search-subset accuracy (must agree with the run), holdout accuracy and loss with
+ * its 95 % confidence interval (first measured on export), and energy with its per-layer breakdown.
+ * Selection rules and figure definitions: problems/export.h. Output is written atomically. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "afile.h"
 #include "cmd.h"
+#include "datadir.h"
+#include "export.h"
+#include "msg.h"
+#include "status.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: approxmap export RUNDIR [--knee | --max-loss PP | --index I | --id N | --all]\n"
+            "                        [--format yaml|json|c] [-o FILE] [--prefix NAME] [--no-holdout] [--threads T]\n\n"
+            "Write maps chosen from RUNDIR/front.csv with their measured figures: search-subset accuracy,\n"
+            "holdout accuracy and loss against exact int8 (95 %% confidence interval from paired per-image\n"
+            "differences, normal approximation) and energy relative to the all-exact map, per layer too.\n\n"
+            "choice (default --knee):\n"
+            "      --knee         the knee of the feasible front: the point farthest from the line between its\n"
+            "                     lowest-energy and lowest-loss points, objectives normalized to [0, 1]\n"
+            "      --max-loss PP  the lowest-energy feasible map whose search loss is <= PP percentage points\n"
+            "      --index I      data row I of front.csv (0-based; rows are sorted by energy)\n"
+            "      --id N         the row whose archive id (front.csv column 'id') is N\n"
+            "      --all          every row (yaml: one document per map separated by '---'; json: an array;\n"
+            "                     c: one header with a map per row, prefixed PREFIX_rROW)\n"
+            "output:\n"
+            "  -f, --format FMT   yaml (default: the map as `approxmap eval --map` reads it, figures as\n"
+            "                     comments), json, or c (a header: multiplier table with ROUP k and m, and per\n"
+            "                     layer a cout x cin uint8_t table of multiplier indices)\n"
+            "  -o, --output FILE  write FILE atomically (default: standard output)\n"
+            "      --prefix NAME  C symbol prefix (default amap)\n"
+            "      --no-holdout   skip the holdout measurement\n"
+            "  -j, --threads T    evaluation threads (default: all cores); results do not depend on it\n"
+            "      --data-dir DIR resolve the run's data and model paths against DIR\n"
+            "  -h, --help         this help\n\n"
+            "Exit status: 0 success, 1 failure (not a run, no map qualifies, I/O), 2 usage error.\n");
+}
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "approxmap export: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    usage(stderr);
+    return CMD_EXIT_USAGE;
+}
+
+/* An include guard from the output file name: FOO_H for foo.h (APPROXMAP_MAP_H for stdout). */
+static char *guard_name(const char *path)
+{
+    if (!path) return xstrdup("APPROXMAP_MAP_H");
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *g = xasprintf("APPROXMAP_%s", base);
+    for (char *p = g; *p; p++) *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
+    return g;
+}
+
+static int is_identifier(const char *s)
+{
+    if (!*s || isdigit((unsigned char)*s)) return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_') return 0;
+    return 1;
+}
 
 int cmd_export(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "approxmap: '%s' is not implemented yet\n", argv[0]);
-    return CMD_EXIT_FAIL;
+    enum { O_MAXLOSS = 256, O_INDEX, O_ID, O_KNEE, O_ALL, O_PREFIX, O_NOHOLD, O_DATADIR };
+    static const struct option opts[] = {{"max-loss", required_argument, NULL, O_MAXLOSS},
+                                         {"index", required_argument, NULL, O_INDEX},
+                                         {"id", required_argument, NULL, O_ID},
+                                         {"knee", no_argument, NULL, O_KNEE},
+                                         {"all", no_argument, NULL, O_ALL},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"prefix", required_argument, NULL, O_PREFIX},
+                                         {"no-holdout", no_argument, NULL, O_NOHOLD},
+                                         {"threads", required_argument, NULL, 'j'},
+                                         {"data-dir", required_argument, NULL, O_DATADIR},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    enum { PICK_KNEE, PICK_MAXLOSS, PICK_INDEX, PICK_ID, PICK_ALL } pick = PICK_KNEE;
+    int n_picks = 0, holdout = 1, threads = 0, c;
+    double max_loss = 0;
+    unsigned long long index = 0;
+    export_format fmt = EXPORT_YAML;
+    const char *output = NULL, *prefix = "amap";
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:o:j:h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_MAXLOSS:
+            max_loss = strtod(optarg, &end);
+            if (!*optarg || *end) return bad_usage("--max-loss must be a number of percentage points, not '%s'", optarg);
+            pick = PICK_MAXLOSS, n_picks++;
+            break;
+        case O_INDEX:
+        case O_ID:
+            errno = 0;
+            index = strtoull(optarg, &end, 10);
+            if (!*optarg || *end || errno || *optarg == '-')
+                return bad_usage(c == O_ID ? "--id must be a non-negative integer, not '%s'"
+                                           : "--index must be a non-negative integer, not '%s'",
+                                 optarg);
+            pick = c == O_ID ? PICK_ID : PICK_INDEX, n_picks++;
+            break;
+        case O_KNEE: pick = PICK_KNEE, n_picks++; break;
+        case O_ALL: pick = PICK_ALL, n_picks++; break;
+        case 'f':
+            if (!strcmp(optarg, "yaml"))
+                fmt = EXPORT_YAML;
+            else if (!strcmp(optarg, "json"))
+                fmt = EXPORT_JSON;
+            else if (!strcmp(optarg, "c"))
+                fmt = EXPORT_C;
+            else
+                return bad_usage("unknown format '%s' (yaml, json or c)", optarg);
+            break;
+        case 'o': output = optarg; break;
+        case O_PREFIX:
+            if (!is_identifier(optarg)) return bad_usage("--prefix must be a C identifier, not '%s'", optarg);
+            prefix = optarg;
+            break;
+        case O_NOHOLD: holdout = 0; break;
+        case 'j': {
+            long t = strtol(optarg, &end, 10);
+            if (!*optarg || *end || t < 0 || t > 4096)
+                return bad_usage("--threads must be an integer in 0..4096, not '%s'", optarg);
+            threads = (int)t;
+            break;
+        }
+        case O_DATADIR: datadir_set(optarg); break;
+        case 'h': usage(stdout); return CMD_EXIT_OK;
+        default: usage(stderr); return CMD_EXIT_USAGE;
+        }
+    }
+    if (n_picks > 1) return bad_usage("%s", "choose one of --knee, --max-loss, --index, --id, --all");
+    if (optind + 1 != argc) {
+        if (optind >= argc) return bad_usage("%s", "missing RUNDIR");
+        return bad_usage("unexpected argument '%s'", argv[optind + 1]);
+    }
+    const char *dir = argv[optind];
+
+    export_run *r;
+    if (export_run_open(dir, threads, &r)) return CMD_EXIT_FAIL;
+    int rc = CMD_EXIT_FAIL;
+    const export_front *f = &r->front;
+    long *rows = xmalloc((f->n_rows + 1) * sizeof *rows);
+    size_t n_rows = 0;
+    char how[96];
+    afile *af = NULL;
+    char *guard = NULL;
+    export_eval e;
+    export_eval_init(&e, r->ctx->n_layers);
+    if (f->n_rows == 0) {
+        msg_error(ST_EFORMAT, "%s: the front is empty (no rows)", r->front_path);
+        goto out;
+    }
+    switch (pick) {
+    case PICK_KNEE:
+        rows[0] = export_pick_knee(f);
+        snprintf(how, sizeof how, "the knee of the feasible front");
+        if (rows[0] < 0) {
+            msg_error(ST_EFORMAT, "%s: no feasible map (every row violates max_loss_pp %g)", r->front_path,
+                      r->ctx->max_loss_pp);
+            goto out;
+        }
+        break;
+    case PICK_MAXLOSS:
+        rows[0] = export_pick_max_loss(f, max_loss);
+        snprintf(how, sizeof how, "the lowest energy at search loss <= %g pp", max_loss);
+        if (rows[0] < 0) {
+            msg_error(ST_EFORMAT, "%s: no feasible map has a search loss <= %g pp", r->front_path, max_loss);
+            goto out;
+        }
+        break;
+    case PICK_INDEX:
+        if (index >= f->n_rows) {
+            msg_error(ST_EINVAL, "%s: no row %llu (the front has %zu rows, 0..%zu)", r->front_path, index, f->n_rows,
+                      f->n_rows - 1);
+            goto out;
+        }
+        rows[0] = (long)index;
+        snprintf(how, sizeof how, "--index %llu", index);
+        break;
+    case PICK_ID:
+        rows[0] = export_pick_id(f, (uint64_t)index);
+        snprintf(how, sizeof how, "--id %llu", index);
+        if (rows[0] < 0) {
+            msg_error(ST_EINVAL, "%s: no row has archive id %llu", r->front_path, index);
+            goto out;
+        }
+        break;
+    case PICK_ALL:
+        snprintf(how, sizeof how, "--all");
+        break;
+    }
+    if (pick == PICK_ALL)
+        for (size_t i = 0; i < f->n_rows; i++) rows[n_rows++] = (long)i;
+    else
+        n_rows = 1;
+
+    FILE *fp = stdout;
+    if (output) {
+        if (!(af = afile_open(output))) goto out;
+        fp = afile_stream(af);
+    }
+    export_meta meta = {how};
+    if (fmt == EXPORT_JSON && pick == PICK_ALL) fprintf(fp, "[\n");
+    if (fmt == EXPORT_C) {
+        guard = guard_name(output);
+        fprintf(fp, "/* approxmap export: approximation map(s) of run '%s' (approxmap export --help) */\n", dir);
+        fprintf(fp, "#ifndef %s\n#define %s\n\n", guard, guard);
+        export_write_c_types(fp, r);
+    }
+    for (size_t i = 0; i < n_rows; i++) {
+        if (export_eval_row(r, rows[i], 1, holdout, &e)) goto out;
+        int st;
+        if (fmt == EXPORT_YAML) {
+            if (i) fprintf(fp, "---\n");
+            st = export_write_yaml(fp, r, &e, &meta);
+        } else if (fmt == EXPORT_JSON) {
+            st = export_write_json(fp, r, &e, &meta, pick == PICK_ALL ? 2 : 0);
+            fprintf(fp, "%s\n", pick == PICK_ALL && i + 1 < n_rows ? "," : "");
+        } else {
+            char *pfx = pick == PICK_ALL ? xasprintf("%s_r%ld", prefix, rows[i]) : xstrdup(prefix);
+            st = export_write_c_map(fp, r, &e, &meta, pfx);
+            free(pfx);
+        }
+        if (st) goto out;
+    }
+    if (fmt == EXPORT_JSON && pick == PICK_ALL) fprintf(fp, "]\n");
+    if (fmt == EXPORT_C) fprintf(fp, "\n#endif /* %s */\n", guard);
+    if (af) {
+        int st = afile_commit(af);
+        af = NULL;
+        if (st) goto out;
+    } else if (fflush(stdout) != 0 || ferror(stdout)) {
+        msg_error(ST_EIO, "cannot write to standard output: %s", strerror(errno));
+        goto out;
+    }
+    rc = CMD_EXIT_OK;
+out:
+    afile_abort(af);
+    free(guard);
+    export_eval_deinit(&e);
+    free(rows);
+    export_run_free(r);
+    return rc;
 }

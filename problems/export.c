@@ -1,0 +1,771 @@
+/* Reading CNN search runs back: front.csv, selection, re-measurement, holdout cache and map writers
+ * (export.h). The figures are recomputed from the run's problem.yaml, so they are the int8 engine's
+ * and not the search's own: a map's search loss recomputed here must equal front.csv's f2 (warned
+ * otherwise), and the holdout is measured here for the first time. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "afile.h"
+#include "amap.h"
+#include "cifar.h"
+#include "energy.h"
+#include "export.h"
+#include "msg.h"
+#include "qnn_int8.h"
+#include "status.h"
+
+enum { HOLDOUT_CACHE_VERSION = 1 };
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+#define FNV_INIT 0xcbf29ce484222325ULL
+
+/* ---------------------------------------------------------------------------------------------- */
+/* front.csv */
+
+void export_front_deinit(export_front *f)
+{
+    free(f->id);
+    free(f->f1);
+    free(f->f2);
+    free(f->violation);
+    free(f->genes);
+    memset(f, 0, sizeof *f);
+}
+
+/* The next comma-separated field of *p (NUL-terminated in place); NULL at the end of the line. */
+static char *next_field(char **p)
+{
+    if (!*p) return NULL;
+    char *s = *p, *c = strchr(s, ',');
+    if (c) {
+        *c = '\0';
+        *p = c + 1;
+    } else {
+        *p = NULL;
+    }
+    return s;
+}
+
+int export_front_read(const char *path, size_t n_genes, export_front *out)
+{
+    char *text;
+    size_t len;
+    int rc = afile_read_all(path, &text, &len);
+    if (rc) return rc;
+    export_front f = {0};
+    f.n_genes = n_genes;
+    f.hash = fnv1a(FNV_INIT, text, len);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    unsigned long lineno = 1;
+    if (!line) {
+        rc = msg_error(ST_EPARSE, "%s:1:1: empty file (expected the header id,f1,f2,...)", path);
+        goto fail;
+    }
+    line[strcspn(line, "\r")] = '\0';
+    /* header: id,f1,f2[,violation],x1..xn */
+    {
+        char *p = line, *tok;
+        const char *want[] = {"id", "f1", "f2"};
+        int col = 0;
+        size_t genes = 0;
+        while ((tok = next_field(&p))) {
+            if (col < 3) {
+                if (strcmp(tok, want[col])) {
+                    rc = msg_error(ST_EPARSE, "%s:1:%ld: expected column '%s', found '%s'", path, (long)(tok - line) + 1,
+                                   want[col], tok);
+                    goto fail;
+                }
+            } else if (col == 3 && !strcmp(tok, "violation")) {
+                f.has_violation = 1;
+            } else {
+                char want_x[32];
+                snprintf(want_x, sizeof want_x, "x%zu", genes + 1);
+                if (strcmp(tok, want_x)) {
+                    rc = msg_error(ST_EPARSE, "%s:1:%ld: expected column '%s', found '%s'", path, (long)(tok - line) + 1,
+                                   want_x, tok);
+                    goto fail;
+                }
+                genes++;
+            }
+            col++;
+        }
+        if (col < 3) {
+            rc = msg_error(ST_EPARSE, "%s:1:1: expected the header id,f1,f2[,violation],x1..xn", path);
+            goto fail;
+        }
+        if (genes != n_genes) {
+            rc = msg_error(ST_EFORMAT, "%s:1:1: %zu gene columns, but this run's problem has %zu genes", path, genes,
+                           n_genes);
+            goto fail;
+        }
+    }
+    size_t cap = 16;
+    f.id = xmalloc(cap * sizeof *f.id);
+    f.f1 = xmalloc(cap * sizeof *f.f1);
+    f.f2 = xmalloc(cap * sizeof *f.f2);
+    f.violation = xmalloc(cap * sizeof *f.violation);
+    f.genes = xmalloc(cap * (n_genes ? n_genes : 1) * sizeof *f.genes);
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        lineno++;
+        line[strcspn(line, "\r")] = '\0';
+        if (!*line) continue;
+        if (f.n_rows == cap) {
+            cap *= 2;
+            f.id = xrealloc(f.id, cap * sizeof *f.id);
+            f.f1 = xrealloc(f.f1, cap * sizeof *f.f1);
+            f.f2 = xrealloc(f.f2, cap * sizeof *f.f2);
+            f.violation = xrealloc(f.violation, cap * sizeof *f.violation);
+            f.genes = xrealloc(f.genes, cap * (n_genes ? n_genes : 1) * sizeof *f.genes);
+        }
+        size_t r = f.n_rows, want = 3 + (size_t)f.has_violation + n_genes, col = 0, line_len = strlen(line);
+        char *p = line, *tok;
+        while ((tok = next_field(&p))) {
+            char *end;
+            long at = (long)(tok - line) + 1;
+            if (col >= want) {
+                rc = msg_error(ST_EPARSE, "%s:%lu:%ld: more than %zu columns", path, lineno, at, want);
+                goto fail;
+            }
+            errno = 0;
+            if (col == 0) {
+                unsigned long long v = strtoull(tok, &end, 10);
+                if (!*tok || *end || errno || *tok == '-') goto bad_number;
+                f.id[r] = v;
+            } else {
+                double v = strtod(tok, &end);
+                if (!*tok || *end) goto bad_number;
+                if (col == 1)
+                    f.f1[r] = v;
+                else if (col == 2)
+                    f.f2[r] = v;
+                else if (col == 3 && f.has_violation)
+                    f.violation[r] = v;
+                else
+                    f.genes[r * n_genes + (col - 3 - (size_t)f.has_violation)] = v;
+            }
+            col++;
+            continue;
+        bad_number:
+            rc = msg_error(ST_EPARSE, "%s:%lu:%ld: malformed number '%s'", path, lineno, at, tok);
+            goto fail;
+        }
+        if (col != want) {
+            rc = msg_error(ST_EPARSE, "%s:%lu:%zu: expected %zu columns, found %zu", path, lineno, line_len + 1, want,
+                           col);
+            goto fail;
+        }
+        if (!f.has_violation) f.violation[r] = 0;
+        f.n_rows++;
+    }
+    free(text);
+    *out = f;
+    return ST_OK;
+fail:
+    free(text);
+    export_front_deinit(&f);
+    return rc;
+}
+
+long export_pick_max_loss(const export_front *f, double max_loss_pp)
+{
+    long best = -1;
+    for (size_t r = 0; r < f->n_rows; r++) {
+        if (f->violation[r] > 0 || !(f->f2[r] <= max_loss_pp)) continue;
+        if (best < 0 || f->f1[r] < f->f1[best] || (f->f1[r] == f->f1[best] && f->f2[r] < f->f2[best])) best = (long)r;
+    }
+    return best;
+}
+
+long export_pick_id(const export_front *f, uint64_t id)
+{
+    for (size_t r = 0; r < f->n_rows; r++)
+        if (f->id[r] == id) return (long)r;
+    return -1;
+}
+
+long export_pick_knee(const export_front *f)
+{
+    long a = -1, b = -1; /* lowest energy, lowest loss (feasible) */
+    double lo1 = INFINITY, hi1 = -INFINITY, lo2 = INFINITY, hi2 = -INFINITY;
+    for (size_t r = 0; r < f->n_rows; r++) {
+        if (f->violation[r] > 0) continue;
+        double x = f->f1[r], y = f->f2[r];
+        if (a < 0 || x < f->f1[a] || (x == f->f1[a] && y < f->f2[a])) a = (long)r;
+        if (b < 0 || y < f->f2[b] || (y == f->f2[b] && x < f->f1[b])) b = (long)r;
+        lo1 = fmin(lo1, x), hi1 = fmax(hi1, x), lo2 = fmin(lo2, y), hi2 = fmax(hi2, y);
+    }
+    if (a < 0 || a == b) return a;
+    double s1 = hi1 > lo1 ? hi1 - lo1 : 1, s2 = hi2 > lo2 ? hi2 - lo2 : 1;
+    double ax = (f->f1[a] - lo1) / s1, ay = (f->f2[a] - lo2) / s2;
+    double bx = (f->f1[b] - lo1) / s1, by = (f->f2[b] - lo2) / s2;
+    double dx = bx - ax, dy = by - ay, norm = sqrt(dx * dx + dy * dy);
+    /* A has the lowest energy (top left), B the lowest loss (bottom right): the ideal point (0, 0) lies
+     * on the side where the cross product (B - A) x (P - A) is negative, so d > 0 there */
+    long knee = a;
+    double best = 0;
+    for (size_t r = 0; r < f->n_rows; r++) {
+        if (f->violation[r] > 0) continue;
+        double px = (f->f1[r] - lo1) / s1 - ax, py = (f->f2[r] - lo2) / s2 - ay;
+        double d = (dy * px - dx * py) / norm;
+        if (d > best || (d == best && d > 0 && f->f1[r] < f->f1[knee])) {
+            best = d;
+            knee = (long)r;
+        }
+    }
+    return knee;
+}
+
+uint64_t export_row_key(const export_front *f, size_t r)
+{
+    uint64_t h = FNV_INIT;
+    for (size_t g = 0; g < f->n_genes; g++) {
+        long v = lround(f->genes[r * f->n_genes + g]);
+        h = fnv1a(h, &v, sizeof v);
+    }
+    return h;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* run directory */
+
+void export_run_free(export_run *r)
+{
+    if (!r) return;
+    cnn_ctx_free(r->ctx);
+    if (r->spec.type) prob_spec_deinit(&r->spec);
+    export_front_deinit(&r->front);
+    free(r->exact_holdout_ok);
+    free(r->exact_search_ok);
+    free(r->pred);
+    free(r->dir);
+    free(r->problem_path);
+    free(r->front_path);
+    free(r);
+}
+
+static size_t max_sz(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
+
+int export_run_open(const char *dir, int threads, export_run **out)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return msg_error(ST_EIO, "%s: not a run directory (%s)", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return msg_error(ST_EIO, "%s: not a run directory (not a directory)", dir);
+    export_run *r = xcalloc(1, sizeof *r);
+    r->dir = xstrdup(dir);
+    r->threads = threads;
+    r->problem_path = xasprintf("%s/problem.yaml", dir);
+    r->front_path = xasprintf("%s/front.csv", dir);
+    int rc;
+    if (access(r->front_path, F_OK) != 0) {
+        rc = msg_error(ST_EIO, "%s: not a run directory (no front.csv)", dir);
+        goto fail;
+    }
+    if (access(r->problem_path, F_OK) != 0) {
+        rc = msg_error(ST_EIO, "%s: not a run directory (no problem.yaml)", dir);
+        goto fail;
+    }
+    prob_spec spec;
+    if ((rc = prob_load(&spec, r->problem_path))) goto fail;
+    r->spec = spec;
+    if (r->spec.type != &prob_type_cnn) {
+        rc = msg_error(ST_EFORMAT, "%s: a '%s' run; export and report read CNN approximation runs (type: cnn)", dir,
+                       r->spec.type->name);
+        goto fail;
+    }
+    cnn_spec *cs = r->spec.data;
+    cs->cache_mb = 0; /* every map here is evaluated once: the activation cache would only cost memory */
+    r->cs = cs;
+    if ((rc = cnn_ctx_create(&r->spec, &r->ctx))) goto fail;
+    if ((rc = export_front_read(r->front_path, r->ctx->genome_len, &r->front))) goto fail;
+    const cifar_set *s = &r->ctx->search_set;
+    r->exact_search_ok = xmalloc((size_t)s->n);
+    r->pred = xmalloc((size_t)s->n);
+    qnn_int8_predict(r->ctx->net, s->pixels, s->n, NULL, r->threads, (int32_t)r->ctx->chunk, NULL, r->pred);
+    for (int32_t i = 0; i < s->n; i++) r->exact_search_ok[i] = r->pred[i] == s->labels[i];
+    *out = r;
+    return ST_OK;
+fail:
+    export_run_free(r);
+    return rc;
+}
+
+int export_run_holdout(export_run *r)
+{
+    if (r->holdout_loaded) return ST_OK;
+    cnn_ctx *x = r->ctx;
+    if (!x->holdout_spec)
+        return msg_error(ST_EFORMAT, "%s: the problem has no holdout (data.holdout); use --no-holdout", r->problem_path);
+    int rc = cifar_load_range(x->holdout_spec, &x->holdout_set);
+    if (rc) return rc;
+    const cifar_set *h = &x->holdout_set;
+    r->pred = xrealloc(r->pred, max_sz((size_t)h->n, (size_t)x->search_set.n));
+    r->exact_holdout_ok = xmalloc((size_t)h->n + 1);
+    qnn_int8_predict(x->net, h->pixels, h->n, NULL, r->threads, (int32_t)x->chunk, NULL, r->pred);
+    r->exact_holdout_correct = 0;
+    for (int32_t i = 0; i < h->n; i++) r->exact_holdout_correct += r->exact_holdout_ok[i] = r->pred[i] == h->labels[i];
+    r->holdout_loaded = 1;
+    return ST_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* evaluation */
+
+void export_eval_init(export_eval *e, int n_layers)
+{
+    memset(e, 0, sizeof *e);
+    e->n_layers = n_layers;
+    e->layer_rel = xcalloc((size_t)n_layers + 1, sizeof *e->layer_rel);
+    e->layer_share = xcalloc((size_t)n_layers + 1, sizeof *e->layer_share);
+}
+
+void export_eval_deinit(export_eval *e)
+{
+    free(e->layer_rel);
+    free(e->layer_share);
+    memset(e, 0, sizeof *e);
+}
+
+/* Correct answers of map `muls` on `set`, and the paired statistics against the exact flags. */
+static void measure(export_run *r, const cifar_set *set, const uint8_t *exact_ok, const qnn_layer_mul *muls,
+                    int32_t *correct, double *loss, double *lo, double *hi)
+{
+    qnn_int8_predict(r->ctx->net, set->pixels, set->n, muls, r->threads, (int32_t)r->ctx->chunk, NULL, r->pred);
+    int32_t c = 0;
+    long sum_d = 0, sum_d2 = 0;
+    for (int32_t i = 0; i < set->n; i++) {
+        int ok = r->pred[i] == set->labels[i];
+        int d = (int)exact_ok[i] - ok;
+        c += ok;
+        sum_d += d;
+        sum_d2 += d * d;
+    }
+    const double n = set->n;
+    double mean = (double)sum_d / n;
+    *correct = c;
+    *loss = 100.0 * (double)sum_d / n; /* the order of operations of the search's f2 */
+    if (lo) {
+        double var = set->n > 1 ? ((double)sum_d2 - n * mean * mean) / (n - 1) : 0;
+        double half = 1.96 * 100.0 * sqrt(var > 0 ? var / n : 0);
+        *lo = *loss - half;
+        *hi = *loss + half;
+    }
+}
+
+int export_eval_row(export_run *r, long row, int search, int holdout, export_eval *out)
+{
+    cnn_ctx *x = r->ctx;
+    const export_front *f = &r->front;
+    ASSERT(row >= 0 && (size_t)row < f->n_rows && out->n_layers == x->n_layers);
+    const double *genes = f->genes + (size_t)row * f->n_genes;
+    for (size_t g = 0; g < f->n_genes; g++) {
+        double v = genes[g];
+        if (!(v >= 0 && v <= x->n_allowed - 1 && v == floor(v)))
+            return msg_error(ST_EFORMAT, "%s:%ld: gene x%zu = %g is not a multiplier index 0..%d", r->front_path, row + 2,
+                             g + 1, v, x->n_allowed - 1);
+    }
+    int rc;
+    if (holdout && (rc = export_run_holdout(r))) return rc;
+    cnn_thread *t = &x->threads[0];
+    cnn_genome_to_map(x, genes, t);
+    amap_mul_build(&t->mul, &t->map);
+    if ((rc = energy_eval(&t->map, x->layers, &x->lib, NULL, NULL, &t->energy))) return rc;
+    out->row = row;
+    out->id = f->id[row];
+    out->f1 = f->f1[row];
+    out->f2 = f->f2[row];
+    out->energy_rel = t->energy.rel;
+    for (int l = 0; l < x->n_layers; l++) {
+        out->layer_rel[l] = t->energy.layer_rel[l];
+        out->layer_share[l] = t->energy.layer_exact[l] / t->energy.exact;
+    }
+    if (fabs(out->energy_rel - out->f1) > 1e-9)
+        msg_warn("%s:%ld: energy %.6f recomputed as %.6f (has the library changed since the search?)", r->front_path,
+                 row + 2, out->f1, out->energy_rel);
+    out->has_holdout = 0;
+    if (search) {
+        out->search_n = x->search_set.n;
+        out->search_exact = x->exact_correct;
+        measure(r, &x->search_set, r->exact_search_ok, t->mul.layer, &out->search_correct, &out->search_loss, NULL, NULL);
+        double stored = 100.0 * (double)(x->exact_correct - out->search_correct) / (double)x->search_set.n;
+        if (fabs(stored - out->f2) > 1e-9)
+            msg_warn("%s:%ld: search loss %.4f pp recomputed as %.4f pp (have the data or model changed?)",
+                     r->front_path, row + 2, out->f2, stored);
+    }
+    if (holdout) {
+        out->has_holdout = 1;
+        out->holdout_n = x->holdout_set.n;
+        out->holdout_exact = r->exact_holdout_correct;
+        measure(r, &x->holdout_set, r->exact_holdout_ok, t->mul.layer, &out->holdout_correct, &out->holdout_loss,
+                &out->ci_lo, &out->ci_hi);
+    }
+    return ST_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* holdout cache: RUN/holdout.csv
+ *   # approxmap holdout cache v1 problem=HEX16 front=HEX16 holdout=SPEC
+ *   key,id,n,exact,correct,loss_pp,ci_lo,ci_hi
+ *   HEX16,ID,N,EXACT,CORRECT,%.17g,%.17g,%.17g
+ * Rows are keyed by the map's genes, so after a resume the points still on the front are reused. */
+
+static void cache_load(export_run *r, const char *path, export_holdout **rows, size_t *n_rows)
+{
+    *rows = NULL;
+    *n_rows = 0;
+    char *text;
+    if (access(path, F_OK) != 0 || afile_read_all(path, &text, NULL) != ST_OK) return;
+    char want[1024];
+    snprintf(want, sizeof want, "# approxmap holdout cache v%d problem=%016" PRIx64 " ", HOLDOUT_CACHE_VERSION,
+             r->ctx->definition_hash);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    if (!line || strncmp(line, want, strlen(want))) goto out;
+    const char *h = strstr(line, " holdout=");
+    if (!h || strcmp(h + 9, r->ctx->holdout_spec)) goto out;
+    line = strtok_r(NULL, "\n", &save); /* column names */
+    size_t cap = 16, n = 0;
+    export_holdout *v = xmalloc(cap * sizeof *v);
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        export_holdout e;
+        unsigned long long id;
+        if (sscanf(line, "%16" SCNx64 ",%llu,%" SCNd32 ",%" SCNd32 ",%" SCNd32 ",%lg,%lg,%lg", &e.key, &id, &e.n,
+                   &e.exact, &e.correct, &e.loss, &e.ci_lo, &e.ci_hi) != 8) {
+            msg_warn("%s: malformed line ignored; the holdout figures will be measured again", path);
+            n = 0;
+            break;
+        }
+        if (n == cap) v = xrealloc(v, (cap *= 2) * sizeof *v);
+        v[n++] = e;
+    }
+    *rows = v;
+    *n_rows = n;
+out:
+    free(text);
+}
+
+int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
+                       void (*progress)(size_t done, size_t todo, void *ctx), void *progress_ctx)
+{
+    const export_front *f = &r->front;
+    if (!r->ctx->holdout_spec)
+        return msg_error(ST_EFORMAT, "%s: the problem has no holdout (data.holdout); use --no-holdout", r->problem_path);
+    char *path = xasprintf("%s/holdout.csv", r->dir);
+    export_holdout *old;
+    size_t n_old;
+    cache_load(r, path, &old, &n_old);
+    size_t todo = 0, done = 0;
+    uint8_t *have = xcalloc(f->n_rows + 1, 1);
+    for (size_t i = 0; i < f->n_rows; i++) {
+        uint64_t key = export_row_key(f, i);
+        for (size_t j = 0; j < n_old && !have[i]; j++)
+            if (old[j].key == key) {
+                out[i] = old[j];
+                have[i] = 1;
+            }
+        todo += !have[i];
+    }
+    free(old);
+    int rc = ST_OK;
+    export_eval e;
+    export_eval_init(&e, r->ctx->n_layers);
+    for (size_t i = 0; i < f->n_rows && !rc; i++) {
+        if (have[i]) continue;
+        if ((rc = export_eval_row(r, (long)i, 0, 1, &e))) break;
+        out[i] = (export_holdout){export_row_key(f, i), e.holdout_n, e.holdout_exact, e.holdout_correct,
+                                  e.holdout_loss, e.ci_lo, e.ci_hi};
+        if (progress) progress(++done, todo, progress_ctx);
+    }
+    export_eval_deinit(&e);
+    free(have);
+    if (!rc && (todo > 0 || access(path, F_OK) != 0)) {
+        afile *af = afile_open(path);
+        if (!af) {
+            rc = ST_EIO;
+        } else {
+            FILE *fp = afile_stream(af);
+            fprintf(fp, "# approxmap holdout cache v%d problem=%016" PRIx64 " front=%016" PRIx64 " holdout=%s\n",
+                    HOLDOUT_CACHE_VERSION, r->ctx->definition_hash, f->hash, r->ctx->holdout_spec);
+            fprintf(fp, "key,id,n,exact,correct,loss_pp,ci_lo,ci_hi\n");
+            for (size_t i = 0; i < f->n_rows; i++)
+                fprintf(fp, "%016" PRIx64 ",%" PRIu64 ",%d,%d,%d,%.17g,%.17g,%.17g\n", out[i].key, f->id[i],
+                        (int)out[i].n, (int)out[i].exact, (int)out[i].correct, out[i].loss, out[i].ci_lo, out[i].ci_hi);
+            rc = afile_commit(af);
+        }
+    }
+    free(path);
+    *measured = done;
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* writers */
+
+static double pct(int32_t k, int32_t n)
+{
+    return n > 0 ? 100.0 * k / n : 0.0;
+}
+
+/* The figures as lines, each starting with `pfx` (e.g. "# " or " * "). */
+static void write_figures(FILE *fp, const char *pfx, export_run *r, const export_eval *e, const export_meta *m)
+{
+    const cnn_ctx *x = r->ctx;
+    const cnn_spec *c = r->cs;
+    fprintf(fp, "%sapproxmap export of run '%s': front.csv row %ld (archive id %" PRIu64 "), chosen by %s\n", pfx,
+            r->dir, e->row, e->id, m && m->how ? m->how : "index");
+    fprintf(fp, "%smodel %s, calibration %s, library %s, %s granularity, max_loss_pp %g\n", pfx, c->model,
+            c->calibration, c->library, amap_granularity_name(x->granularity), x->max_loss_pp);
+    fprintf(fp, "%senergy: %.6f of the all-exact map (MACs x relative energy per multiplication, padding taps included)\n",
+            pfx, e->energy_rel);
+    if (e->search_n)
+        fprintf(fp, "%ssearch subset %s (%d images): exact int8 %.2f %% (%d/%d), this map %.2f %% (%d/%d), loss %.2f pp\n",
+                pfx, c->search, (int)e->search_n, pct(e->search_exact, e->search_n), (int)e->search_exact,
+                (int)e->search_n, pct(e->search_correct, e->search_n), (int)e->search_correct, (int)e->search_n,
+                e->search_loss);
+    if (e->has_holdout) {
+        fprintf(fp, "%sholdout %s (%d images): exact int8 %.2f %% (%d/%d), this map %.2f %% (%d/%d), loss %.2f pp\n", pfx,
+                x->holdout_spec, (int)e->holdout_n, pct(e->holdout_exact, e->holdout_n), (int)e->holdout_exact,
+                (int)e->holdout_n, pct(e->holdout_correct, e->holdout_n), (int)e->holdout_correct, (int)e->holdout_n,
+                e->holdout_loss);
+        fprintf(fp, "%s  95 %% CI of the holdout loss [%.2f, %.2f] pp (paired per-image differences, normal approximation)\n",
+                pfx, e->ci_lo, e->ci_hi);
+    }
+    fprintf(fp, "%sper layer (energy relative to the layer all exact; share of the network's MACs):\n", pfx);
+    for (int l = 0; l < x->n_layers; l++)
+        fprintf(fp, "%s  %-24s %.4f  %5.2f %%\n", pfx, x->layers[l].name, e->layer_rel[l], 100.0 * e->layer_share[l]);
+}
+
+/* The reproduce line for `approxmap eval` on a record range. */
+static void write_eval_hint(FILE *fp, const char *pfx, export_run *r, const char *range)
+{
+    char *file = NULL;
+    int32_t first = 0, count = -1;
+    if (cifar_range_parse(range, &file, &first, &count)) return;
+    fprintf(fp, "%s  approxmap eval --model %s --calib %s --library %s --map MAP.yaml --data %s --first %d", pfx,
+            r->cs->model, r->cs->calibration, r->cs->library, file, (int)first);
+    if (count >= 0) fprintf(fp, " --count %d", (int)count);
+    fprintf(fp, "\n");
+    free(file);
+}
+
+int export_write_yaml(FILE *fp, export_run *r, const export_eval *e, const export_meta *m)
+{
+    cnn_ctx *x = r->ctx;
+    const char *tmpdir = getenv("TMPDIR");
+    char *tmp = xasprintf("%s/approxmap-export-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int rc = msg_error(ST_EIO, "cannot create a temporary file '%s': %s", tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    close(fd);
+    int rc = amap_write(&x->threads[0].map, tmp, &x->lib, x->layers);
+    char *text = NULL;
+    if (!rc) rc = afile_read_all(tmp, &text, NULL);
+    unlink(tmp);
+    free(tmp);
+    if (rc) return rc;
+    write_figures(fp, "# ", r, e, m);
+    fprintf(fp, "# reproduce with:\n");
+    write_eval_hint(fp, "# ", r, r->cs->search);
+    if (x->holdout_spec) write_eval_hint(fp, "# ", r, x->holdout_spec);
+    fputs(text, fp);
+    free(text);
+    return ferror(fp) ? msg_error(ST_EIO, "cannot write the exported map: %s", strerror(errno)) : ST_OK;
+}
+
+static void json_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(fp, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(fp, "\\u%04x", ch);
+        else
+            fputc(ch, fp);
+    }
+    fputc('"', fp);
+}
+
+/* 1 when every kernel of layer l uses the same multiplier (written to *mult). */
+static int layer_uniform(const amap *map, const amap_layer *L, int l, uint16_t *mult)
+{
+    const uint16_t *row = amap_layer_mults(map, l);
+    size_t nk = (size_t)L->cout * L->cin;
+    for (size_t i = 1; i < nk; i++)
+        if (row[i] != row[0]) return 0;
+    *mult = row[0];
+    return 1;
+}
+
+int export_write_json(FILE *fp, export_run *r, const export_eval *e, const export_meta *m, int indent)
+{
+    cnn_ctx *x = r->ctx;
+    const amap *map = &x->threads[0].map;
+    const char *in = "                                ";
+    int ind = indent < 24 ? indent : 24;
+    fprintf(fp, "%.*s{\n%.*s  \"run\": ", ind, in, ind, in);
+    json_str(fp, r->dir);
+    fprintf(fp, ",\n%.*s  \"row\": %ld, \"id\": %" PRIu64 ", \"chosen_by\": ", ind, in, e->row, e->id);
+    json_str(fp, m && m->how ? m->how : "index");
+    fprintf(fp, ",\n%.*s  \"model\": ", ind, in);
+    json_str(fp, r->cs->model);
+    fprintf(fp, ", \"calibration\": ");
+    json_str(fp, r->cs->calibration);
+    fprintf(fp, ", \"library\": ");
+    json_str(fp, r->cs->library);
+    fprintf(fp, ", \"granularity\": \"%s\", \"max_loss_pp\": %.17g,\n", amap_granularity_name(x->granularity),
+            x->max_loss_pp);
+    fprintf(fp, "%.*s  \"energy_rel\": %.17g,\n", ind, in, e->energy_rel);
+    if (e->search_n) {
+        fprintf(fp, "%.*s  \"search\": {\"data\": ", ind, in);
+        json_str(fp, r->cs->search);
+        fprintf(fp, ", \"images\": %d, \"exact_correct\": %d, \"correct\": %d, \"accuracy_exact\": %.4f, "
+                    "\"accuracy\": %.4f, \"loss_pp\": %.17g},\n",
+                (int)e->search_n, (int)e->search_exact, (int)e->search_correct, pct(e->search_exact, e->search_n),
+                pct(e->search_correct, e->search_n), e->search_loss);
+    }
+    if (e->has_holdout) {
+        fprintf(fp, "%.*s  \"holdout\": {\"data\": ", ind, in);
+        json_str(fp, x->holdout_spec);
+        fprintf(fp, ", \"images\": %d, \"exact_correct\": %d, \"correct\": %d, \"accuracy_exact\": %.4f, "
+                    "\"accuracy\": %.4f, \"loss_pp\": %.17g, \"ci95_pp\": [%.17g, %.17g], "
+                    "\"ci_method\": \"paired differences, normal approximation\"},\n",
+                (int)e->holdout_n, (int)e->holdout_exact, (int)e->holdout_correct, pct(e->holdout_exact, e->holdout_n),
+                pct(e->holdout_correct, e->holdout_n), e->holdout_loss, e->ci_lo, e->ci_hi);
+    }
+    fprintf(fp, "%.*s  \"layers\": [\n", ind, in);
+    for (int l = 0; l < x->n_layers; l++) {
+        const amap_layer *L = &x->layers[l];
+        fprintf(fp, "%.*s    {\"name\": ", ind, in);
+        json_str(fp, L->name);
+        fprintf(fp, ", \"cout\": %d, \"cin\": %d, \"macs\": %" PRIu64 ", \"mac_share\": %.17g, \"energy_rel\": %.17g, ",
+                (int)L->cout, (int)L->cin, L->macs, e->layer_share[l], e->layer_rel[l]);
+        uint16_t u;
+        if (layer_uniform(map, L, l, &u)) {
+            fprintf(fp, "\"multiplier\": ");
+            json_str(fp, x->lib.mults[u].name);
+        } else {
+            fprintf(fp, "\"kernels\": [");
+            const uint16_t *row = amap_layer_mults(map, l);
+            for (int32_t co = 0; co < L->cout; co++) {
+                fprintf(fp, "%s[", co ? ", " : "");
+                for (int32_t ci = 0; ci < L->cin; ci++) {
+                    if (ci) fputs(", ", fp);
+                    json_str(fp, x->lib.mults[row[(size_t)co * L->cin + ci]].name);
+                }
+                fputc(']', fp);
+            }
+            fputc(']', fp);
+        }
+        fprintf(fp, "}%s\n", l + 1 < x->n_layers ? "," : "");
+    }
+    fprintf(fp, "%.*s  ]\n%.*s}", ind, in, ind, in);
+    return ferror(fp) ? msg_error(ST_EIO, "cannot write the exported map: %s", strerror(errno)) : ST_OK;
+}
+
+static void c_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(fp, "\\%c", ch);
+        else if (ch < 0x20 || ch >= 0x7f)
+            fprintf(fp, "\\%03o", ch);
+        else
+            fputc(ch, fp);
+    }
+    fputc('"', fp);
+}
+
+void export_write_c_types(FILE *fp, export_run *r)
+{
+    (void)r;
+    fprintf(fp,
+            "#include <stdint.h>\n\n"
+            "#ifndef APPROXMAP_EXPORT_TYPES\n"
+            "#define APPROXMAP_EXPORT_TYPES\n"
+            "/* A multiplier of the library. ROUP(k, m): the k least-significant radix-4 Booth partial products of\n"
+            " * the weight are dropped and the activation is rounded at bit m; product R_m(a) * R_2k(w) with\n"
+            " * R_0(x) = x, R_t(x) = ((x >> t) + ((x >> (t-1)) & 1)) << t. k = m = -1 for other families. */\n"
+            "typedef struct approxmap_multiplier {\n"
+            "    const char *name;\n"
+            "    const char *family;  /* \"exact\", \"roup\", \"table\" or \"c_function\" */\n"
+            "    int8_t k, m;\n"
+            "    double energy_rel;   /* energy per multiplication relative to the exact multiplier */\n"
+            "} approxmap_multiplier;\n\n"
+            "/* One approximable layer: mult[co * cin + ci] is the index (into the map's multipliers table) of\n"
+            " * the multiplier that kernel (output channel co, input channel ci) uses for all its KH x KW taps. */\n"
+            "typedef struct approxmap_layer {\n"
+            "    const char *name;\n"
+            "    uint16_t cout, cin, kh, kw;\n"
+            "    uint64_t macs;       /* multiply-accumulates per image, padding taps included */\n"
+            "    const uint8_t *mult; /* cout x cin, row-major */\n"
+            "} approxmap_layer;\n"
+            "#endif\n");
+}
+
+int export_write_c_map(FILE *fp, export_run *r, const export_eval *e, const export_meta *m, const char *prefix)
+{
+    cnn_ctx *x = r->ctx;
+    const amap *map = &x->threads[0].map;
+    if (x->lib.n > 256)
+        return msg_error(ST_EFORMAT, "%s: %d multipliers do not fit the C header's uint8_t indices", x->lib.path, x->lib.n);
+    fprintf(fp, "\n/*\n");
+    write_figures(fp, " * ", r, e, m);
+    fprintf(fp, " */\n");
+    char *up = xstrdup(prefix);
+    for (char *p = up; *p; p++) *p = (char)toupper((unsigned char)*p);
+    fprintf(fp, "#define %s_N_LAYERS %d\n#define %s_N_MULTIPLIERS %d\n", up, x->n_layers, up, x->lib.n);
+    fprintf(fp, "#define %s_ENERGY_REL %.17g\n", up, e->energy_rel);
+    free(up);
+    fprintf(fp, "static const approxmap_multiplier %s_multipliers[%d] = {\n", prefix, x->lib.n);
+    for (int i = 0; i < x->lib.n; i++) {
+        const amul *mu = &x->lib.mults[i];
+        fprintf(fp, "    {");
+        c_str(fp, mu->name);
+        fprintf(fp, ", \"%s\", %d, %d, %.17g},\n", amul_family_name(mu->family), mu->family == AMUL_ROUP ? mu->k : -1,
+                mu->family == AMUL_ROUP ? mu->m : -1, mu->energy.rel);
+    }
+    fprintf(fp, "};\n");
+    for (int l = 0; l < x->n_layers; l++) {
+        const amap_layer *L = &x->layers[l];
+        const uint16_t *row = amap_layer_mults(map, l);
+        fprintf(fp, "/* layer %d '%s': %d x %d kernels of %d x %d, energy %.4f of the layer all exact */\n", l, L->name,
+                (int)L->cout, (int)L->cin, (int)L->kh, (int)L->kw, e->layer_rel[l]);
+        fprintf(fp, "static const uint8_t %s_l%d[%d][%d] = {\n", prefix, l, (int)L->cout, (int)L->cin);
+        for (int32_t co = 0; co < L->cout; co++) {
+            fprintf(fp, "    {");
+            for (int32_t ci = 0; ci < L->cin; ci++) fprintf(fp, "%s%u", ci ? ", " : "", row[(size_t)co * L->cin + ci]);
+            fprintf(fp, "},\n");
+        }
+        fprintf(fp, "};\n");
+    }
+    fprintf(fp, "static const approxmap_layer %s_layers[%d] = {\n", prefix, x->n_layers);
+    for (int l = 0; l < x->n_layers; l++) {
+        const amap_layer *L = &x->layers[l];
+        fprintf(fp, "    {");
+        c_str(fp, L->name);
+        fprintf(fp, ", %d, %d, %d, %d, %" PRIu64 "u, &%s_l%d[0][0]},\n", (int)L->cout, (int)L->cin, (int)L->kh,
+                (int)L->kw, L->macs, prefix, l);
+    }
+    fprintf(fp, "};\n");
+    return ferror(fp) ? msg_error(ST_EIO, "cannot write the exported map: %s", strerror(errno)) : ST_OK;
+}
