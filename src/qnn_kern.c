@@ -16,6 +16,7 @@
 
 #include "msg.h"
 #include "qnn_kern_impl.h"
+#include "qnn_quant.h"
 
 static size_t round_up(size_t x, size_t m)
 {
@@ -469,6 +470,35 @@ static void lut_group_generic(const kern_lut *k, const uint8_t *x, int32_t ng, i
                 }
             }
         }
+}
+
+/* ---- requantization ---- */
+
+void kern_requant_tail(const int32_t *x, int32_t c0, int32_t c1, int32_t c, size_t n_pix, const int32_t *bias,
+                       const int32_t *mult, const int32_t *shift, int32_t lo, int32_t hi, int8_t *out)
+{
+    for (size_t p = 0; p < n_pix; p++)
+        for (int32_t j = c0; j < c1; j++) {
+            int64_t v = (int64_t)x[p * (size_t)c + (size_t)j] + (bias ? bias[j] : 0);
+            v = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v;
+            int32_t q = qnn_quant_requant((int32_t)v, mult[j], shift[j]);
+            out[p * (size_t)c + (size_t)j] = (int8_t)(q < lo ? lo : q > hi ? hi : q);
+        }
+}
+
+void qnn_kern_requant_generic(const int32_t *x, size_t n_pix, int32_t c, const int32_t *bias, const int32_t *mult,
+                              const int32_t *shift, int32_t lo, int32_t hi, int8_t *out)
+{
+    kern_requant_tail(x, 0, c, c, n_pix, bias, mult, shift, lo, hi, out);
+}
+
+void qnn_kern_requant(const int32_t *x, size_t n_pix, int32_t c, const int32_t *bias, const int32_t *mult,
+                      const int32_t *shift, int32_t lo, int32_t hi, int8_t *out)
+{
+    if (qnn_kern_have_avx2())
+        qnn_kern_requant_avx2(x, n_pix, c, bias, mult, shift, lo, hi, out);
+    else
+        qnn_kern_requant_generic(x, n_pix, c, bias, mult, shift, lo, hi, out);
 }
 
 /* ---- dispatch ---- */

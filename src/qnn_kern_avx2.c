@@ -16,7 +16,11 @@
 
 #include "qnn_kern_impl.h"
 
+#include <stdint.h>
+#include <string.h>
+
 #include "msg.h"
+#include "qnn_kern.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 
@@ -168,7 +172,83 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
         }
 }
 
+/* ---- requantization (TFLite MultiplyByQuantizedMultiplier, bit-exact, 8 channels per vector) ---- */
+
+/* 32 x 32 -> 64-bit signed product, + nudge, / 2^31 truncating toward zero, for the even lanes of a
+ * and b; result in the even 32-bit lanes. */
+static __m256i srdhm_even(__m256i a, __m256i b)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i ab = _mm256_mul_epi32(a, b);
+    __m256i neg = _mm256_cmpgt_epi64(zero, ab);
+    /* nudge: 2^30 if ab >= 0 else 1 - 2^30; then toward-zero division adds 2^31 - 1 when negative */
+    __m256i nudge = _mm256_blendv_epi8(_mm256_set1_epi64x(1LL << 30), _mm256_set1_epi64x(1 - (1LL << 30)), neg);
+    __m256i v = _mm256_add_epi64(ab, nudge);
+    __m256i vneg = _mm256_cmpgt_epi64(zero, v);
+    v = _mm256_add_epi64(v, _mm256_and_si256(vneg, _mm256_set1_epi64x((1LL << 31) - 1)));
+    return _mm256_srli_epi64(v, 31); /* the low 32 bits equal those of the arithmetic shift */
+}
+
+void qnn_kern_requant_avx2(const int32_t *x, size_t n_pix, int32_t c, const int32_t *bias, const int32_t *mult,
+                           const int32_t *shift, int32_t lo, int32_t hi, int8_t *out)
+{
+    ASSERT(qnn_kern_have_avx2());
+    const int32_t c8 = c / 8 * 8;
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    const __m256i imin = _mm256_set1_epi32(INT32_MIN), imax = _mm256_set1_epi32(INT32_MAX);
+    const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
+    for (size_t p = 0; p < n_pix; p++)
+        for (int32_t j = 0; j < c8; j += 8) {
+            /* per-channel constants (L1-resident; pixels outer keeps x and out sequential) */
+            __m256i vb = bias ? _mm256_loadu_si256((const __m256i *)(const void *)(bias + j)) : zero;
+            __m256i vm = _mm256_loadu_si256((const __m256i *)(const void *)(mult + j));
+            __m256i vs = _mm256_loadu_si256((const __m256i *)(const void *)(shift + j));
+            __m256i left = _mm256_max_epi32(vs, zero), right = _mm256_max_epi32(_mm256_sub_epi32(zero, vs), zero);
+            __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+            __m256i half = _mm256_srai_epi32(mask, 1);
+            __m256i m_min = _mm256_cmpeq_epi32(vm, imin);
+            __m256i vm_odd = _mm256_srli_epi64(vm, 32);
+            const int32_t *xp = x + p * (size_t)c + (size_t)j;
+            __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)xp);
+            /* saturating a + bias */
+            __m256i sum = _mm256_add_epi32(a, vb);
+            __m256i ovf = _mm256_srai_epi32(_mm256_andnot_si256(_mm256_xor_si256(a, vb), _mm256_xor_si256(a, sum)), 31);
+            __m256i sat = _mm256_xor_si256(imax, _mm256_srai_epi32(a, 31)); /* INT32_MAX or INT32_MIN */
+            sum = _mm256_blendv_epi8(sum, sat, ovf);
+            /* saturating left shift */
+            __m256i sl = _mm256_sllv_epi32(sum, left);
+            __m256i lost = _mm256_xor_si256(_mm256_srav_epi32(sl, left), sum);
+            __m256i lsat = _mm256_xor_si256(imax, _mm256_srai_epi32(sum, 31));
+            sl = _mm256_blendv_epi8(lsat, sl, _mm256_cmpeq_epi32(lost, zero));
+            /* SaturatingRoundingDoublingHighMul */
+            __m256i ev = srdhm_even(sl, vm);
+            __m256i od = srdhm_even(_mm256_srli_epi64(sl, 32), vm_odd);
+            __m256i hm = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
+            __m256i both_min = _mm256_and_si256(m_min, _mm256_cmpeq_epi32(sl, imin));
+            hm = _mm256_blendv_epi8(hm, imax, both_min);
+            /* RoundingDivideByPOT */
+            __m256i rem = _mm256_and_si256(hm, mask);
+            __m256i thr = _mm256_sub_epi32(half, _mm256_srai_epi32(hm, 31)); /* + 1 when negative */
+            __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(hm, right), _mm256_cmpgt_epi32(rem, thr));
+            q = _mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi);
+            /* 8 int32 in -128..127 -> 8 int8 */
+            __m256i w16 = _mm256_packs_epi32(q, q);
+            __m256i b8 = _mm256_packs_epi16(w16, w16);
+            __m128i lo4 = _mm256_castsi256_si128(b8), hi4 = _mm256_extracti128_si256(b8, 1);
+            int32_t l0 = _mm_cvtsi128_si32(lo4), h0 = _mm_cvtsi128_si32(hi4);
+            memcpy(out + p * (size_t)c + (size_t)j, &l0, 4);
+            memcpy(out + p * (size_t)c + (size_t)j + 4, &h0, 4);
+        }
+    if (c8 < c) kern_requant_tail(x, c8, c, c, n_pix, bias, mult, shift, lo, hi, out);
+}
+
 #else
+
+void qnn_kern_requant_avx2(const int32_t *x, size_t n_pix, int32_t c, const int32_t *bias, const int32_t *mult,
+                           const int32_t *shift, int32_t lo, int32_t hi, int8_t *out)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
 
 void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
 {

@@ -97,6 +97,10 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
 void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc);
 void kern_lut_free(kern_lut *k);
 
+/* Scalar requantization of channels c0 .. c1 - 1 (see qnn_kern_requant). */
+void kern_requant_tail(const int32_t *x, int32_t c0, int32_t c1, int32_t c, size_t n_pix, const int32_t *bias,
+                       const int32_t *mult, const int32_t *shift, int32_t lo, int32_t hi, int8_t *out);
+
 /* AVX2 tile functions (qnn_kern_avx2.c). */
 void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img);
 void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,

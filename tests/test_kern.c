@@ -12,6 +12,7 @@
 #endif
 
 #include "qnn_kern.h"
+#include "qnn_quant.h"
 
 /* splitmix64: a local, explicit generator so the test's data never depends on other modules */
 static uint64_t sm_next(uint64_t *st)
@@ -307,6 +308,66 @@ START_TEST(lut_exact_table_equals_separable_path)
 }
 END_TEST
 
+START_TEST(requant_matches_scalar)
+{
+    /* every shift, random multipliers (including 0 and INT32_MIN), accumulators at and near the
+     * int32 extremes, biases that overflow the sum, ReLU and full clamps, c not a multiple of 8 */
+    uint64_t st = 8080;
+    const int32_t cs[] = {8, 13, 64, 3};
+    for (size_t ic = 0; ic < sizeof cs / sizeof cs[0]; ic++) {
+        int32_t c = cs[ic];
+        size_t n_pix = 257;
+        int32_t *x = xmalloc(n_pix * c * sizeof *x), *bias = xmalloc(c * sizeof *bias);
+        int32_t *mult = xmalloc(c * sizeof *mult), *shift = xmalloc(c * sizeof *shift);
+        int8_t *ref = xmalloc(n_pix * c), *got = xmalloc(n_pix * c);
+        for (int32_t j = 0; j < c; j++) {
+            int32_t r = sm_range(&st, 0, 9);
+            mult[j] = r == 0 ? 0 : r == 1 ? INT32_MIN : r == 2 ? INT32_MAX : (int32_t)(sm_next(&st) >> 33) | (1 << 30);
+            shift[j] = j < 62 ? j - 31 : sm_range(&st, -31, 30);
+            bias[j] = sm_range(&st, 0, 3) == 0 ? (sm_next(&st) & 1 ? INT32_MAX - 5 : INT32_MIN + 5)
+                                               : sm_range(&st, -100000, 100000);
+        }
+        for (size_t i = 0; i < n_pix * c; i++) {
+            int32_t r = sm_range(&st, 0, 9);
+            x[i] = r == 0 ? INT32_MIN : r == 1 ? INT32_MAX : r == 2 ? (int32_t)sm_next(&st) : sm_range(&st, -300000, 300000);
+        }
+        const int32_t clamps[2][2] = {{-128, 127}, {0, 127}};
+        for (int k = 0; k < 2; k++) {
+            for (int withbias = 0; withbias < 2; withbias++) {
+                const int32_t *b = withbias ? bias : NULL;
+                for (size_t p = 0; p < n_pix; p++)
+                    for (int32_t j = 0; j < c; j++) {
+                        int64_t v = (int64_t)x[p * c + j] + (b ? b[j] : 0);
+                        v = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v;
+                        int32_t q = qnn_quant_requant((int32_t)v, mult[j], shift[j]);
+                        ref[p * c + j] = (int8_t)(q < clamps[k][0] ? clamps[k][0] : q > clamps[k][1] ? clamps[k][1] : q);
+                    }
+                memset(got, 0x55, n_pix * c);
+                qnn_kern_requant_generic(x, n_pix, c, b, mult, shift, clamps[k][0], clamps[k][1], got);
+                ck_assert_mem_eq(got, ref, n_pix * c);
+                if (qnn_kern_have_avx2()) {
+                    memset(got, 0x55, n_pix * c);
+                    qnn_kern_requant_avx2(x, n_pix, c, b, mult, shift, clamps[k][0], clamps[k][1], got);
+                    for (size_t i = 0; i < n_pix * c; i++)
+                        if (got[i] != ref[i])
+                            ck_abort_msg("avx2 requant c %d [%zu]: x %d bias %d mult %d shift %d: %d, reference %d", c, i,
+                                         x[i], b ? b[i % c] : 0, mult[i % c], shift[i % c], got[i], ref[i]);
+                }
+                memset(got, 0x55, n_pix * c);
+                qnn_kern_requant(x, n_pix, c, b, mult, shift, clamps[k][0], clamps[k][1], got);
+                ck_assert_mem_eq(got, ref, n_pix * c);
+            }
+        }
+        /* a hand-checked value: 1000 * 2^30 / 2^31 = 500, shift -2 -> 125 */
+        int32_t one_x = 1000, one_m = 1 << 30, one_s = -2;
+        int8_t one_o;
+        qnn_kern_requant(&one_x, 1, 1, NULL, &one_m, &one_s, -128, 127, &one_o);
+        ck_assert_int_eq(one_o, 125);
+        free(x), free(bias), free(mult), free(shift), free(ref), free(got);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("kern");
@@ -318,6 +379,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lut_random_shapes_match_reference);
     tcase_add_test(tc, lut_extreme_tables_and_resnet8_shapes_match_reference);
     tcase_add_test(tc, lut_exact_table_equals_separable_path);
+    tcase_add_test(tc, requant_matches_scalar);
     suite_add_tcase(s, tc);
     return s;
 }
