@@ -6,3 +6,5 @@ check_PROGRAMS += tests/test_approx
 tests_test_approx_SOURCES = tests/test_approx.c tests/tu.h
 tests_test_approx_CFLAGS = $(TEST_CFLAGS)
 tests_test_approx_LDADD = $(TEST_LIBS)
+TESTS += tests/cli_approx.sh
+EXTRA_DIST += tests/cli_approx.sh
