@@ -549,13 +549,14 @@ static void write_figures(FILE *fp, const char *pfx, export_run *r, const export
 }
 
 /* The reproduce line for `approxmap eval` on a record range. */
-static void write_eval_hint(FILE *fp, const char *pfx, export_run *r, const char *range)
+static void write_eval_hint(FILE *fp, const char *pfx, export_run *r, const char *range, const export_meta *m)
 {
     char *file = NULL;
     int32_t first = 0, count = -1;
     if (cifar_range_parse(range, &file, &first, &count)) return;
-    fprintf(fp, "%s  approxmap eval --model %s --calib %s --library %s --map MAP.yaml --data %s --first %d", pfx,
-            r->cs->model, r->cs->calibration, r->cs->library, file, (int)first);
+    fprintf(fp, "%s  approxmap eval --model %s --calib %s --library %s --map %s --data %s --first %d", pfx,
+            r->cs->model, r->cs->calibration, r->cs->library, m && m->map_path ? m->map_path : "MAP.yaml", file,
+            (int)first);
     if (count >= 0) fprintf(fp, " --count %d", (int)count);
     fprintf(fp, "\n");
     free(file);
@@ -581,8 +582,8 @@ int export_write_yaml(FILE *fp, export_run *r, const export_eval *e, const expor
     if (rc) return rc;
     write_figures(fp, "# ", r, e, m);
     fprintf(fp, "# reproduce with:\n");
-    write_eval_hint(fp, "# ", r, r->cs->search);
-    if (x->holdout_spec) write_eval_hint(fp, "# ", r, x->holdout_spec);
+    write_eval_hint(fp, "# ", r, r->cs->search, m);
+    if (x->holdout_spec) write_eval_hint(fp, "# ", r, x->holdout_spec, m);
     fputs(text, fp);
     free(text);
     return ferror(fp) ? msg_error(ST_EIO, "cannot write the exported map: %s", strerror(errno)) : ST_OK;

@@ -133,6 +133,7 @@ typedef enum export_format { EXPORT_YAML = 0, EXPORT_JSON = 1, EXPORT_C = 2 } ex
 /* How the row was chosen, for the metadata ("knee", "max-loss 2", "index 3", ...). */
 typedef struct export_meta {
     const char *how;
+    const char *map_path;  /* the map's file for the `approxmap eval --map` hint (NULL: MAP.yaml) */
 } export_meta;
 
 /* YAML: the figures as comments, then the amap_write form (which amap_read and `approxmap eval --map`

@@ -222,7 +222,7 @@ int cmd_export(int argc, char **argv)
         if (!(af = afile_open(output))) goto out;
         fp = afile_stream(af);
     }
-    export_meta meta = {how};
+    export_meta meta = {how, pick == PICK_ALL ? NULL : output};
     if (fmt == EXPORT_JSON && pick == PICK_ALL) fprintf(fp, "[\n");
     if (fmt == EXPORT_C) {
         guard = guard_name(output);

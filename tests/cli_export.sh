@@ -123,6 +123,18 @@ awk '/^# holdout/ { split($0, a, "[()]"); split(a[4], e, "/"); split(a[6], m, "/
        if (loss - want < 0.006 && want - loss < 0.006) ok = 1 }
      END { exit !ok }' "$T/m.yaml" && pass "yaml: holdout loss = 100 x (exact - map) / n" || bad "yaml: holdout loss inconsistent"
 
+# `approxmap eval --map` on the exported file reproduces the figures in its comments exactly
+if "$BIN" eval --help 2>/dev/null | grep -q -- '--map'; then
+    for part in "search subset" "holdout"; do
+        cmd=$(grep -A2 '^# reproduce with:' "$T/m.yaml" | grep -F -- "--first $([ "$part" = holdout ] && echo 40 || echo 0) " | sed 's/^#  *//')
+        want=$(grep "^# $part " "$T/m.yaml" | sed 's/.*this map \([0-9.]* % ([0-9]*\/[0-9]*)\).*/\1/')
+        # shellcheck disable=SC2086
+        set -- $cmd
+        shift # 'approxmap'
+        "$BIN" "$@" --no-float --threads 2 >"$T/out" 2>"$T/err" || true
+        has "eval --map reproduces the $part accuracy ($want)" "$T/out" "int8 accuracy (approximate): $want"
+    done
+fi
 check "export --format json" 0 "$BIN" export "$R" --index 2 --format json
 if command -v python3 >/dev/null 2>&1; then
     python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["row"] == 2 and d["id"] == 13; \
