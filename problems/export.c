@@ -246,7 +246,6 @@ void export_run_free(export_run *r)
     if (r->spec.type) prob_spec_deinit(&r->spec);
     export_front_deinit(&r->front);
     free(r->exact_holdout_ok);
-    free(r->exact_search_ok);
     free(r->pred);
     free(r->dir);
     free(r->problem_path);
@@ -292,11 +291,7 @@ int export_run_open(const char *dir, int threads, export_run **out)
     r->cs = cs;
     if ((rc = cnn_ctx_create(&r->spec, &r->ctx))) goto fail;
     if ((rc = export_front_read(r->front_path, r->ctx->genome_len, &r->front))) goto fail;
-    const cifar_set *s = &r->ctx->search_set;
-    r->exact_search_ok = xmalloc((size_t)s->n);
-    r->pred = xmalloc((size_t)s->n);
-    qnn_int8_predict(r->ctx->net, s->pixels, s->n, NULL, r->threads, (int32_t)r->ctx->chunk, NULL, r->pred);
-    for (int32_t i = 0; i < s->n; i++) r->exact_search_ok[i] = r->pred[i] == s->labels[i];
+    r->pred = xmalloc((size_t)r->ctx->search_set.n);
     *out = r;
     return ST_OK;
 fail:
@@ -340,30 +335,31 @@ void export_eval_deinit(export_eval *e)
     memset(e, 0, sizeof *e);
 }
 
-/* Correct answers of map `muls` on `set`, and the paired statistics against the exact flags. */
+/* Correct answers of map `muls` on `set`; with the exact flags `exact_ok`, also the loss and its paired
+ * 95 % interval (loss, lo, hi). */
 static void measure(export_run *r, const cifar_set *set, const uint8_t *exact_ok, const qnn_layer_mul *muls,
                     int32_t *correct, double *loss, double *lo, double *hi)
 {
     qnn_int8_predict(r->ctx->net, set->pixels, set->n, muls, r->threads, (int32_t)r->ctx->chunk, NULL, r->pred);
     int32_t c = 0;
-    long sum_d = 0, sum_d2 = 0;
+    long sum_d = 0, sum_d2 = 0; /* d = exact right - map right, in {-1, 0, 1} */
     for (int32_t i = 0; i < set->n; i++) {
         int ok = r->pred[i] == set->labels[i];
-        int d = (int)exact_ok[i] - ok;
         c += ok;
-        sum_d += d;
-        sum_d2 += d * d;
+        if (exact_ok) {
+            int d = (int)exact_ok[i] - ok;
+            sum_d += d;
+            sum_d2 += d * d;
+        }
     }
-    const double n = set->n;
-    double mean = (double)sum_d / n;
     *correct = c;
+    if (!exact_ok) return;
+    const double n = set->n, mean = (double)sum_d / n;
     *loss = 100.0 * (double)sum_d / n; /* the order of operations of the search's f2 */
-    if (lo) {
-        double var = set->n > 1 ? ((double)sum_d2 - n * mean * mean) / (n - 1) : 0;
-        double half = 1.96 * 100.0 * sqrt(var > 0 ? var / n : 0);
-        *lo = *loss - half;
-        *hi = *loss + half;
-    }
+    double var = set->n > 1 ? ((double)sum_d2 - n * mean * mean) / (n - 1) : 0;
+    double half = 1.96 * 100.0 * sqrt(var > 0 ? var / n : 0);
+    *lo = *loss - half;
+    *hi = *loss + half;
 }
 
 int export_eval_row(export_run *r, long row, int search, int holdout, export_eval *out)
@@ -400,11 +396,12 @@ int export_eval_row(export_run *r, long row, int search, int holdout, export_eva
     if (search) {
         out->search_n = x->search_set.n;
         out->search_exact = x->exact_correct;
-        measure(r, &x->search_set, r->exact_search_ok, t->mul.layer, &out->search_correct, &out->search_loss, NULL, NULL);
-        double stored = 100.0 * (double)(x->exact_correct - out->search_correct) / (double)x->search_set.n;
-        if (fabs(stored - out->f2) > 1e-9)
+        measure(r, &x->search_set, NULL, t->mul.layer, &out->search_correct, NULL, NULL, NULL);
+        /* the search's own formula (prob_cnn.c), so that an unchanged run reproduces f2 bit for bit */
+        out->search_loss = 100.0 * (double)(x->exact_correct - out->search_correct) / (double)x->search_set.n;
+        if (fabs(out->search_loss - out->f2) > 1e-9)
             msg_warn("%s:%ld: search loss %.4f pp recomputed as %.4f pp (have the data or model changed?)",
-                     r->front_path, row + 2, out->f2, stored);
+                     r->front_path, row + 2, out->f2, out->search_loss);
     }
     if (holdout) {
         out->has_holdout = 1;

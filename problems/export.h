@@ -71,7 +71,6 @@ typedef struct export_run {
     int holdout_loaded;
     uint8_t *exact_holdout_ok; /* holdout_set.n flags: exact int8 right on the image */
     int32_t exact_holdout_correct;
-    uint8_t *exact_search_ok;  /* search_set.n flags */
     uint8_t *pred;             /* scratch, max(search n, holdout n) */
     int threads;               /* evaluation threads (0: OpenMP default) */
 } export_run;
