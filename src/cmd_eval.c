@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "afile.h"
 #include "cifar.h"
 #include "cmd.h"
 #include "datadir.h"
@@ -43,12 +44,13 @@ static void usage(FILE *fp)
             "      --first N      first record (default 0)\n"
             "      --count N      number of records (default: to the end of the file)\n"
             "      --calib SPEC   calibration records, training images only\n"
+            "                     (default " DEFAULT_CALIB ")\n"
             "      --calib-method M  percentile (default) or max\n"
             "      --percentile P    percentile of |x| for --calib-method percentile (default 99.99)\n"
-            "                     (default " DEFAULT_CALIB ")\n"
             "  -f, --format FMT   text (default) or json (accuracies in percent)\n"
             "  -j, --threads T    threads (default: all cores); results do not depend on it\n"
             "      --no-float     skip the float model\n"
+            "      --logits FILE  write the exact int8 logits as CSV (record,label,prediction,l0..l9)\n"
             "      --map MAP.yaml approximation map: also report the approximate accuracy, its loss in pp\n"
             "                     against exact int8 on the same images, and its relative energy\n"
             "      --uniform NAME the same with one multiplier on every layer\n"
@@ -109,9 +111,34 @@ static int32_t eval_float(const qnn_model *m, const cifar_set *set, int threads,
     return ok;
 }
 
+/* CSV of the exact int8 logits: record,label,prediction,l0,...; written atomically. */
+static int write_logits(const char *path, const qnn_int8_net *net, const cifar_set *set, int32_t first,
+                        const uint8_t *pred)
+{
+    const int32_t k = qnn_int8_n_out(net);
+    int8_t *lg = xmalloc((size_t)set->n * k + 1);
+    qnn_int8_predict(net, set->pixels, set->n, NULL, 0, 0, lg, NULL);
+    afile *f = afile_open(path);
+    if (!f) {
+        free(lg);
+        return -1;
+    }
+    FILE *fp = afile_stream(f);
+    fprintf(fp, "record,label,prediction");
+    for (int32_t j = 0; j < k; j++) fprintf(fp, ",l%d", (int)j);
+    fputc('\n', fp);
+    for (int32_t i = 0; i < set->n; i++) {
+        fprintf(fp, "%d,%d,%d", (int)(first + i), set->labels[i], pred[i]);
+        for (int32_t j = 0; j < k; j++) fprintf(fp, ",%d", lg[(size_t)i * k + j]);
+        fputc('\n', fp);
+    }
+    free(lg);
+    return afile_commit(f) ? -1 : 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
-    enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_NOFLOAT, O_METHOD, O_PCT, O_MAP, O_UNIFORM, O_ENERGY,
+    enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_NOFLOAT, O_METHOD, O_PCT, O_LOGITS, O_MAP, O_UNIFORM, O_ENERGY,
            O_COMP };
     static const struct option opts[] = {{"model", required_argument, NULL, 'm'},
                                          {"data", required_argument, NULL, 'd'},
@@ -123,6 +150,7 @@ int cmd_eval(int argc, char **argv)
                                          {"format", required_argument, NULL, 'f'},
                                          {"threads", required_argument, NULL, 'j'},
                                          {"no-float", no_argument, NULL, O_NOFLOAT},
+                                         {"logits", required_argument, NULL, O_LOGITS},
                                          {"data-dir", required_argument, NULL, O_DATADIR},
                                          {"map", required_argument, NULL, O_MAP},
                                          {"uniform", required_argument, NULL, O_UNIFORM},
@@ -131,7 +159,7 @@ int cmd_eval(int argc, char **argv)
                                          {"compensate", required_argument, NULL, O_COMP},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *model = DEFAULT_MODEL, *data = DEFAULT_DATA, *calib = DEFAULT_CALIB;
+    const char *model = DEFAULT_MODEL, *data = DEFAULT_DATA, *calib = DEFAULT_CALIB, *logits_path = NULL;
     int32_t first = 0, count = -1, threads = 0;
     int json = 0, do_float = 1, c;
     const char *map_path = NULL, *uniform = NULL, *library = NULL, *energy = NULL;
@@ -192,6 +220,7 @@ int cmd_eval(int argc, char **argv)
             if (parse_int(optarg, "--threads", &threads)) return CMD_EXIT_USAGE;
             break;
         case O_NOFLOAT: do_float = 0; break;
+        case O_LOGITS: logits_path = optarg; break;
         case O_DATADIR: datadir_set(optarg); break;
         case 'h': usage(stdout); return CMD_EXIT_OK;
         default: usage(stderr); return CMD_EXIT_USAGE;
@@ -273,6 +302,7 @@ int cmd_eval(int argc, char **argv)
         } else
             ok_a = eval_int8(net, &set, mul.layer, threads, pa, &ta);
     }
+    if (logits_path && write_logits(logits_path, net, &set, first, pq)) goto out;
     int32_t agree = 0;
     for (int32_t i = 0; do_float && i < set.n; i++) agree += pf[i] == pq[i];
     const double n = set.n;
