@@ -156,6 +156,7 @@ static int run_gnuplot(const char *dir, const char *script)
 }
 
 static const char gp_terminals[] =
+    "reset\n"
     "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo noenhanced size 960,640 } else { set terminal png noenhanced size 960,640 }\n";
 
 /* --- the command ------------------------------------------------------------------------------- */
