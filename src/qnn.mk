@@ -27,4 +27,4 @@ tests_test_int8_SOURCES = tests/test_int8.c tests/tu.h
 tests_test_int8_CFLAGS = $(TEST_CFLAGS)
 tests_test_int8_LDADD = $(TEST_LIBS)
 TESTS += tests/cli_engine.sh
-EXTRA_DIST += tests/cli_engine.sh
+EXTRA_DIST += tests/cli_engine.sh tests/qnn_yaml_ref.py

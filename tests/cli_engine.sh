@@ -73,5 +73,10 @@ has "yaml dense layer" "$tmp/q.yaml" "op: dense"
 if command -v python3 >/dev/null 2>&1 && python3 -c 'import yaml' 2>/dev/null; then
     if python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert d["version"] == 1 and len(d["ops"]) == 14 and sum(o["op"] in ("conv", "dense") for o in d["ops"]) == 10 and all(len(o["weights"]) == len(o["bias"]) for o in d["ops"] if "weights" in o)' "$tmp/q.yaml"; then
         echo "PASS: yaml parses with 14 ops and 10 layers"; else echo "FAIL: yaml does not parse as expected"; fail=1; fi
+    # an independent executor that knows only the documented format gives the same int8 logits
+    check "eval --logits" 0 "$BIN" eval --count 3 --calib "$calib" --no-float --logits "$tmp/c.csv"
+    check "python executes the yaml" 0 python3 "$TOP_SRCDIR/tests/qnn_yaml_ref.py" "$tmp/q.yaml" "$data/$test_batch" 0 3
+    if cmp -s "$tmp/out" "$tmp/c.csv"; then echo "PASS: yaml executed elsewhere is bit-exact (3 images)"; else
+        echo "FAIL: yaml executed elsewhere differs"; diff "$tmp/out" "$tmp/c.csv" | sed 's/^/    /'; fail=1; fi
 fi
 exit $fail
