@@ -75,10 +75,11 @@ int cifar_load(const char *path, int32_t first, int32_t count, cifar_set *out)
     for (int32_t i = 0; i < count; i++) {
         const uint8_t *rec = raw + (size_t)i * CIFAR_RECORD;
         if (rec[0] >= CIFAR_CLASSES) {
+            int label = rec[0];
             free(raw);
             cifar_set_deinit(&s);
             return msg_error(ST_EFORMAT, "%s: record %d: label %d is not a CIFAR-10 class (0..9)", path,
-                             (int)(first + i), rec[0]);
+                             (int)(first + i), label);
         }
         s.labels[i] = rec[0];
         memcpy(s.pixels + (size_t)i * CIFAR_PIXELS, rec + 1, CIFAR_PIXELS);

@@ -9,6 +9,8 @@ nodist_src_libcore_a_SOURCES = src/onnx.pb-c.c src/onnx.pb-c.h
 BUILT_SOURCES += src/onnx.pb-c.c src/onnx.pb-c.h
 CLEANFILES += src/onnx.pb-c.c src/onnx.pb-c.h
 src/onnx.pb-c.h: src/onnx.pb-c.c
+# so that building a single target (not only all/check) generates the header first
+src/onnx_import.$(OBJEXT) tests/test_onnx-test_onnx.$(OBJEXT): src/onnx.pb-c.h
 src/onnx.pb-c.c: $(ONNX_PROTO)
 	$(AM_V_GEN)$(MKDIR_P) src && \
 	  $(PROTOC_C) --c_out=src --proto_path="`dirname '$(ONNX_PROTO)'`" '$(ONNX_PROTO)'
