@@ -14,6 +14,10 @@
 #include "onnx_import.h"
 #include "status.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 void qnn_quant_multiplier(double real, int32_t *mult, int *shift)
 {
     ASSERT(real >= 0 && real < 2147483648.0);
@@ -82,31 +86,51 @@ static void clamp_range(const qnn_node *nd, double s, int32_t *lo, int32_t *hi)
 }
 
 /* Percentile of |x| per tensor: a histogram of 4096 bins over [0, max] per tensor, filled chunk by
- * chunk (single-threaded, deterministic); the range is the upper edge of the bin where the
- * cumulative count reaches the percentile. */
+ * chunk (per-thread histograms, summed: integer counts, so the result does not depend on the thread
+ * count); the range is the upper edge of the bin where the cumulative count reaches the percentile. */
 enum { HBINS = 4096, HCHUNK = 50 };
 
-static int calibrate_percentile(const qnn_model *m, const uint8_t *pixels, int32_t n, double pct, double *range)
+static int calibrate_percentile(const qnn_model *m, const uint8_t *pixels, int32_t n, double pct, int threads,
+                                double *range)
 {
-    uint64_t *hist = xcalloc((size_t)m->n_tensors * HBINS, sizeof *hist);
-    qnn_model_ws *ws = qnn_model_ws_alloc(m, HCHUNK);
+    const size_t hsize = (size_t)m->n_tensors * HBINS;
+    const int32_t n_chunks = (n + HCHUNK - 1) / HCHUNK;
+    int nt = 1;
+#ifdef _OPENMP
+    nt = threads > 0 ? threads : omp_get_max_threads();
+#endif
+    if (nt > n_chunks) nt = n_chunks > 0 ? n_chunks : 1;
+    uint64_t *hist = xcalloc(hsize * nt, sizeof *hist);
     const size_t in_sz = (size_t)m->tensors[m->input].h * m->tensors[m->input].w * m->tensors[m->input].c;
-    for (int32_t first = 0; first < n; first += HCHUNK) {
-        int32_t cnt = n - first < HCHUNK ? n - first : HCHUNK;
-        qnn_model_ws_run(m, ws, pixels + (size_t)first * in_sz, cnt);
-        for (int t = 0; t < m->n_tensors; t++) {
-            if (!(range[t] > 0)) continue;
-            const qnn_tensor *x = &m->tensors[t];
-            const size_t sz = (size_t)x->h * x->w * x->c * cnt;
-            const float *v = qnn_model_ws_tensor(ws, t);
-            uint64_t *h = hist + (size_t)t * HBINS;
-            const double k = HBINS / range[t];
-            for (size_t i = 0; i < sz; i++) {
-                int b = (int)(fabs((double)v[i]) * k);
-                h[b < HBINS ? b : HBINS - 1]++;
+#pragma omp parallel num_threads(nt)
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        qnn_model_ws *ws = qnn_model_ws_alloc(m, HCHUNK);
+        uint64_t *hs = hist + (size_t)tid * hsize;
+#pragma omp for schedule(dynamic, 1)
+        for (int32_t ch = 0; ch < n_chunks; ch++) {
+            int32_t first = ch * HCHUNK, cnt = n - first < HCHUNK ? n - first : HCHUNK;
+            qnn_model_ws_run(m, ws, pixels + (size_t)first * in_sz, cnt);
+            for (int t = 0; t < m->n_tensors; t++) {
+                if (!(range[t] > 0)) continue;
+                const qnn_tensor *x = &m->tensors[t];
+                const size_t sz = (size_t)x->h * x->w * x->c * cnt;
+                const float *v = qnn_model_ws_tensor(ws, t);
+                uint64_t *h = hs + (size_t)t * HBINS;
+                const double k = HBINS / range[t];
+                for (size_t i = 0; i < sz; i++) {
+                    int b = (int)(fabs((double)v[i]) * k);
+                    h[b < HBINS ? b : HBINS - 1]++;
+                }
             }
         }
+        qnn_model_ws_free(ws);
     }
+    for (int k = 1; k < nt; k++)
+        for (size_t i = 0; i < hsize; i++) hist[i] += hist[(size_t)k * hsize + i];
     for (int t = 0; t < m->n_tensors; t++) {
         if (!(range[t] > 0)) continue;
         const uint64_t *h = hist + (size_t)t * HBINS;
@@ -120,7 +144,6 @@ static int calibrate_percentile(const qnn_model *m, const uint8_t *pixels, int32
         }
         range[t] = range[t] * (b + 1) / HBINS;
     }
-    qnn_model_ws_free(ws);
     free(hist);
     return ST_OK;
 }
@@ -141,7 +164,7 @@ int qnn_quant_calibrate(const qnn_model *m, const uint8_t *calib_pixels, int32_t
     if (o->method == QNN_CALIB_MAX) return ST_OK;
     if (o->method != QNN_CALIB_PERCENTILE || !(o->percentile > 0 && o->percentile <= 100))
         return msg_error(ST_EINVAL, "invalid calibration options");
-    return calibrate_percentile(m, calib_pixels, n_calib, o->percentile, range);
+    return calibrate_percentile(m, calib_pixels, n_calib, o->percentile, o->threads, range);
 }
 
 int qnn_quant_build(const qnn_model *m, const uint8_t *calib_pixels, int32_t n_calib, const qnn_quant_opts *o,
