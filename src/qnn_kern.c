@@ -46,6 +46,8 @@ static int thread_num(void)
 
 /* ---- geometry ---- */
 
+static int32_t geom_in_offset(const kern_geom *g, const qnn_conv_shape *s, int32_t iy, int32_t ix);
+
 static void geom_init(kern_geom *g, const qnn_conv_shape *s)
 {
     ASSERT(s->ho >= 1 && s->wo >= 1);
@@ -63,23 +65,27 @@ static void geom_init(kern_geom *g, const qnn_conv_shape *s)
     size_t off_max = (size_t)g->dy_max * g->cx + g->dx_max;
     g->phase_len = round_up((size_t)g->nq + off_max + 2, 16);
     g->chan_len = (size_t)g->nph * g->phase_len;
+    ASSERT(g->chan_len < (size_t)1 << 31); /* offsets inside a channel buffer are int32 */
+    g->inoff = xmalloc((size_t)s->h * s->w * sizeof *g->inoff);
     g->outpix = xmalloc((size_t)g->nq * sizeof *g->outpix);
     for (int32_t q = 0; q < g->nq; q++) {
         int32_t oy = q / g->cx, ox = q % g->cx;
         g->outpix[q] = (oy < s->ho && ox < s->wo) ? oy * s->wo + ox : -1;
     }
+    for (int32_t iy = 0; iy < s->h; iy++)
+        for (int32_t ix = 0; ix < s->w; ix++) g->inoff[iy * s->w + ix] = geom_in_offset(g, s, iy, ix);
 }
 
 /* Flat offset of padded input pixel (iy + pad_t, ix + pad_l) in its phase image, or -1 when no
  * output reads it (beyond the last row or column read, or in a phase no tap falls in: a 1x1
  * stride-2 convolution reads one phase of four). */
-static ptrdiff_t geom_in_offset(const kern_geom *g, const qnn_conv_shape *s, int32_t iy, int32_t ix)
+static int32_t geom_in_offset(const kern_geom *g, const qnn_conv_shape *s, int32_t iy, int32_t ix)
 {
     int32_t yp = iy + s->pad_t, xp = ix + s->pad_l;
     int32_t yy = yp / g->sh, xx = xp / g->sw;
     if (yy >= s->ho + g->dy_max || xx >= g->cx || yp % g->sh >= s->kh || xp % g->sw >= s->kw) return -1;
     int32_t phase = (yp % g->sh) * g->sw + xp % g->sw;
-    return (ptrdiff_t)((size_t)phase * g->phase_len + (size_t)yy * g->cx + (size_t)xx);
+    return (int32_t)((size_t)phase * g->phase_len + (size_t)yy * g->cx + (size_t)xx);
 }
 
 /* Write the sums of flat positions q0 .. q0 + span - 1 (tile[co * span + L]) into the NHWC
@@ -163,6 +169,7 @@ void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uin
 
 void kern_sep_free(kern_sep *k)
 {
+    free(k->g.inoff);
     free(k->g.outpix);
     free(k->item_off);
     free(k->wpk);
@@ -198,7 +205,7 @@ static void sep_prep_row_scalar(const kern_sep *k, const int16_t *src, int16_t *
     const qnn_conv_shape *s = k->s;
     const size_t cl = k->g.chan_len;
     for (int32_t ix = ix0; ix < s->w; ix++) {
-        ptrdiff_t off = geom_in_offset(&k->g, s, iy, ix);
+        int32_t off = k->g.inoff[iy * s->w + ix];
         if (off < 0) continue;
         const int16_t *a = src + ((size_t)iy * s->w + ix) * s->cin;
         int16_t *d = dst + off;
@@ -250,8 +257,8 @@ static void sep_prep(const kern_sep *k, const int16_t *const *planes, int32_t im
                             }
                         }
                     }
-                    for (int32_t i = 0; i < 8; i++) { /* channels beyond the last multiple of 8 */
-                        ptrdiff_t off = geom_in_offset(g, s, iy, ix + i);
+                    for (int32_t i = 0; i < 8 && c8 < s->cin; i++) { /* channels beyond the last multiple of 8 */
+                        int32_t off = g->inoff[iy * s->w + ix + i];
                         if (off < 0) continue;
                         const int16_t *a = src + ((size_t)iy * s->w + ix + i) * s->cin;
                         for (int32_t ci = c8; ci < s->cin; ci++) dst[(size_t)ci * cl + (size_t)off] = a[ci];
@@ -370,6 +377,7 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
 
 void kern_lut_free(kern_lut *k)
 {
+    free(k->g.inoff);
     free(k->g.outpix);
     free(k->tap_off);
     free(k->colp);
@@ -384,7 +392,7 @@ static void lut_prep(const kern_lut *k, const int8_t *in, int32_t img, uint8_t *
     const int8_t *src = in + (size_t)img * in_img;
     for (int32_t iy = 0; iy < s->h; iy++)
         for (int32_t ix = 0; ix < s->w; ix++) {
-            ptrdiff_t off = geom_in_offset(&k->g, s, iy, ix);
+            int32_t off = k->g.inoff[iy * s->w + ix];
             if (off < 0) continue;
             const int8_t *a = src + ((size_t)iy * s->w + ix) * s->cin;
             uint8_t *d = x + off;

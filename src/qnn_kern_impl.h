@@ -31,6 +31,7 @@ typedef struct kern_geom {
     size_t phase_len;      /* elements per phase image */
     size_t chan_len;       /* nph * phase_len: elements per input channel */
     int32_t *outpix;       /* [nq]: oy * wo + ox, or -1 for a discarded position */
+    int32_t *inoff;        /* [h * w]: offset of input pixel (iy, ix) in its channel buffer, or -1 */
 } kern_geom;
 
 /* Separable plan. */
