@@ -194,17 +194,9 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
         ASSERT(mul->n_luts == 1 || mul->lut_of);
         qnn_conv_acc_lut(&s, in, op->w, mul->luts, mul->n_luts, mul->lut_of, ws->acc);
     }
-    int8_t *out = ws->t[op->out];
-    const size_t pix = (size_t)s.n * s.ho * s.wo;
-    for (size_t p = 0; p < pix; p++) {
-        const int32_t *a = ws->acc + p * s.cout;
-        int8_t *o = out + p * s.cout;
-        for (int32_t co = 0; co < s.cout; co++) {
-            int64_t x = (int64_t)a[co] + op->bias[co];
-            x = x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : x;
-            o[co] = clamp8(qnn_quant_requant((int32_t)x, op->mult[co], op->shift[co]), op->act_min, op->act_max);
-        }
-    }
+    /* bias + TFLite requantization + clamp (vectorized; bit-identical to qnn_quant_requant) */
+    qnn_kern_requant(ws->acc, (size_t)s.n * s.ho * s.wo, s.cout, op->bias, op->mult, op->shift, op->act_min,
+                     op->act_max, ws->t[op->out]);
 }
 
 static void run_add(const qnn_int8_op *op, qnn_int8_ws *ws, size_t elems)
