@@ -2,9 +2,9 @@
  *
  * Reads problem.yaml, front.csv and generations.csv; measures every front point on the holdout (cached
  * in RUN/holdout.csv, keyed by the map's genes, so a second report, or one after a resume, only
- * measures new points); writes the plot data (front.dat, hv.dat, knee_layers.dat) and gnuplot scripts
- * (front.gp, hv.gp, knee_layers.gp), runs gnuplot in RUN for PNG (pngcairo, else png) and SVG, and
- * writes report.md. Without gnuplot the data and scripts stay and the report says how to plot them.
+ * measures new points); writes the plot data (front.dat, hv.dat, knee_layers.dat, and for filter and
+ * kernel maps knee_filters.dat) and gnuplot scripts (the same names, .gp), runs gnuplot in RUN for PNG
+ * (pngcairo, else png) and SVG, and writes report.md. Without gnuplot the data and scripts stay and the report says how to plot them.
  * Every file is replaced atomically (afile.h). Figure definitions: problems/export.h. */
 #include <errno.h>
 #include <fcntl.h>
@@ -262,8 +262,7 @@ int cmd_report(int argc, char **argv)
     for (size_t i = 0; i < n_gens; i++)
         sb_printf(&dat, "%ld %ld %ld %.10g %.10g %.3f\n", gens[i].generation, gens[i].evaluations, gens[i].cache_hits,
                   gens[i].hv, isfinite(gens[i].best_f1) ? gens[i].best_f1 : NAN, gens[i].seconds);
-    if (!n_gens) sb_printf(&dat, "# (no generations.csv)\n");
-    if (write_text(dir, "hv.dat", dat.s)) goto out;
+    if (n_gens && write_text(dir, "hv.dat", dat.s)) goto out;
     dat.len = 0;
     sb_printf(&gp, "# approxmap report: hypervolume per generation (data: hv.dat)\n%s", gp_terminals);
     sb_printf(&gp, "set output 'hv.png'\nset datafile missing 'NaN'\nset grid\nset key bottom right\n"
@@ -272,7 +271,7 @@ int cmd_report(int argc, char **argv)
                    "plot 'hv.dat' using 1:4 with linespoints pt 7 title 'hypervolume', \\\n"
                    "     'hv.dat' using 1:5 axes x1y2 with steps title 'lowest feasible energy'\n"
                    "set terminal svg noenhanced size 960,640\nset output 'hv.svg'\nreplot\n");
-    if (write_text(dir, "hv.gp", gp.s)) goto out;
+    if (n_gens && write_text(dir, "hv.gp", gp.s)) goto out;
     gp.len = 0;
 
     /* knee: share of each layer's kernels (= of its MACs) per multiplier */
@@ -310,10 +309,46 @@ int cmd_report(int argc, char **argv)
     sb_printf(&gp, "set terminal svg noenhanced size 960,640\nset output 'knee_layers.svg'\nreplot\n");
     if (write_text(dir, "knee_layers.gp", gp.s)) goto out;
 
-    const char *scripts[] = {"front.gp", "hv.gp", "knee_layers.gp"};
+    /* filter and kernel maps: a heatmap of each filter's mean relative energy per multiplication
+     * (layer on x, output channel on y; one filled box per filter) */
+    const int heat = knee >= 0 && x->granularity != AMAP_LAYER;
+    if (heat) {
+        const amap *map = &x->threads[0].map;
+        int32_t max_cout = 0;
+        for (int l = 0; l < x->n_layers; l++)
+            if (x->layers[l].cout > max_cout) max_cout = x->layers[l].cout;
+        dat.len = 0;
+        sb_printf(&dat, "# layer output_channel mean_relative_energy_per_multiplication (knee map, front row %ld)\n", knee);
+        for (int32_t co = 0; co < max_cout; co++) {
+            for (int l = 0; l < x->n_layers; l++) {
+                const amap_layer *L = &x->layers[l];
+                const uint16_t *row = amap_layer_mults(map, l);
+                if (co >= L->cout) continue;
+                double sum = 0;
+                for (int32_t ci = 0; ci < L->cin; ci++) sum += x->lib.mults[row[(size_t)co * L->cin + ci]].energy.rel;
+                sb_printf(&dat, "%d %d %.6f\n", l, (int)co, sum / L->cin);
+            }
+        }
+        if (write_text(dir, "knee_filters.dat", dat.s)) goto out;
+        gp.len = 0;
+        sb_printf(&gp, "# approxmap report: knee map, mean relative energy per multiplication of every filter\n"
+                       "# (data: knee_filters.dat)\n%s", gp_terminals);
+        sb_printf(&gp, "set output 'knee_filters.png'\n"
+                       "set title 'knee map (front row %ld): relative energy per multiplication of each filter'\n"
+                       "set xlabel 'layer'\nset ylabel 'output channel'\nset cblabel 'relative energy'\n"
+                       "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\nset cbrange [0:*]\nset palette rgb 33,13,10\n",
+                  knee, x->n_layers - 1, (int)max_cout - 1);
+        sb_printf(&gp, "set xtics (");
+        for (int l = 0; l < x->n_layers; l++) sb_printf(&gp, "%s'%d' %d", l ? ", " : "", l, l);
+        sb_printf(&gp, ")\nplot 'knee_filters.dat' using 1:2:(0.5):(0.5):3 with boxxyerror fc palette fs solid notitle\n"
+                       "set terminal svg noenhanced size 960,640\nset output 'knee_filters.svg'\nreplot\n");
+        if (write_text(dir, "knee_filters.gp", gp.s)) goto out;
+    }
+
+    const char *scripts[] = {"front.gp", "hv.gp", "knee_layers.gp", "knee_filters.gp"};
     int plotted = 1, missing = 0;
-    for (int i = 0; i < 3; i++) {
-        if (i == 2 && knee < 0) continue;
+    for (int i = 0; i < 4; i++) {
+        if ((i == 1 && !n_gens) || (i == 2 && knee < 0) || (i == 3 && !heat)) continue;
         int g = run_gnuplot(dir, scripts[i]);
         if (g == 127) {
             missing = 1, plotted = 0;
@@ -329,9 +364,12 @@ int cmd_report(int argc, char **argv)
         unlink(log);
         free(log);
     }
+    char gp_list[96];
+    snprintf(gp_list, sizeof gp_list, "front.gp%s%s%s", n_gens ? " hv.gp" : "", knee >= 0 ? " knee_layers.gp" : "",
+             heat ? " knee_filters.gp" : "");
     if (missing && !quiet)
         fprintf(stderr, "approxmap report: gnuplot not found: wrote the plot data (*.dat) and scripts (*.gp); "
-                        "plot with: cd '%s' && gnuplot front.gp hv.gp knee_layers.gp\n", dir);
+                        "plot with: cd '%s' && gnuplot %s\n", dir, gp_list);
 
     /* --- report.md --- */
     const int32_t sn = x->search_set.n;
@@ -455,16 +493,19 @@ int cmd_report(int argc, char **argv)
 
     sb_printf(&md, "\n## Plots\n\n");
     if (plotted) {
-        sb_printf(&md, "![front](front.png)\n\nFront: energy against loss (SVG: [front.svg](front.svg)).\n\n"
-                       "![hypervolume](hv.png)\n\nHypervolume per generation (SVG: [hv.svg](hv.svg)).\n\n");
+        sb_printf(&md, "![front](front.png)\n\nFront: energy against loss (SVG: [front.svg](front.svg)).\n\n");
+        if (n_gens)
+            sb_printf(&md, "![hypervolume](hv.png)\n\nHypervolume per generation (SVG: [hv.svg](hv.svg)).\n\n");
         if (knee >= 0)
             sb_printf(&md, "![knee layers](knee_layers.png)\n\nMultiplier use per layer of the knee map (SVG: "
                            "[knee_layers.svg](knee_layers.svg)).\n");
+        if (heat)
+            sb_printf(&md, "\n![knee filters](knee_filters.png)\n\nMean relative energy per multiplication of every "
+                           "filter of the knee map, layer by output channel (SVG: [knee_filters.svg](knee_filters.svg)).\n");
     } else {
-        sb_printf(&md, "The plots were not drawn (%s). The data (`front.dat`, `hv.dat`, `knee_layers.dat`) and the "
-                       "gnuplot scripts are in the run directory; draw PNG and SVG with\n\n"
-                       "    cd %s && gnuplot front.gp hv.gp knee_layers.gp\n",
-                  missing ? "gnuplot was not found" : "gnuplot failed: see gnuplot.log", dir);
+        sb_printf(&md, "The plots were not drawn (%s). The data (`*.dat`) and the gnuplot scripts are in the run "
+                       "directory; draw PNG and SVG with\n\n    cd %s && gnuplot %s\n",
+                  missing ? "gnuplot was not found" : "gnuplot failed: see gnuplot.log", dir, gp_list);
     }
     if (write_text(dir, "report.md", md.s)) goto out;
     if (!quiet) fprintf(stderr, "approxmap report: wrote '%s/report.md'%s\n", dir, plotted ? " and plots" : "");
