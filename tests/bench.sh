@@ -4,7 +4,9 @@
 # cores, exact and under random kernel-level ROUP / table maps, the in-register MAC peak), then the
 # same network's float inference in PyTorch (tests/bench_torch.py) at all cores, and the ratio of
 # the two. PyTorch is skipped with a note when no python3 with torch and onnx is found.
-# Environment: APPROXMAP_DATA (default: data/ in the source tree), BENCH_BATCH, BENCH_SECS.
+# Environment: APPROXMAP_DATA (default: data/ in the source tree), BENCH_BATCH, BENCH_SECS,
+# BENCH_CPU_TIME=1 (bench_kern measures process CPU time: use it when other jobs share the machine;
+# the PyTorch figure stays wall time).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")

@@ -12,7 +12,8 @@
  * quantized ResNet-8, 1024 test images) at 1 thread and at all cores, exact and under the same two
  * random kernel-level maps (a ROUP map: per kernel one of the 21 (k, m) configurations, so up to 7
  * activation transforms per layer; and 7 non-separable tables). The last lines are "key value" pairs
- * that tests/bench.sh reads. Usage: bench_kern [batch] [seconds per figure]. */
+ * that tests/bench.sh reads. Usage: bench_kern [batch] [seconds per figure]; BENCH_CPU_TIME=1 measures
+ * process CPU time instead of wall time (for a machine shared with other jobs). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +33,12 @@
 #include "qnn_kern.h"
 #include "qnn_quant.h"
 
+/* Wall time, or with BENCH_CPU_TIME=1 in the environment the process CPU time (on a machine shared
+ * with other jobs: throughput per busy core, all threads summed). */
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(getenv("BENCH_CPU_TIME") ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -389,8 +392,9 @@ int main(int argc, char **argv)
     }
     int ncores = all_threads();
     uint64_t st = 2026;
-    printf("# approxmap kernel benchmark: ResNet-8 layer shapes, batch %d, avx2 %s, %d cores\n", batch,
-           qnn_kern_have_avx2() ? "yes" : "no", ncores);
+    printf("# approxmap kernel benchmark: ResNet-8 layer shapes, batch %d, avx2 %s, %d cores, %s\n", batch,
+           qnn_kern_have_avx2() ? "yes" : "no", ncores,
+           getenv("BENCH_CPU_TIME") ? "process CPU time (BENCH_CPU_TIME)" : "wall time");
 
     int16_t *luts[NPL];
     for (int t = 0; t < NPL; t++) {
