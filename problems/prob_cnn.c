@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "amap.h"
 #include "afile.h"
@@ -60,6 +61,7 @@ static void cnn_spec_free(prob_spec *spec)
     free(c->allowed_line);
     free(c->allowed_col);
     free(c->seed_from);
+    free(c->energy);
     free(c);
     spec->data = NULL;
 }
@@ -145,6 +147,8 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
         int g = amap_granularity_parse(s);
         if (g < 0) return prob_yaml_error(y, v, "unknown granularity '%s' (expected layer, filter or kernel)", s);
         c->granularity = (amap_granularity)g;
+    } else if (!strcmp(key, "energy")) {
+        rc = set_str(y, v, key, &c->energy);
     } else if (!strcmp(key, "seed_from")) {
         rc = set_str(y, v, key, &c->seed_from);
     } else if (!strcmp(key, "max_loss_pp")) {
@@ -289,7 +293,8 @@ static int eval_one(cnn_ctx *x, cnn_thread *t, const double *genes, double *f, d
 {
     cnn_genome_to_map(x, genes, t);
     amap_mul_build(&t->mul, &t->map);
-    int rc = energy_eval(&t->map, x->layers, &x->lib, NULL, NULL, &t->energy);
+    int rc = energy_eval(&t->map, x->layers, &x->lib, x->has_energy_model ? x->em.e_layer : NULL,
+                         x->has_energy_model ? x->em.e_exact : NULL, &t->energy);
     if (rc) return rc;
     int32_t correct = cnn_correct(x, t, &x->search_set, t->mul.layer, 1, NULL);
     double loss = 100.0 * (double)(x->exact_correct - correct) / (double)x->search_set.n;
@@ -347,6 +352,7 @@ void cnn_ctx_free(cnn_ctx *x)
     for (int i = 0; i < x->n_threads; i++) thread_deinit(&x->threads[i]);
     free(x->threads);
     cnn_cache_free(x->cache);
+    if (x->has_energy_model) energy_model_deinit(&x->em);
     free(x->layers);
     free(x->allowed);
     amul_lib_deinit(&x->lib);
@@ -395,6 +401,21 @@ int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
                                     .macs = L->macs, .w = L->weights};
     }
     x->genome_len = amap_genome_len(x->layers, x->n_layers, x->granularity);
+    if (c->energy) {
+        /* a per-layer energy model (approxmap characterize --layers): as given, else in the source tree */
+        char *ep = access(c->energy, R_OK) == 0 ? xstrdup(c->energy) : xasprintf("%s/%s", APPROXMAP_SRCDIR, c->energy);
+        rc = energy_model_load(ep, &x->lib, x->layers, x->n_layers, &x->em);
+        free(ep);
+        if (rc) goto fail;
+        x->has_energy_model = 1;
+        for (int i = 0; i < x->n_allowed; i++)
+            for (int l = 0; l < x->n_layers; l++)
+                if (!isfinite(x->em.e_layer[(size_t)l * x->lib.n + x->allowed[i]])) {
+                    rc = msg_error(ST_EFORMAT, "%s: energy model '%s' has no figure for multiplier '%s' in layer '%s'",
+                                   spec->path, c->energy, x->lib.mults[x->allowed[i]].name, x->layers[l].name);
+                    goto fail;
+                }
+    }
 
     x->n_threads = omp_get_max_threads();
     if (x->n_threads < 1) x->n_threads = 1;
@@ -420,6 +441,7 @@ int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
         h = fnv1a(h, m->lut, AMUL_LUT_SIZE * sizeof *m->lut);
         h = fnv1a(h, &m->energy.rel, sizeof m->energy.rel);
     }
+    if (x->has_energy_model) h = fnv1a(h, x->em.e_layer, (size_t)x->n_layers * x->lib.n * sizeof *x->em.e_layer);
     x->definition_hash = h;
     *out = x;
     return ST_OK;

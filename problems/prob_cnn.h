@@ -9,6 +9,7 @@
 
 #include "amap.h"
 #include "amul.h"
+#include "approx.h"
 #include "cifar.h"
 #include "energy.h"
 #include "prob.h"
@@ -18,7 +19,7 @@ extern const prob_type prob_type_cnn;
 
 /* Settings read from the problem file (spec->data of a `type: cnn` spec). */
 typedef struct cnn_spec {
-    char *model, *calibration, *search, *holdout, *library, *seed_from;
+    char *model, *calibration, *search, *holdout, *library, *seed_from, *energy;
     int library_line, library_col;
     int n_allowed;             /* 0: every multiplier of the library */
     char **allowed;
@@ -59,6 +60,8 @@ typedef struct cnn_ctx {
     int n_threads;
     cnn_thread *threads;       /* n_threads */
     cnn_cache *cache;          /* NULL: off */
+    int has_energy_model;      /* energy: per-layer figures instead of the library's relative energies */
+    energy_model em;
 } cnn_ctx;
 
 /* Build the context a spec describes (quantize, load data and library, exact baseline). */
