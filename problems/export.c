@@ -415,10 +415,14 @@ int export_eval_row(export_run *r, long row, int search, int holdout, export_eva
 
 /* ---------------------------------------------------------------------------------------------- */
 /* holdout cache: RUN/holdout.csv
- *   # approxmap holdout cache v1 problem=HEX16 front=HEX16 holdout=SPEC
+ *   # approxmap holdout cache v1 problem=HEX16 search_exact=N front=HEX16 holdout=SPEC
  *   key,id,n,exact,correct,loss_pp,ci_lo,ci_hi
  *   HEX16,ID,N,EXACT,CORRECT,%.17g,%.17g,%.17g
- * Rows are keyed by the map's genes, so after a resume the points still on the front are reused. */
+ * The file is used only when the problem hash (model bytes, calibration and search records, allowed
+ * multipliers' tables and energies), the holdout records and the exact int8 hits on the search subset
+ * (which change when the quantizer does) all match; front= records the front it was written for.
+ * Rows are keyed by the map's genes, so after a resume the points still on the front are reused and
+ * rows of maps that left the front are dropped. */
 
 static void cache_load(export_run *r, const char *path, export_holdout **rows, size_t *n_rows)
 {
@@ -427,8 +431,8 @@ static void cache_load(export_run *r, const char *path, export_holdout **rows, s
     char *text;
     if (access(path, F_OK) != 0 || afile_read_all(path, &text, NULL) != ST_OK) return;
     char want[1024];
-    snprintf(want, sizeof want, "# approxmap holdout cache v%d problem=%016" PRIx64 " ", HOLDOUT_CACHE_VERSION,
-             r->ctx->definition_hash);
+    snprintf(want, sizeof want, "# approxmap holdout cache v%d problem=%016" PRIx64 " search_exact=%d ",
+             HOLDOUT_CACHE_VERSION, r->ctx->definition_hash, (int)r->ctx->exact_correct);
     char *save = NULL, *line = strtok_r(text, "\n", &save);
     if (!line || strncmp(line, want, strlen(want))) goto out;
     const char *h = strstr(line, " holdout=");
@@ -494,8 +498,11 @@ int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
             rc = ST_EIO;
         } else {
             FILE *fp = afile_stream(af);
-            fprintf(fp, "# approxmap holdout cache v%d problem=%016" PRIx64 " front=%016" PRIx64 " holdout=%s\n",
-                    HOLDOUT_CACHE_VERSION, r->ctx->definition_hash, f->hash, r->ctx->holdout_spec);
+            fprintf(fp,
+                    "# approxmap holdout cache v%d problem=%016" PRIx64 " search_exact=%d front=%016" PRIx64
+                    " holdout=%s\n",
+                    HOLDOUT_CACHE_VERSION, r->ctx->definition_hash, (int)r->ctx->exact_correct, f->hash,
+                    r->ctx->holdout_spec);
             fprintf(fp, "key,id,n,exact,correct,loss_pp,ci_lo,ci_hi\n");
             for (size_t i = 0; i < f->n_rows; i++)
                 fprintf(fp, "%016" PRIx64 ",%" PRIu64 ",%d,%d,%d,%.17g,%.17g,%.17g\n", out[i].key, f->id[i],

@@ -224,6 +224,10 @@ has "second report reuses the holdout cache" "$R/report.md" "Holdout: 0 maps mea
 check "report after the front changed" 0 "$BIN" report "$R"
 has "changed front: one new map measured" "$R/report.md" "Holdout: 1 maps measured now, 4 reused"
 [ "$(grep -c '^[0-9a-f]\{16\},' "$R/holdout.csv")" -eq 5 ] && pass "holdout.csv follows the front" || bad "holdout.csv rows after the change"
+# a cache written for another int8 model (other exact hits on the search subset) is not used
+sed -i '1s/search_exact=\([0-9]*\)/search_exact=9\1/' "$R/holdout.csv"
+check "report with a stale holdout cache" 0 "$BIN" report "$R"
+has "stale cache: every map measured again" "$R/report.md" "Holdout: 5 maps measured now, 0 reused"
 rm -f "$R"/*.png "$R"/*.svg
 check "report without gnuplot" 0 env APPROXMAP_GNUPLOT="$T/no-gnuplot" "$BIN" report "$R" --no-holdout
 has "no gnuplot: how to plot" "$R/report.md" "gnuplot front.gp hv.gp knee_layers.gp"
