@@ -308,6 +308,7 @@ int export_run_holdout(export_run *r)
     int rc = cifar_load_range(x->holdout_spec, &x->holdout_set);
     if (rc) return rc;
     const cifar_set *h = &x->holdout_set;
+    if (h->n < 1) return msg_error(ST_EFORMAT, "%s: the holdout '%s' holds no images", r->problem_path, x->holdout_spec);
     r->pred = xrealloc(r->pred, max_sz((size_t)h->n, (size_t)x->search_set.n));
     r->exact_holdout_ok = xmalloc((size_t)h->n + 1);
     qnn_int8_predict(x->net, h->pixels, h->n, NULL, r->threads, (int32_t)x->chunk, NULL, r->pred);
