@@ -249,6 +249,7 @@ int cmd_report(int argc, char **argv)
     dat.len = 0;
     sb_printf(&gp, "# approxmap report: energy against accuracy loss of the front (data: front.dat)\n%s", gp_terminals);
     sb_printf(&gp, "set output 'front.png'\nset datafile missing 'NaN'\nset grid\nset key top right\n"
+                   "set offsets graph 0.02, graph 0.02, graph 0.08, graph 0.02\n"
                    "set title 'front: energy against loss vs exact int8'\n"
                    "set xlabel 'energy relative to the all-exact map'\nset ylabel 'accuracy loss (pp)'\n");
     sb_printf(&gp, "plot 'front.dat' using 3:4 with linespoints pt 7 title 'search subset'");
