@@ -20,6 +20,7 @@ struct qnn_int8_ws {
     int32_t max_n, n;
     int8_t **t;              /* per tensor: (max_n, h, w, c) */
     int32_t *acc;            /* largest (max_n, ho, wo, cout) of any layer */
+    size_t acc_elems;
     int16_t *planes;         /* cap_planes x plane_elems */
     size_t plane_elems;      /* largest (max_n, h, w, cin) of any layer */
     int cap_planes;
@@ -113,6 +114,7 @@ qnn_int8_ws *qnn_int8_ws_alloc(const qnn_int8_net *net, int32_t max_images)
         if (p > pl) pl = p;
     }
     ws->acc = xaligned_alloc(acc * sizeof *ws->acc);
+    ws->acc_elems = acc;
     ws->plane_elems = pl;
     ws->cap_planes = 1;
     ws->planes = xaligned_alloc(pl * sizeof *ws->planes);
@@ -204,11 +206,28 @@ static void run_add(const qnn_int8_op *op, qnn_int8_ws *ws, size_t elems)
     const int8_t *a = ws->t[op->in[0]], *b = ws->t[op->in[1]];
     int8_t *out = ws->t[op->out];
     const int32_t ls = op->add_left_shift;
-    for (size_t i = 0; i < elems; i++) {
-        int32_t x = qnn_quant_requant(a[i] * (1 << ls), op->add_mult[0], op->add_shift[0]);
-        int32_t y = qnn_quant_requant(b[i] * (1 << ls), op->add_mult[1], op->add_shift[1]);
-        out[i] = clamp8(qnn_quant_requant(x + y, op->add_mult[2], op->add_shift[2]), op->act_min, op->act_max);
+    /* Each input is int8, so its rescaled value (TFLite: requant(v << left_shift)) takes one of 256
+     * values: tabulate them. The sum then goes through the vectorized requantizer, 8 elements as 8
+     * "channels" sharing one multiplier; both steps are the scalar formula's, so bit-identical. */
+    int32_t ta[256], tb[256];
+    for (int v = -128; v < 128; v++) {
+        ta[(uint8_t)v] = qnn_quant_requant(v * (1 << ls), op->add_mult[0], op->add_shift[0]);
+        tb[(uint8_t)v] = qnn_quant_requant(v * (1 << ls), op->add_mult[1], op->add_shift[1]);
     }
+    size_t vec = elems <= ws->acc_elems ? elems / 8 * 8 : 0;
+    if (vec) {
+        int32_t *acc = ws->acc;
+        for (size_t i = 0; i < vec; i++) acc[i] = ta[(uint8_t)a[i]] + tb[(uint8_t)b[i]];
+        int32_t m8[8], s8[8];
+        for (int j = 0; j < 8; j++) {
+            m8[j] = op->add_mult[2];
+            s8[j] = op->add_shift[2];
+        }
+        qnn_kern_requant(acc, vec / 8, 8, NULL, m8, s8, op->act_min, op->act_max, out);
+    }
+    for (size_t i = vec; i < elems; i++)
+        out[i] = clamp8(qnn_quant_requant(ta[(uint8_t)a[i]] + tb[(uint8_t)b[i]], op->add_mult[2], op->add_shift[2]),
+                        op->act_min, op->act_max);
 }
 
 static void run_pool(const qnn_int8_op *op, qnn_int8_ws *ws)
