@@ -380,7 +380,9 @@ int export_eval_row(export_run *r, long row, int search, int holdout, export_eva
     cnn_thread *t = &x->threads[0];
     cnn_genome_to_map(x, genes, t);
     amap_mul_build(&t->mul, &t->map);
-    if ((rc = energy_eval(&t->map, x->layers, &x->lib, NULL, NULL, &t->energy))) return rc;
+    if ((rc = energy_eval(&t->map, x->layers, &x->lib, x->has_energy_model ? x->em.e_layer : NULL,
+                          x->has_energy_model ? x->em.e_exact : NULL, &t->energy)))
+        return rc;
     out->row = row;
     out->id = f->id[row];
     out->f1 = f->f1[row];
@@ -533,8 +535,12 @@ static void write_figures(FILE *fp, const char *pfx, export_run *r, const export
             r->dir, e->row, e->id, m && m->how ? m->how : "index");
     fprintf(fp, "%smodel %s, calibration %s, library %s, %s granularity, max_loss_pp %g\n", pfx, c->model,
             c->calibration, c->library, amap_granularity_name(x->granularity), x->max_loss_pp);
-    fprintf(fp, "%senergy: %.6f of the all-exact map (MACs x relative energy per multiplication, padding taps included)\n",
-            pfx, e->energy_rel);
+    if (x->has_energy_model)
+        fprintf(fp, "%senergy: %.6f of the all-exact map (MACs x energy per multiplication of per-layer model '%s', "
+                    "padding taps included)\n", pfx, e->energy_rel, x->em.path);
+    else
+        fprintf(fp, "%senergy: %.6f of the all-exact map (MACs x relative energy per multiplication, padding taps "
+                    "included)\n", pfx, e->energy_rel);
     if (e->search_n)
         fprintf(fp, "%ssearch subset %s (%d images): exact int8 %.2f %% (%d/%d), this map %.2f %% (%d/%d), loss %.2f pp\n",
                 pfx, c->search, (int)e->search_n, pct(e->search_exact, e->search_n), (int)e->search_exact,
@@ -563,6 +569,7 @@ static void write_eval_hint(FILE *fp, const char *pfx, export_run *r, const char
             r->cs->model, r->cs->calibration, r->cs->library, m && m->map_path ? m->map_path : "MAP.yaml", file,
             (int)first);
     if (count >= 0) fprintf(fp, " --count %d", (int)count);
+    if (r->ctx->has_energy_model) fprintf(fp, " --energy %s", r->ctx->em.path);
     fprintf(fp, "\n");
     free(file);
 }
@@ -638,7 +645,12 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
     json_str(fp, r->cs->library);
     fprintf(fp, ", \"granularity\": \"%s\", \"max_loss_pp\": %.17g,\n", amap_granularity_name(x->granularity),
             x->max_loss_pp);
-    fprintf(fp, "%.*s  \"energy_rel\": %.17g,\n", ind, in, e->energy_rel);
+    fprintf(fp, "%.*s  \"energy_rel\": %.17g, \"energy_model\": ", ind, in, e->energy_rel);
+    if (x->has_energy_model)
+        json_str(fp, x->em.path);
+    else
+        fputs("null", fp);
+    fputs(",\n", fp);
     if (e->search_n) {
         fprintf(fp, "%.*s  \"search\": {\"data\": ", ind, in);
         json_str(fp, r->cs->search);

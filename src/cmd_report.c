@@ -326,7 +326,11 @@ int cmd_report(int argc, char **argv)
                 const uint16_t *row = amap_layer_mults(map, l);
                 if (co >= L->cout) continue;
                 double sum = 0;
-                for (int32_t ci = 0; ci < L->cin; ci++) sum += x->lib.mults[row[(size_t)co * L->cin + ci]].energy.rel;
+                for (int32_t ci = 0; ci < L->cin; ci++) {
+                    int i = row[(size_t)co * L->cin + ci];
+                    sum += x->has_energy_model ? x->em.e_layer[(size_t)l * x->lib.n + i] / x->em.e_exact[l]
+                                               : x->lib.mults[i].energy.rel;
+                }
                 sb_printf(&dat, "%d %d %.6f\n", l, (int)co, sum / L->cin);
             }
         }
@@ -387,7 +391,9 @@ int cmd_report(int argc, char **argv)
     for (int i = 0; i < x->n_allowed; i++)
         sb_printf(&md, "%s %s (%.2f)", i ? "," : "", x->lib.mults[x->allowed[i]].name,
                   x->lib.mults[x->allowed[i]].energy.rel);
-    sb_printf(&md, " |\n| granularity | %s (%zu genes) |\n| constraint | search loss <= %g pp |\n",
+    sb_printf(&md, " |\n| energy model | %s |\n", x->has_energy_model ? x->em.path
+                                                                    : "the library's relative energies (exact = 1)");
+    sb_printf(&md, "| granularity | %s (%zu genes) |\n| constraint | search loss <= %g pp |\n",
               amap_granularity_name(x->granularity), x->genome_len, x->max_loss_pp);
     sb_printf(&md, "| GA | population %ld, generations %ld, seed %" PRIu64 " (from problem.yaml; the checkpoint holds "
                    "the settings in force) |\n\n",
@@ -397,8 +403,8 @@ int cmd_report(int argc, char **argv)
               (int)x->exact_correct, (int)sn);
     if (hn) sb_printf(&md, "- holdout: %.2f %% (%d/%d)\n", pct(hexact, hn), (int)hexact, (int)hn);
     sb_printf(&md, "\nLoss is in percentage points against the exact int8 model on the same images. Energy is "
-                   "E(map) / E(all exact), E = sum over kernels of MACs x relative energy per multiplication, "
-                   "every tap the hardware computes counted, padding included.\n\n");
+                   "E(map) / E(all exact), E = sum over kernels of MACs x energy per multiplication (energy model "
+                   "above), every tap the hardware computes counted, padding included.\n\n");
 
     sb_printf(&md, "## Front (%zu maps)\n\n", f->n_rows);
     if (holdout)

@@ -262,5 +262,26 @@ if "$BIN" eval --help 2>/dev/null | grep -q -- '--map'; then
     has "eval --map reproduces the filter map's accuracy ($want)" "$T/out" "int8 accuracy (approximate): $want"
 fi
 
+# --- a per-layer energy model (problem key energy:): the export's energy and eval hint follow it ---
+if [ -r "${TOP_SRCDIR:-.}/results/gate/layers_sky130.yaml" ]; then
+    E=$T/erun
+    mkdir "$E"
+    sed -e 's/^library: roup8$/library: roup8_sky130/' -e 's|^granularity: layer$|granularity: layer\nenergy: results/gate/layers_sky130.yaml|' \
+        "$R/problem.yaml" >"$E/problem.yaml"
+    cp "$R/front.csv" "$E/"
+    check "export with a per-layer energy model" 0 "$BIN" export "$E" --index 1 --no-holdout -o "$T/e.yaml"
+    has "energy model named in the figures" "$T/e.yaml" "energy per multiplication of per-layer model '"
+    has "energy model in the eval hint" "$T/e.yaml" "--energy "
+    if "$BIN" eval --help 2>/dev/null | grep -q -- '--energy'; then
+        cmd=$(grep -A1 '^# reproduce with:' "$T/e.yaml" | tail -1 | sed 's/^#  *//')
+        want=$(sed -n 's/^# energy: \([0-9.]*\) .*/\1/p' "$T/e.yaml" | awk '{ printf "%.4f", $1 }')
+        # shellcheck disable=SC2086
+        set -- $cmd
+        shift
+        "$BIN" "$@" --no-float --threads 2 >"$T/out" 2>"$T/err" || true
+        has "eval --energy reproduces the exported energy ($want)" "$T/out" "relative energy: $want ("
+    fi
+fi
+
 [ "$fail" -eq 0 ] || exit 1
 exit 0
