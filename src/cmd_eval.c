@@ -16,6 +16,7 @@
 #include "afile.h"
 #include "cifar.h"
 #include "cmd.h"
+#include "cmd_util.h"
 #include "datadir.h"
 #include "msg.h"
 #include "qnn_int8.h"
@@ -69,18 +70,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int parse_int(const char *s, const char *what, int32_t *v)
-{
-    char *end;
-    long x = strtol(s, &end, 10);
-    if (!*s || *end || x < 0 || x > INT32_MAX) {
-        fprintf(stderr, "approxmap eval: %s must be a non-negative integer, not '%s'\n", what, s);
-        return -1;
-    }
-    *v = (int32_t)x;
-    return 0;
 }
 
 /* int8 predictions of every image under `muls` (NULL: exact); returns correct answers. */
@@ -185,26 +174,17 @@ int cmd_eval(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'd': data = optarg; break;
         case O_FIRST:
-            if (parse_int(optarg, "--first", &first)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("eval", "--first", optarg, &first)) return CMD_EXIT_USAGE;
             break;
         case O_COUNT:
-            if (parse_int(optarg, "--count", &count)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("eval", "--count", optarg, &count)) return CMD_EXIT_USAGE;
             break;
         case O_METHOD:
-            if (qnn_quant_method_parse(optarg, &qo.method)) {
-                fprintf(stderr, "approxmap eval: unknown calibration method '%s' (percentile or max)\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+            if (cmd_parse_calib_method("eval", optarg, &qo)) return CMD_EXIT_USAGE;
             break;
-        case O_PCT: {
-            char *end;
-            qo.percentile = strtod(optarg, &end);
-            if (!*optarg || *end || !(qo.percentile > 0 && qo.percentile <= 100)) {
-                fprintf(stderr, "approxmap eval: --percentile must be in (0, 100], not '%s'\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+        case O_PCT:
+            if (cmd_parse_percentile("eval", optarg, &qo)) return CMD_EXIT_USAGE;
             break;
-        }
         case O_CALIB: calib = optarg; break;
         case 'f':
             if (!strcmp(optarg, "json"))
@@ -217,7 +197,7 @@ int cmd_eval(int argc, char **argv)
             }
             break;
         case 'j':
-            if (parse_int(optarg, "--threads", &threads)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("eval", "--threads", optarg, &threads)) return CMD_EXIT_USAGE;
             break;
         case O_NOFLOAT: do_float = 0; break;
         case O_LOGITS: logits_path = optarg; break;

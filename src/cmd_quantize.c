@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_util.h"
 #include "datadir.h"
 #include "msg.h"
 #include "qnn_int8.h"
@@ -54,20 +55,11 @@ int cmd_quantize(int argc, char **argv)
         switch (c) {
         case 'm': model = optarg; break;
         case O_METHOD:
-            if (qnn_quant_method_parse(optarg, &qo.method)) {
-                fprintf(stderr, "approxmap quantize: unknown calibration method '%s' (percentile or max)\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+            if (cmd_parse_calib_method("quantize", optarg, &qo)) return CMD_EXIT_USAGE;
             break;
-        case O_PCT: {
-            char *end;
-            qo.percentile = strtod(optarg, &end);
-            if (!*optarg || *end || !(qo.percentile > 0 && qo.percentile <= 100)) {
-                fprintf(stderr, "approxmap quantize: --percentile must be in (0, 100], not '%s'\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+        case O_PCT:
+            if (cmd_parse_percentile("quantize", optarg, &qo)) return CMD_EXIT_USAGE;
             break;
-        }
         case O_CALIB: calib = optarg; break;
         case 'o': out = optarg; break;
         case 'j': {

@@ -15,6 +15,7 @@
 #include "approx.h"
 #include "cifar.h"
 #include "cmd.h"
+#include "cmd_util.h"
 #include "datadir.h"
 #include "msg.h"
 #include "qnn_int8.h"
@@ -62,18 +63,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int parse_int(const char *s, const char *what, int32_t *v)
-{
-    char *end;
-    long x = strtol(s, &end, 10);
-    if (!*s || *end || x < 0 || x > INT32_MAX) {
-        fprintf(stderr, "approxmap sweep: %s must be a non-negative integer, not '%s'\n", what, s);
-        return -1;
-    }
-    *v = (int32_t)x;
-    return 0;
 }
 
 static void json_str(const char *s)
@@ -268,26 +257,17 @@ int cmd_sweep(int argc, char **argv)
         case O_ENERGY: energy = optarg; break;
         case O_ONLY: only_list = optarg; break;
         case O_FIRST:
-            if (parse_int(optarg, "--first", &first)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("sweep", "--first", optarg, &first)) return CMD_EXIT_USAGE;
             break;
         case O_COUNT:
-            if (parse_int(optarg, "--count", &count)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("sweep", "--count", optarg, &count)) return CMD_EXIT_USAGE;
             break;
         case O_METHOD:
-            if (qnn_quant_method_parse(optarg, &qo.method)) {
-                fprintf(stderr, "approxmap sweep: unknown calibration method '%s' (percentile or max)\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+            if (cmd_parse_calib_method("sweep", optarg, &qo)) return CMD_EXIT_USAGE;
             break;
-        case O_PCT: {
-            char *end;
-            qo.percentile = strtod(optarg, &end);
-            if (!*optarg || *end || !(qo.percentile > 0 && qo.percentile <= 100)) {
-                fprintf(stderr, "approxmap sweep: --percentile must be in (0, 100], not '%s'\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+        case O_PCT:
+            if (cmd_parse_percentile("sweep", optarg, &qo)) return CMD_EXIT_USAGE;
             break;
-        }
         case O_CALIB: calib = optarg; break;
         case O_COMP:
             if (!strcmp(optarg, "bias"))
@@ -310,7 +290,7 @@ int cmd_sweep(int argc, char **argv)
             }
             break;
         case 'j':
-            if (parse_int(optarg, "--threads", &threads)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("sweep", "--threads", optarg, &threads)) return CMD_EXIT_USAGE;
             break;
         case O_DATADIR: datadir_set(optarg); break;
         case 'h': usage(stdout); return CMD_EXIT_OK;

@@ -1,0 +1,36 @@
+/* Option parsing shared by the commands: see cmd_util.h. */
+#include "cmd_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int cmd_parse_count(const char *cmd, const char *what, const char *s, int32_t *v)
+{
+    char *end;
+    long x = strtol(s, &end, 10);
+    if (!*s || *end || x < 0 || x > INT32_MAX) {
+        fprintf(stderr, "approxmap %s: %s must be a non-negative integer, not '%s'\n", cmd, what, s);
+        return -1;
+    }
+    *v = (int32_t)x;
+    return 0;
+}
+
+int cmd_parse_calib_method(const char *cmd, const char *s, qnn_quant_opts *qo)
+{
+    if (qnn_quant_method_parse(s, &qo->method) == 0) return 0;
+    fprintf(stderr, "approxmap %s: unknown calibration method '%s' (percentile or max)\n", cmd, s);
+    return -1;
+}
+
+int cmd_parse_percentile(const char *cmd, const char *s, qnn_quant_opts *qo)
+{
+    char *end;
+    double p = strtod(s, &end);
+    if (!*s || *end || !(p > 0 && p <= 100)) {
+        fprintf(stderr, "approxmap %s: --percentile must be in (0, 100], not '%s'\n", cmd, s);
+        return -1;
+    }
+    qo->percentile = p;
+    return 0;
+}

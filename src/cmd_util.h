@@ -1,0 +1,17 @@
+/* Option parsing shared by the commands (cmd_*.c). Each prints "approxmap CMD: what is wrong" on
+ * stderr and returns -1 on a bad value (the caller then exits CMD_EXIT_USAGE), else 0. */
+#ifndef SRC_CMD_UTIL_H
+#define SRC_CMD_UTIL_H
+
+#include <stdint.h>
+
+#include "qnn_quant.h"
+
+/* A non-negative int32 for option `what` (e.g. "--count"). */
+int cmd_parse_count(const char *cmd, const char *what, const char *s, int32_t *v);
+
+/* --calib-method percentile|max and --percentile P (0 < P <= 100) into `qo`. */
+int cmd_parse_calib_method(const char *cmd, const char *s, qnn_quant_opts *qo);
+int cmd_parse_percentile(const char *cmd, const char *s, qnn_quant_opts *qo);
+
+#endif
