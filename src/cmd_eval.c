@@ -187,14 +187,7 @@ int cmd_eval(int argc, char **argv)
             break;
         case O_CALIB: calib = optarg; break;
         case 'f':
-            if (!strcmp(optarg, "json"))
-                json = 1;
-            else if (!strcmp(optarg, "text"))
-                json = 0;
-            else {
-                fprintf(stderr, "approxmap eval: unknown format '%s' (text or json)\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+            if (cmd_parse_format("eval", optarg, &json)) return CMD_EXIT_USAGE;
             break;
         case 'j':
             if (cmd_parse_count("eval", "--threads", optarg, &threads)) return CMD_EXIT_USAGE;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_util.h"
 #include "datadir.h"
 #include "onnx_import.h"
 #include "qnn_model.h"
@@ -36,21 +37,6 @@ static const char *commas(uint64_t v, char *buf)
     return buf;
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static void shape_str(const qnn_tensor *t, char *buf, size_t n)
 {
     snprintf(buf, n, "%dx%dx%d", (int)t->h, (int)t->w, (int)t->c);
@@ -67,14 +53,7 @@ int cmd_info(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (!strcmp(optarg, "json"))
-                json = 1;
-            else if (!strcmp(optarg, "text"))
-                json = 0;
-            else {
-                fprintf(stderr, "approxmap info: unknown format '%s' (text or json)\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+            if (cmd_parse_format("info", optarg, &json)) return CMD_EXIT_USAGE;
             break;
         case 'D': datadir_set(optarg); break;
         case 'h': usage(stdout); return CMD_EXIT_OK;
@@ -108,7 +87,7 @@ int cmd_info(int argc, char **argv)
     char b1[32], b2[32], b3[32], s1[48], s2[48];
     if (json) {
         printf("{\"model\": ");
-        json_str(path);
+        cmd_json_str(path);
         printf(", \"input\": [%d, %d, %d], \"outputs\": %d, \"shape_layout\": \"HWC\", \"nodes\": [", (int)ti->c,
                (int)ti->h, (int)ti->w, (int)qnn_model_n_out(m));
         int layer = 0;
@@ -116,7 +95,7 @@ int cmd_info(int argc, char **argv)
             const qnn_node *nd = &m->nodes[i];
             const qnn_tensor *to = &m->tensors[nd->out];
             printf("%s\n  {\"name\": ", i ? "," : "");
-            json_str(nd->name);
+            cmd_json_str(nd->name);
             printf(", \"type\": \"%s\", \"onnx_op\": \"%s\", \"inputs\": [", qnn_model_op_name(nd), nd->onnx_op);
             for (int k = 0; k < nd->n_in; k++) {
                 const qnn_tensor *t = &m->tensors[nd->in[k]];

@@ -9,6 +9,7 @@
 
 #include "amul.h"
 #include "cmd.h"
+#include "cmd_util.h"
 #include "msg.h"
 
 static void usage(FILE *fp)
@@ -27,21 +28,6 @@ static void usage(FILE *fp)
             "  --format FMT   text (default) or json\n"
             "  -h, --help     this text\n\n"
             "Exit status: 0 success, 1 the library cannot be loaded, 2 usage error.\n");
-}
-
-static void json_str(const char *s)
-{
-    if (!s) {
-        fputs("null", stdout);
-        return;
-    }
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    putchar('"');
 }
 
 static void json_num(double v)
@@ -106,23 +92,23 @@ static void print_text(const amul_lib *lib, const amul_metrics *mt)
 static void print_json(const amul_lib *lib, const amul_metrics *mt)
 {
     printf("{\"library\": ");
-    json_str(lib->path);
+    cmd_json_str(lib->path);
     printf(", \"name\": ");
-    json_str(lib->name);
+    cmd_json_str(lib->name);
     printf(", \"multipliers\": [");
     for (int i = 0; i < lib->n; i++) {
         const amul *m = &lib->mults[i];
         printf("%s\n  {\"name\": ", i ? "," : "");
-        json_str(m->name);
+        cmd_json_str(m->name);
         printf(", \"family\": \"%s\"", amul_family_name(m->family));
         if (m->family == AMUL_ROUP) printf(", \"k\": %d, \"m\": %d", m->k, m->m);
         if (m->file) {
             printf(", \"file\": ");
-            json_str(m->file);
+            cmd_json_str(m->file);
         }
         if (m->symbol) {
             printf(", \"symbol\": ");
-            json_str(m->symbol);
+            cmd_json_str(m->symbol);
         }
         printf(", \"exact\": %s, \"separable\": %s", m->is_exact ? "true" : "false", m->separable ? "true" : "false");
         printf(", \"energy_rel\": ");
@@ -130,15 +116,15 @@ static void print_json(const amul_lib *lib, const amul_metrics *mt)
         printf(", \"energy_fj\": ");
         json_num(m->energy.fj);
         printf(", \"provenance\": {\"source\": ");
-        json_str(m->energy.source);
+        cmd_json_str(m->energy.source);
         printf(", \"tool\": ");
-        json_str(m->energy.tool);
+        cmd_json_str(m->energy.tool);
         printf(", \"cell_library\": ");
-        json_str(m->energy.cell_library);
+        cmd_json_str(m->energy.cell_library);
         printf(", \"corner\": ");
-        json_str(m->energy.corner);
+        cmd_json_str(m->energy.corner);
         printf(", \"stream\": ");
-        json_str(m->energy.stream);
+        cmd_json_str(m->energy.stream);
         printf("}, \"mean_err\": %.9g, \"med\": %.9g, \"nmed\": %.9g, \"mred_pct\": %.9g, \"wce\": %d, "
                "\"err_prob\": %.9g}",
                mt[i].mean_err, mt[i].med, mt[i].nmed, mt[i].mred_pct, mt[i].wce, mt[i].err_prob);

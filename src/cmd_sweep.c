@@ -65,21 +65,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void json_str(const char *s)
-{
-    if (!s) {
-        fputs("null", stdout);
-        return;
-    }
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    putchar('"');
-}
-
 /* Select the multipliers named in a comma-separated list. Returns 0 or -1 (reported). */
 static int parse_only(const char *list, const amul_lib *lib, uint8_t *only)
 {
@@ -170,23 +155,23 @@ static void print_json(const approx_sweep *s, const amul_lib *lib, const amap_la
     const int nm = s->n_mults, nl = s->n_layers;
     const double n = s->n_images;
     printf("{\"model\": ");
-    json_str(model);
+    cmd_json_str(model);
     printf(", \"data\": ");
-    json_str(data);
+    cmd_json_str(data);
     printf(", \"first\": %d, \"images\": %d, \"calib\": ", (int)first, (int)s->n_images);
-    json_str(calib);
+    cmd_json_str(calib);
     printf(", \"calibration\": ");
-    json_str(cdesc);
+    cmd_json_str(cdesc);
     printf(", \"library\": ");
-    json_str(lib->path);
+    cmd_json_str(lib->path);
     printf(", \"energy_model\": ");
-    json_str(em ? em->path : NULL);
+    cmd_json_str(em ? em->path : NULL);
     printf(", \"compensate\": %s", comp ? (comp->per_channel ? "\"bias\"" : "\"bias-tensor\"") : "null");
     printf(", \"seconds\": %.3f, \"accuracy_int8\": %.2f, \"correct_int8\": %d,\n\"layers\": [", secs,
            100.0 * s->exact_correct / n, (int)s->exact_correct);
     for (int l = 0; l < nl; l++) {
         printf("%s{\"name\": ", l ? ", " : "");
-        json_str(layers[l].name);
+        cmd_json_str(layers[l].name);
         printf(", \"macs\": %llu, \"energy_share\": %.6f}", (unsigned long long)layers[l].macs, s->share[l]);
     }
     printf("],\n\"whole\": [");
@@ -195,7 +180,7 @@ static void print_json(const approx_sweep *s, const amul_lib *lib, const amap_la
         if (s->whole[i] < 0) continue;
         printf("%s\n  {\"multiplier\": ", first_row ? "" : ",");
         first_row = 0;
-        json_str(lib->mults[i].name);
+        cmd_json_str(lib->mults[i].name);
         printf(", \"accuracy_approx\": %.2f, \"correct\": %d, \"loss_pp\": %.4f, \"energy_rel\": %.6f",
                100.0 * s->whole[i] / n, (int)s->whole[i], approx_loss_pp(s->exact_correct, s->whole[i], s->n_images),
                s->energy[i]);
@@ -211,7 +196,7 @@ static void print_json(const approx_sweep *s, const amul_lib *lib, const amap_la
         if (s->whole[i] < 0) continue;
         printf("%s\n  {\"multiplier\": ", first_row ? "" : ",");
         first_row = 0;
-        json_str(lib->mults[i].name);
+        cmd_json_str(lib->mults[i].name);
         printf(", \"correct\": [");
         for (int l = 0; l < nl; l++) printf("%s%d", l ? ", " : "", (int)s->layer[(size_t)i * nl + l]);
         printf("], \"loss_pp\": [");
@@ -280,14 +265,7 @@ int cmd_sweep(int argc, char **argv)
             }
             break;
         case 'f':
-            if (!strcmp(optarg, "json"))
-                json = 1;
-            else if (!strcmp(optarg, "text"))
-                json = 0;
-            else {
-                fprintf(stderr, "approxmap sweep: unknown format '%s' (text or json)\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+            if (cmd_parse_format("sweep", optarg, &json)) return CMD_EXIT_USAGE;
             break;
         case 'j':
             if (cmd_parse_count("sweep", "--threads", optarg, &threads)) return CMD_EXIT_USAGE;

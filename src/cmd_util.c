@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cmd_parse_count(const char *cmd, const char *what, const char *s, int32_t *v)
 {
@@ -33,4 +34,29 @@ int cmd_parse_percentile(const char *cmd, const char *s, qnn_quant_opts *qo)
     }
     qo->percentile = p;
     return 0;
+}
+
+int cmd_parse_format(const char *cmd, const char *s, int *json)
+{
+    if (!strcmp(s, "json") || !strcmp(s, "text")) {
+        *json = s[0] == 'j';
+        return 0;
+    }
+    fprintf(stderr, "approxmap %s: unknown format '%s' (text or json)\n", cmd, s);
+    return -1;
+}
+
+void cmd_json_str(const char *s)
+{
+    if (!s) {
+        fputs("null", stdout);
+        return;
+    }
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') printf("\\%c", *p);
+        else if (*p < 0x20) printf("\\u%04x", *p);
+        else putchar(*p);
+    }
+    putchar('"');
 }

@@ -14,4 +14,10 @@ int cmd_parse_count(const char *cmd, const char *what, const char *s, int32_t *v
 int cmd_parse_calib_method(const char *cmd, const char *s, qnn_quant_opts *qo);
 int cmd_parse_percentile(const char *cmd, const char *s, qnn_quant_opts *qo);
 
+/* --format text|json: *json = 1 for json, 0 for text. */
+int cmd_parse_format(const char *cmd, const char *s, int *json);
+
+/* Print `s` as a JSON string on stdout ("null" for NULL), escaping quotes, backslashes and controls. */
+void cmd_json_str(const char *s);
+
 #endif
