@@ -604,6 +604,24 @@ static int dir_has_run(const char *dir)
     return 0;
 }
 
+/* mkdir -p: create `dir` and any missing parents (0 on success, -1 with errno set). */
+static int mkdir_parents(const char *dir)
+{
+    char *p = xstrdup(dir);
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/') continue;
+        *q = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *q = '/';
+    }
+    int rc = mkdir(p, 0777);
+    free(p);
+    return rc;
+}
+
 int run_search(const run_opts *o)
 {
     run r;
@@ -630,7 +648,7 @@ int run_search(const run_opts *o)
             unlink(r.p_gens);
             unlink(r.p_front);
         }
-    } else if (mkdir(o->dir, 0777) != 0) {
+    } else if (mkdir_parents(o->dir) != 0) {
         rc = msg_error(ST_EIO, "cannot create run directory '%s': %s", o->dir, strerror(errno));
         goto out;
     }

@@ -71,6 +71,9 @@ if [ -r "$TOP_SRCDIR/results/gate/layers_sky130.yaml" ]; then
     [ -n "$f1" ] && pass "energy model: uniform roup_k1_m3 scored $f1 (per-layer sky130)" || bad "energy model figures not used"
 fi
 
+"$BIN" search "$P" -o "$T/new/parent/run" --generations 1 --quiet && [ -s "$T/new/parent/run/front.csv" ] \
+    && pass "search creates missing parent directories" || bad "search creates missing parent directories"
+
 # malformed CNN problems fail cleanly with positions
 check_err() { # DESC PATTERN FILE
     out=$("$BIN" search "$3" -o "$T/err" --force --quiet 2>&1); rc=$?
