@@ -1,7 +1,6 @@
 /* int8 graph executor (see qnn_int8.h). Reference path: every product goes through the dispatch of
- * qnn_kern.h; this file only prepares operands (planes), applies bias/requantization/clamp and runs the
- * cheap non-multiplying ops. Workspaces are allocated once; the only later allocation is growing the
- * plane buffer the first time a layer uses more activation transforms than any before it. */
+ * qnn_kern.h (which builds activation planes per image from the int8 tensors); this file applies
+ * bias/requantization/clamp and runs the cheap non-multiplying ops. Workspaces are allocated once. */
 #include "qnn_int8.h"
 
 #include <stdlib.h>
@@ -21,9 +20,6 @@ struct qnn_int8_ws {
     int8_t **t;              /* per tensor: (max_n, h, w, c) */
     int32_t *acc;            /* largest (max_n, ho, wo, cout) of any layer */
     size_t acc_elems;
-    int16_t *planes;         /* cap_planes x plane_elems */
-    size_t plane_elems;      /* largest (max_n, h, w, cin) of any layer */
-    int cap_planes;
 };
 
 void qnn_int8_net_free(qnn_int8_net *net)
@@ -105,19 +101,15 @@ qnn_int8_ws *qnn_int8_ws_alloc(const qnn_int8_net *net, int32_t max_images)
     ws->max_n = max_images;
     ws->t = xcalloc((size_t)net->n_tensors, sizeof *ws->t);
     for (int t = 0; t < net->n_tensors; t++) ws->t[t] = xaligned_alloc(qnn_int8_tensor_bytes(net, t) * max_images);
-    size_t acc = 1, pl = 1;
+    size_t acc = 1;
     for (int i = 0; i < net->n_ops; i++) {
         const qnn_conv_shape *s = &net->ops[i].shape;
         if (net->ops[i].op != QNN_OP_CONV) continue;
-        size_t a = (size_t)s->ho * s->wo * s->cout * max_images, p = (size_t)s->h * s->w * s->cin * max_images;
+        size_t a = (size_t)s->ho * s->wo * s->cout * max_images;
         if (a > acc) acc = a;
-        if (p > pl) pl = p;
     }
     ws->acc = xaligned_alloc(acc * sizeof *ws->acc);
     ws->acc_elems = acc;
-    ws->plane_elems = pl;
-    ws->cap_planes = 1;
-    ws->planes = xaligned_alloc(pl * sizeof *ws->planes);
     return ws;
 }
 
@@ -127,7 +119,6 @@ void qnn_int8_ws_free(qnn_int8_ws *ws)
     for (int t = 0; t < ws->net->n_tensors; t++) free(ws->t[t]);
     free(ws->t);
     free(ws->acc);
-    free(ws->planes);
     free(ws);
 }
 
@@ -155,14 +146,6 @@ void qnn_int8_set_input(const qnn_int8_net *net, qnn_int8_ws *ws, const uint8_t 
     ws->n = n;
 }
 
-static void grow_planes(qnn_int8_ws *ws, int n)
-{
-    if (n <= ws->cap_planes) return;
-    free(ws->planes);
-    ws->planes = xaligned_alloc((size_t)n * ws->plane_elems * sizeof *ws->planes);
-    ws->cap_planes = n;
-}
-
 static int8_t clamp8(int32_t v, int32_t lo, int32_t hi)
 {
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
@@ -174,23 +157,12 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
     qnn_conv_shape s = op->shape;
     s.n = ws->n;
     const int8_t *in = ws->t[op->in[0]];
-    const size_t in_elems = (size_t)s.n * s.h * s.w * s.cin;
-    const int16_t *pp[QNN_MUL_MAX_PLANES];
     if (!mul || mul->kind == QNN_MUL_EXACT) {
-        for (size_t i = 0; i < in_elems; i++) ws->planes[i] = in[i];
-        pp[0] = ws->planes;
-        qnn_conv_acc(&s, pp, 1, NULL, op->w16, ws->acc);
+        qnn_conv_acc_i8(&s, in, NULL, 1, NULL, op->w16, ws->acc);
     } else if (mul->kind == QNN_MUL_SEPARABLE) {
         ASSERT(mul->n_planes >= 1 && mul->n_planes <= QNN_MUL_MAX_PLANES && mul->act_tf && mul->w_tf);
         ASSERT(mul->n_planes == 1 || mul->plane_of);
-        grow_planes(ws, mul->n_planes);
-        for (int p = 0; p < mul->n_planes; p++) {
-            int16_t *pl = ws->planes + (size_t)p * ws->plane_elems;
-            const int16_t *tf = mul->act_tf + p * 256;
-            for (size_t i = 0; i < in_elems; i++) pl[i] = tf[(uint8_t)in[i]];
-            pp[p] = pl;
-        }
-        qnn_conv_acc(&s, pp, mul->n_planes, mul->plane_of, mul->w_tf, ws->acc);
+        qnn_conv_acc_i8(&s, in, mul->act_tf, mul->n_planes, mul->plane_of, mul->w_tf, ws->acc);
     } else {
         ASSERT(mul->kind == QNN_MUL_LUT && mul->n_luts >= 1 && mul->luts);
         ASSERT(mul->n_luts == 1 || mul->lut_of);

@@ -5,7 +5,7 @@
  * through the kernel contract of qnn_conv.h via the dispatch of qnn_kern.h, under the multiplier the
  * caller chooses per layer (qnn_mul.h), then bias + requantization + clamp (qnn_quant.h):
  *   EXACT      one int16 plane = the input widened; weights widened to int16 (qnn_conv_acc);
- *   SEPARABLE  planes p = act_tf[p][input]; weights = w_tf (qnn_conv_acc);
+ *   SEPARABLE  planes p = act_tf[p][input]; weights = w_tf (qnn_conv_acc_i8);
  *   LUT        raw int8 input and weights through the tables (qnn_conv_acc_lut).
  *
  * Execution state lives in a workspace (qnn_int8_ws): one buffer per tensor for up to max_images

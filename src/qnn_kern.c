@@ -176,7 +176,41 @@ void kern_sep_free(kern_sep *k)
     free(k->boff);
     free(k->shared);
     free(k->used);
+    free(k->rnd);
+    free(k->rmode);
     memset(k, 0, sizeof *k);
+}
+
+void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const int16_t *c)
+{
+    const qnn_conv_shape *s = k->s;
+    const int32_t cin = s->cin;
+    k->fly = 1;
+    k->rnd = xcalloc((size_t)k->n_cob * cin * KERN_COB * 2, sizeof *k->rnd);
+    k->rmode = xcalloc((size_t)k->n_cob * cin, 1);
+    for (int32_t cb = 0; cb < k->n_cob; cb++)
+        for (int32_t ci = 0; ci < cin; ci++) {
+            size_t blk = (size_t)cb * cin + ci;
+            int first = -1, mixed = 0, any = 0;
+            for (int32_t j = 0; j < KERN_COB; j++) {
+                int32_t co = cb * KERN_COB + j;
+                int p = co < s->cout && plane_of ? plane_of[(size_t)co * cin + ci] : 0;
+                if (co >= s->cout) p = first < 0 ? p : first; /* padding lanes: anything alike */
+                ASSERT(m[p] >= 0 && m[p] <= 7 && c[p] >= 0 && c[p] < (1 << m[p]));
+                uint32_t cc = (uint16_t)c[p], mk = (uint16_t)(-(1 << m[p]));
+                k->rnd[(blk * KERN_COB + j) * 2] = cc | cc << 16;
+                k->rnd[(blk * KERN_COB + j) * 2 + 1] = mk | mk << 16;
+                if (m[p] > 0) any = 1;
+                if (first < 0) first = p;
+                else if (m[p] != m[first] || c[p] != c[first]) mixed = 1;
+                k->boff[blk * KERN_COB + j] = (size_t)ci * k->g.chan_len;
+            }
+            k->rmode[blk] = (uint8_t)(mixed ? 2 : any ? 1 : 0);
+            k->shared[blk] = 1;
+        }
+    memset(k->used, 0, (size_t)k->n_planes);
+    k->used[0] = 1;
+    k->xlen = (size_t)cin * k->g.chan_len;
 }
 
 #if defined(__SSE2__)
@@ -199,31 +233,103 @@ static void transpose8_epi16(__m128i r[8])
 }
 #endif
 
-/* Copy one input row (iy) of one plane, pixels ix0 .. w - 1, into the phase images, scalar. */
-static void sep_prep_row_scalar(const kern_sep *k, const int16_t *src, int16_t *dst, int32_t iy, int32_t ix0)
+/* Where a separable call's activations come from: int16 planes built by the caller, or the int8
+ * input and one 256-entry transform per plane, applied while copying (no plane is ever stored whole).
+ * A transform of the form f(a) = ((a + c) >> m) << m (identity: c = m = 0; ROUP rounding) is applied
+ * with three vector operations; any other goes through its table. */
+typedef struct sep_src {
+    const int16_t *const *planes; /* or NULL: */
+    const int8_t *in;             /* (n, h, w, cin) int8 */
+    const int16_t *tf;            /* n_planes x 256 int16 indexed (uint8_t)a, or NULL: identity */
+    int8_t *m;                    /* [n_planes]: shift m, or -1: use the table */
+    int16_t *c;                   /* [n_planes]: rounding offset c */
+} sep_src;
+
+static int16_t src_tf(const sep_src *src, int p, int8_t a)
+{
+    return src->tf ? src->tf[p * 256 + (uint8_t)a] : a;
+}
+
+/* Classify transform p: sets m[p], c[p] when f(a) = ((a + c) >> m) << m on all 256 values. */
+static void sep_src_classify(sep_src *src, int p)
+{
+    src->m[p] = -1;
+    src->c[p] = 0;
+    if (!src->tf) {
+        src->m[p] = 0;
+        return;
+    }
+    const int16_t *t = src->tf + p * 256;
+    /* all values multiples of 2^m: m from their common trailing zeros (0 for the identity) */
+    unsigned or = 0;
+    for (int a = 0; a < 256; a++) or |= (unsigned)(uint16_t)t[a];
+    int m = 0;
+    while (m < 7 && or && !(or & (1u << m))) m++;
+    int c = 0;
+    if (m > 0) /* the value steps up by 2^m where a + c is a multiple of 2^m */
+        for (int a = -127; a < 128; a++)
+            if (t[(uint8_t)a] != t[(uint8_t)(a - 1)]) {
+                c = ((-a) % (1 << m) + (1 << m)) % (1 << m);
+                break;
+            }
+    for (int a = -128; a < 128; a++)
+        if (t[(uint8_t)a] != (int16_t)(((a + c) >> m) * (1 << m))) return;
+    src->m[p] = (int8_t)m;
+    src->c[p] = (int16_t)c;
+}
+
+/* Copy one input row (iy) of one plane (source image src8 or src16), pixels ix0 .. w - 1, into the
+ * phase images, scalar. */
+static void sep_prep_row_scalar(const kern_sep *k, const sep_src *sc, int p, const int16_t *src16,
+                                const int8_t *src8, int16_t *dst, int32_t iy, int32_t ix0)
 {
     const qnn_conv_shape *s = k->s;
     const size_t cl = k->g.chan_len;
     for (int32_t ix = ix0; ix < s->w; ix++) {
         int32_t off = k->g.inoff[iy * s->w + ix];
         if (off < 0) continue;
-        const int16_t *a = src + ((size_t)iy * s->w + ix) * s->cin;
+        size_t at = ((size_t)iy * s->w + ix) * s->cin;
         int16_t *d = dst + off;
-        for (int32_t ci = 0; ci < s->cin; ci++) d[(size_t)ci * cl] = a[ci];
+        if (src16)
+            for (int32_t ci = 0; ci < s->cin; ci++) d[(size_t)ci * cl] = src16[at + ci];
+        else
+            for (int32_t ci = 0; ci < s->cin; ci++) d[(size_t)ci * cl] = src_tf(sc, p, src8[at + ci]);
     }
 }
+
+#if defined(__SSE2__)
+/* 8 consecutive channels of one pixel as int16, transformed for plane p. */
+static inline __m128i sep_load8(const sep_src *sc, int p, const int16_t *src16, const int8_t *src8, size_t at)
+{
+    if (src16) return _mm_loadu_si128((const __m128i *)(const void *)(src16 + at));
+    int m = sc->m[p];
+    if (m < 0) {
+        _Alignas(16) int16_t t[8];
+        for (int i = 0; i < 8; i++) t[i] = src_tf(sc, p, src8[at + (size_t)i]);
+        return _mm_load_si128((const __m128i *)(const void *)t);
+    }
+    __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)(src8 + at));
+    v = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8); /* sign-extend to int16 */
+    if (m > 0) {
+        v = _mm_add_epi16(v, _mm_set1_epi16(sc->c[p]));
+        v = _mm_slli_epi16(_mm_srai_epi16(v, m), m);
+    }
+    return v;
+}
+#endif
 
 /* Copy image img of every used plane into its phase images (channel-planar). With SSE2, blocks of
  * 8 pixels x 8 channels are transposed in registers and stored as rows (stride 1) or as even/odd
  * halves (stride 2); the rest goes through the scalar copy. */
-static void sep_prep(const kern_sep *k, const int16_t *const *planes, int32_t img, int16_t *x)
+static void sep_prep(const kern_sep *k, const sep_src *sc, int32_t img, int16_t *x)
 {
     const qnn_conv_shape *s = k->s;
     const kern_geom *g = &k->g;
     const size_t in_img = (size_t)s->h * s->w * s->cin, cl = g->chan_len;
     for (int p = 0; p < k->n_planes; p++) {
         if (!k->used[p]) continue;
-        const int16_t *src = planes[p] + (size_t)img * in_img;
+        const int16_t *src16 = sc->planes ? sc->planes[p] + (size_t)img * in_img : NULL;
+        const int8_t *src8 = sc->planes ? NULL : sc->in + (size_t)img * in_img;
         int16_t *dst = x + (size_t)p * s->cin * cl;
         for (int32_t iy = 0; iy < s->h; iy++) {
             int32_t yp = iy + s->pad_t;
@@ -237,9 +343,8 @@ static void sep_prep(const kern_sep *k, const int16_t *const *planes, int32_t im
                     int32_t xp = ix + s->pad_l;
                     for (int32_t c0 = 0; c0 < c8; c0 += 8) {
                         __m128i r[8];
-                        const int16_t *a = src + ((size_t)iy * s->w + ix) * s->cin + c0;
-                        for (int i = 0; i < 8; i++)
-                            r[i] = _mm_loadu_si128((const __m128i *)(const void *)(a + (size_t)i * s->cin));
+                        size_t at = ((size_t)iy * s->w + ix) * s->cin + c0;
+                        for (int i = 0; i < 8; i++) r[i] = sep_load8(sc, p, src16, src8, at + (size_t)i * s->cin);
                         transpose8_epi16(r);
                         for (int c = 0; c < 8; c++) {
                             int16_t *d = dst + (size_t)(c0 + c) * cl + row;
@@ -260,18 +365,19 @@ static void sep_prep(const kern_sep *k, const int16_t *const *planes, int32_t im
                     for (int32_t i = 0; i < 8 && c8 < s->cin; i++) { /* channels beyond the last multiple of 8 */
                         int32_t off = g->inoff[iy * s->w + ix + i];
                         if (off < 0) continue;
-                        const int16_t *a = src + ((size_t)iy * s->w + ix + i) * s->cin;
-                        for (int32_t ci = c8; ci < s->cin; ci++) dst[(size_t)ci * cl + (size_t)off] = a[ci];
+                        size_t at = ((size_t)iy * s->w + ix + i) * s->cin;
+                        for (int32_t ci = c8; ci < s->cin; ci++)
+                            dst[(size_t)ci * cl + (size_t)off] = src16 ? src16[at + ci] : src_tf(sc, p, src8[at + ci]);
                     }
                 }
             }
 #endif
-            sep_prep_row_scalar(k, src, dst, iy, ix);
+            sep_prep_row_scalar(k, sc, p, src16, src8, dst, iy, ix);
         }
     }
 }
 
-void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc)
+static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile_fn tile, int32_t *acc)
 {
     const qnn_conv_shape *s = k->s;
     const int32_t ntile = k->g.nq / KERN_TQ, ncb = k->n_cob;
@@ -283,7 +389,7 @@ void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile
         for (int32_t img = 0; img < s->n; img++) {
             int16_t *x = bufs + (size_t)thread_num() * k->xlen;
             int32_t *acc_img = acc + (size_t)img * s->ho * s->wo * s->cout;
-            sep_prep(k, planes, img, x);
+            sep_prep(k, sc, img, x);
             for (int32_t t = 0; t < ntile; t++)
                 for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, cb, t * KERN_TQ, acc_img);
         }
@@ -291,7 +397,7 @@ void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile
     } else {
         int16_t *x = xcalloc(k->xlen, sizeof *x);
         for (int32_t img = 0; img < s->n; img++) {
-            sep_prep(k, planes, img, x);
+            sep_prep(k, sc, img, x);
 #pragma omp parallel for schedule(static)
             for (int32_t i = 0; i < ntile * ncb; i++) {
                 int32_t t = i / ncb, cb = i % ncb;
@@ -300,6 +406,33 @@ void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile
         }
         free(x);
     }
+}
+
+void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc)
+{
+    sep_src sc = {.planes = planes};
+    kern_sep_run_src(k, &sc, tile, acc);
+}
+
+void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const uint8_t *plane_of,
+                     kern_sep_tile_fn tile, int32_t *acc)
+{
+    ASSERT(act_tf || k->n_planes == 1);
+    int8_t m[255];
+    int16_t c[255];
+    sep_src sc = {.in = in, .tf = act_tf, .m = m, .c = c};
+    int fly = act_tf != NULL;
+    for (int p = 0; p < k->n_planes; p++) {
+        sep_src_classify(&sc, p);
+        if (k->used[p] && m[p] < 0) fly = 0;
+    }
+    if (fly) {
+        /* every transform is a rounding: one stored plane (the input), rounded by the kernels */
+        kern_sep_fly(k, plane_of, m, c);
+        sc.tf = NULL;
+        m[0] = 0;
+    }
+    kern_sep_run_src(k, &sc, tile, acc);
 }
 
 static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
@@ -316,7 +449,14 @@ static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, in
                 uint32_t pw = (uint32_t)wp[i * KERN_COB + j];
                 int32_t w0 = (int16_t)(uint16_t)(pw & 0xffffu), w1 = (int16_t)(uint16_t)(pw >> 16);
                 const int16_t *xp = x + bo[j] + k->item_off[i] + q0;
-                for (int32_t l = 0; l < KERN_TQ; l++) sum[j][l] += xp[l] * w0 + xp[l + 1] * w1;
+                if (k->fly && k->rmode[blk]) {
+                    int16_t rc = (int16_t)(k->rnd[(blk * KERN_COB + j) * 2] & 0xffffu);
+                    int16_t rm = (int16_t)(k->rnd[(blk * KERN_COB + j) * 2 + 1] & 0xffffu);
+                    for (int32_t l = 0; l < KERN_TQ; l++)
+                        sum[j][l] += ((xp[l] + rc) & rm) * w0 + ((xp[l + 1] + rc) & rm) * w1;
+                } else {
+                    for (int32_t l = 0; l < KERN_TQ; l++) sum[j][l] += xp[l] * w0 + xp[l + 1] * w1;
+                }
             }
     }
     kern_tile_scatter(&k->g, k->s, &sum[0][0], KERN_TQ, cb, q0, acc_img);
@@ -579,4 +719,34 @@ void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w
         qnn_conv_acc_lut_avx2(s, in, w, luts, n_luts, lut_of, acc);
     else
         qnn_conv_acc_lut_generic(s, in, w, luts, n_luts, lut_of, acc);
+}
+
+void qnn_conv_acc_i8_generic(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                             const uint8_t *plane_of, const int16_t *w, int32_t *acc)
+{
+    if (s->n == 0) return;
+    kern_sep k;
+    kern_sep_plan(&k, s, n_planes, plane_of, w);
+    kern_sep_run_i8(&k, in, act_tf, plane_of, sep_tile_generic, acc);
+    kern_sep_free(&k);
+}
+
+void qnn_conv_acc_i8_avx2(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                          const uint8_t *plane_of, const int16_t *w, int32_t *acc)
+{
+    ASSERT(qnn_kern_have_avx2());
+    if (s->n == 0) return;
+    kern_sep k;
+    kern_sep_plan(&k, s, n_planes, plane_of, w);
+    kern_sep_run_i8(&k, in, act_tf, plane_of, kern_sep_tile_avx2, acc);
+    kern_sep_free(&k);
+}
+
+void qnn_conv_acc_i8(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                     const uint8_t *plane_of, const int16_t *w, int32_t *acc)
+{
+    if (qnn_kern_have_avx2())
+        qnn_conv_acc_i8_avx2(s, in, act_tf, n_planes, plane_of, w, acc);
+    else
+        qnn_conv_acc_i8_generic(s, in, act_tf, n_planes, plane_of, w, acc);
 }

@@ -10,6 +10,11 @@
  * per-kernel multiplier choice costs nothing in the inner loop.
  *  - separable: vpmaddwd on int16 pairs of horizontally adjacent taps (x[q + dx], x[q + dx + 1]), one
  *    vector for even and one for odd q; a 3x3 kernel is 6 madds (75 % of the slots do work).
+ *    From int8 input (qnn_conv_acc_i8, the executor's entry) the phase images are built per image
+ *    inside the parallel loop. When every activation transform is a rounding ((a + c) >> m << m:
+ *    ROUP's R_m, the identity) only the input itself is stored and each kernel rounds the vector it
+ *    loads ((x + c) & -(1 << m), two operations), so a kernel-level map keeps the exact kernel's
+ *    memory footprint and its shared activation loads; other transforms get one stored plane each.
  *  - table: lanes are OUTPUT CHANNELS instead. Per kernel tap the weight is fixed, so each table is
  *    transposed once per call into columns col_w[a] = lut[a][w]; for a group of 8 output channels, one
  *    input channel and one tap, the 8 columns are interleaved into pc[a][0..7] (int32, 8 KB, packed
@@ -34,6 +39,13 @@
  * values < n_planes, or NULL for plane 0 everywhere. */
 void qnn_conv_acc(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
                   const uint8_t *plane_of, const int16_t *w, int32_t *acc);
+
+/* The same from the int8 input in (n, h, w, cin): plane p is act_tf[p * 256 + (uint8_t)a] (n_planes
+ * tables), or the input itself when act_tf is NULL (then n_planes must be 1). Planes are built per
+ * image inside the call (the executor's path: no whole-batch int16 copy); a transform of the form
+ * ((a + c) >> m) << m, the identity and ROUP's rounding among them, is applied in vector registers. */
+void qnn_conv_acc_i8(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                     const uint8_t *plane_of, const int16_t *w, int32_t *acc);
 
 /* Same contract as qnn_conv_acc_lut_ref(). luts: n_luts tables; lut_of (cout, cin) with values
  * < n_luts, or NULL for table 0 everywhere. */
@@ -62,6 +74,10 @@ void qnn_conv_acc_generic(const qnn_conv_shape *s, const int16_t *const *planes,
                           const uint8_t *plane_of, const int16_t *w, int32_t *acc);
 void qnn_conv_acc_avx2(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
                        const uint8_t *plane_of, const int16_t *w, int32_t *acc);
+void qnn_conv_acc_i8_generic(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                             const uint8_t *plane_of, const int16_t *w, int32_t *acc);
+void qnn_conv_acc_i8_avx2(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                          const uint8_t *plane_of, const int16_t *w, int32_t *acc);
 void qnn_conv_acc_lut_generic(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                               const int16_t *const *luts, int n_luts, const uint16_t *lut_of,
                               int32_t *acc);

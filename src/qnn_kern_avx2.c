@@ -35,7 +35,49 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
         size_t blk = (size_t)cb * cin + ci;
         const int32_t *wp = k->wpk + blk * n * KERN_COB;
         const size_t *bo = k->boff + blk * KERN_COB;
-        if (k->shared[blk]) {
+        const int rmode = k->fly ? k->rmode[blk] : 0;
+        if (rmode == 2) {
+            /* rounding on the fly, kernels of the block round differently: one load, KERN_COB roundings */
+            const int16_t *xb = x + bo[0] + q0;
+            const uint32_t *rp = k->rnd + blk * KERN_COB * 2;
+            __m256i rc[KERN_COB], rm[KERN_COB];
+#pragma GCC unroll 8
+            for (int j = 0; j < KERN_COB; j++) {
+                rc[j] = _mm256_set1_epi32((int32_t)rp[2 * j]);
+                rm[j] = _mm256_set1_epi32((int32_t)rp[2 * j + 1]);
+            }
+            for (int32_t i = 0; i < n; i++, wp += KERN_COB) {
+                const int16_t *xp = xb + item_off[i];
+                __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)xp);
+                __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(xp + 1));
+#pragma GCC unroll 8
+                for (int j = 0; j < KERN_COB; j++) {
+                    __m256i wv = _mm256_set1_epi32(wp[j]);
+                    __m256i ej = _mm256_and_si256(_mm256_add_epi16(e, rc[j]), rm[j]);
+                    __m256i oj = _mm256_and_si256(_mm256_add_epi16(o, rc[j]), rm[j]);
+                    acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(ej, wv));
+                    acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(oj, wv));
+                }
+            }
+        } else if (rmode == 1) {
+            /* rounding on the fly, one rounding for the whole block */
+            const int16_t *xb = x + bo[0] + q0;
+            const __m256i rc = _mm256_set1_epi32((int32_t)k->rnd[blk * KERN_COB * 2]);
+            const __m256i rm = _mm256_set1_epi32((int32_t)k->rnd[blk * KERN_COB * 2 + 1]);
+            for (int32_t i = 0; i < n; i++, wp += KERN_COB) {
+                const int16_t *xp = xb + item_off[i];
+                __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)xp);
+                __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(xp + 1));
+                e = _mm256_and_si256(_mm256_add_epi16(e, rc), rm);
+                o = _mm256_and_si256(_mm256_add_epi16(o, rc), rm);
+#pragma GCC unroll 8
+                for (int j = 0; j < KERN_COB; j++) {
+                    __m256i wv = _mm256_set1_epi32(wp[j]);
+                    acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(e, wv));
+                    acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(o, wv));
+                }
+            }
+        } else if (k->shared[blk]) {
             const int16_t *xb = x + bo[0] + q0;
             for (int32_t i = 0; i < n; i++, wp += KERN_COB) {
                 const int16_t *xp = xb + item_off[i];

@@ -46,6 +46,12 @@ typedef struct kern_sep {
     uint8_t *shared;       /* [n_cob][cin]: 1 when the block's KERN_COB kernels read one plane */
     int n_planes;
     uint8_t *used;         /* [n_planes]: plane read by at least one kernel */
+    /* Rounding on the fly (kern_sep_fly): when every activation transform is ((a + c) >> m) << m, only
+     * the identity plane is stored and each kernel rounds what it loads: (x + c) & -(1 << m), exact
+     * for int16 x in -128..127 and 0 <= c < 2^m (so padding, 0, stays 0). */
+    int fly;
+    uint32_t *rnd;         /* [n_cob][cin][KERN_COB][2]: c | c << 16, mask | mask << 16 (int16 pairs) */
+    uint8_t *rmode;        /* [n_cob][cin]: 0 no kernel rounds, 1 all round alike (rnd of j = 0), 2 mixed */
     size_t xlen;           /* int16 elements of one image's input copy: n_planes * cin * chan_len */
 } kern_sep;
 
@@ -92,7 +98,15 @@ typedef void (*kern_lut_group_fn)(const kern_lut *k, const uint8_t *x, int32_t n
 void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uint8_t *plane_of,
                    const int16_t *w);
 void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc);
+/* The same from the int8 input and one 256-entry activation transform per plane (NULL: one plane,
+ * the identity), applied per image while copying into the phase images, or, when every transform is
+ * a rounding, by the tile functions on the fly (kern_sep_fly). */
+void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const uint8_t *plane_of,
+                     kern_sep_tile_fn tile, int32_t *acc);
 void kern_sep_free(kern_sep *k);
+/* Switch a plan to rounding on the fly: m[p], c[p] describe transform p (m >= 0 for every used
+ * plane); afterwards the plan reads one plane, the identity of the int8 input. */
+void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const int16_t *c);
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
                    int n_luts, const uint16_t *lut_of);
 void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc);

@@ -1,13 +1,15 @@
 /* Kernel benchmark (`make bench`, never `make check`): GMAC/s of the optimized convolutions on the
  * layer shapes of ResNet-8 (9 convolutions + dense, 12,501,632 MACs per image), side by side in one
  * run for three multiplier settings, at 1 thread and at all threads:
- *   exact  - one activation plane (the exact int8 engine's kernel work);
- *   sep7   - a random KERNEL-level separable (ROUP-like) map: 7 planes, plane chosen per (co, ci);
+ *   exact  - the int8 input, widened per image (the exact int8 engine's kernel work);
+ *   sep7   - a random KERNEL-level separable ROUP map: 7 activation transforms (rounding at m = 0..6)
+ *            applied per image inside the call, plane chosen per (co, ci);
  *   lut7   - a random kernel-level map over 7 random non-separable 256x256 tables.
  * The approximate settings are printed as time ratios to exact. It also measures the machine's
  * in-register int8 multiply-accumulate peak (independent vpmaddwd + vpaddd chains, 16 MACs each, and
  * vpmaddubsw + vpmaddwd + vpaddd, 32 MACs each), so the kernels can be given as a fraction of peak.
- * Those figures are kernel time only (no requantization, no activation transforms). When the model
+ * Those figures are kernel time (activation transforms included, as the executor calls the kernels;
+ * no requantization). When the model
  * and CIFAR-10 are in the data directory, it then runs the whole int8 network (qnn_int8_predict:
  * quantized ResNet-8, 1024 test images) at 1 thread and at all cores, exact and under the same two
  * random kernel-level maps (a ROUP map: per kernel one of the 21 (k, m) configurations, so up to 7
@@ -73,7 +75,6 @@ enum { NPL = 7, NLAYER = 10 };
 typedef struct layer {
     const char *name;
     qnn_conv_shape s;
-    int16_t *planes[NPL];  /* (n, h, w, cin) */
     int8_t *in8;
     int16_t *w16;
     int8_t *w8;
@@ -109,12 +110,8 @@ static void layer_init(layer *L, int i, int32_t n, uint64_t *st)
                           .pad_t = NET[i].pt, .pad_l = NET[i].pl, .pad_b = NET[i].pb, .pad_r = NET[i].pr};
     ASSERT(qnn_conv_shape_finish(s) == 0);
     size_t in_len = (size_t)n * s->h * s->w * s->cin, w_len = (size_t)s->cout * s->kh * s->kw * s->cin;
-    for (int p = 0; p < NPL; p++) {
-        L->planes[p] = xmalloc(in_len * sizeof(int16_t));
-        for (size_t j = 0; j < in_len; j++) L->planes[p][j] = (int16_t)(sm_next(st) % 128); /* post-ReLU */
-    }
     L->in8 = xmalloc(in_len);
-    for (size_t j = 0; j < in_len; j++) L->in8[j] = (int8_t)(sm_next(st) % 128);
+    for (size_t j = 0; j < in_len; j++) L->in8[j] = (int8_t)(sm_next(st) % 128); /* post-ReLU */
     L->w16 = xmalloc(w_len * sizeof(int16_t));
     L->w8 = xmalloc(w_len);
     for (size_t j = 0; j < w_len; j++) L->w16[j] = L->w8[j] = (int8_t)(sm_next(st) % 255 - 127);
@@ -129,19 +126,20 @@ static void layer_init(layer *L, int i, int32_t n, uint64_t *st)
 
 static void layer_free(layer *L)
 {
-    for (int p = 0; p < NPL; p++) free(L->planes[p]);
     free(L->in8), free(L->w16), free(L->w8), free(L->plane_of), free(L->lut_of), free(L->acc);
 }
 
 enum mode { M_EXACT, M_SEP7, M_LUT7, NMODE };
 
+/* ROUP's activation roundings R_m, m = 0 .. NPL - 1 (the sep7 planes) */
+static int16_t roup_tf[NPL * 256];
+
 static void layer_run(layer *L, int mode, const int16_t *const *luts)
 {
-    const int16_t *const *pl = (const int16_t *const *)L->planes;
     if (mode == M_EXACT)
-        qnn_conv_acc(&L->s, pl, 1, NULL, L->w16, L->acc);
+        qnn_conv_acc_i8(&L->s, L->in8, NULL, 1, NULL, L->w16, L->acc);
     else if (mode == M_SEP7)
-        qnn_conv_acc(&L->s, pl, NPL, L->plane_of, L->w16, L->acc);
+        qnn_conv_acc_i8(&L->s, L->in8, roup_tf, NPL, L->plane_of, L->w16, L->acc);
     else
         qnn_conv_acc_lut(&L->s, L->in8, L->w8, luts, NPL, L->lut_of, L->acc);
 }
@@ -403,6 +401,8 @@ int main(int argc, char **argv)
             for (int b = 0; b < 256; b++) /* exact product plus a random error: not separable */
                 luts[t][a * 256 + b] = (int16_t)((int8_t)a * (int8_t)b + (int)(sm_next(&st) % 65) - 32);
     }
+    for (int p = 0; p < NPL; p++)
+        for (int a = 0; a < 256; a++) roup_tf[p * 256 + a] = (int16_t)amul_roup_round((int8_t)a, p);
     layer L[NLAYER];
     uint64_t macs_img = 0;
     for (int i = 0; i < NLAYER; i++) {

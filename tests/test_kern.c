@@ -3,7 +3,9 @@
  * register block, odd sizes, batches), random data including the extremes -128 and 128, random
  * per-kernel plane choice over up to 7 planes, random per-kernel tables with lut[0][w] != 0. Each
  * variant (portable, AVX2 when the CPU has it, and the dispatch) is checked separately, at 1 and 2
- * threads and on both threading schemes (batch >= threads: split over images; batch 1: over tiles). */
+ * threads and on both threading schemes (batch >= threads: split over images; batch 1: over tiles).
+ * The int8-input API (qnn_conv_acc_i8) is checked the same way under roundings (applied by the
+ * kernels on the fly, per kernel or alike in a register block), truncations, and random tables. */
 #include "tu.h"
 
 #include <stdint.h>
@@ -206,6 +208,121 @@ START_TEST(sep_resnet8_shapes_match_reference)
 }
 END_TEST
 
+/* ---- the int8-input separable API (qnn_conv_acc_i8): planes built inside the call ---- */
+
+typedef void (*sep_i8_fn)(const qnn_conv_shape *, const int8_t *, const int16_t *, int, const uint8_t *,
+                          const int16_t *, int32_t *);
+
+enum { TF_ROUND, TF_TRUNC, TF_TABLE };
+
+/* Transform kinds: TF_ROUND is ROUP's rounding R_m ((a + 2^(m-1)) >> m << m, applied by the kernels
+ * on the fly), TF_TRUNC drops m bits (c = 0, also on the fly), TF_TABLE is a random table with
+ * f(0) = 0 (copied through its table). */
+static void tf_fill(int16_t *tf, int kind, int m, uint64_t *st)
+{
+    for (int v = -128; v < 128; v++) {
+        int32_t r;
+        if (kind == TF_ROUND)
+            r = m == 0 ? v : ((v + (1 << (m - 1))) >> m) * (1 << m);
+        else if (kind == TF_TRUNC)
+            r = (v >> m) * (1 << m);
+        else
+            r = v == 0 ? 0 : sm_range(st, -128, 128);
+        tf[(uint8_t)v] = (int16_t)r;
+    }
+}
+
+/* One case: n_planes transforms of the given kinds (mixed: one table among roundings), plane choice
+ * per kernel (block = 0) or per block of 4 output channels (block = 1, so the kernels of a register
+ * block round alike). Checks every variant at 1 and 2 threads against the reference on planes
+ * tf[p][in]. */
+static int sep_i8_check(const qnn_conv_shape *s, uint64_t *st, int n_planes, int kind, int block)
+{
+    size_t in_len = (size_t)s->n * s->h * s->w * s->cin, w_len = (size_t)s->cout * s->kh * s->kw * s->cin;
+    size_t out_len = (size_t)s->n * s->ho * s->wo * s->cout;
+    int8_t *in = xmalloc(in_len);
+    int16_t *w = xmalloc(w_len * sizeof *w), *tf = xmalloc((size_t)n_planes * 256 * sizeof *tf);
+    int16_t *pl[8];
+    for (size_t i = 0; i < in_len; i++) in[i] = (int8_t)(sm_range(st, 0, 7) == 0 ? -128 : sm_range(st, -128, 127));
+    for (size_t i = 0; i < w_len; i++) w[i] = sm_val(st);
+    for (int p = 0; p < n_planes; p++) {
+        int k = kind == TF_TABLE ? (p == n_planes - 1 ? TF_TABLE : TF_ROUND) : kind;
+        tf_fill(tf + p * 256, k, sm_range(st, 0, 7), st);
+        pl[p] = xmalloc(in_len * sizeof(int16_t));
+        for (size_t i = 0; i < in_len; i++) pl[p][i] = tf[p * 256 + (uint8_t)in[i]];
+    }
+    uint8_t *plane_of = xmalloc((size_t)s->cout * s->cin);
+    for (int32_t co = 0; co < s->cout; co++)
+        for (int32_t ci = 0; ci < s->cin; ci++)
+            plane_of[(size_t)co * s->cin + ci] =
+                (uint8_t)(block ? (co / 4 + ci) % n_planes : sm_range(st, 0, n_planes - 1));
+    int32_t *ref = xmalloc(out_len * sizeof *ref), *got = xmalloc(out_len * sizeof *got);
+    qnn_conv_acc_ref(s, (const int16_t *const *)pl, plane_of, w, ref);
+    sep_i8_fn fns[3] = {qnn_conv_acc_i8_generic, qnn_conv_acc_i8, qnn_conv_acc_i8_avx2};
+    const char *names[3] = {"generic", "dispatch", "avx2"};
+    int nf = qnn_kern_have_avx2() ? 3 : 2, checked = 0;
+    for (int f = 0; f < nf; f++)
+        for (int nt = 1; nt <= 2; nt++) {
+            set_threads(nt);
+            memset(got, 0x5a, out_len * sizeof *got);
+            fns[f](s, in, tf, n_planes, plane_of, w, got);
+            for (size_t i = 0; i < out_len; i++)
+                if (got[i] != ref[i])
+                    ck_abort_msg("i8 %s threads %d kind %d block %d: n%d h%d w%d cin%d cout%d k%dx%d s%dx%d "
+                                 "planes %d: acc[%zu] = %d, reference %d",
+                                 names[f], nt, kind, block, s->n, s->h, s->w, s->cin, s->cout, s->kh, s->kw,
+                                 s->stride_h, s->stride_w, n_planes, i, got[i], ref[i]);
+            checked++;
+        }
+    /* the identity (act_tf NULL) equals the reference on the input itself */
+    for (size_t i = 0; i < in_len; i++) pl[0][i] = in[i];
+    qnn_conv_acc_ref(s, (const int16_t *const *)pl, NULL, w, ref);
+    for (int f = 0; f < nf; f++) {
+        memset(got, 0x5a, out_len * sizeof *got);
+        fns[f](s, in, NULL, 1, NULL, w, got);
+        ck_assert_msg(memcmp(got, ref, out_len * sizeof *got) == 0, "i8 %s identity differs", names[f]);
+        checked++;
+    }
+    set_threads(2);
+    for (int p = 0; p < n_planes; p++) free(pl[p]);
+    free(in), free(w), free(tf), free(plane_of), free(ref), free(got);
+    return checked;
+}
+
+START_TEST(sep_i8_random_shapes_match_reference)
+{
+    uint64_t st = 31337;
+    int checked = 0, per = 2 * (qnn_kern_have_avx2() ? 3 : 2) + (qnn_kern_have_avx2() ? 3 : 2);
+    for (int iter = 0; iter < 240; iter++) {
+        qnn_conv_shape s = random_shape(&st);
+        int kind = iter % 3, block = (iter / 3) % 2;
+        int np = iter % 5 == 0 ? 1 : sm_range(&st, 2, 8);
+        checked += sep_i8_check(&s, &st, np, kind, block);
+    }
+    ck_assert_int_eq(checked, 240 * per);
+}
+END_TEST
+
+START_TEST(sep_i8_resnet8_shapes_match_reference)
+{
+    /* ResNet-8's shapes under a kernel-level ROUP map (7 roundings), a block-level one and a mix with
+     * a table */
+    uint64_t st = 99;
+    const qnn_conv_shape shapes[] = {
+        {2, 32, 32, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},  {2, 32, 32, 16, 32, 3, 3, 2, 2, 0, 0, 1, 1, 0, 0},
+        {2, 16, 16, 32, 64, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0}, {2, 8, 8, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},
+        {2, 1, 1, 64, 10, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        qnn_conv_shape s = shapes[i];
+        ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+        sep_i8_check(&s, &st, 7, TF_ROUND, 0);
+        sep_i8_check(&s, &st, 7, TF_ROUND, 1);
+        sep_i8_check(&s, &st, 4, TF_TABLE, 0);
+    }
+}
+END_TEST
+
 typedef void (*lut_fn)(const qnn_conv_shape *, const int8_t *, const int8_t *, const int16_t *const *, int,
                        const uint16_t *, int32_t *);
 
@@ -376,6 +493,8 @@ static Suite *suite(void)
     tcase_add_test(tc, sep_random_shapes_match_reference);
     tcase_add_test(tc, sep_extreme_values_match_reference);
     tcase_add_test(tc, sep_resnet8_shapes_match_reference);
+    tcase_add_test(tc, sep_i8_random_shapes_match_reference);
+    tcase_add_test(tc, sep_i8_resnet8_shapes_match_reference);
     tcase_add_test(tc, lut_random_shapes_match_reference);
     tcase_add_test(tc, lut_extreme_tables_and_resnet8_shapes_match_reference);
     tcase_add_test(tc, lut_exact_table_equals_separable_path);
