@@ -341,7 +341,9 @@ void export_eval_deinit(export_eval *e)
 static void measure(export_run *r, const cifar_set *set, const uint8_t *exact_ok, const qnn_layer_mul *muls,
                     int32_t *correct, double *loss, double *lo, double *hi)
 {
-    qnn_int8_predict(r->ctx->net, set->pixels, set->n, muls, r->threads, (int32_t)r->ctx->chunk, NULL, r->pred);
+    /* the map's network: with compensation, thread 0's view carries the map's bias deltas */
+    qnn_int8_predict(r->ctx->threads[0].net, set->pixels, set->n, muls, r->threads, (int32_t)r->ctx->chunk, NULL,
+                     r->pred);
     int32_t c = 0;
     long sum_d = 0, sum_d2 = 0; /* d = exact right - map right, in {-1, 0, 1} */
     for (int32_t i = 0; i < set->n; i++) {
@@ -535,6 +537,10 @@ static void write_figures(FILE *fp, const char *pfx, export_run *r, const export
             r->dir, e->row, e->id, m && m->how ? m->how : "index");
     fprintf(fp, "%smodel %s, calibration %s, library %s, %s granularity, max_loss_pp %g\n", pfx, c->model,
             c->calibration, c->library, amap_granularity_name(x->granularity), x->max_loss_pp);
+    if (x->compensate >= 0)
+        fprintf(fp, "%serror compensation: %s (each layer's bias_delta: expected multiplier error per output channel on "
+                    "the calibration images, folded into the int32 bias)\n",
+                pfx, x->compensate ? "bias, per input channel" : "bias-tensor, per layer input");
     if (x->has_energy_model)
         fprintf(fp, "%senergy: %.6f of the all-exact map (MACs x energy per multiplication of per-layer model '%s', "
                     "padding taps included)\n", pfx, e->energy_rel, x->em.path);
@@ -675,6 +681,12 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
         json_str(fp, L->name);
         fprintf(fp, ", \"cout\": %d, \"cin\": %d, \"macs\": %" PRIu64 ", \"mac_share\": %.17g, \"energy_rel\": %.17g, ",
                 (int)L->cout, (int)L->cin, L->macs, e->layer_share[l], e->layer_rel[l]);
+        const int32_t *bd = amap_bias_delta(map, l);
+        if (bd) {
+            fprintf(fp, "\"bias_delta\": [");
+            for (int32_t co = 0; co < L->cout; co++) fprintf(fp, "%s%ld", co ? ", " : "", (long)bd[co]);
+            fprintf(fp, "], ");
+        }
         uint16_t u;
         if (layer_uniform(map, L, l, &u)) {
             fprintf(fp, "\"multiplier\": ");
@@ -717,7 +729,7 @@ void export_write_c_types(FILE *fp, export_run *r)
 {
     (void)r;
     fprintf(fp,
-            "#include <stdint.h>\n\n"
+            "#include <stddef.h>\n#include <stdint.h>\n\n"
             "#ifndef APPROXMAP_EXPORT_TYPES\n"
             "#define APPROXMAP_EXPORT_TYPES\n"
             "/* A multiplier of the library. ROUP(k, m): the k least-significant radix-4 Booth partial products of\n"
@@ -736,6 +748,8 @@ void export_write_c_types(FILE *fp, export_run *r)
             "    uint16_t cout, cin, kh, kw;\n"
             "    uint64_t macs;       /* multiply-accumulates per image, padding taps included */\n"
             "    const uint8_t *mult; /* cout x cin, row-major */\n"
+            "    const int32_t *bias_delta; /* cout deltas to add to the layer's int32 bias (error\n"
+            "                                * compensation chosen with the map), or NULL */\n"
             "} approxmap_layer;\n"
             "#endif\n");
 }
@@ -775,14 +789,24 @@ int export_write_c_map(FILE *fp, export_run *r, const export_eval *e, const expo
             fprintf(fp, "},\n");
         }
         fprintf(fp, "};\n");
+        const int32_t *bd = amap_bias_delta(map, l);
+        if (bd) {
+            fprintf(fp, "static const int32_t %s_b%d[%d] = {", prefix, l, (int)L->cout);
+            for (int32_t co = 0; co < L->cout; co++) fprintf(fp, "%s%ld", co ? ", " : "", (long)bd[co]);
+            fprintf(fp, "};\n");
+        }
     }
     fprintf(fp, "static const approxmap_layer %s_layers[%d] = {\n", prefix, x->n_layers);
     for (int l = 0; l < x->n_layers; l++) {
         const amap_layer *L = &x->layers[l];
         fprintf(fp, "    {");
         c_str(fp, L->name);
-        fprintf(fp, ", %d, %d, %d, %d, %" PRIu64 "u, &%s_l%d[0][0]},\n", (int)L->cout, (int)L->cin, (int)L->kh,
+        fprintf(fp, ", %d, %d, %d, %d, %" PRIu64 "u, &%s_l%d[0][0], ", (int)L->cout, (int)L->cin, (int)L->kh,
                 (int)L->kw, L->macs, prefix, l);
+        if (amap_bias_delta(map, l))
+            fprintf(fp, "%s_b%d},\n", prefix, l);
+        else
+            fprintf(fp, "NULL},\n");
     }
     fprintf(fp, "};\n");
     return ferror(fp) ? msg_error(ST_EIO, "cannot write the exported map: %s", strerror(errno)) : ST_OK;

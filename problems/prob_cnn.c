@@ -13,8 +13,14 @@
  * tensors after unchanged leading layers. Individuals run in parallel (OpenMP, one context per thread),
  * so results do not depend on the thread count or on what the cache holds.
  *
+ * With `compensate: bias` (or bias-tensor) each map is evaluated with error compensation: every
+ * output channel's expected multiplier error under that map, from the exact network's activation
+ * distributions on the calibration images, is folded into its bias (approx.h); the deltas are part of
+ * the map (amap bias_delta) and exported with it. A layer's deltas depend on its own multipliers only,
+ * so the activation cache's prefix keys stay valid.
+ *
  * Keys of its own (problems/README.md): model, data {calibration, search, holdout}, library,
- * multipliers, granularity, seed_from, max_loss_pp, cache_mb, chunk. */
+ * multipliers, granularity, seed_from, max_loss_pp, cache_mb, chunk, compensate. */
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -43,6 +49,7 @@ static int cnn_spec_init(prob_spec *spec)
     c->max_loss_pp = 4.0;
     c->cache_mb = 1024;
     c->chunk = 50;
+    c->compensate = -1;
     spec->data = c;
     return ST_OK;
 }
@@ -157,6 +164,12 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
         rc = prob_yaml_int(y, v, key, 0, 1L << 20, &c->cache_mb);
     } else if (!strcmp(key, "chunk")) {
         rc = prob_yaml_int(y, v, key, 1, 4096, &c->chunk);
+    } else if (!strcmp(key, "compensate")) {
+        const char *s;
+        if ((rc = prob_yaml_str(y, v, key, &s))) return rc;
+        c->compensate = !strcmp(s, "none") ? -1 : !strcmp(s, "bias") ? 1 : !strcmp(s, "bias-tensor") ? 0 : -2;
+        if (c->compensate == -2)
+            return prob_yaml_error(y, v, "unknown compensation '%s' (expected none, bias or bias-tensor)", s);
     } else {
         (void)key_node;
         return 0;
@@ -242,7 +255,12 @@ static void thread_init(cnn_ctx *x, cnn_thread *t)
     amap_init(&t->map, x->layers, x->n_layers, 0);
     amap_mul_init(&t->mul, x->layers, x->n_layers, &x->lib);
     energy_report_init(&t->energy, x->n_layers, x->lib.n);
-    t->ws = qnn_int8_ws_alloc(x->net, (int32_t)x->chunk);
+    t->net = x->net;
+    if (x->compensate >= 0) {
+        approx_comp_share(&t->comp, &x->comp);
+        t->net = t->comp.view;
+    }
+    t->ws = qnn_int8_ws_alloc(t->net, (int32_t)x->chunk);
     t->genome = xcalloc(x->genome_len ? x->genome_len : 1, sizeof *t->genome);
 }
 
@@ -252,6 +270,7 @@ static void thread_deinit(cnn_thread *t)
     amap_mul_deinit(&t->mul);
     energy_report_deinit(&t->energy);
     qnn_int8_ws_free(t->ws);
+    approx_comp_deinit(&t->comp);
     free(t->genome);
 }
 
@@ -263,19 +282,24 @@ void cnn_genome_to_map(const cnn_ctx *x, const double *genes, cnn_thread *t)
         t->genome[i] = x->allowed[g];
     }
     amap_expand(&t->map, x->layers, x->granularity, t->genome);
+    if (x->compensate >= 0) {
+        approx_comp_apply(&t->comp, &t->map);
+        approx_comp_store(&t->comp, &t->map);
+    }
 }
 
 int32_t cnn_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const qnn_layer_mul *muls,
                     int use_cache, uint8_t *pred)
 {
     if (use_cache && x->cache) return cnn_cache_correct(x, t, set, muls, pred);
-    const int32_t k = qnn_int8_n_out(x->net);
+    const qnn_int8_net *net = t->net;
+    const int32_t k = qnn_int8_n_out(net);
     int32_t correct = 0;
     for (int32_t first = 0; first < set->n; first += (int32_t)x->chunk) {
         int32_t n = set->n - first < x->chunk ? set->n - first : (int32_t)x->chunk;
-        qnn_int8_set_input(x->net, t->ws, set->pixels + (size_t)first * CIFAR_PIXELS, n);
-        qnn_int8_forward(x->net, t->ws, 0, muls);
-        const int8_t *logits = qnn_int8_ws_tensor(t->ws, x->net->output);
+        qnn_int8_set_input(net, t->ws, set->pixels + (size_t)first * CIFAR_PIXELS, n);
+        qnn_int8_forward(net, t->ws, 0, muls);
+        const int8_t *logits = qnn_int8_ws_tensor(t->ws, net->output);
         for (int32_t i = 0; i < n; i++) {
             const int8_t *l = logits + (size_t)i * k;
             int best = 0;
@@ -353,6 +377,7 @@ void cnn_ctx_free(cnn_ctx *x)
     free(x->threads);
     cnn_cache_free(x->cache);
     if (x->has_energy_model) energy_model_deinit(&x->em);
+    approx_comp_deinit(&x->comp);
     free(x->layers);
     free(x->allowed);
     amul_lib_deinit(&x->lib);
@@ -374,6 +399,7 @@ int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
     x->max_loss_pp = c->max_loss_pp;
     x->chunk = c->chunk;
     x->holdout_spec = c->holdout ? xstrdup(c->holdout) : NULL;
+    x->compensate = c->compensate;
     int rc;
     qnn_quant_opts qo = qnn_quant_opts_default();
     if ((rc = qnn_quant_load(c->model, c->calibration, &qo, NULL, &x->net))) goto fail;
@@ -417,13 +443,22 @@ int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
                 }
     }
 
+    if (x->compensate >= 0) {
+        /* the exact network's activation distributions on the calibration (training) images */
+        cifar_set cal = {0};
+        if ((rc = cifar_load_range(c->calibration, &cal))) goto fail;
+        rc = approx_comp_init(&x->comp, x->net, x->layers, &x->lib, &cal, x->compensate, 0);
+        cifar_set_deinit(&cal);
+        if (rc) goto fail;
+    }
+
     x->n_threads = omp_get_max_threads();
     if (x->n_threads < 1) x->n_threads = 1;
     x->threads = xcalloc((size_t)x->n_threads, sizeof *x->threads);
     for (int i = 0; i < x->n_threads; i++) thread_init(x, &x->threads[i]);
     x->cache = c->cache_mb > 0 ? cnn_cache_alloc(x, (size_t)c->cache_mb << 20) : NULL;
 
-    /* the exact baseline on the search subset */
+    /* the exact baseline on the search subset (a fresh thread's compensated view has zero deltas) */
     x->exact_correct = cnn_correct(x, &x->threads[0], &x->search_set, NULL, 0, NULL);
 
     /* what identifies the search: model bytes, data, library content, allowed set, granularity,
@@ -442,6 +477,7 @@ int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
         h = fnv1a(h, &m->energy.rel, sizeof m->energy.rel);
     }
     if (x->has_energy_model) h = fnv1a(h, x->em.e_layer, (size_t)x->n_layers * x->lib.n * sizeof *x->em.e_layer);
+    if (x->compensate >= 0) h = fnv1a(h, &x->compensate, sizeof x->compensate); /* none keeps older hashes */
     x->definition_hash = h;
     *out = x;
     return ST_OK;

@@ -27,6 +27,7 @@ typedef struct cnn_spec {
     amap_granularity granularity;
     double max_loss_pp;
     long cache_mb, chunk;
+    int compensate;            /* -1 none (default), 1 bias (per input channel), 0 bias-tensor */
 } cnn_spec;
 
 typedef struct cnn_cache cnn_cache;
@@ -38,6 +39,8 @@ typedef struct cnn_thread {
     energy_report energy;
     qnn_int8_ws *ws;
     int *genome;               /* library indices, genome_len */
+    approx_comp comp;          /* compensation state (shares the context's distributions), if on */
+    const qnn_int8_net *net;   /* what runs: the context's net, or comp.view (biases of the last map) */
 } cnn_thread;
 
 typedef struct cnn_ctx {
@@ -62,13 +65,16 @@ typedef struct cnn_ctx {
     cnn_cache *cache;          /* NULL: off */
     int has_energy_model;      /* energy: per-layer figures instead of the library's relative energies */
     energy_model em;
+    int compensate;            /* as cnn_spec.compensate */
+    approx_comp comp;          /* activation distributions on the calibration images, when compensating */
 } cnn_ctx;
 
 /* Build the context a spec describes (quantize, load data and library, exact baseline). */
 int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out);
 void cnn_ctx_free(cnn_ctx *x);
 
-/* genes (doubles holding gene values) -> t->genome (library indices) -> t->map. */
+/* genes (doubles holding gene values) -> t->genome (library indices) -> t->map; with compensation
+ * also the map's bias deltas (t->map.bias_delta, and t->net's biases). */
 void cnn_genome_to_map(const cnn_ctx *x, const double *genes, cnn_thread *t);
 
 /* Correct predictions of the int8 engine under `muls` (NULL: exact) on `set`, in chunks on thread

@@ -233,7 +233,7 @@ int32_t cnn_cache_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const
     for (int b = start + 1; b < L; b++) fill[b] = reserve(c, b, h[b], &t->map);
     pthread_mutex_unlock(&c->lock);
 
-    const qnn_int8_net *net = x->net;
+    const qnn_int8_net *net = t->net; /* x->net, or its compensated view (same structure) */
     const int32_t k = qnn_int8_n_out(net);
     int32_t correct = 0;
     for (int32_t first = 0; first < set->n; first += (int32_t)x->chunk) {

@@ -25,6 +25,17 @@ void amap_init(amap *m, const amap_layer *layers, int n_layers, uint16_t fill)
     }
     m->mult = xmalloc((m->offset[n_layers] ? m->offset[n_layers] : 1) * sizeof *m->mult);
     for (size_t i = 0; i < m->offset[n_layers]; i++) m->mult[i] = fill;
+    m->boffset = xmalloc(((size_t)n_layers + 1) * sizeof *m->boffset);
+    m->boffset[0] = 0;
+    for (int l = 0; l < n_layers; l++) m->boffset[l + 1] = m->boffset[l] + (size_t)layers[l].cout;
+    m->bias_delta = NULL;
+}
+
+int32_t *amap_bias_delta_w(amap *m, int l)
+{
+    ASSERT(l >= 0 && l < m->n_layers);
+    if (!m->bias_delta) m->bias_delta = xcalloc(m->boffset[m->n_layers] + 1, sizeof *m->bias_delta);
+    return m->bias_delta + m->boffset[l];
 }
 
 void amap_deinit(amap *m)
@@ -32,6 +43,8 @@ void amap_deinit(amap *m)
     if (!m) return;
     free(m->offset);
     free(m->mult);
+    free(m->boffset);
+    free(m->bias_delta);
     memset(m, 0, sizeof *m);
 }
 
@@ -221,7 +234,29 @@ static int read_kernels(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib,
 }
 
 static const char *const top_keys[] = {"library", "default", "layers", NULL};
-static const char *const layer_keys[] = {"default", "filters", "kernels", NULL};
+static const char *const layer_keys[] = {"default", "filters", "kernels", "bias_delta", NULL};
+
+static int read_bias_delta(amul_yaml *y, const yaml_node_t *n, amap *m, int l, const amap_layer *L)
+{
+    int rc;
+    if ((rc = amul_yaml_expect(y, n, YAML_SEQUENCE_NODE, "'bias_delta' (a list of cout integers)"))) return rc;
+    long len = (long)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (len != L->cout)
+        return amul_yaml_error(y, n, ST_EFORMAT, "'bias_delta' has %ld entries, layer '%s' has %ld filters", len,
+                               L->name, (long)L->cout);
+    int32_t *d = amap_bias_delta_w(m, l);
+    for (int32_t co = 0; co < L->cout; co++) {
+        yaml_node_t *e = amul_yaml_node(y, n->data.sequence.items.start[co]);
+        const char *s = amul_yaml_str(e);
+        char *end = NULL;
+        errno = 0;
+        long long v = s ? strtoll(s, &end, 10) : 0;
+        if (!s || !*s || *end || errno || v < INT32_MIN || v > INT32_MAX)
+            return amul_yaml_error(y, e, ST_EFORMAT, "'bias_delta' entries must be integers in int32 range");
+        d[co] = (int32_t)v;
+    }
+    return ST_OK;
+}
 
 static int read_map(amul_yaml *y, amap *m, const amul_lib *lib, const amap_layer *layers, int n_layers,
                     uint8_t *seen)
@@ -292,6 +327,8 @@ static int read_map(amul_yaml *y, amap *m, const amul_lib *lib, const amap_layer
         yaml_node_t *f = amul_yaml_get(y, e, "filters"), *k = amul_yaml_get(y, e, "kernels");
         if (f && (rc = read_filters(y, f, lib, L, row, seen))) return rc;
         if (k && (rc = read_kernels(y, k, lib, L, row, seen))) return rc;
+        yaml_node_t *b = amul_yaml_get(y, e, "bias_delta");
+        if (b && (rc = read_bias_delta(y, b, m, l, L))) return rc;
     }
     return ST_OK;
 }
@@ -361,11 +398,23 @@ int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_
         uint16_t d = mode_of(row, nk, 1, counts, lib->n);
         fprintf(fp, "  ");
         put_quoted(fp, L->name);
-        if ((size_t)counts[d] == nk) {
+        const int32_t *bd = amap_bias_delta(m, l);
+        if (bd) { /* written only when some delta of the layer is not 0 */
+            int nz = 0;
+            for (int32_t co = 0; co < L->cout && !nz; co++) nz = bd[co] != 0;
+            if (!nz) bd = NULL;
+        }
+        if ((size_t)counts[d] == nk && !bd) {
             fprintf(fp, ": %s\n", lib->mults[d].name);
             continue;
         }
         fprintf(fp, ":\n    default: %s\n", lib->mults[d].name);
+        if (bd) {
+            fprintf(fp, "    bias_delta: [");
+            for (int32_t co = 0; co < L->cout; co++) fprintf(fp, "%s%ld", co ? ", " : "", (long)bd[co]);
+            fprintf(fp, "]\n");
+        }
+        if ((size_t)counts[d] == nk) continue;
         size_t n_over = 0; /* kernels that differ from their filter's most frequent multiplier */
         for (int32_t co = 0; co < L->cout; co++) {
             uint16_t f = mode_of(row + (size_t)co * L->cin, (size_t)L->cin, 1, counts, lib->n);

@@ -16,6 +16,7 @@
  *       default: roup_k0_m3       # the layer's default (required in this long form)
  *       filters: {3: roup_k2_m6}  # output channel -> multiplier, or a list of cout names
  *       kernels: {"3,5": roup_k0_m0}   # "co,ci" -> multiplier, or a list of cout lists of cin names
+ *       bias_delta: [12, -3, ...]      # optional: cout int32 added to the layer's bias (compensation)
  * Later levels override earlier ones (default < filters < kernels). */
 #ifndef SRC_AMAP_H
 #define SRC_AMAP_H
@@ -41,6 +42,9 @@ typedef struct amap {
     int n_layers;
     size_t *offset;    /* n_layers + 1 kernel offsets; offset[n_layers] = number of kernels */
     uint16_t *mult;    /* offset[n_layers] multiplier indices into the library */
+    size_t *boffset;   /* n_layers + 1 output-channel offsets */
+    int32_t *bias_delta; /* NULL, or boffset[n_layers] int32 deltas added to the layers' biases (error
+                          * compensation chosen with the map; YAML key `bias_delta`) */
 } amap;
 
 /* --- storage ----------------------------------------------------------------------------------- */
@@ -53,6 +57,14 @@ void amap_deinit(amap *m);
 static inline uint16_t *amap_layer_mults(const amap *m, int l)
 {
     return m->mult + m->offset[l];
+}
+
+/* Layer l's bias deltas (cout entries) for writing, allocating zeroed deltas for every layer on first
+ * use; amap_bias_delta() is the read-only view (NULL when the map has none). */
+int32_t *amap_bias_delta_w(amap *m, int l);
+static inline const int32_t *amap_bias_delta(const amap *m, int l)
+{
+    return m->bias_delta ? m->bias_delta + m->boffset[l] : NULL;
 }
 
 /* Name of a granularity ("layer", "filter", "kernel") and its inverse (-1 when unknown). */

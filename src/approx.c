@@ -364,6 +364,7 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
         qnn_int8_ws_free(ws);
     }
 
+    c->owns_act = 1;
     c->act_p = xcalloc((size_t)nl + 1, sizeof *c->act_p);
     c->delta = xcalloc((size_t)nl + 1, sizeof *c->delta);
     c->bias = xcalloc((size_t)nl + 1, sizeof *c->bias);
@@ -395,11 +396,11 @@ void approx_comp_deinit(approx_comp *c)
 {
     if (!c) return;
     for (int l = 0; l < c->n_layers; l++) {
-        if (c->act_p) free(c->act_p[l]);
+        if (c->act_p && c->owns_act) free(c->act_p[l]);
         if (c->delta) free(c->delta[l]);
         if (c->bias) free(c->bias[l]);
     }
-    free(c->act_p);
+    if (c->owns_act) free(c->act_p);
     free(c->delta);
     free(c->bias);
     if (c->view) free(c->view->ops); /* everything else of the view belongs to the net */
@@ -420,6 +421,62 @@ const qnn_int8_net *approx_comp_apply(approx_comp *c, const amap *m)
         }
     }
     return c->view;
+}
+
+void approx_comp_share(approx_comp *dst, const approx_comp *src)
+{
+    const int nl = src->n_layers;
+    *dst = *src;
+    dst->owns_act = 0;
+    dst->delta = xcalloc((size_t)nl + 1, sizeof *dst->delta);
+    dst->bias = xcalloc((size_t)nl + 1, sizeof *dst->bias);
+    dst->view = xmalloc(sizeof *dst->view);
+    *dst->view = *src->net;
+    dst->view->ops = xmalloc((size_t)src->net->n_ops * sizeof *dst->view->ops);
+    memcpy(dst->view->ops, src->net->ops, (size_t)src->net->n_ops * sizeof *dst->view->ops);
+    for (int l = 0; l < nl; l++) {
+        const qnn_int8_layer *L = &src->net->layers[l];
+        dst->delta[l] = xcalloc((size_t)L->cout, sizeof **dst->delta);
+        dst->bias[l] = xmalloc((size_t)L->cout * sizeof **dst->bias);
+        memcpy(dst->bias[l], src->net->ops[L->op_index].bias, (size_t)L->cout * sizeof **dst->bias);
+        dst->view->ops[L->op_index].bias = dst->bias[l];
+    }
+}
+
+void approx_comp_store(const approx_comp *c, amap *m)
+{
+    ASSERT(m->n_layers == c->n_layers);
+    for (int l = 0; l < c->n_layers; l++)
+        memcpy(amap_bias_delta_w(m, l), c->delta[l], (size_t)c->net->layers[l].cout * sizeof **c->delta);
+}
+
+qnn_int8_net *approx_bias_view(const qnn_int8_net *net, const amap *m)
+{
+    ASSERT(m->n_layers == net->n_layers);
+    if (!m->bias_delta) return NULL;
+    qnn_int8_net *v = xmalloc(sizeof *v);
+    *v = *net;
+    v->ops = xmalloc((size_t)net->n_ops * sizeof *v->ops);
+    memcpy(v->ops, net->ops, (size_t)net->n_ops * sizeof *v->ops);
+    for (int l = 0; l < net->n_layers; l++) {
+        const qnn_int8_layer *L = &net->layers[l];
+        const int32_t *b0 = net->ops[L->op_index].bias, *d = amap_bias_delta(m, l);
+        int32_t *b = xmalloc((size_t)L->cout * sizeof *b);
+        for (int32_t co = 0; co < L->cout; co++) {
+            int64_t x = (int64_t)(b0 ? b0[co] : 0) + d[co];
+            b[co] = (int32_t)(x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : x);
+        }
+        v->ops[L->op_index].bias = b;
+    }
+    return v;
+}
+
+void approx_bias_view_free(qnn_int8_net *view)
+{
+    if (!view) return;
+    for (int l = 0; l < view->n_layers; l++) free((void *)view->ops[view->layers[l].op_index].bias);
+    free(view->ops);
+    free(view);
 }
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -96,6 +96,7 @@ typedef struct approx_comp {
     const amap_layer *layers; /* borrowed */
     const amul_lib *lib;      /* borrowed */
     int n_layers, per_channel;
+    int owns_act;             /* 0: act_p borrowed from another state (approx_comp_share) */
     int32_t n_images;         /* calibration images measured */
     double **act_p;           /* per layer: 256 (per tensor) or cin x 256 probabilities */
     int32_t **delta;          /* per layer: cout bias deltas of the last applied map */
@@ -113,6 +114,19 @@ void approx_comp_deinit(approx_comp *c);
 /* Compute the bias deltas for map `m` and return the compensated network (c->view, valid until the
  * next call or deinit; run it with the same hooks as the plain net). */
 const qnn_int8_net *approx_comp_apply(approx_comp *c, const amap *m);
+
+/* A second compensation state for another thread: its own deltas, biases and view, the activation
+ * distributions of `src` shared (src must outlive dst; deinit dst first). */
+void approx_comp_share(approx_comp *dst, const approx_comp *src);
+
+/* Copy the deltas of the last approx_comp_apply() into m's bias_delta (for writing the map). */
+void approx_comp_store(const approx_comp *c, amap *m);
+
+/* The net with each layer's bias plus the map's bias_delta (saturated to int32): a view that shares
+ * every array of `net` but its op array and the biases. NULL when the map has no deltas. Free with
+ * approx_bias_view_free(). */
+qnn_int8_net *approx_bias_view(const qnn_int8_net *net, const amap *m);
+void approx_bias_view_free(qnn_int8_net *view);
 
 /* Input-tap histogram of layer l over images already in a workspace: adds, per input channel (or
  * into channel 0 when per_tensor), the count of taps reading each (uint8_t) value, padding taps as

@@ -6,7 +6,8 @@
  * second time; the exact run stays the reference for loss_pp (pp, positive = worse). Energy is the
  * map's relative energy (approx.h; --energy FILE: a per-layer model) with a per-layer breakdown;
  * --compensate bias runs the approximate map on the bias-corrected network and also reports the
- * uncompensated figures. */
+ * uncompensated figures; a map that carries bias_delta (exported from a `compensate:` search) is run
+ * with those deltas, reported the same way. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,8 @@ static void usage(FILE *fp)
             "                     library's relative energies\n"
             "      --compensate bias  fold each output channel's expected multiplier error (from the\n"
             "                     calibration images' activations, per input channel; bias-tensor: per\n"
-            "                     layer input) into its bias for the approximate run\n"
+            "                     layer input) into its bias for the approximate run; a map with\n"
+            "                     bias_delta entries (export of a compensated search) applies its own\n"
             "      --data-dir DIR resolve relative paths against DIR\n"
             "  -h, --help         this help\n");
 }
@@ -231,6 +233,7 @@ int cmd_eval(int argc, char **argv)
     energy_report er = {0};
     approx_comp comp = {0};
     cifar_set cal = {0};
+    qnn_int8_net *bview = NULL; /* the net with the map's bias_delta */
     int have_em = 0;
     int rc = CMD_EXIT_FAIL;
     qo.threads = threads;
@@ -256,6 +259,11 @@ int cmd_eval(int argc, char **argv)
         if (approx_energy(&map, layers, &lib, have_em ? &em : NULL, &er)) goto out;
         amap_mul_init(&mul, layers, net->n_layers, &lib);
         amap_mul_build(&mul, &map);
+        if (map.bias_delta && comp_mode >= 0) {
+            msg_error(-1, "%s: the map carries its own bias_delta (its compensation); drop --compensate", map_path);
+            goto out;
+        }
+        bview = approx_bias_view(net, &map);
         if (comp_mode >= 0) {
             if (cifar_load_range(calib, &cal)) goto out;
             if (approx_comp_init(&comp, net, layers, &lib, &cal, comp_mode, threads)) goto out;
@@ -272,6 +280,9 @@ int cmd_eval(int argc, char **argv)
         if (comp_mode >= 0) {
             ok_u = eval_int8(net, &set, mul.layer, threads, pa, &tu);
             ok_a = eval_int8(approx_comp_apply(&comp, &map), &set, mul.layer, threads, pa, &ta);
+        } else if (bview) {
+            ok_u = eval_int8(net, &set, mul.layer, threads, pa, &tu);
+            ok_a = eval_int8(bview, &set, mul.layer, threads, pa, &ta);
         } else
             ok_a = eval_int8(net, &set, mul.layer, threads, pa, &ta);
     }
@@ -296,10 +307,11 @@ int cmd_eval(int argc, char **argv)
                 printf("\"%s\"", em.path);
             else
                 printf("null");
-            printf(", \"compensate\": %s", comp_mode < 0 ? "null" : comp_mode ? "\"bias\"" : "\"bias-tensor\"");
+            printf(", \"compensate\": %s",
+                   bview ? "\"map\"" : comp_mode < 0 ? "null" : comp_mode ? "\"bias\"" : "\"bias-tensor\"");
             printf(", \"accuracy_approx\": %.2f, \"correct_approx\": %d, \"loss_pp\": %.4f, \"seconds_approx\": %.3f",
                    100.0 * ok_a / n, (int)ok_a, approx_loss_pp(ok_q, ok_a, set.n), ta);
-            if (comp_mode >= 0)
+            if (comp_mode >= 0 || bview)
                 printf(", \"accuracy_uncompensated\": %.2f, \"loss_pp_uncompensated\": %.4f", 100.0 * ok_u / n,
                        approx_loss_pp(ok_q, ok_u, set.n));
             printf(", \"energy_rel\": %.6f, \"energy_layers\": [", er.rel);
@@ -320,11 +332,12 @@ int cmd_eval(int argc, char **argv)
         if (approx) {
             printf("approximate: %s '%s' from %s\n", uniform ? "every layer on" : "map", uniform ? uniform : map_path,
                    lib.path);
-            if (comp_mode >= 0)
+            if (comp_mode >= 0 || bview)
                 printf("int8 accuracy (approximate, no compensation): %.2f %% (%d/%d), loss %.2f pp\n",
                        100.0 * ok_u / n, (int)ok_u, (int)set.n, approx_loss_pp(ok_q, ok_u, set.n));
             printf("int8 accuracy (approximate%s): %.2f %% (%d/%d) in %.2f s\n",
-                   comp_mode < 0 ? "" : comp_mode ? ", bias compensation" : ", bias compensation per layer input",
+                   bview ? ", the map's bias_delta" : comp_mode < 0 ? "" : comp_mode ? ", bias compensation"
+                                                                     : ", bias compensation per layer input",
                    100.0 * ok_a / n, (int)ok_a, (int)set.n, ta);
             printf("loss: %.2f pp against exact int8\n", approx_loss_pp(ok_q, ok_a, set.n));
             printf("relative energy: %.4f (%s, MAC-weighted, padding taps included)\n", er.rel,
@@ -341,6 +354,7 @@ out:
     free(pq);
     free(pa);
     approx_comp_deinit(&comp);
+    approx_bias_view_free(bview);
     cifar_set_deinit(&cal);
     energy_report_deinit(&er);
     energy_model_deinit(&em);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # End-to-end CNN search on a tiny problem (tests/data/cnn_tiny.yaml): resume after a stop or a SIGKILL
 # is byte-identical to an uninterrupted run, results do not depend on the thread count, no map is
-# evaluated twice (also across resumes), and malformed CNN problem files fail cleanly.
+# evaluated twice (also across resumes), compensated searches (compensate: bias) are deterministic and
+# export maps with bias deltas that eval reproduces, and malformed CNN problem files fail cleanly.
 # Skips (77) when the reference model or CIFAR-10 is absent from the data directory.
 set -u
 : "${BIN:?}" "${TOP_SRCDIR:?}"
@@ -71,6 +72,42 @@ if [ -r "$TOP_SRCDIR/results/gate/layers_sky130.yaml" ]; then
     [ -n "$f1" ] && pass "energy model: uniform roup_k1_m3 scored $f1 (per-layer sky130)" || bad "energy model figures not used"
 fi
 
+# error compensation in the search: the same front at 1 and 2 threads, maps that carry bias_delta,
+# an export that `approxmap eval --map` reproduces exactly, and the deltas in the C header
+sed 's/^granularity: layer$/granularity: filter\ncompensate: bias/' "$P" >"$T/pc.yaml"
+"$BIN" search "$T/pc.yaml" -o "$T/comp" --generations 3 --quiet || bad "compensated search"
+"$BIN" search "$T/pc.yaml" -o "$T/comp2" --generations 3 --threads 2 --quiet || bad "compensated search, 2 threads"
+same "compensated search: 2 threads give the same front and archive as 1" "$T/comp" "$T/comp2"
+sed 's/^granularity: layer$/granularity: filter/' "$P" >"$T/pf.yaml"
+"$BIN" search "$T/pf.yaml" -o "$T/nocomp" --generations 3 --quiet || bad "uncompensated filter search"
+cmp -s "$T/comp/front.csv" "$T/nocomp/front.csv" && bad "compensation changed nothing" \
+    || pass "compensation changes the front of the same search"
+"$BIN" export "$T/comp" --knee -o "$T/comp/knee.yaml" 2>"$T/comp/export.err" || bad "export of the compensated knee"
+grep -q 'recomputed' "$T/comp/export.err" && bad "export recomputed other figures than the search's" \
+    || pass "export agrees with the compensated search's figures"
+grep -q '^    bias_delta: \[' "$T/comp/knee.yaml" && pass "exported map carries bias_delta" || bad "exported map has no bias_delta"
+grep -q '^# error compensation: bias' "$T/comp/knee.yaml" && pass "export names the compensation" \
+    || bad "export does not name the compensation"
+for first in 0 64; do
+    cmd=$(grep -A2 '^# reproduce with:' "$T/comp/knee.yaml" | grep -F -- "--first $first " | sed 's/^#  *//')
+    part=$([ $first = 0 ] && echo "search subset" || echo holdout)
+    want=$(grep "^# $part " "$T/comp/knee.yaml" | sed 's/.*this map \([0-9.]* % ([0-9]*\/[0-9]*)\).*/\1/')
+    # shellcheck disable=SC2086
+    set -- $cmd
+    shift
+    "$BIN" "$@" --no-float >"$T/comp/eval.out" 2>&1
+    if grep -qF "int8 accuracy (approximate, the map's bias_delta): $want" "$T/comp/eval.out"; then
+        pass "eval --map with bias_delta reproduces the $part accuracy ($want)"
+    else bad "eval --map with bias_delta: $part"; sed 's/^/    /' "$T/comp/eval.out" | head; fi
+done
+"$BIN" eval --map "$T/comp/knee.yaml" --compensate bias --count 10 --no-float >/dev/null 2>"$T/comp/e2" \
+    && bad "--compensate on a map with bias_delta is accepted" \
+    || { grep -q 'carries its own bias_delta' "$T/comp/e2" && pass "--compensate on a map with bias_delta is refused" \
+         || bad "--compensate on a map with bias_delta: message"; }
+"$BIN" export "$T/comp" --knee --no-holdout --format c -o "$T/comp/map.h" && grep -q 'static const int32_t amap_b0\[16\]' "$T/comp/map.h" \
+    && pass "C export carries the bias deltas" || bad "C export carries the bias deltas"
+sed 's/^compensate: bias$/compensate: mean/' "$T/pc.yaml" >"$T/p7.yaml"
+
 "$BIN" search "$P" -o "$T/new/parent/run" --generations 1 --quiet && [ -s "$T/new/parent/run/front.csv" ] \
     && pass "search creates missing parent directories" || bad "search creates missing parent directories"
 
@@ -91,6 +128,7 @@ sed 's/max_loss_pp: 4/max_loss_pp: -1/' "$P" >"$T/p5.yaml"
 check_err "out-of-range constraint" "p5.yaml:11:14:" "$T/p5.yaml"
 sed 's|search: cifar10|search: cifar10/nope|' "$P" >"$T/p6.yaml"
 check_err "missing data file" "nope" "$T/p6.yaml"
+check_err "unknown compensation" "p7.yaml:11:13: unknown compensation 'mean'" "$T/p7.yaml"
 # a run directory from another problem is refused by resume
 sed 's/max_loss_pp: 4/max_loss_pp: 3/' "$T/half/problem.yaml" >"$T/half/problem.yaml.new" && mv "$T/half/problem.yaml.new" "$T/half/problem.yaml"
 out=$("$BIN" resume "$T/half" --generations 7 --quiet 2>&1); rc=$?

@@ -164,6 +164,47 @@ START_TEST(map_round_trip)
 }
 END_TEST
 
+START_TEST(bias_delta_round_trip)
+{
+    /* deltas of layers 0 and 2 survive write and read; layer 1 (all zero) is not written and reads
+     * back as zeros; a map without deltas reads back without them */
+    const amap_layer *L = layers_make();
+    amul_lib lib;
+    lib_make(&lib);
+    amap m, back;
+    amap_init(&m, L, 3, 1);
+    ck_assert_ptr_null(amap_bias_delta(&m, 0));
+    char *path = tmp_path("map");
+    ck_assert_int_eq(amap_write(&m, path, &lib, L), ST_OK);
+    ck_assert_int_eq(amap_read(&back, path, &lib, L, 3), ST_OK);
+    ck_assert_ptr_null(back.bias_delta);
+    amap_deinit(&back);
+    int32_t *d0 = amap_bias_delta_w(&m, 0), *d2 = amap_bias_delta_w(&m, 2);
+    for (int32_t co = 0; co < L[0].cout; co++) d0[co] = co % 2 ? -(co * 1000 + 7) : co;
+    d2[0] = INT32_MIN;
+    d2[1] = INT32_MAX;
+    ck_assert_int_eq(amap_write(&m, path, &lib, L), ST_OK);
+    ck_assert_int_eq(amap_read(&back, path, &lib, L, 3), ST_OK);
+    ck_assert_ptr_nonnull(back.bias_delta);
+    size_t nb = m.boffset[3];
+    ck_assert_int_eq(nb, (size_t)(L[0].cout + L[1].cout + L[2].cout));
+    ck_assert_int_eq(memcmp(back.bias_delta, m.bias_delta, nb * sizeof *m.bias_delta), 0);
+    ck_assert_int_eq(memcmp(back.mult, m.mult, m.offset[3] * sizeof *m.mult), 0);
+    char *text;
+    ck_assert_int_eq(afile_read_all(path, &text, NULL), ST_OK);
+    ck_assert_ptr_nonnull(strstr(text, "    bias_delta: [-2147483648, 2147483647]\n"));
+    int n_bd = 0;
+    for (const char *q = text; (q = strstr(q, "bias_delta")); q++) n_bd++;
+    ck_assert_int_eq(n_bd, 2);
+    free(text);
+    unlink(path);
+    free(path);
+    amap_deinit(&m);
+    amap_deinit(&back);
+    amul_lib_deinit(&lib);
+}
+END_TEST
+
 START_TEST(map_write_compact_text)
 {
     const amap_layer *L = layers_make();
@@ -307,6 +348,14 @@ static const bad_map bad_maps[] = {
      ST_EFORMAT, "3:43: duplicate filter 1"},
     {"default: exact\nlayers:\n  dense: {default: odd, kernels: {\"1,3\": odd, \"1, 3\": exact}}\n",
      ST_EFORMAT, "3:47: duplicate kernel 1,3"},
+    {"default: exact\nlayers:\n  dense: {default: odd, bias_delta: [1]}\n",
+     ST_EFORMAT, "3:37: 'bias_delta' has 1 entries, layer 'dense' has 2 filters"},
+    {"default: exact\nlayers:\n  dense: {default: odd, bias_delta: [1, x]}\n",
+     ST_EFORMAT, "3:41: 'bias_delta' entries must be integers in int32 range"},
+    {"default: exact\nlayers:\n  dense: {default: odd, bias_delta: [1, 2147483648]}\n",
+     ST_EFORMAT, "3:41: 'bias_delta' entries must be integers in int32 range"},
+    {"default: exact\nlayers:\n  dense: {default: odd, bias_delta: 7}\n",
+     ST_EFORMAT, "3:37: 'bias_delta' (a list of cout integers) must be a list, not a scalar"},
     {"default: exact\nlayers:\n  dense: {default: odd\n",
      ST_EPARSE, "4:1: did not find expected ',' or '}' while parsing a flow mapping"},
 };
@@ -578,6 +627,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, expand_genomes);
     tcase_add_test(t, map_round_trip);
+    tcase_add_test(t, bias_delta_round_trip);
     tcase_add_test(t, map_write_compact_text);
     tcase_add_test(t, map_read_all_forms);
     tcase_add_loop_test(t, map_malformed, 0, N_BAD_MAPS);
