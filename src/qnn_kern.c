@@ -712,10 +712,21 @@ void qnn_conv_acc(const qnn_conv_shape *s, const int16_t *const *planes, int n_p
         qnn_conv_acc_generic(s, planes, n_planes, plane_of, w, acc);
 }
 
+static int g_reference; /* qnn_kern_set_reference */
+
+void qnn_kern_set_reference(int on)
+{
+    g_reference = on ? 1 : 0;
+}
+
 void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                       const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
 {
-    if (qnn_kern_have_avx2())
+    if (g_reference) {
+        ASSERT(n_luts >= 1);
+        if (!lut_of) ASSERT(n_luts == 1);
+        qnn_conv_acc_lut_ref(s, in, w, luts, lut_of, acc);
+    } else if (qnn_kern_have_avx2())
         qnn_conv_acc_lut_avx2(s, in, w, luts, n_luts, lut_of, acc);
     else
         qnn_conv_acc_lut_generic(s, in, w, luts, n_luts, lut_of, acc);

@@ -65,6 +65,10 @@ void qnn_kern_requant_generic(const int32_t *x, size_t n_pix, int32_t c, const i
 void qnn_kern_requant_avx2(const int32_t *x, size_t n_pix, int32_t c, const int32_t *bias, const int32_t *mult,
                            const int32_t *shift, int32_t lo, int32_t hi, int8_t *out);
 
+/* Test hook: while on (1), qnn_conv_acc_lut runs the scalar table reference (qnn_conv_acc_lut_ref),
+ * so that whole networks can be checked against it. Process-wide; not for concurrent use. */
+void qnn_kern_set_reference(int on);
+
 /* 1 when this CPU runs the AVX2 kernels (and the binary contains them), else 0. */
 int qnn_kern_have_avx2(void);
 

@@ -2,13 +2,20 @@
  *  - whole-network int8 logits with EXACT multipliers equal the run with an explicit SEPARABLE identity
  *    transform (two planes) and with a LUT exact table (two tables), on 256 test images;
  *  - a non-identity separable multiplier (activation rounded at bit 2) equals its LUT;
+ *  - random maps at layer, filter and kernel granularity over the 21 ROUP multipliers and two
+ *    non-separable table multipliers: the engine's fast paths (separable kernels with on-the-fly
+ *    rounding, table kernels) give the same logits as the scalar table reference on 200 images;
  *  - results do not depend on thread count or chunk size;
  *  - resuming from saved live tensors (the activation-cache contract) reproduces the logits;
  *  - exact int8 accuracy on test images 0..999 (regression anchor). */
 #include "tu.h"
 
+#include "amap.h"
+#include "amul.h"
+#include "approx.h"
 #include "cifar.h"
 #include "qnn_int8.h"
+#include "qnn_kern.h"
 #include "qnn_quant.h"
 #include "status.h"
 
@@ -134,6 +141,92 @@ START_TEST(exact_separable_lut_agree)
 }
 END_TEST
 
+/* two non-separable multipliers: the exact product plus an operand-dependent error */
+static int32_t mul_noisy(int8_t a, int8_t w)
+{
+    return a * w + (int32_t)((((uint8_t)a * 131u) ^ ((uint8_t)w * 197u)) % 33u) - 16;
+}
+
+static int32_t mul_trunc_product(int8_t a, int8_t w)
+{
+    return (a * w) / 16 * 16; /* the product truncated toward zero at bit 4 */
+}
+
+START_TEST(random_maps_fast_equal_reference)
+{
+    enum { N = 200, N_ROUP = 21 };
+    amul_lib lib;
+    memset(&lib, 0, sizeof lib);
+    lib.n = N_ROUP + 2;
+    lib.mults = xcalloc((size_t)lib.n, sizeof *lib.mults);
+    for (int i = 0; i < N_ROUP; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "roup_k%d_m%d", i / 7, i % 7);
+        ck_assert_int_eq(amul_init_roup(&lib.mults[i], name, i / 7, i % 7), ST_OK);
+    }
+    ck_assert_int_eq(amul_init_fn(&lib.mults[N_ROUP], "noisy", mul_noisy), ST_OK);
+    ck_assert_int_eq(amul_init_fn(&lib.mults[N_ROUP + 1], "trunc4", mul_trunc_product), ST_OK);
+    const int L = net->n_layers;
+    amap_layer *layers = xcalloc((size_t)L, sizeof *layers);
+    approx_layers_from_net(net, layers);
+    amap m;
+    amap_init(&m, layers, L, 0);
+    amap_mul mul;
+    amap_mul_init(&mul, layers, L, &lib);
+    /* the reference: every layer through per-kernel tables, the scalar table kernel */
+    const int16_t **all = xcalloc((size_t)lib.n, sizeof *all);
+    for (int i = 0; i < lib.n; i++) all[i] = lib.mults[i].lut;
+    qnn_layer_mul *ref_muls = xcalloc((size_t)L, sizeof *ref_muls);
+    int8_t *exact = xmalloc((size_t)N * 10), *fast = xmalloc((size_t)N * 10), *ref = xmalloc((size_t)N * 10);
+    qnn_int8_predict(net, test.pixels, N, NULL, 0, 0, exact, NULL);
+    uint32_t st = 2024;
+    int kinds[3] = {0, 0, 0}, differ = 0;
+    for (int g = AMAP_LAYER; g <= AMAP_KERNEL; g++) {
+        size_t n_genes = amap_genome_len(layers, L, (amap_granularity)g);
+        int *genome = xmalloc(n_genes * sizeof *genome);
+        size_t i = 0;
+        for (int l = 0; l < L; l++) {
+            size_t per = g == AMAP_LAYER ? 1 : g == AMAP_FILTER ? (size_t)layers[l].cout
+                                                                : (size_t)layers[l].cout * layers[l].cin;
+            for (size_t j = 0; j < per; j++, i++) {
+                st = st * 1664525u + 1013904223u;
+                uint32_t r = st >> 8;
+                /* layer level: layers 2 and 5 get a table multiplier; filter and kernel level: in
+                 * layers 1, 4 and 7 one gene in 4 is a table (those layers take the table path);
+                 * every other gene is a random ROUP multiplier (separable path) */
+                int tab = g == AMAP_LAYER ? (l == 2 || l == 5) : (l % 3 == 1 && r % 4 == 0);
+                genome[i] = tab ? N_ROUP + (int)(r / 4 % 2) : (int)(r / 16 % N_ROUP);
+            }
+        }
+        ck_assert_uint_eq(i, n_genes);
+        amap_expand(&m, layers, (amap_granularity)g, genome);
+        free(genome);
+        amap_mul_build(&mul, &m);
+        for (int l = 0; l < L; l++) kinds[mul.layer[l].kind]++;
+        qnn_int8_predict(net, test.pixels, N, mul.layer, 0, 0, fast, NULL);
+        for (int l = 0; l < L; l++)
+            ref_muls[l] = (qnn_layer_mul){.kind = QNN_MUL_LUT, .n_luts = lib.n, .luts = all,
+                                          .lut_of = amap_layer_mults(&m, l)};
+        qnn_kern_set_reference(1);
+        qnn_int8_predict(net, test.pixels, N, ref_muls, 0, 0, ref, NULL);
+        qnn_kern_set_reference(0);
+        for (int k = 0; k < N * 10; k++)
+            if (fast[k] != ref[k])
+                ck_abort_msg("%s map: image %d logit %d: fast %d, scalar table reference %d",
+                             amap_granularity_name((amap_granularity)g), k / 10, k % 10, fast[k], ref[k]);
+        differ += memcmp(fast, exact, (size_t)N * 10) != 0;
+    }
+    ck_assert_int_ge(kinds[QNN_MUL_SEPARABLE], 3 * 6); /* each map: separable and table layers */
+    ck_assert_int_ge(kinds[QNN_MUL_LUT], 3 * 2);
+    ck_assert_int_eq(differ, 3); /* every map changes the logits: the comparison is not vacuous */
+    free(exact), free(fast), free(ref), free(ref_muls), free(all);
+    amap_mul_deinit(&mul);
+    amap_deinit(&m);
+    free(layers);
+    amul_lib_deinit(&lib);
+}
+END_TEST
+
 START_TEST(threads_and_chunks)
 {
     int8_t *a = run(NULL, 1, 64), *b = run(NULL, 2, 7), *c = run(NULL, 2, 100);
@@ -248,6 +341,7 @@ int main(void)
         tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, layer_list);
     tcase_add_test(tc, exact_separable_lut_agree);
+    tcase_add_test(tc, random_maps_fast_equal_reference);
     tcase_add_test(tc, threads_and_chunks);
     tcase_add_test(tc, resume_from_live_tensors);
     tcase_add_test(tc, accuracy_first_1000);
