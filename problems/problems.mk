@@ -8,5 +8,9 @@ tests_test_prob_CFLAGS = $(TEST_CFLAGS)
 tests_test_prob_LDADD = $(TEST_LIBS)
 EXTRA_DIST += problems/README.md problems/zdt/zdt1.yaml problems/zdt/zdt2.yaml problems/zdt/zdt3.yaml \
 	problems/zdt/zdt4.yaml problems/zdt/zdt6.yaml problems/zdt/tnk.yaml problems/zdt/constr.yaml
+EXTRA_DIST += problems/resnet8-cifar10/demo.yaml problems/resnet8-cifar10/layer.yaml \
+	problems/resnet8-cifar10/filter.yaml problems/resnet8-cifar10/kernel.yaml \
+	problems/resnet8-cifar10/layer-comp.yaml problems/resnet8-cifar10/filter-comp.yaml \
+	problems/resnet8-cifar10/kernel-comp.yaml
 TESTS += tests/cli_search.sh
 EXTRA_DIST += tests/cli_search.sh

@@ -395,6 +395,11 @@ int cmd_report(int argc, char **argv)
                                                                     : "the library's relative energies (exact = 1)");
     sb_printf(&md, "| granularity | %s (%zu genes) |\n| constraint | search loss <= %g pp |\n",
               amap_granularity_name(x->granularity), x->genome_len, x->max_loss_pp);
+    sb_printf(&md, "| error compensation | %s |\n",
+              x->compensate < 0 ? "none"
+              : x->compensate   ? "bias: each map's expected multiplier error per output channel (calibration "
+                                  "images, per input channel) folded into the biases"
+                                : "bias-tensor: as bias, one activation distribution per layer input");
     sb_printf(&md, "| GA | population %ld, generations %ld, seed %" PRIu64 " (from problem.yaml; the checkpoint holds "
                    "the settings in force) |\n\n",
               r->spec.ga.population, r->spec.ga.generations, r->spec.ga.seed);

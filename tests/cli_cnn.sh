@@ -88,6 +88,8 @@ grep -q 'recomputed' "$T/comp/export.err" && bad "export recomputed other figure
 grep -q '^    bias_delta: \[' "$T/comp/knee.yaml" && pass "exported map carries bias_delta" || bad "exported map has no bias_delta"
 grep -q '^# error compensation: bias' "$T/comp/knee.yaml" && pass "export names the compensation" \
     || bad "export does not name the compensation"
+"$BIN" report "$T/comp" --no-holdout >/dev/null 2>&1 && grep -q '^| error compensation | bias: ' "$T/comp/report.md" \
+    && pass "report names the compensation" || bad "report does not name the compensation"
 for first in 0 64; do
     cmd=$(grep -A2 '^# reproduce with:' "$T/comp/knee.yaml" | grep -F -- "--first $first " | sed 's/^#  *//')
     part=$([ $first = 0 ] && echo "search subset" || echo holdout)
