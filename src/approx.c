@@ -317,6 +317,39 @@ void approx_tap_hist(const qnn_int8_layer *L, const int8_t *in, int32_t n_images
     free(cy);
 }
 
+/* A view of `net` with its own op array and, per layer, its own copy of the bias (bias[l], cout entries,
+ * owned by the caller); every other array is the net's. */
+static qnn_int8_net *view_alloc(const qnn_int8_net *net, int32_t **bias)
+{
+    qnn_int8_net *v = xmalloc(sizeof *v);
+    *v = *net;
+    v->ops = xmalloc((size_t)net->n_ops * sizeof *v->ops);
+    memcpy(v->ops, net->ops, (size_t)net->n_ops * sizeof *v->ops);
+    for (int l = 0; l < net->n_layers; l++) {
+        const qnn_int8_layer *L = &net->layers[l];
+        bias[l] = xcalloc((size_t)L->cout, sizeof **bias);
+        if (net->ops[L->op_index].bias) memcpy(bias[l], net->ops[L->op_index].bias, (size_t)L->cout * sizeof **bias);
+        v->ops[L->op_index].bias = bias[l];
+    }
+    return v;
+}
+
+/* Per-state storage: zero deltas, biases equal to the net's, the view running them. */
+static void comp_alloc_state(approx_comp *c)
+{
+    const int nl = c->n_layers;
+    c->delta = xcalloc((size_t)nl + 1, sizeof *c->delta);
+    c->bias = xcalloc((size_t)nl + 1, sizeof *c->bias);
+    for (int l = 0; l < nl; l++) c->delta[l] = xcalloc((size_t)c->net->layers[l].cout, sizeof **c->delta);
+    c->view = view_alloc(c->net, c->bias);
+}
+
+static int32_t sat_add32(int32_t b, int32_t d)
+{
+    int64_t x = (int64_t)b + d;
+    return (int32_t)(x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : x);
+}
+
 int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *layers, const amul_lib *lib,
                      const cifar_set *calib, int per_channel, int threads)
 {
@@ -366,14 +399,8 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
 
     c->owns_act = 1;
     c->act_p = xcalloc((size_t)nl + 1, sizeof *c->act_p);
-    c->delta = xcalloc((size_t)nl + 1, sizeof *c->delta);
-    c->bias = xcalloc((size_t)nl + 1, sizeof *c->bias);
-    c->view = xmalloc(sizeof *c->view);
-    *c->view = *net;
-    c->view->ops = xmalloc((size_t)net->n_ops * sizeof *c->view->ops);
-    memcpy(c->view->ops, net->ops, (size_t)net->n_ops * sizeof *c->view->ops);
+    comp_alloc_state(c);
     for (int l = 0; l < nl; l++) {
-        const qnn_int8_layer *L = &net->layers[l];
         const size_t nh = hist_off[l + 1] - hist_off[l];
         c->act_p[l] = xmalloc(nh * sizeof **c->act_p);
         for (size_t r = 0; r < nh / 256; r++) {
@@ -382,10 +409,6 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
             for (int a = 0; a < 256; a++)
                 c->act_p[l][r * 256 + a] = sum ? (double)total[hist_off[l] + r * 256 + a] / (double)sum : 0.0;
         }
-        c->delta[l] = xcalloc((size_t)L->cout, sizeof **c->delta);
-        c->bias[l] = xmalloc((size_t)L->cout * sizeof **c->bias);
-        memcpy(c->bias[l], net->ops[L->op_index].bias, (size_t)L->cout * sizeof **c->bias);
-        c->view->ops[L->op_index].bias = c->bias[l];
     }
     free(total);
     free(hist_off);
@@ -415,32 +438,16 @@ const qnn_int8_net *approx_comp_apply(approx_comp *c, const amap *m)
         const qnn_int8_layer *L = &c->net->layers[l];
         amap_bias_compensation(m, l, &c->layers[l], c->lib, c->act_p[l], c->per_channel, c->delta[l]);
         const int32_t *b0 = c->net->ops[L->op_index].bias;
-        for (int32_t co = 0; co < L->cout; co++) {
-            int64_t b = (int64_t)b0[co] + c->delta[l][co];
-            c->bias[l][co] = (int32_t)(b > INT32_MAX ? INT32_MAX : b < INT32_MIN ? INT32_MIN : b);
-        }
+        for (int32_t co = 0; co < L->cout; co++) c->bias[l][co] = sat_add32(b0 ? b0[co] : 0, c->delta[l][co]);
     }
     return c->view;
 }
 
 void approx_comp_share(approx_comp *dst, const approx_comp *src)
 {
-    const int nl = src->n_layers;
     *dst = *src;
     dst->owns_act = 0;
-    dst->delta = xcalloc((size_t)nl + 1, sizeof *dst->delta);
-    dst->bias = xcalloc((size_t)nl + 1, sizeof *dst->bias);
-    dst->view = xmalloc(sizeof *dst->view);
-    *dst->view = *src->net;
-    dst->view->ops = xmalloc((size_t)src->net->n_ops * sizeof *dst->view->ops);
-    memcpy(dst->view->ops, src->net->ops, (size_t)src->net->n_ops * sizeof *dst->view->ops);
-    for (int l = 0; l < nl; l++) {
-        const qnn_int8_layer *L = &src->net->layers[l];
-        dst->delta[l] = xcalloc((size_t)L->cout, sizeof **dst->delta);
-        dst->bias[l] = xmalloc((size_t)L->cout * sizeof **dst->bias);
-        memcpy(dst->bias[l], src->net->ops[L->op_index].bias, (size_t)L->cout * sizeof **dst->bias);
-        dst->view->ops[L->op_index].bias = dst->bias[l];
-    }
+    comp_alloc_state(dst);
 }
 
 void approx_comp_store(const approx_comp *c, amap *m)
@@ -454,20 +461,13 @@ qnn_int8_net *approx_bias_view(const qnn_int8_net *net, const amap *m)
 {
     ASSERT(m->n_layers == net->n_layers);
     if (!m->bias_delta) return NULL;
-    qnn_int8_net *v = xmalloc(sizeof *v);
-    *v = *net;
-    v->ops = xmalloc((size_t)net->n_ops * sizeof *v->ops);
-    memcpy(v->ops, net->ops, (size_t)net->n_ops * sizeof *v->ops);
+    int32_t **bias = xcalloc((size_t)net->n_layers + 1, sizeof *bias);
+    qnn_int8_net *v = view_alloc(net, bias); /* the view's op array holds the bias pointers from here on */
     for (int l = 0; l < net->n_layers; l++) {
-        const qnn_int8_layer *L = &net->layers[l];
-        const int32_t *b0 = net->ops[L->op_index].bias, *d = amap_bias_delta(m, l);
-        int32_t *b = xmalloc((size_t)L->cout * sizeof *b);
-        for (int32_t co = 0; co < L->cout; co++) {
-            int64_t x = (int64_t)(b0 ? b0[co] : 0) + d[co];
-            b[co] = (int32_t)(x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : x);
-        }
-        v->ops[L->op_index].bias = b;
+        const int32_t *d = amap_bias_delta(m, l);
+        for (int32_t co = 0; co < net->layers[l].cout; co++) bias[l][co] = sat_add32(bias[l][co], d[co]);
     }
+    free(bias);
     return v;
 }
 
