@@ -24,6 +24,31 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
+/* The items of one input channel when the block's KERN_COB kernels read one activation vector:
+ * two loads per item, rounded once when `round` (a constant at each call, so each call site compiles
+ * to its own loop), shared by KERN_COB broadcast weights. */
+static inline __attribute__((always_inline)) void sep_items_shared(const int16_t *xb, const int32_t *item_off,
+                                                                   int32_t n, const int32_t *wp,
+                                                                   __m256i acc[KERN_COB][2], int round,
+                                                                   __m256i rc, __m256i rm)
+{
+    for (int32_t i = 0; i < n; i++, wp += KERN_COB) {
+        const int16_t *xp = xb + item_off[i];
+        __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)xp);
+        __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(xp + 1));
+        if (round) {
+            e = _mm256_and_si256(_mm256_add_epi16(e, rc), rm);
+            o = _mm256_and_si256(_mm256_add_epi16(o, rc), rm);
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < KERN_COB; j++) {
+            __m256i wv = _mm256_set1_epi32(wp[j]);
+            acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(e, wv));
+            acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(o, wv));
+        }
+    }
+}
+
 void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
 {
     __m256i acc[KERN_COB][2];
@@ -61,35 +86,11 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
             }
         } else if (rmode == 1) {
             /* rounding on the fly, one rounding for the whole block */
-            const int16_t *xb = x + bo[0] + q0;
-            const __m256i rc = _mm256_set1_epi32((int32_t)k->rnd[blk * KERN_COB * 2]);
-            const __m256i rm = _mm256_set1_epi32((int32_t)k->rnd[blk * KERN_COB * 2 + 1]);
-            for (int32_t i = 0; i < n; i++, wp += KERN_COB) {
-                const int16_t *xp = xb + item_off[i];
-                __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)xp);
-                __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(xp + 1));
-                e = _mm256_and_si256(_mm256_add_epi16(e, rc), rm);
-                o = _mm256_and_si256(_mm256_add_epi16(o, rc), rm);
-#pragma GCC unroll 8
-                for (int j = 0; j < KERN_COB; j++) {
-                    __m256i wv = _mm256_set1_epi32(wp[j]);
-                    acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(e, wv));
-                    acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(o, wv));
-                }
-            }
+            sep_items_shared(x + bo[0] + q0, item_off, n, wp, acc, 1,
+                             _mm256_set1_epi32((int32_t)k->rnd[blk * KERN_COB * 2]),
+                             _mm256_set1_epi32((int32_t)k->rnd[blk * KERN_COB * 2 + 1]));
         } else if (k->shared[blk]) {
-            const int16_t *xb = x + bo[0] + q0;
-            for (int32_t i = 0; i < n; i++, wp += KERN_COB) {
-                const int16_t *xp = xb + item_off[i];
-                __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)xp);
-                __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(xp + 1));
-#pragma GCC unroll 8
-                for (int j = 0; j < KERN_COB; j++) {
-                    __m256i wv = _mm256_set1_epi32(wp[j]);
-                    acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(e, wv));
-                    acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(o, wv));
-                }
-            }
+            sep_items_shared(x + bo[0] + q0, item_off, n, wp, acc, 0, _mm256_setzero_si256(), _mm256_setzero_si256());
         } else {
             const int16_t *xb[KERN_COB];
 #pragma GCC unroll 8
