@@ -167,7 +167,7 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
     } else if (!strcmp(key, "compensate")) {
         const char *s;
         if ((rc = prob_yaml_str(y, v, key, &s))) return rc;
-        c->compensate = !strcmp(s, "none") ? -1 : !strcmp(s, "bias") ? 1 : !strcmp(s, "bias-tensor") ? 0 : -2;
+        c->compensate = approx_comp_mode_parse(s);
         if (c->compensate == -2)
             return prob_yaml_error(y, v, "unknown compensation '%s' (expected none, bias or bias-tensor)", s);
     } else {

@@ -317,6 +317,11 @@ void approx_tap_hist(const qnn_int8_layer *L, const int8_t *in, int32_t n_images
     free(cy);
 }
 
+int approx_comp_mode_parse(const char *s)
+{
+    return !strcmp(s, "bias") ? 1 : !strcmp(s, "bias-tensor") ? 0 : !strcmp(s, "none") ? -1 : -2;
+}
+
 /* A view of `net` with its own op array and, per layer, its own copy of the bias (bias[l], cout entries,
  * owned by the caller); every other array is the net's. */
 static qnn_int8_net *view_alloc(const qnn_int8_net *net, int32_t **bias)

@@ -104,6 +104,10 @@ typedef struct approx_comp {
     qnn_int8_net *view;       /* the net with its layer biases replaced by `bias` (own op array) */
 } approx_comp;
 
+/* Compensation modes by name, as problem files and --compensate spell them: "bias" 1 (per input
+ * channel), "bias-tensor" 0 (per layer input), "none" -1; -2 for anything else. */
+int approx_comp_mode_parse(const char *s);
+
 /* Measure the activation distributions on `calib` (training images) with the exact network, per input
  * channel (per_channel 1) or per tensor (0). All borrowed arguments must outlive `c`. Returns ST_OK,
  * or ST_EINVAL (no images, reported). Caller frees with approx_comp_deinit(). */

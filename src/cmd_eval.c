@@ -164,14 +164,7 @@ int cmd_eval(int argc, char **argv)
         case 'l': library = optarg; break;
         case O_ENERGY: energy = optarg; break;
         case O_COMP:
-            if (!strcmp(optarg, "bias"))
-                comp_mode = 1;
-            else if (!strcmp(optarg, "bias-tensor"))
-                comp_mode = 0;
-            else {
-                fprintf(stderr, "approxmap eval: unknown compensation '%s' (bias or bias-tensor)\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+            if (cmd_parse_compensate("eval", optarg, &comp_mode)) return CMD_EXIT_USAGE;
             break;
         case 'm': model = optarg; break;
         case 'd': data = optarg; break;

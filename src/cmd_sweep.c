@@ -255,14 +255,7 @@ int cmd_sweep(int argc, char **argv)
             break;
         case O_CALIB: calib = optarg; break;
         case O_COMP:
-            if (!strcmp(optarg, "bias"))
-                comp_mode = 1;
-            else if (!strcmp(optarg, "bias-tensor"))
-                comp_mode = 0;
-            else {
-                fprintf(stderr, "approxmap sweep: unknown compensation '%s' (bias or bias-tensor)\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
+            if (cmd_parse_compensate("sweep", optarg, &comp_mode)) return CMD_EXIT_USAGE;
             break;
         case 'f':
             if (cmd_parse_format("sweep", optarg, &json)) return CMD_EXIT_USAGE;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "approx.h"
+
 int cmd_parse_count(const char *cmd, const char *what, const char *s, int32_t *v)
 {
     char *end;
@@ -43,6 +45,17 @@ int cmd_parse_format(const char *cmd, const char *s, int *json)
         return 0;
     }
     fprintf(stderr, "approxmap %s: unknown format '%s' (text or json)\n", cmd, s);
+    return -1;
+}
+
+int cmd_parse_compensate(const char *cmd, const char *s, int *mode)
+{
+    int m = approx_comp_mode_parse(s);
+    if (m >= -1) {
+        *mode = m;
+        return 0;
+    }
+    fprintf(stderr, "approxmap %s: unknown compensation '%s' (bias, bias-tensor or none)\n", cmd, s);
     return -1;
 }
 

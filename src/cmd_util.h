@@ -17,6 +17,10 @@ int cmd_parse_percentile(const char *cmd, const char *s, qnn_quant_opts *qo);
 /* --format text|json: *json = 1 for json, 0 for text. */
 int cmd_parse_format(const char *cmd, const char *s, int *json);
 
+/* --compensate bias|bias-tensor|none -> *mode (approx_comp_mode_parse); 0, or -1 after printing
+ * "approxmap CMD: unknown compensation ..." to stderr. */
+int cmd_parse_compensate(const char *cmd, const char *s, int *mode);
+
 /* Print `s` as a JSON string on stdout ("null" for NULL), escaping quotes, backslashes and controls. */
 void cmd_json_str(const char *s);
 
