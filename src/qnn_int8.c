@@ -169,7 +169,8 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
         qnn_conv_acc_lut(&s, in, op->w, mul->luts, mul->n_luts, mul->lut_of, ws->acc);
     }
     /* bias + TFLite requantization + clamp (vectorized; bit-identical to qnn_quant_requant) */
-    qnn_kern_requant(ws->acc, (size_t)s.n * s.ho * s.wo, s.cout, op->bias, op->mult, op->shift, op->act_min,
+    const int32_t *bias = mul && mul->bias ? mul->bias : op->bias;
+    qnn_kern_requant(ws->acc, (size_t)s.n * s.ho * s.wo, s.cout, bias, op->mult, op->shift, op->act_min,
                      op->act_max, ws->t[op->out]);
 }
 

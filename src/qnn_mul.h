@@ -25,6 +25,9 @@ typedef struct qnn_layer_mul {
     int n_luts;
     const int16_t *const *luts; /* n_luts tables of 65536 int16: lut[(uint8_t)a * 256 + (uint8_t)w] */
     const uint16_t *lut_of;     /* (cout, cin): table of each kernel */
+    /* Any kind: the int32 bias to add before requantization, cout entries, or NULL for the layer's
+     * own. Error compensation passes bias + delta (saturated) here, so one net serves every map. */
+    const int32_t *bias;
 } qnn_layer_mul;
 
 #endif
