@@ -1,5 +1,5 @@
 ## Problem files, genome encodings, evaluation glue, and the run driver (owner: search + integration).
-approxmap_SOURCES += src/cmd_search.c src/cmd_resume.c src/cmd_export.c src/cmd_report.c
+approxmap_SOURCES += src/cli/cmd_search.c src/cli/cmd_resume.c src/cli/cmd_export.c src/cli/cmd_report.c
 problems_libproblems_a_SOURCES += problems/prob.h problems/prob.c problems/prob_zdt.c
 problems_libproblems_a_SOURCES += problems/run.h problems/run.c
 check_PROGRAMS += tests/test_prob

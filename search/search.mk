@@ -1,6 +1,6 @@
 ## Generic multi-objective search: PCG32, NSGA-II, hypervolume, archive, checkpoint (owner: search).
-src_libcore_a_SOURCES += src/rng.h src/rng.c src/ckpt.h src/ckpt.c
-search_libsearch_a_SOURCES += search/nsga.h search/nsga.c search/hv.h search/hv.c \
+search_libsearch_a_SOURCES += search/rng.h search/rng.c search/ckpt.h search/ckpt.c \
+	search/nsga.h search/nsga.c search/hv.h search/hv.c \
 	search/archive.h search/archive.c
 check_PROGRAMS += tests/test_rng tests/test_ckpt tests/test_nsga
 tests_test_rng_SOURCES = tests/test_rng.c tests/tu.h

@@ -1,4 +1,4 @@
-/* Tests of the approximate-evaluation glue (src/approx.h).
+/* Tests of the approximate-evaluation glue (src/approx/approx.h).
  *
  * Without data: per-layer energy models on a hand-made two-layer example (figures computed by hand,
  * name matching in any order, every malformed file rejected at its position), and the tap histogram

@@ -1,8 +1,8 @@
 ## int8 network: ONNX import, float reference, quantization, graph executor, CIFAR-10 (owner: engine).
-approxmap_SOURCES += src/cmd_info.c src/cmd_eval.c src/cmd_quantize.c
-src_libcore_a_SOURCES += src/cifar.h src/cifar.c src/onnx_import.h src/onnx_import.c \
-	src/qnn_model.h src/qnn_model.c src/qnn_quant.h src/qnn_quant.c src/qnn_int8.h src/qnn_int8.c \
-	src/qnn_yaml.h src/qnn_yaml.c
+approxmap_SOURCES += src/cli/cmd_info.c src/cli/cmd_eval.c src/cli/cmd_quantize.c
+src_libcore_a_SOURCES += src/engine/cifar.h src/engine/cifar.c src/engine/onnx_import.h src/engine/onnx_import.c \
+	src/engine/qnn_model.h src/engine/qnn_model.c src/engine/qnn_quant.h src/engine/qnn_quant.c src/engine/qnn_int8.h src/engine/qnn_int8.c \
+	src/engine/qnn_yaml.h src/engine/qnn_yaml.c
 # ONNX's schema is compiled by protoc-c into the build tree (never distributed: it comes from
 # libonnx-dev, see configure's --with-onnx-proto).
 nodist_src_libcore_a_SOURCES = src/onnx.pb-c.c src/onnx.pb-c.h
@@ -10,7 +10,7 @@ BUILT_SOURCES += src/onnx.pb-c.c src/onnx.pb-c.h
 CLEANFILES += src/onnx.pb-c.c src/onnx.pb-c.h
 src/onnx.pb-c.h: src/onnx.pb-c.c
 # so that building a single target (not only all/check) generates the header first
-src/onnx_import.$(OBJEXT) tests/test_onnx-test_onnx.$(OBJEXT): src/onnx.pb-c.h
+src/engine/onnx_import.$(OBJEXT) tests/test_onnx-test_onnx.$(OBJEXT): src/onnx.pb-c.h
 src/onnx.pb-c.c: $(ONNX_PROTO)
 	$(AM_V_GEN)$(MKDIR_P) src && \
 	  $(PROTOC_C) --c_out=src --proto_path="`dirname '$(ONNX_PROTO)'`" '$(ONNX_PROTO)'

@@ -1,4 +1,4 @@
-/* The subcommands. Each `int cmd_<name>(int argc, char **argv)` lives in src/cmd_<name>.c with its own
+/* The subcommands. Each `int cmd_<name>(int argc, char **argv)` lives in src/cli/cmd_<name>.c with its own
  * usage text, getopt_long table and -h/--help; argv[0] is the command name. Exit codes:
  * 0 success, 1 runtime failure, 2 usage error (CMD_EXIT_*). Only cmd_* code prints results. */
 #ifndef SRC_CMD_H
