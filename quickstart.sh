@@ -3,7 +3,8 @@
 #   ./quickstart.sh          set up (packages, build, data link) and run the main job on the default problem
 #   ./quickstart.sh test     same set-up, then the test suite (make check)
 #   ./quickstart.sh bench    same set-up, then the benchmarks (make bench)
-# Environment: BUILD_DIR (default build), CONFIGURE_FLAGS (extra ./configure flags), JOBS.
+# Environment: BUILD_DIR (default build), CONFIGURE_FLAGS (extra ./configure flags, e.g. CC=clang), JOBS,
+# EXTRA_PKGS (more Debian packages to install when missing, e.g. clang for CI's clang build).
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -13,7 +14,7 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # 1. Debian packages (installed only when missing).
 PKGS="build-essential autoconf automake autoconf-archive pkg-config libgsl-dev libyaml-dev check
-      libprotobuf-c-dev protobuf-c-compiler libonnx-dev gnuplot-nox yosys bc"
+      libprotobuf-c-dev protobuf-c-compiler libonnx-dev gnuplot-nox yosys bc ${EXTRA_PKGS:-}"
 missing=
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

@@ -14,7 +14,7 @@ void msg_set_sink(msg_sink_fn fn, void *ctx)
     g_sink_ctx = ctx;
 }
 
-static void emit(const char *prefix, const char *fmt, va_list ap)
+static __attribute__((format(printf, 2, 0))) void emit(const char *prefix, const char *fmt, va_list ap)
 {
     char buf[4096];
     vsnprintf(buf, sizeof buf, fmt, ap);

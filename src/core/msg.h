@@ -19,7 +19,7 @@ void msg_set_sink(msg_sink_fn fn, void *ctx);
 
 /* Report an error; returns `code`. */
 int msg_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int msg_verror(int code, const char *fmt, va_list ap);
+int msg_verror(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Report a warning (same sink, "warning: " prefix on stderr). */
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

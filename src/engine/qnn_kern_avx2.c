@@ -10,7 +10,11 @@
  * indices and each kernel tap gathers from its transposed 256-entry column (int16 read as the low
  * half of a 32-bit gather, then sign-extended). */
 #if defined(__x86_64__) || defined(__i386__)
+#if defined(__clang__) /* clang ignores the GCC pragma: the same target as an attribute of every function */
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
 #pragma GCC target("avx2")
+#endif
 #include <immintrin.h>
 #endif
 
@@ -304,4 +308,8 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }
 
+#endif
+
+#if defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+#pragma clang attribute pop
 #endif
