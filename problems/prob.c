@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "prob_cnn.h"
 #include "status.h"
+#include "yload.h"
 
 static const prob_type *const registry[] = {
     &prob_type_zdt1, &prob_type_zdt2, &prob_type_zdt3, &prob_type_zdt4,
@@ -278,32 +279,16 @@ static int load_doc(const prob_yaml *y, prob_spec *spec)
 
 int prob_load(prob_spec *out, const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        fclose(fp);
-        msg_abort(__FILE__, __LINE__, "out of memory initialising the YAML parser");
-    }
-    yaml_parser_set_input_file(&parser, fp);
     yaml_document_t doc;
-    if (!yaml_parser_load(&parser, &doc)) {
-        int rc = msg_error(ST_EPARSE, "%s:%lu:%lu: %s%s%s", path, (unsigned long)parser.problem_mark.line + 1,
-                           (unsigned long)parser.problem_mark.column + 1, parser.problem ? parser.problem : "malformed YAML",
-                           parser.context ? " " : "", parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
-        fclose(fp);
-        return rc;
-    }
+    int rc = yload_file(path, &doc);
+    if (rc) return rc;
     prob_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.path = xstrdup(path);
     ga_defaults(&spec.ga);
     prob_yaml y = {path, &doc};
-    int rc = load_doc(&y, &spec);
+    rc = load_doc(&y, &spec);
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    fclose(fp);
     if (rc) {
         prob_spec_deinit(&spec);
         return rc;

@@ -195,11 +195,16 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-/* Hash of the whole file at `path` (0 when unreadable: the import reports that). */
+/* Hash of the whole file at `path` (0 when unreadable or not a regular file: the import reports that). */
 static uint64_t file_hash(const char *path)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) return 0;
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) { /* /dev/zero would never end */
+        fclose(fp);
+        return 0;
+    }
     uint64_t h = 0xcbf29ce484222325ULL;
     unsigned char buf[1 << 15];
     size_t n;

@@ -7,6 +7,7 @@
 #include "afile.h"
 #include "qnn_conv.h"
 #include "status.h"
+#include "yload.h"
 
 START_TEST(msg_error_returns_code_and_reaches_sink)
 {
@@ -54,6 +55,67 @@ START_TEST(afile_reports_unwritable_directory)
     msg_set_sink(NULL, NULL);
     ck_assert_int_eq(cap.count, 1);
     ck_assert_ptr_nonnull(strstr(cap.text, "cannot write '/nonexistent-dir/x.tmp."));
+}
+END_TEST
+
+START_TEST(afile_read_all_refuses_non_regular_files)
+{
+    tu_capture_buf cap = {0};
+    char *data = NULL;
+    size_t len = 0;
+    msg_set_sink(tu_capture, &cap);
+    int rc_zero = afile_read_all("/dev/zero", &data, &len);
+    ck_assert_str_eq(cap.text, "cannot read '/dev/zero': not a regular file");
+    int rc_dir = afile_read_all("/tmp", &data, &len);
+    msg_set_sink(NULL, NULL);
+    ck_assert_int_eq(rc_zero, ST_EIO);
+    ck_assert_int_eq(rc_dir, ST_EIO);
+    ck_assert_str_eq(cap.text, "cannot read '/tmp': is a directory");
+    ck_assert_ptr_null(data);
+}
+END_TEST
+
+/* Runs `text` through yload_parse; returns the status and leaves the message in cap. */
+static int yload_text(const char *text, tu_capture_buf *cap)
+{
+    yaml_document_t doc;
+    msg_set_sink(tu_capture, cap);
+    int rc = yload_parse("t.yaml", text, strlen(text), &doc);
+    msg_set_sink(NULL, NULL);
+    if (rc == ST_OK) yaml_document_delete(&doc);
+    return rc;
+}
+
+START_TEST(yload_bounds_depth_and_documents)
+{
+    tu_capture_buf cap = {0};
+    /* 64 levels load, 65 do not; the error points at the 65th opening bracket */
+    char deep[2 * 200 + 2];
+    for (int d = 64; d <= 65; d++) {
+        memset(deep, '[', (size_t)d);
+        memset(deep + d, ']', (size_t)d);
+        deep[2 * d] = 0;
+        ck_assert_int_eq(yload_text(deep, &cap), d == 64 ? ST_OK : ST_EPARSE);
+    }
+    ck_assert_str_eq(cap.text, "t.yaml:1:65: nesting deeper than 64");
+    /* 100 000 levels are refused at once (libyaml's loader alone takes seconds) */
+    size_t n = 100000;
+    char *huge = xmalloc(2 * n + 1);
+    memset(huge, '{', n);
+    memset(huge + n, '}', n);
+    huge[2 * n] = 0;
+    ck_assert_int_eq(yload_text(huge, &cap), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "t.yaml:1:65: nesting deeper than 64");
+    free(huge);
+    /* block style counts the same */
+    ck_assert_int_eq(yload_text("a:\n  b:\n    - [1, {c: 2}]\n", &cap), ST_OK);
+    /* one document with explicit markers is fine; a second is refused where it starts */
+    ck_assert_int_eq(yload_text("---\na: 1\n...\n", &cap), ST_OK);
+    ck_assert_int_eq(yload_text("a: 1\n---\nb: 2\n", &cap), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "t.yaml:2:1: a second YAML document; the file must hold exactly one");
+    /* syntax errors keep libyaml's position */
+    ck_assert_int_eq(yload_text("a: [1, 2\n", &cap), ST_EPARSE);
+    ck_assert_ptr_nonnull(strstr(cap.text, "t.yaml:2:1: did not find expected ',' or ']'"));
 }
 END_TEST
 
@@ -118,6 +180,8 @@ static Suite *suite(void)
     tcase_add_test(tc, msg_error_returns_code_and_reaches_sink);
     tcase_add_test(tc, afile_replaces_atomically_and_abort_keeps_old);
     tcase_add_test(tc, afile_reports_unwritable_directory);
+    tcase_add_test(tc, afile_read_all_refuses_non_regular_files);
+    tcase_add_test(tc, yload_bounds_depth_and_documents);
     tcase_add_test(tc, datadir_prefers_flag_then_env);
     tcase_add_test(tc, conv_ref_hand_values);
     tcase_add_test(tc, conv_lut_ref_counts_padding_taps);

@@ -123,6 +123,55 @@ START_TEST(liberty_functions_evaluate)
 }
 END_TEST
 
+START_TEST(liberty_hostile_inputs_are_refused_with_positions)
+{
+    tu_capture_buf cap = { 0 };
+    gate_lib *lib = NULL;
+    msg_set_sink(tu_capture, &cap);
+    /* 64 nested groups parse (and lack a library voltage); the 65th level is refused where it opens,
+     * and 100 000 levels are refused the same way instead of overflowing the stack */
+    static const int depths[] = { 64, 65, 100000 };
+    for (int k = 0; k < 3; k++) {
+        int d = depths[k];
+        char *text = xmalloc((size_t)d * 8 + 16);
+        size_t o = 0;
+        o += (size_t)sprintf(text, "library (x) {\n");
+        for (int i = 1; i < d; i++) o += (size_t)sprintf(text + o, "g(){");
+        for (int i = 1; i < d; i++) text[o++] = '}';
+        o += (size_t)sprintf(text + o, "\n}\n");
+        int rc = gate_lib_parse(text, "deep.lib", &lib);
+        ck_assert_int_eq(rc, d == 64 ? ST_EFORMAT : ST_EPARSE);
+        ck_assert_str_eq(cap.text, d == 64 ? "deep.lib:1:1: library 'x' has no nom_voltage nor operating_conditions voltage"
+                                           : "deep.lib:2:256: groups nested deeper than 64");
+        free(text);
+    }
+    ck_assert_int_eq(gate_lib_parse("", "empty.lib", &lib), ST_EFORMAT);
+    ck_assert_str_eq(cap.text, "empty.lib:1:1: no 'library' group (an empty file or not Liberty)");
+    ck_assert_int_eq(gate_lib_parse("\n\n  hello world\n", "junk.lib", &lib), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "junk.lib:3:9: expected ':' or '('");
+    ck_assert_int_eq(gate_lib_read("/dev/zero", &lib), ST_EIO);
+    ck_assert_str_eq(cap.text, "cannot read '/dev/zero': not a regular file");
+    msg_set_sink(NULL, NULL);
+    ck_assert_ptr_null(lib);
+    /* a function nested 100 000 deep is refused without exhausting the stack */
+    gate_lib *fa = parse_or_die(fa_lib);
+    char *deep = xmalloc(200002);
+    memset(deep, '(', 100000);
+    deep[100000] = 'A';
+    memset(deep + 100001, ')', 100000);
+    deep[200001] = 0;
+    msg_set_sink(tu_capture, &cap);
+    ck_assert_ptr_null(gate_expr_compile(deep, &fa->cells[0], "t"));
+    memset(deep, '!', 100000);
+    deep[100001] = 0;
+    ck_assert_ptr_null(gate_expr_compile(deep, &fa->cells[0], "t"));
+    msg_set_sink(NULL, NULL);
+    ck_assert_ptr_nonnull(strstr(cap.text, "t: expression too deep in function '!!!"));
+    free(deep);
+    gate_lib_free(fa);
+}
+END_TEST
+
 START_TEST(liberty_syntax_error_has_line)
 {
     tu_capture_buf cap = { 0 };
@@ -132,7 +181,7 @@ START_TEST(liberty_syntax_error_has_line)
     msg_set_sink(NULL, NULL);
     ck_assert_int_eq(rc, ST_EPARSE);
     ck_assert_ptr_null(lib);
-    ck_assert_str_eq(cap.text, "bad.lib:4: expected ':' or '('");
+    ck_assert_str_eq(cap.text, "bad.lib:4:9: expected ':' or '('");
 }
 END_TEST
 
@@ -410,6 +459,7 @@ static Suite *suite(int with_pdk)
     tcase_add_test(t, liberty_units_cells_and_tables);
     tcase_add_test(t, liberty_functions_evaluate);
     tcase_add_test(t, liberty_syntax_error_has_line);
+    tcase_add_test(t, liberty_hostile_inputs_are_refused_with_positions);
     tcase_add_test(t, blif_errors_have_positions);
     suite_add_tcase(s, t);
     t = tcase_create("gen");

@@ -9,41 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "afile.h"
 #include "msg.h"
 #include "status.h"
+#include "yload.h"
 
 int amul_yaml_load(amul_yaml *y, const char *path)
 {
-    char *text;
-    size_t len;
-    FILE *probe = fopen(path, "rb");
-    if (!probe) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
-    fclose(probe);
-    if (afile_read_all(path, &text, &len) != ST_OK) return ST_EIO;
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        free(text);
-        return msg_error(ST_EPARSE, "%s: cannot initialise the YAML parser", path);
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     memset(y, 0, sizeof *y);
     y->path = path;
-    int rc = ST_OK;
-    if (!yaml_parser_load(&parser, &y->doc)) {
-        rc = msg_error(ST_EPARSE, "%s:%zu:%zu: %s%s%s", path, parser.problem_mark.line + 1,
-                       parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error",
-                       parser.context ? " " : "", parser.context ? parser.context : "");
-    } else {
-        y->root = yaml_document_get_root_node(&y->doc);
-        if (!y->root) {
-            yaml_document_delete(&y->doc);
-            rc = msg_error(ST_EPARSE, "%s:1:1: empty document", path);
-        }
+    int rc = yload_file(path, &y->doc);
+    if (rc) return rc;
+    y->root = yaml_document_get_root_node(&y->doc);
+    if (!y->root) {
+        yaml_document_delete(&y->doc);
+        return msg_error(ST_EPARSE, "%s:1:1: empty document", path);
     }
-    yaml_parser_delete(&parser);
-    free(text);
-    return rc;
+    return ST_OK;
 }
 
 void amul_yaml_deinit(amul_yaml *y)

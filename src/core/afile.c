@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -92,26 +93,58 @@ int afile_write_all(const char *path, const void *data, size_t len)
     return afile_commit(f);
 }
 
-int afile_read_all(const char *path, char **data, size_t *len)
+int afile_read_stream(FILE *fp, const char *path, char **data, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
     char *buf = xmalloc(cap);
     for (;;) {
-        if (n + 1 >= cap) buf = xrealloc(buf, cap *= 2);
+        if (n + 1 >= cap) {
+            if (cap > AFILE_READ_MAX) {
+                free(buf);
+                return msg_error(ST_EFORMAT, "%s: file larger than %d MiB", path, AFILE_READ_MAX >> 20);
+            }
+            buf = xrealloc(buf, cap *= 2);
+        }
         size_t got = fread(buf + n, 1, cap - n - 1, fp);
         n += got;
         if (got == 0) break;
     }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
+    if (ferror(fp)) {
+        int e = errno;
         free(buf);
-        return msg_error(ST_EIO, "cannot read '%s'", path);
+        return msg_error(ST_EIO, "cannot read '%s': %s", path, strerror(e ? e : EIO));
     }
     buf[n] = '\0';
     *data = buf;
     if (len) *len = n;
     return ST_OK;
+}
+
+int afile_open_regular(const char *path, FILE **out)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0) {
+        int e = errno;
+        fclose(fp);
+        return msg_error(ST_EIO, "cannot stat '%s': %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return msg_error(ST_EIO, "cannot read '%s': %s", path,
+                         S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+    }
+    *out = fp;
+    return ST_OK;
+}
+
+int afile_read_all(const char *path, char **data, size_t *len)
+{
+    FILE *fp;
+    int rc = afile_open_regular(path, &fp);
+    if (rc) return rc;
+    rc = afile_read_stream(fp, path, data, len);
+    fclose(fp);
+    return rc;
 }

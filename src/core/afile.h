@@ -23,7 +23,20 @@ void afile_abort(afile *f);
 /* Write `len` bytes atomically to `path`. */
 int afile_write_all(const char *path, const void *data, size_t len);
 
-/* Read a whole file into a NUL-terminated heap buffer; *len gets its size. Returns ST_OK or ST_EIO. */
+/* Largest file any reader loads into memory (bytes). */
+#define AFILE_READ_MAX (1 << 30)
+
+/* Open `path` for reading, refusing anything but a regular file (a directory, a FIFO, /dev/zero):
+ * every reader goes through here, so none can grow its buffer without bound. *out is the open stream
+ * (caller fcloses). Returns ST_OK or ST_EIO (reported: "cannot open|read 'path': why"). */
+int afile_open_regular(const char *path, FILE **out);
+
+/* Read `fp` to its end into a NUL-terminated heap buffer (caller frees); *len (if non-NULL) gets the
+ * size. Refuses more than AFILE_READ_MAX bytes (ST_EFORMAT). `path` names the stream in messages.
+ * Returns ST_OK, ST_EIO or ST_EFORMAT (reported). */
+int afile_read_stream(FILE *fp, const char *path, char **data, size_t *len);
+
+/* afile_open_regular() + afile_read_stream(): a whole regular file in memory. */
 int afile_read_all(const char *path, char **data, size_t *len);
 
 #endif

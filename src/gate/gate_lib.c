@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afile.h"
 #include "msg.h"
 #include "status.h"
 
@@ -26,7 +27,7 @@ struct lnode {
     char **args;   /* group / complex attribute arguments */
     char *value;   /* simple attribute value, else NULL */
     int is_group;
-    int line;
+    int line, col;
     lnode *child, *last, *next;
 };
 
@@ -34,9 +35,13 @@ typedef struct lparser {
     const char *s;   /* borrowed text */
     size_t pos, len;
     int line;
+    int depth;       /* group nesting at the current statement */
     const char *path;
     int err;
 } lparser;
+
+/* Deepest group nesting accepted (a library needs 6: library, cell, pin, internal_power, table). */
+enum { LIB_MAX_DEPTH = 64 };
 
 static void lnode_free(lnode *n)
 {
@@ -90,9 +95,17 @@ static int is_word_char(char c)
              c == ';' || c == ',' || c == '"' || c == '\\');
 }
 
+/* 1-based column of byte `pos` (bytes since the last newline). */
+static int col_at(const lparser *p, size_t pos)
+{
+    size_t b = pos < p->len ? pos : p->len;
+    while (b > 0 && p->s[b - 1] != '\n') b--;
+    return (int)((pos < p->len ? pos : p->len) - b) + 1;
+}
+
 static int perr(lparser *p, const char *what)
 {
-    if (!p->err) p->err = msg_error(ST_EPARSE, "%s:%d: %s", p->path, p->line, what);
+    if (!p->err) p->err = msg_error(ST_EPARSE, "%s:%d:%d: %s", p->path, p->line, col_at(p, p->pos), what);
     return p->err;
 }
 
@@ -142,12 +155,14 @@ static lnode *parse_body(lparser *p, int toplevel);
 /* One statement starting at a word; NULL on error or at '}' / end. */
 static lnode *parse_statement(lparser *p)
 {
-    int line = p->line;
+    skip_space(p);
+    int line = p->line, col = col_at(p, p->pos);
     char *name = read_token(p);
     if (!name) { perr(p, "expected a name"); return NULL; }
     lnode *n = xcalloc(1, sizeof *n);
     n->name = name;
     n->line = line;
+    n->col = col;
     int c = peek(p);
     if (c == ':') {
         p->pos++;
@@ -184,9 +199,16 @@ static lnode *parse_statement(lparser *p)
     }
     c = peek(p);
     if (c == '{') {
+        if (p->depth >= LIB_MAX_DEPTH) {
+            perr(p, "groups nested deeper than 64");
+            lnode_free(n);
+            return NULL;
+        }
         p->pos++;
         n->is_group = 1;
+        p->depth++;
         n->child = parse_body(p, 0);
+        p->depth--;
         if (p->err) { lnode_free(n); return NULL; }
         if (peek(p) != '}') { perr(p, "missing '}'"); lnode_free(n); return NULL; }
         p->pos++;
@@ -289,7 +311,7 @@ static gate_table *table_read(const lnode *g, const lnode *lib, const char *path
         if (v1 && !attr(tp, "variable_2") && strstr(v1, "capacitance")) load_first = 2; /* 1-D in load */
     }
     if (!vv || vv->nargs < 1) {
-        *err = msg_error(ST_EFORMAT, "%s:%d: table '%s' has no values", path, g->line, g->name);
+        *err = msg_error(ST_EFORMAT, "%s:%d:%d: table '%s' has no values", path, g->line, g->col, g->name);
         return NULL;
     }
     gate_table *t = xcalloc(1, sizeof *t);
@@ -298,7 +320,7 @@ static gate_table *table_read(const lnode *g, const lnode *lib, const char *path
     for (int r = 0; r < vv->nargs; r++) {
         double *row;
         int n = parse_list(vv->args[r], &row);
-        if (n < 0) { free(vals); table_free(t); *err = msg_error(ST_EFORMAT, "%s:%d: bad number in values", path, vv->line); return NULL; }
+        if (n < 0) { free(vals); table_free(t); *err = msg_error(ST_EFORMAT, "%s:%d:%d: bad number in values", path, vv->line, vv->col); return NULL; }
         vals = xrealloc(vals, (nv + n + 1) * sizeof *vals);
         memcpy(vals + nv, row, n * sizeof *row);
         nv += n;
@@ -308,11 +330,11 @@ static gate_table *table_read(const lnode *g, const lnode *lib, const char *path
     int na = 0, nb = 0;
     if (i1 && i1->nargs > 0) na = parse_list(i1->args[0], &a);
     if (i2 && i2->nargs > 0) nb = parse_list(i2->args[0], &b);
-    if (na < 0 || nb < 0) { free(a); free(b); free(vals); table_free(t); *err = msg_error(ST_EFORMAT, "%s:%d: bad index", path, g->line); return NULL; }
+    if (na < 0 || nb < 0) { free(a); free(b); free(vals); table_free(t); *err = msg_error(ST_EFORMAT, "%s:%d:%d: bad index", path, g->line, g->col); return NULL; }
     if (nv == 1 && na <= 1 && nb <= 1) { free(a); free(b); t->vals = vals; return t; }
     if ((nb > 0 && na * nb != nv) || (nb == 0 && na != nv)) {
         free(a); free(b); free(vals); table_free(t);
-        *err = msg_error(ST_EFORMAT, "%s:%d: table '%s' has %d values for a %d x %d grid", path, g->line, g->name, nv, na, nb);
+        *err = msg_error(ST_EFORMAT, "%s:%d:%d: table '%s' has %d values for a %d x %d grid", path, g->line, g->col, g->name, nv, na, nb);
         return NULL;
     }
     if (nb == 0 && load_first == 2) {
@@ -375,6 +397,7 @@ typedef struct eparser {
     int n, cap;
     int bad;
     int depth, maxdepth;
+    int nest;       /* recursion depth of e_primary */
 } eparser;
 
 static void emit(eparser *e, int op, int delta)
@@ -393,12 +416,25 @@ static int epeek(eparser *e)
 
 static void e_or(eparser *e);
 
+static void e_primary_body(eparser *e);
+
 static int starts_primary(int c)
 {
     return c == '(' || c == '!' || isalnum(c) || c == '_' || c == '[';
 }
 
 static void e_primary(eparser *e)
+{
+    /* '(' and '!' recurse: bound the C stack as well as the evaluation stack */
+    if (++e->nest > GATE_EXPR_STACK) {
+        e->bad = 3;
+        return;
+    }
+    e_primary_body(e);
+    e->nest--;
+}
+
+static void e_primary_body(eparser *e)
 {
     int c = epeek(e);
     if (c == '!') { e->pos++; e_primary(e); emit(e, GATE_OP_NOT, 0); return; }
@@ -581,7 +617,7 @@ static int read_cell(const lnode *g, const lnode *lib, const char *path, gate_ce
             if ((p->dir & GATE_PIN_OUT) && !c->sequential) {
                 if (!fn) c->sequential = 1;
                 else {
-                    char *where = xasprintf("%s:%d", path, n->line);
+                    char *where = xasprintf("%s:%d:%d", path, n->line, n->col);
                     p->func = gate_expr_compile(fn, c, where);
                     free(where);
                     if (!p->func) return ST_EFORMAT;
@@ -626,7 +662,10 @@ int gate_lib_parse(const char *text, const char *name, gate_lib **out)
     const lnode *lg = NULL;
     for (const lnode *n = root; n; n = n->next)
         if (n->is_group && !strcmp(n->name, "library")) { lg = n; break; }
-    if (!lg) { lnode_free(root); return msg_error(ST_EFORMAT, "%s: no library group", name); }
+    if (!lg) {
+        lnode_free(root);
+        return msg_error(ST_EFORMAT, "%s:1:1: no 'library' group (an empty file or not Liberty)", name);
+    }
 
     gate_lib *lib = xcalloc(1, sizeof *lib);
     lib->path = xstrdup(name);
@@ -655,9 +694,11 @@ int gate_lib_parse(const char *text, const char *name, gate_lib **out)
             break;
         }
     if (isnan(lib->voltage)) {
+        int rc = msg_error(ST_EFORMAT, "%s:%d:%d: library '%s' has no nom_voltage nor operating_conditions voltage",
+                           name, lg->line, lg->col, lg->nargs ? lg->args[0] : "");
         gate_lib_free(lib);
         lnode_free(root);
-        return msg_error(ST_EFORMAT, "%s: no nom_voltage nor operating_conditions voltage", name);
+        return rc;
     }
     lib->voltage *= volt_unit;
     lib->energy_to_fj = cap_f * volt_unit * volt_unit / 1e-15;
@@ -699,10 +740,11 @@ int gate_lib_read(const char *path, gate_lib **out)
 {
     size_t n = strlen(path);
     int gz = n > 3 && strcmp(path + n - 3, ".gz") == 0;
-    FILE *f;
+    char *buf;
+    int rc;
     if (gz) {
-        FILE *probe = fopen(path, "rb");
-        if (!probe) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
+        FILE *probe;
+        if ((rc = afile_open_regular(path, &probe))) return rc;
         fclose(probe);
         char *q = xmalloc(4 * n + 32);
         char *o = q;
@@ -712,28 +754,20 @@ int gate_lib_read(const char *path, gate_lib **out)
             else *o++ = *s;
         }
         sprintf(o, "'");
-        f = popen(q, "r");
+        FILE *f = popen(q, "r");
         free(q);
+        if (!f) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
+        rc = afile_read_stream(f, path, &buf, NULL);
+        int st = pclose(f);
+        if (!rc && st != 0) {
+            free(buf);
+            rc = msg_error(ST_EIO, "cannot read '%s' (gzip -dc failed)", path);
+        }
     } else {
-        f = fopen(path, "rb");
+        rc = afile_read_all(path, &buf, NULL);
     }
-    if (!f) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
-    size_t cap = 1 << 20, len = 0;
-    char *buf = xmalloc(cap);
-    for (;;) {
-        if (len + 65536 + 1 > cap) { cap *= 2; buf = xrealloc(buf, cap); }
-        size_t r = fread(buf + len, 1, 65536, f);
-        len += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    int st = gz ? pclose(f) : fclose(f);
-    if (bad || st != 0) {
-        free(buf);
-        return msg_error(ST_EIO, "cannot read '%s'%s", path, gz ? " (gzip -dc failed)" : "");
-    }
-    buf[len] = 0;
-    int rc = gate_lib_parse(buf, path, out);
+    if (rc) return rc;
+    rc = gate_lib_parse(buf, path, out);
     free(buf);
     return rc;
 }

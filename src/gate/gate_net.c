@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afile.h"
 #include "msg.h"
 #include "status.h"
 
@@ -286,19 +287,8 @@ int gate_net_read_blif(const char *path, const gate_lib *lib, gate_net **out)
 {
     char *text;
     size_t len;
-    FILE *f = fopen(path, "rb");
-    if (!f) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
-    size_t cap = 1 << 16;
-    text = xmalloc(cap);
-    len = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) { cap *= 2; text = xrealloc(text, cap); }
-        size_t r = fread(text + len, 1, 4096, f);
-        len += r;
-        if (!r) break;
-    }
-    fclose(f);
-    text[len] = 0;
+    int rrc = afile_read_all(path, &text, &len);
+    if (rrc) return rrc;
 
     gate_net *n = gate_net_alloc(lib, "top");
     nametab tab = { 0 };
