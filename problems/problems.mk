@@ -1,7 +1,7 @@
 ## Problem files, genome encodings, evaluation glue, and the run driver (owner: search + integration).
 approxmap_SOURCES += src/cli/cmd_search.c src/cli/cmd_resume.c src/cli/cmd_export.c src/cli/cmd_report.c
 problems_libproblems_a_SOURCES += problems/prob.h problems/prob.c problems/prob_zdt.c
-problems_libproblems_a_SOURCES += problems/run.h problems/run.c
+problems_libproblems_a_SOURCES += problems/run.h problems/run.c problems/prob_mpi.h problems/prob_mpi.c
 check_PROGRAMS += tests/test_prob
 tests_test_prob_SOURCES = tests/test_prob.c tests/tu.h
 tests_test_prob_CFLAGS = $(TEST_CFLAGS)
@@ -14,3 +14,6 @@ EXTRA_DIST += problems/resnet8-cifar10/demo.yaml problems/resnet8-cifar10/layer.
 	problems/resnet8-cifar10/kernel-comp.yaml
 TESTS += tests/cli_search.sh
 EXTRA_DIST += tests/cli_search.sh
+## Distributed evaluation under mpirun (problems/prob_mpi.h); skipped without MPI.
+TESTS += tests/cli_mpi.sh
+EXTRA_DIST += tests/cli_mpi.sh

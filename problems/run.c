@@ -630,6 +630,7 @@ int run_search(const run_opts *o)
     int rc = prob_load(&r.spec, o->problem_path);
     if (!rc) rc = prob_create(&r.spec, &r.p);
     if (rc) goto out;
+    if (o->on_prob) o->on_prob(r.p, o->on_prob_arg);
 
     struct stat st;
     if (stat(o->dir, &st) == 0) {
@@ -719,7 +720,9 @@ int run_resume(const run_opts *o)
         rc = msg_error(ST_EIO, "'%s' has no checkpoint; start the run again with 'approxmap search --force'", o->dir);
         goto out;
     }
-    if ((rc = prob_load(&r.spec, r.p_prob)) || (rc = prob_create(&r.spec, &r.p)) || (rc = load_ckpt(&r))) goto out;
+    if ((rc = prob_load(&r.spec, r.p_prob)) || (rc = prob_create(&r.spec, &r.p))) goto out;
+    if (o->on_prob) o->on_prob(r.p, o->on_prob_arg);
+    if ((rc = load_ckpt(&r))) goto out;
     apply_session_opts(&r, o);
     run_buffers(&r);
 

@@ -29,6 +29,8 @@
 
 #include "archive.h"
 
+struct prob;
+
 enum { RUN_CKPT_VERSION = 1, RUN_ARCHIVE_VERSION = 1, RUN_ARCHIVE_HEADER = 32 };
 
 typedef struct run_opts {
@@ -42,6 +44,10 @@ typedef struct run_opts {
     int force;                /* search: overwrite an existing run's files */
     int quiet;                /* no progress output */
     int live;                 /* progress as one live line (a terminal) instead of a line per generation */
+    /* Called once with the problem instance right after it is built (NULL: none); distributed
+     * evaluation (prob_mpi.h) routes p->evaluate to its workers here. */
+    void (*on_prob)(struct prob *p, void *arg);
+    void *on_prob_arg;
 } run_opts;
 
 /* Defaults: everything "keep", not forced, not quiet, log lines. */

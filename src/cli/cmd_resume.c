@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "msg.h"
 #include "prob.h"
+#include "prob_mpi.h"
 #include "run.h"
 #include "status.h"
 
@@ -22,6 +24,8 @@ static void usage(FILE *fp)
             "  -t, --threads T       evaluation threads (0: all cores); results do not depend on it\n"
             "      --time-limit D    stop after D of wall time in this session, e.g. 90s, 15m, 8h\n"
             "  -q, --quiet           no progress output\n"
+            "      --worker-timeout D  under mpirun: end the job when a worker has not answered for D\n"
+            "                        (default 30m; 0: wait forever)\n"
             "  -h, --help            this text\n\n"
             "Exit status: 0 finished, 1 failure, 2 usage error, 130 interrupted (state saved).\n");
 }
@@ -31,6 +35,7 @@ int cmd_resume(int argc, char **argv)
     static const struct option longopts[] = {
         {"generations", required_argument, NULL, 'g'}, {"threads", required_argument, NULL, 't'},
         {"time-limit", required_argument, NULL, 'T'}, {"quiet", no_argument, NULL, 'q'},
+        {"worker-timeout", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
     };
     run_opts o;
@@ -64,6 +69,15 @@ int cmd_resume(int argc, char **argv)
             }
             break;
         case 'q': o.quiet = 1; break;
+        case 'W': {
+            double d;
+            if (prob_parse_duration(optarg, &d)) {
+                fprintf(stderr, "approxmap resume: --worker-timeout wants a duration such as 90s or 30m, not '%s'\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            pmpi_set_timeout(d);
+            break;
+        }
         case 'h': usage(stdout); return CMD_EXIT_OK;
         default: usage(stderr); return CMD_EXIT_USAGE;
         }
@@ -74,6 +88,16 @@ int cmd_resume(int argc, char **argv)
         return CMD_EXIT_USAGE;
     }
     o.dir = argv[optind];
+    /* under mpirun: rank 0 resumes, the other ranks evaluate the run's own copy of the problem */
+    if (pmpi_start(NULL, NULL)) return CMD_EXIT_FAIL;
+    if (pmpi_rank() > 0) {
+        char *path = xasprintf("%s/problem.yaml", o.dir);
+        int code = pmpi_worker(path, o.threads);
+        free(path);
+        return code;
+    }
+    if (pmpi_size() > 1) o.on_prob = pmpi_wrap;
     int rc = run_resume(&o);
+    pmpi_finish(o.quiet);
     return rc == ST_OK ? CMD_EXIT_OK : rc == ST_EINTR ? CMD_EXIT_INTR : CMD_EXIT_FAIL;
 }

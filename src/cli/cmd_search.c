@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "msg.h"
 #include "prob.h"
+#include "prob_mpi.h"
 #include "run.h"
 #include "status.h"
 
@@ -27,6 +29,8 @@ static void usage(FILE *fp)
             "      --time-limit D    stop after D of wall time, e.g. 90s, 15m, 8h (resume continues)\n"
             "  -f, --force           overwrite a run already in DIR\n"
             "  -q, --quiet           no progress output\n"
+            "      --worker-timeout D  under mpirun: end the job when a worker has not answered for D\n"
+            "                        (default 30m; 0: wait forever)\n"
             "  -h, --help            this text\n\n"
             "Exit status: 0 finished, 1 failure, 2 usage error, 130 interrupted (state saved).\n");
 }
@@ -49,6 +53,7 @@ int cmd_search(int argc, char **argv)
         {"generations", required_argument, NULL, 'g'}, {"threads", required_argument, NULL, 't'},
         {"time-limit", required_argument, NULL, 'T'}, {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {"worker-timeout", required_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
     run_opts o;
@@ -95,6 +100,15 @@ int cmd_search(int argc, char **argv)
             break;
         case 'f': o.force = 1; break;
         case 'q': o.quiet = 1; break;
+        case 'W': {
+            double d;
+            if (prob_parse_duration(optarg, &d)) {
+                fprintf(stderr, "approxmap search: --worker-timeout wants a duration such as 90s or 30m, not '%s'\n", optarg);
+                return CMD_EXIT_USAGE;
+            }
+            pmpi_set_timeout(d);
+            break;
+        }
         case 'h': usage(stdout); return CMD_EXIT_OK;
         default: usage(stderr); return CMD_EXIT_USAGE;
         }
@@ -106,6 +120,11 @@ int cmd_search(int argc, char **argv)
         return CMD_EXIT_USAGE;
     }
     o.problem_path = argv[optind];
+    /* under mpirun: rank 0 searches, the other ranks evaluate (problems/prob_mpi.h) */
+    if (pmpi_start(NULL, NULL)) return CMD_EXIT_FAIL;
+    if (pmpi_rank() > 0) return pmpi_worker(o.problem_path, o.threads);
+    if (pmpi_size() > 1) o.on_prob = pmpi_wrap;
     int rc = run_search(&o);
+    pmpi_finish(o.quiet);
     return rc == ST_OK ? CMD_EXIT_OK : rc == ST_EINTR ? CMD_EXIT_INTR : CMD_EXIT_FAIL;
 }
