@@ -17,3 +17,6 @@ EXTRA_DIST += tests/cli_search.sh
 ## Distributed evaluation under mpirun (problems/prob_mpi.h); skipped without MPI.
 TESTS += tests/cli_mpi.sh
 EXTRA_DIST += tests/cli_mpi.sh
+## The SLURM batch script, under a private single-node SLURM (skipped without slurm-wlm/munge or root).
+TESTS += tests/cli_slurm.sh
+EXTRA_DIST += tests/cli_slurm.sh scripts/slurm/search.sbatch
