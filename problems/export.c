@@ -19,16 +19,9 @@
 #include "msg.h"
 #include "qnn_int8.h"
 #include "status.h"
+#include "util.h"
 
 enum { HOLDOUT_CACHE_VERSION = 1 };
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-#define FNV_INIT 0xcbf29ce484222325ULL
 
 /* ---------------------------------------------------------------------------------------------- */
 /* front.csv */
@@ -65,7 +58,7 @@ int export_front_read(const char *path, size_t n_genes, export_front *out)
     if (rc) return rc;
     export_front f = {0};
     f.n_genes = n_genes;
-    f.hash = fnv1a(FNV_INIT, text, len);
+    f.hash = util_fnv1a(UTIL_FNV1A_INIT, text, len);
     char *save = NULL, *line = strtok_r(text, "\n", &save);
     unsigned long lineno = 1;
     if (!line) {
@@ -228,10 +221,10 @@ long export_pick_knee(const export_front *f)
 
 uint64_t export_row_key(const export_front *f, size_t r)
 {
-    uint64_t h = FNV_INIT;
+    uint64_t h = UTIL_FNV1A_INIT;
     for (size_t g = 0; g < f->n_genes; g++) {
         long v = lround(f->genes[r * f->n_genes + g]);
-        h = fnv1a(h, &v, sizeof v);
+        h = util_fnv1a(h, &v, sizeof v);
     }
     return h;
 }
@@ -607,21 +600,6 @@ int export_write_yaml(FILE *fp, export_run *r, const export_eval *e, const expor
     return ferror(fp) ? msg_error(ST_EIO, "cannot write the exported map: %s", strerror(errno)) : ST_OK;
 }
 
-static void json_str(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(fp, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(fp, "\\u%04x", ch);
-        else
-            fputc(ch, fp);
-    }
-    fputc('"', fp);
-}
-
 /* 1 when every kernel of layer l uses the same multiplier (written to *mult). */
 static int layer_uniform(const amap *map, const amap_layer *L, int l, uint16_t *mult)
 {
@@ -640,26 +618,26 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
     const char *in = "                                ";
     int ind = indent < 24 ? indent : 24;
     fprintf(fp, "%.*s{\n%.*s  \"run\": ", ind, in, ind, in);
-    json_str(fp, r->dir);
+    util_put_json_str(fp, r->dir);
     fprintf(fp, ",\n%.*s  \"row\": %ld, \"id\": %" PRIu64 ", \"chosen_by\": ", ind, in, e->row, e->id);
-    json_str(fp, m && m->how ? m->how : "index");
+    util_put_json_str(fp, m && m->how ? m->how : "index");
     fprintf(fp, ",\n%.*s  \"model\": ", ind, in);
-    json_str(fp, r->cs->model);
+    util_put_json_str(fp, r->cs->model);
     fprintf(fp, ", \"calibration\": ");
-    json_str(fp, r->cs->calibration);
+    util_put_json_str(fp, r->cs->calibration);
     fprintf(fp, ", \"library\": ");
-    json_str(fp, r->cs->library);
+    util_put_json_str(fp, r->cs->library);
     fprintf(fp, ", \"granularity\": \"%s\", \"max_loss_pp\": %.17g,\n", amap_granularity_name(x->granularity),
             x->max_loss_pp);
     fprintf(fp, "%.*s  \"energy_rel\": %.17g, \"energy_model\": ", ind, in, e->energy_rel);
     if (x->has_energy_model)
-        json_str(fp, x->em.path);
+        util_put_json_str(fp, x->em.path);
     else
         fputs("null", fp);
     fputs(",\n", fp);
     if (e->search_n) {
         fprintf(fp, "%.*s  \"search\": {\"data\": ", ind, in);
-        json_str(fp, r->cs->search);
+        util_put_json_str(fp, r->cs->search);
         fprintf(fp, ", \"images\": %d, \"exact_correct\": %d, \"correct\": %d, \"accuracy_exact\": %.4f, "
                     "\"accuracy\": %.4f, \"loss_pp\": %.17g},\n",
                 (int)e->search_n, (int)e->search_exact, (int)e->search_correct, pct(e->search_exact, e->search_n),
@@ -667,7 +645,7 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
     }
     if (e->has_holdout) {
         fprintf(fp, "%.*s  \"holdout\": {\"data\": ", ind, in);
-        json_str(fp, x->holdout_spec);
+        util_put_json_str(fp, x->holdout_spec);
         fprintf(fp, ", \"images\": %d, \"exact_correct\": %d, \"correct\": %d, \"accuracy_exact\": %.4f, "
                     "\"accuracy\": %.4f, \"loss_pp\": %.17g, \"ci95_pp\": [%.17g, %.17g], "
                     "\"ci_method\": \"paired differences, normal approximation\"},\n",
@@ -678,7 +656,7 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
     for (int l = 0; l < x->n_layers; l++) {
         const amap_layer *L = &x->layers[l];
         fprintf(fp, "%.*s    {\"name\": ", ind, in);
-        json_str(fp, L->name);
+        util_put_json_str(fp, L->name);
         fprintf(fp, ", \"cout\": %d, \"cin\": %d, \"macs\": %" PRIu64 ", \"mac_share\": %.17g, \"energy_rel\": %.17g, ",
                 (int)L->cout, (int)L->cin, L->macs, e->layer_share[l], e->layer_rel[l]);
         const int32_t *bd = amap_bias_delta(map, l);
@@ -690,7 +668,7 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
         uint16_t u;
         if (layer_uniform(map, L, l, &u)) {
             fprintf(fp, "\"multiplier\": ");
-            json_str(fp, x->lib.mults[u].name);
+            util_put_json_str(fp, x->lib.mults[u].name);
         } else {
             fprintf(fp, "\"kernels\": [");
             const uint16_t *row = amap_layer_mults(map, l);
@@ -698,7 +676,7 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
                 fprintf(fp, "%s[", co ? ", " : "");
                 for (int32_t ci = 0; ci < L->cin; ci++) {
                     if (ci) fputs(", ", fp);
-                    json_str(fp, x->lib.mults[row[(size_t)co * L->cin + ci]].name);
+                    util_put_json_str(fp, x->lib.mults[row[(size_t)co * L->cin + ci]].name);
                 }
                 fputc(']', fp);
             }
@@ -708,21 +686,6 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
     }
     fprintf(fp, "%.*s  ]\n%.*s}", ind, in, ind, in);
     return ferror(fp) ? msg_error(ST_EIO, "cannot write the exported map: %s", strerror(errno)) : ST_OK;
-}
-
-static void c_str(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(fp, "\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f)
-            fprintf(fp, "\\%03o", ch);
-        else
-            fputc(ch, fp);
-    }
-    fputc('"', fp);
 }
 
 void export_write_c_types(FILE *fp, export_run *r)
@@ -772,7 +735,7 @@ int export_write_c_map(FILE *fp, export_run *r, const export_eval *e, const expo
     for (int i = 0; i < x->lib.n; i++) {
         const amul *mu = &x->lib.mults[i];
         fprintf(fp, "    {");
-        c_str(fp, mu->name);
+        util_put_c_str(fp, mu->name);
         fprintf(fp, ", \"%s\", %d, %d, %.17g},\n", amul_family_name(mu->family), mu->family == AMUL_ROUP ? mu->k : -1,
                 mu->family == AMUL_ROUP ? mu->m : -1, mu->energy.rel);
     }
@@ -800,7 +763,7 @@ int export_write_c_map(FILE *fp, export_run *r, const export_eval *e, const expo
     for (int l = 0; l < x->n_layers; l++) {
         const amap_layer *L = &x->layers[l];
         fprintf(fp, "    {");
-        c_str(fp, L->name);
+        util_put_c_str(fp, L->name);
         fprintf(fp, ", %d, %d, %d, %d, %" PRIu64 "u, &%s_l%d[0][0], ", (int)L->cout, (int)L->cin, (int)L->kh,
                 (int)L->kw, L->macs, prefix, l);
         if (amap_bias_delta(map, l))

@@ -8,14 +8,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "ckpt.h"
 #include "msg.h"
 #include "prob_cnn.h"
 #include "status.h"
+#include "util.h"
 #include "yload.h"
 
 static const prob_type *const registry[] = {
@@ -367,14 +365,9 @@ int prob_eval_each(prob *p, size_t n, const double *x, double *f, double *cv, in
                    const volatile sig_atomic_t *stop,
                    void (*eval_one)(const prob *p, const double *x, double *f, double *cv))
 {
-    int nt = threads;
-#ifdef _OPENMP
-    if (nt <= 0) nt = omp_get_max_threads();
-#else
-    nt = 1;
-#endif
     size_t L = p->n_genes, M = (size_t)p->n_obj;
     long count = (long)n;
+    int nt = util_threads(threads, count);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (long i = 0; i < count; i++) {
         if (stop && *stop) continue;

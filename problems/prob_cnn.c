@@ -41,6 +41,7 @@
 #include "qnn_int8.h"
 #include "qnn_quant.h"
 #include "status.h"
+#include "util.h"
 
 static int cnn_spec_init(prob_spec *spec)
 {
@@ -188,13 +189,6 @@ static int cnn_validate(const prob_yaml *y, yaml_node_t *root, prob_spec *spec)
 
 /* ---------------------------------------------------------------------------------------------- */
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 /* Hash of the whole file at `path` (0 when unreadable or not a regular file: the import reports that). */
 static uint64_t file_hash(const char *path)
 {
@@ -205,10 +199,10 @@ static uint64_t file_hash(const char *path)
         fclose(fp);
         return 0;
     }
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = UTIL_FNV1A_INIT;
     unsigned char buf[1 << 15];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) h = fnv1a(h, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) h = util_fnv1a(h, buf, n);
     fclose(fp);
     return h;
 }
@@ -307,9 +301,7 @@ int32_t cnn_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const qnn_l
         const int8_t *logits = qnn_int8_ws_tensor(t->ws, net->output);
         for (int32_t i = 0; i < n; i++) {
             const int8_t *l = logits + (size_t)i * k;
-            int best = 0;
-            for (int j = 1; j < k; j++)
-                if (l[j] > l[best]) best = j;
+            int best = util_argmax_s8(l, k);
             if (pred) pred[first + i] = (uint8_t)best;
             correct += best == set->labels[first + i];
         }
@@ -337,8 +329,7 @@ static int cnn_evaluate(prob *p, size_t n, const double *xs, double *f, double *
                         const volatile sig_atomic_t *stop)
 {
     cnn_ctx *x = p->ctx;
-    int nt = threads > 0 ? threads : omp_get_max_threads();
-    if (nt > x->n_threads) nt = x->n_threads;
+    int nt = util_threads(threads, x->n_threads);
     int rc = ST_OK;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (size_t i = 0; i < n; i++) {
@@ -457,8 +448,7 @@ int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
         if (rc) goto fail;
     }
 
-    x->n_threads = omp_get_max_threads();
-    if (x->n_threads < 1) x->n_threads = 1;
+    x->n_threads = util_threads(0, INT32_MAX);
     x->threads = xcalloc((size_t)x->n_threads, sizeof *x->threads);
     for (int i = 0; i < x->n_threads; i++) thread_init(x, &x->threads[i]);
     x->cache = c->cache_mb > 0 ? cnn_cache_alloc(x, (size_t)c->cache_mb << 20) : NULL;
@@ -469,20 +459,20 @@ int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
     /* what identifies the search: model bytes, data, library content, allowed set, granularity,
      * constraint (the calibration determines the int8 model and so is part of it too) */
     char *model_path = datadir_resolve(c->model);
-    uint64_t h = fnv1a(0xcbf29ce484222325ULL, &(uint64_t){file_hash(model_path)}, 8);
+    uint64_t h = util_fnv1a(UTIL_FNV1A_INIT, &(uint64_t){file_hash(model_path)}, 8);
     free(model_path);
-    h = fnv1a(h, c->calibration, strlen(c->calibration) + 1);
-    h = fnv1a(h, c->search, strlen(c->search) + 1);
-    h = fnv1a(h, &x->granularity, sizeof x->granularity);
-    h = fnv1a(h, &x->max_loss_pp, sizeof x->max_loss_pp);
+    h = util_fnv1a(h, c->calibration, strlen(c->calibration) + 1);
+    h = util_fnv1a(h, c->search, strlen(c->search) + 1);
+    h = util_fnv1a(h, &x->granularity, sizeof x->granularity);
+    h = util_fnv1a(h, &x->max_loss_pp, sizeof x->max_loss_pp);
     for (int i = 0; i < x->n_allowed; i++) {
         const amul *m = &x->lib.mults[x->allowed[i]];
-        h = fnv1a(h, m->name, strlen(m->name) + 1);
-        h = fnv1a(h, m->lut, AMUL_LUT_SIZE * sizeof *m->lut);
-        h = fnv1a(h, &m->energy.rel, sizeof m->energy.rel);
+        h = util_fnv1a(h, m->name, strlen(m->name) + 1);
+        h = util_fnv1a(h, m->lut, AMUL_LUT_SIZE * sizeof *m->lut);
+        h = util_fnv1a(h, &m->energy.rel, sizeof m->energy.rel);
     }
-    if (x->has_energy_model) h = fnv1a(h, x->em.e_layer, (size_t)x->n_layers * x->lib.n * sizeof *x->em.e_layer);
-    if (x->compensate >= 0) h = fnv1a(h, &x->compensate, sizeof x->compensate); /* none keeps older hashes */
+    if (x->has_energy_model) h = util_fnv1a(h, x->em.e_layer, (size_t)x->n_layers * x->lib.n * sizeof *x->em.e_layer);
+    if (x->compensate >= 0) h = util_fnv1a(h, &x->compensate, sizeof x->compensate); /* none keeps older hashes */
     x->definition_hash = h;
     *out = x;
     return ST_OK;

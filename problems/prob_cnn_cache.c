@@ -22,6 +22,7 @@
 
 #include "msg.h"
 #include "prob_cnn.h"
+#include "util.h"
 
 typedef struct entry {
     int b;                 /* boundary: state before layer b */
@@ -130,11 +131,10 @@ void cnn_cache_get_stats(cnn_cache *c, cnn_cache_stats *out)
 /* prefix hashes h[b] over the multipliers of layers 0..b-1, for b = 1..n_layers-1 */
 static void prefix_hashes(const amap *m, int n_layers, uint64_t *h)
 {
-    uint64_t x = 0xcbf29ce484222325ULL;
+    uint64_t x = UTIL_FNV1A_INIT;
     for (int b = 1; b < n_layers; b++) {
-        const unsigned char *p = (const unsigned char *)(m->mult + m->offset[b - 1]);
         size_t len = (m->offset[b] - m->offset[b - 1]) * sizeof *m->mult;
-        for (size_t i = 0; i < len; i++) x = (x ^ p[i]) * 0x100000001b3ULL;
+        x = util_fnv1a(x, m->mult + m->offset[b - 1], len);
         h[b] = x ^ (uint64_t)b * 0x9e3779b97f4a7c15ULL;
     }
 }
@@ -270,9 +270,7 @@ int32_t cnn_cache_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const
         const int8_t *logits = qnn_int8_ws_tensor(t->ws, net->output);
         for (int32_t i = 0; i < n; i++) {
             const int8_t *l = logits + (size_t)i * k;
-            int best = 0;
-            for (int j = 1; j < k; j++)
-                if (l[j] > l[best]) best = j;
+            int best = util_argmax_s8(l, k);
             if (pred) pred[first + i] = (uint8_t)best;
             correct += best == set->labels[first + i];
         }

@@ -7,6 +7,7 @@
 #include "afile.h"
 #include "qnn_conv.h"
 #include "status.h"
+#include "util.h"
 #include "yload.h"
 
 START_TEST(msg_error_returns_code_and_reaches_sink)
@@ -136,6 +137,40 @@ START_TEST(datadir_prefers_flag_then_env)
 END_TEST
 
 /* 1 image, 3x3 input, 1 channel, 2x2 kernel, stride 1, pad right/bottom 1: hand-computed sums. */
+START_TEST(util_escapers_hash_argmax_threads)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(fp);
+    const char *s = "a\"b\\c\n\x7f\xc3";
+    util_put_json_str(fp, s);
+    fputc(' ', fp);
+    util_put_json_str(fp, NULL);
+    fputc(' ', fp);
+    util_put_yaml_str(fp, s);
+    fputc(' ', fp);
+    util_put_c_str(fp, s);
+    fclose(fp);
+    ck_assert_str_eq(buf, "\"a\\\"b\\\\c\\u000a\x7f\xc3\" null \"a\\\"b\\\\c\\x0a\x7f\xc3\" "
+                          "\"a\\\"b\\\\c\\012\\177\\303\"");
+    free(buf);
+    /* FNV-1a 64 reference values: "" is the offset basis, "a" and "foobar" from the FNV test suite */
+    ck_assert_uint_eq(util_fnv1a(UTIL_FNV1A_INIT, "", 0), 0xcbf29ce484222325ULL);
+    ck_assert_uint_eq(util_fnv1a(UTIL_FNV1A_INIT, "a", 1), 0xaf63dc4c8601ec8cULL);
+    ck_assert_uint_eq(util_fnv1a(util_fnv1a(UTIL_FNV1A_INIT, "foo", 3), "bar", 3), 0x85944171f73967e8ULL);
+    const int8_t v[] = { -128, 5, 127, -3, 127, 0 };
+    ck_assert_int_eq(util_argmax_s8(v, 6), 2);
+    ck_assert_int_eq(util_argmax_s8(v, 2), 1);
+    ck_assert_int_eq(util_argmax_s8(v, 1), 0);
+    ck_assert_int_eq(util_threads(3, 100), 3);
+    ck_assert_int_eq(util_threads(8, 5), 5);
+    ck_assert_int_eq(util_threads(4, 0), 1);
+    ck_assert_int_ge(util_threads(0, 1000), 1);
+    ck_assert_int_eq(util_threads(-2, 1), 1);
+}
+END_TEST
+
 START_TEST(conv_ref_hand_values)
 {
     qnn_conv_shape s = {.n = 1, .h = 3, .w = 3, .cin = 1, .cout = 1, .kh = 2, .kw = 2,
@@ -183,6 +218,7 @@ static Suite *suite(void)
     tcase_add_test(tc, afile_read_all_refuses_non_regular_files);
     tcase_add_test(tc, yload_bounds_depth_and_documents);
     tcase_add_test(tc, datadir_prefers_flag_then_env);
+    tcase_add_test(tc, util_escapers_hash_argmax_threads);
     tcase_add_test(tc, conv_ref_hand_values);
     tcase_add_test(tc, conv_lut_ref_counts_padding_taps);
     suite_add_tcase(s, tc);

@@ -12,6 +12,7 @@
 #include "amul_yaml.h"
 #include "msg.h"
 #include "status.h"
+#include "util.h"
 
 void amap_init(amap *m, const amap_layer *layers, int n_layers, uint16_t fill)
 {
@@ -368,18 +369,6 @@ static uint16_t mode_of(const uint16_t *v, size_t n, size_t stride, int *counts,
     return (uint16_t)best;
 }
 
-/* A YAML double-quoted scalar. */
-static void put_quoted(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(fp, "\\%c", *p);
-        else if (*p < 0x20) fprintf(fp, "\\x%02x", *p);
-        else fputc(*p, fp);
-    }
-    fputc('"', fp);
-}
-
 int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_layer *layers)
 {
     ASSERT(amap_valid(m, lib->n));
@@ -397,7 +386,7 @@ int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_
         size_t nk = (size_t)L->cout * L->cin;
         uint16_t d = mode_of(row, nk, 1, counts, lib->n);
         fprintf(fp, "  ");
-        put_quoted(fp, L->name);
+        util_put_yaml_str(fp, L->name);
         const int32_t *bd = amap_bias_delta(m, l);
         if (bd) { /* written only when some delta of the layer is not 0 */
             int nz = 0;

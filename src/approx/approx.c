@@ -9,22 +9,6 @@
 #include "msg.h"
 #include "status.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-int approx_n_threads(int threads, int32_t n_chunks)
-{
-    int nt = 1;
-#ifdef _OPENMP
-    nt = threads > 0 ? threads : omp_get_max_threads();
-#else
-    (void)threads;
-#endif
-    if (nt > n_chunks) nt = n_chunks > 0 ? n_chunks : 1;
-    return nt;
-}
-
 /* ---------------------------------------------------------------------------------------------- */
 
 void approx_layers_from_net(const qnn_int8_net *net, amap_layer *layers)

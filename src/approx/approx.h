@@ -55,8 +55,4 @@ static inline double approx_loss_pp(int32_t exact_correct, int32_t correct, int3
     return n > 0 ? 100.0 * (double)(exact_correct - correct) / (double)n : 0.0;
 }
 
-/* Threads for a loop over n_chunks chunks: `threads` (<= 0: the OpenMP default), at most n_chunks,
- * at least 1. */
-int approx_n_threads(int threads, int32_t n_chunks);
-
 #endif

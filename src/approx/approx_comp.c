@@ -9,6 +9,7 @@
 #include "approx.h"
 #include "msg.h"
 #include "status.h"
+#include "util.h"
 
 /* Taps per input row (or column): cnt[i] = #{(o, k) : o * stride - pad + k == i}. Returns the sum. */
 static int64_t tap_counts(int32_t n_in, int32_t n_out, int32_t k, int32_t stride, int32_t pad, int64_t *cnt)
@@ -116,7 +117,7 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
 
     const int32_t chunk = 32, n_chunks = (calib->n + chunk - 1) / chunk;
     const size_t in_sz = (size_t)net->in_c * net->in_h * net->in_w;
-    const int nt = approx_n_threads(threads, n_chunks);
+    const int nt = util_threads(threads, n_chunks);
 #pragma omp parallel num_threads(nt)
     {
         qnn_int8_ws *ws = qnn_int8_ws_alloc(net, chunk);

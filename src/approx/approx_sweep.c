@@ -9,6 +9,7 @@
 #include "energy.h"
 #include "msg.h"
 #include "status.h"
+#include "util.h"
 
 void approx_sweep_deinit(approx_sweep *s)
 {
@@ -28,10 +29,7 @@ static int32_t count_correct(const int8_t *logits, int32_t n_out, const uint8_t 
     int32_t ok = 0;
     for (int32_t k = 0; k < n; k++) {
         const int8_t *v = logits + (size_t)k * n_out;
-        int best = 0;
-        for (int j = 1; j < n_out; j++)
-            if (v[j] > v[best]) best = j;
-        ok += best == labels[k];
+        ok += util_argmax_s8(v, n_out) == labels[k];
     }
     return ok;
 }
@@ -96,7 +94,7 @@ int approx_sweep_run(const qnn_int8_net *net, const amap_layer *layers, const am
 
     const int32_t n_chunks = (set->n + chunk - 1) / chunk, n_out = qnn_int8_n_out(net);
     const size_t in_sz = (size_t)net->in_c * net->in_h * net->in_w;
-    const int nt = approx_n_threads(threads, n_chunks);
+    const int nt = util_threads(threads, n_chunks);
     int32_t exact_ok = 0;
 #pragma omp parallel num_threads(nt)
     {

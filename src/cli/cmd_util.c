@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "approx.h"
+#include "util.h"
 
 int cmd_parse_count(const char *cmd, const char *what, const char *s, int32_t *v)
 {
@@ -61,15 +62,5 @@ int cmd_parse_compensate(const char *cmd, const char *s, int *mode)
 
 void cmd_json_str(const char *s)
 {
-    if (!s) {
-        fputs("null", stdout);
-        return;
-    }
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    putchar('"');
+    util_put_json_str(stdout, s);
 }

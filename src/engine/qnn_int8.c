@@ -9,10 +9,7 @@
 #include "msg.h"
 #include "qnn_kern.h"
 #include "qnn_quant.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "util.h"
 
 struct qnn_int8_ws {
     const qnn_int8_net *net; /* borrowed */
@@ -286,11 +283,7 @@ void qnn_int8_predict(const qnn_int8_net *net, const uint8_t *pixels, int32_t n,
     const int32_t n_chunks = (n + chunk - 1) / chunk;
     const size_t in_sz = (size_t)net->in_c * net->in_h * net->in_w;
     const int32_t n_out = qnn_int8_n_out(net);
-    int nt = 1;
-#ifdef _OPENMP
-    nt = threads > 0 ? threads : omp_get_max_threads();
-#endif
-    if (nt > n_chunks) nt = n_chunks > 0 ? n_chunks : 1;
+    const int nt = util_threads(threads, n_chunks);
 #pragma omp parallel num_threads(nt)
     {
         qnn_int8_ws *ws = qnn_int8_ws_alloc(net, chunk);
@@ -304,10 +297,7 @@ void qnn_int8_predict(const qnn_int8_net *net, const uint8_t *pixels, int32_t n,
             if (pred)
                 for (int32_t k = 0; k < cnt; k++) {
                     const int8_t *v = lo + (size_t)k * n_out;
-                    int best = 0;
-                    for (int j = 1; j < n_out; j++)
-                        if (v[j] > v[best]) best = j;
-                    pred[first + k] = (uint8_t)best;
+                    pred[first + k] = (uint8_t)util_argmax_s8(v, n_out);
                 }
         }
         qnn_int8_ws_free(ws);

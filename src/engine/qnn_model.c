@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "util.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -291,11 +292,7 @@ void qnn_model_predict(const qnn_model *m, const uint8_t *pixels, int32_t n, int
     const int32_t n_chunks = (n + CHUNK - 1) / CHUNK;
     const size_t in_sz = tensor_size(&m->tensors[m->input]);
     const int32_t n_out = qnn_model_n_out(m);
-    int nt = 1;
-#ifdef _OPENMP
-    nt = threads > 0 ? threads : omp_get_max_threads();
-#endif
-    if (nt > n_chunks) nt = n_chunks > 0 ? n_chunks : 1;
+    const int nt = util_threads(threads, n_chunks);
     /* per-thread maxima, merged at the end (max is order-independent) */
     double *tmax = absmax ? xcalloc((size_t)nt * m->n_tensors, sizeof *tmax) : NULL;
 #pragma omp parallel num_threads(nt)

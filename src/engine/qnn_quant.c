@@ -13,6 +13,7 @@
 #include "msg.h"
 #include "onnx_import.h"
 #include "status.h"
+#include "util.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -95,11 +96,7 @@ static int calibrate_percentile(const qnn_model *m, const uint8_t *pixels, int32
 {
     const size_t hsize = (size_t)m->n_tensors * HBINS;
     const int32_t n_chunks = (n + HCHUNK - 1) / HCHUNK;
-    int nt = 1;
-#ifdef _OPENMP
-    nt = threads > 0 ? threads : omp_get_max_threads();
-#endif
-    if (nt > n_chunks) nt = n_chunks > 0 ? n_chunks : 1;
+    const int nt = util_threads(threads, n_chunks);
     uint64_t *hist = xcalloc(hsize * nt, sizeof *hist);
     const size_t in_sz = (size_t)m->tensors[m->input].h * m->tensors[m->input].w * m->tensors[m->input].c;
 #pragma omp parallel num_threads(nt)

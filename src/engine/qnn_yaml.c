@@ -8,6 +8,7 @@
 #include "afile.h"
 #include "msg.h"
 #include "status.h"
+#include "util.h"
 
 static const char FORMAT_DOC[] =
     "# approxmap quantized model (format approxmap-int8-model, version 1)\n"
@@ -37,21 +38,6 @@ static const char FORMAT_DOC[] =
     "# clamp: out = clamp(in, clamp[0], clamp[1]).\n"
     "# The logits are the int8 output tensor; the predicted class is the index of its first maximum.\n";
 
-static void put_str(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(fp, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(fp, "\\x%02x", c);
-        else
-            fputc(c, fp);
-    }
-    fputc('"', fp);
-}
-
 static void put_i32s(FILE *fp, const int32_t *v, int32_t n)
 {
     fputc('[', fp);
@@ -70,9 +56,9 @@ static void write_net(FILE *fp, const qnn_int8_net *net, const char *source, con
 {
     fputs(FORMAT_DOC, fp);
     fputs("format: approxmap-int8-model\nversion: 1\nsource: ", fp);
-    put_str(fp, source ? source : "");
+    util_put_yaml_str(fp, source ? source : "");
     fputs("\ncalibration: ", fp);
-    put_str(fp, calib ? calib : "");
+    util_put_yaml_str(fp, calib ? calib : "");
     fprintf(fp, "\nscheme: symmetric int8, per-output-channel weights, per-tensor activations, zero point 0\n");
     fprintf(fp, "input:\n  tensor: %d\n  image: [%d, %d, %d]  # C, H, W of the uint8 image\n  quantize: [", net->input,
             (int)net->in_c, (int)net->in_h, (int)net->in_w);
@@ -81,7 +67,7 @@ static void write_net(FILE *fp, const qnn_int8_net *net, const char *source, con
     for (int t = 0; t < net->n_tensors; t++) {
         const qnn_int8_tensor *x = &net->tensors[t];
         fprintf(fp, "  - {id: %d, name: ", t);
-        put_str(fp, x->name);
+        util_put_yaml_str(fp, x->name);
         fprintf(fp, ", shape: [%d, %d, %d], scale: %.17g}\n", (int)x->h, (int)x->w, (int)x->c, x->scale);
     }
     fputs("ops:\n", fp);
@@ -93,7 +79,7 @@ static void write_net(FILE *fp, const qnn_int8_net *net, const char *source, con
                            : op->op == QNN_OP_AVGPOOL ? "avgpool"
                                                       : "clamp";
         fputs("  - name: ", fp);
-        put_str(fp, op->name);
+        util_put_yaml_str(fp, op->name);
         fprintf(fp, "\n    op: %s\n    onnx_op: %s\n", kind, op->onnx_op);
         fprintf(fp, "    inputs: [%d%s", op->in[0], op->n_in > 1 ? ", " : "]\n");
         if (op->n_in > 1) fprintf(fp, "%d]\n", op->in[1]);

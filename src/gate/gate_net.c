@@ -10,6 +10,7 @@
 #include "afile.h"
 #include "msg.h"
 #include "status.h"
+#include "util.h"
 
 gate_net *gate_net_alloc(const gate_lib *lib, const char *name)
 {
@@ -211,9 +212,7 @@ typedef struct nametab {
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return util_fnv1a(UTIL_FNV1A_INIT, s, strlen(s));
 }
 
 static int *nametab_slot(nametab *t, const char *key, int insert)
