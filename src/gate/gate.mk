@@ -1,7 +1,8 @@
 ## Gate-level generation, Liberty/netlist reading and energy estimation (owner: gate-level).
 approxmap_SOURCES += src/cli/cmd_characterize.c
 src_libcore_a_SOURCES += src/gate/gate_lib.h src/gate/gate_lib.c src/gate/gate_net.h src/gate/gate_net.c \
-	src/gate/gate_gen.h src/gate/gate_gen.c src/gate/gate_sim.h src/gate/gate_sim.c
+	src/gate/gate_gen.h src/gate/gate_gen.c src/gate/gate_sim.h src/gate/gate_sim.c \
+	src/gate/gate_char.h src/gate/gate_char.c
 EXTRA_DIST += scripts/synth.sh
 check_PROGRAMS += tests/test_gate
 tests_test_gate_SOURCES = tests/test_gate.c tests/tu.h
