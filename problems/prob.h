@@ -104,7 +104,7 @@ struct prob_type {
     void (*spec_free)(prob_spec *spec);
 };
 
-/* Registered types (prob.c lists them; a new type adds its descriptor there). */
+/* Registered types (prob_registry.c lists them; a new type adds its descriptor there). */
 extern const prob_type prob_type_zdt1, prob_type_zdt2, prob_type_zdt3, prob_type_zdt4, prob_type_zdt6,
     prob_type_tnk, prob_type_constr;
 
@@ -124,6 +124,9 @@ void prob_free(prob *p);
 
 /* The comma-separated names of the registered types (static string). */
 const char *prob_type_names(void);
+
+/* The registered type named `name`, or NULL. */
+const prob_type *prob_type_find(const char *name);
 
 /* Allocate an instance with n_genes genes (all zeroed) for a type's create(). */
 prob *prob_alloc(const char *name, size_t n_genes, int n_obj, int n_con);
