@@ -42,6 +42,118 @@ static void shape_str(const qnn_tensor *t, char *buf, size_t n)
     snprintf(buf, n, "%dx%dx%d", (int)t->h, (int)t->w, (int)t->c);
 }
 
+/* Approximable layers and their sums over the model. */
+typedef struct totals {
+    uint64_t macs, filters, kernels;
+    int n_conv, n_dense, n_layers;
+} totals;
+
+static totals count_totals(const qnn_model *m)
+{
+    totals t = {0};
+    for (int i = 0; i < m->n_nodes; i++) {
+        const qnn_node *nd = &m->nodes[i];
+        if (nd->op != QNN_OP_CONV) continue;
+        t.macs += qnn_model_node_macs(nd);
+        t.filters += (uint64_t)nd->shape.cout;
+        t.kernels += (uint64_t)nd->shape.cout * nd->shape.cin;
+        t.n_conv += !nd->dense;
+        t.n_dense += nd->dense;
+    }
+    t.n_layers = t.n_conv + t.n_dense;
+    return t;
+}
+
+static void print_json(const char *path, const qnn_model *m, const totals *t)
+{
+    const qnn_tensor *ti = &m->tensors[m->input];
+    printf("{\"model\": ");
+    cmd_json_str(path);
+    printf(", \"input\": [%d, %d, %d], \"outputs\": %d, \"shape_layout\": \"HWC\", \"nodes\": [", (int)ti->c,
+           (int)ti->h, (int)ti->w, (int)qnn_model_n_out(m));
+    int layer = 0;
+    for (int i = 0; i < m->n_nodes; i++) {
+        const qnn_node *nd = &m->nodes[i];
+        const qnn_tensor *to = &m->tensors[nd->out];
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        cmd_json_str(nd->name);
+        printf(", \"type\": \"%s\", \"onnx_op\": \"%s\", \"inputs\": [", qnn_model_op_name(nd), nd->onnx_op);
+        for (int k = 0; k < nd->n_in; k++) {
+            const qnn_tensor *tk = &m->tensors[nd->in[k]];
+            printf("%s[%d, %d, %d]", k ? ", " : "", (int)tk->h, (int)tk->w, (int)tk->c);
+        }
+        printf("], \"output\": [%d, %d, %d]", (int)to->h, (int)to->w, (int)to->c);
+        if (nd->op == QNN_OP_CONV) {
+            const qnn_conv_shape *s = &nd->shape;
+            printf(", \"layer\": %d, \"kernel\": [%d, %d], \"stride\": [%d, %d], \"pads\": [%d, %d, %d, %d]"
+                   ", \"macs\": %" PRIu64 ", \"filters\": %d, \"kernels\": %d",
+                   layer++, (int)s->kh, (int)s->kw, (int)s->stride_h, (int)s->stride_w, (int)s->pad_t,
+                   (int)s->pad_l, (int)s->pad_b, (int)s->pad_r, qnn_model_node_macs(nd), (int)s->cout,
+                   (int)(s->cout * s->cin));
+        }
+        printf("}");
+    }
+    printf("\n], \"layers\": %d, \"conv_layers\": %d, \"dense_layers\": %d, \"macs\": %" PRIu64
+           ", \"filters\": %" PRIu64 ", \"kernels\": %" PRIu64 ", \"genome\": {\"layer\": %d, \"filter\": %" PRIu64
+           ", \"kernel\": %" PRIu64 "}}\n",
+           t->n_layers, t->n_conv, t->n_dense, t->macs, t->filters, t->kernels, t->n_layers, t->filters, t->kernels);
+}
+
+/* One row of the text table (node i; *layer counts the approximable layers so far), and its fused
+ * activation. */
+static void print_text_node(const qnn_model *m, int i, int *layer)
+{
+    const qnn_node *nd = &m->nodes[i];
+    char b1[32], s1[48], s2[48];
+    shape_str(&m->tensors[nd->in[0]], s1, sizeof s1);
+    shape_str(&m->tensors[nd->out], s2, sizeof s2);
+    if (nd->op == QNN_OP_CONV || nd->op == QNN_OP_MAXPOOL || nd->op == QNN_OP_AVGPOOL) {
+        const qnn_conv_shape *s = &nd->shape;
+        char k[32], sp[64], lay[16];
+        snprintf(k, sizeof k, "%dx%d", (int)s->kh, (int)s->kw);
+        snprintf(sp, sizeof sp, "%d/%d%d%d%d", (int)s->stride_h, (int)s->pad_t, (int)s->pad_l, (int)s->pad_b,
+                 (int)s->pad_r);
+        if (nd->op == QNN_OP_CONV) {
+            snprintf(lay, sizeof lay, "%d", (*layer)++);
+            printf("%-3d %-5s %-18s %-7s %-10s %-10s %-7s %-10s %12s %8d %8d\n", i, lay, nd->name,
+                   qnn_model_op_name(nd), s1, s2, k, sp, commas(qnn_model_node_macs(nd), b1), (int)s->cout,
+                   (int)(s->cout * s->cin));
+        } else {
+            printf("%-3d %-5s %-18s %-7s %-10s %-10s %-7s %-10s %12s %8s %8s\n", i, "-", nd->name,
+                   qnn_model_op_name(nd), s1, s2, k, sp, "-", "-", "-");
+        }
+    } else {
+        if (nd->n_in > 1) {
+            size_t l = strlen(s1);
+            snprintf(s1 + l, sizeof s1 - l, "+");
+        }
+        printf("%-3d %-5s %-18s %-7s %-10s %-10s %-7s %-10s %12s %8s %8s\n", i, "-", nd->name,
+               qnn_model_op_name(nd), s1, s2, "-", "-", "-", "-", "-");
+    }
+    if (nd->has_clamp && nd->op != QNN_OP_CLAMP) {
+        if (nd->lo == 0 && isinf(nd->hi))
+            printf("%-3s %-5s   + relu (fused)\n", "", "");
+        else
+            printf("%-3s %-5s   + clamp [%g, %g] (fused)\n", "", "", (double)nd->lo, (double)nd->hi);
+    }
+}
+
+static void print_text(const char *path, const qnn_model *m, const totals *t)
+{
+    const qnn_tensor *ti = &m->tensors[m->input];
+    char b1[32], b2[32], b3[32];
+    printf("model: %s\ninput: %dx%dx%d (CxHxW), outputs: %d\n\n", path, (int)ti->c, (int)ti->h, (int)ti->w,
+           (int)qnn_model_n_out(m));
+    printf("%-3s %-5s %-18s %-7s %-10s %-10s %-7s %-10s %12s %8s %8s\n", "#", "layer", "name", "type", "input",
+           "output", "kernel", "stride/pad", "MACs/image", "filters", "kernels");
+    int layer = 0;
+    for (int i = 0; i < m->n_nodes; i++) print_text_node(m, i, &layer);
+    printf("\napproximable layers: %d (%d conv + %d dense)\n", t->n_layers, t->n_conv, t->n_dense);
+    printf("MACs per image: %s (padding taps included)\n", commas(t->macs, b1));
+    printf("filters: %s\nkernels: %s\n", commas(t->filters, b2), commas(t->kernels, b3));
+    printf("genome sizes: layer %d, filter %s, kernel %s\n", t->n_layers, b2, b3);
+}
+
 int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
@@ -71,97 +183,11 @@ int cmd_info(int argc, char **argv)
         free(path);
         return CMD_EXIT_FAIL;
     }
-    uint64_t macs = 0, filters = 0, kernels = 0;
-    int n_conv = 0, n_dense = 0;
-    for (int i = 0; i < m->n_nodes; i++) {
-        const qnn_node *nd = &m->nodes[i];
-        if (nd->op != QNN_OP_CONV) continue;
-        macs += qnn_model_node_macs(nd);
-        filters += (uint64_t)nd->shape.cout;
-        kernels += (uint64_t)nd->shape.cout * nd->shape.cin;
-        n_conv += !nd->dense;
-        n_dense += nd->dense;
-    }
-    const int n_layers = n_conv + n_dense;
-    const qnn_tensor *ti = &m->tensors[m->input];
-    char b1[32], b2[32], b3[32], s1[48], s2[48];
-    if (json) {
-        printf("{\"model\": ");
-        cmd_json_str(path);
-        printf(", \"input\": [%d, %d, %d], \"outputs\": %d, \"shape_layout\": \"HWC\", \"nodes\": [", (int)ti->c,
-               (int)ti->h, (int)ti->w, (int)qnn_model_n_out(m));
-        int layer = 0;
-        for (int i = 0; i < m->n_nodes; i++) {
-            const qnn_node *nd = &m->nodes[i];
-            const qnn_tensor *to = &m->tensors[nd->out];
-            printf("%s\n  {\"name\": ", i ? "," : "");
-            cmd_json_str(nd->name);
-            printf(", \"type\": \"%s\", \"onnx_op\": \"%s\", \"inputs\": [", qnn_model_op_name(nd), nd->onnx_op);
-            for (int k = 0; k < nd->n_in; k++) {
-                const qnn_tensor *t = &m->tensors[nd->in[k]];
-                printf("%s[%d, %d, %d]", k ? ", " : "", (int)t->h, (int)t->w, (int)t->c);
-            }
-            printf("], \"output\": [%d, %d, %d]", (int)to->h, (int)to->w, (int)to->c);
-            if (nd->op == QNN_OP_CONV) {
-                const qnn_conv_shape *s = &nd->shape;
-                printf(", \"layer\": %d, \"kernel\": [%d, %d], \"stride\": [%d, %d], \"pads\": [%d, %d, %d, %d]"
-                       ", \"macs\": %" PRIu64 ", \"filters\": %d, \"kernels\": %d",
-                       layer++, (int)s->kh, (int)s->kw, (int)s->stride_h, (int)s->stride_w, (int)s->pad_t,
-                       (int)s->pad_l, (int)s->pad_b, (int)s->pad_r, qnn_model_node_macs(nd), (int)s->cout,
-                       (int)(s->cout * s->cin));
-            }
-            printf("}");
-        }
-        printf("\n], \"layers\": %d, \"conv_layers\": %d, \"dense_layers\": %d, \"macs\": %" PRIu64
-               ", \"filters\": %" PRIu64 ", \"kernels\": %" PRIu64 ", \"genome\": {\"layer\": %d, \"filter\": %" PRIu64
-               ", \"kernel\": %" PRIu64 "}}\n",
-               n_layers, n_conv, n_dense, macs, filters, kernels, n_layers, filters, kernels);
-    } else {
-        printf("model: %s\ninput: %dx%dx%d (CxHxW), outputs: %d\n\n", path, (int)ti->c, (int)ti->h, (int)ti->w,
-               (int)qnn_model_n_out(m));
-        printf("%-3s %-5s %-18s %-7s %-10s %-10s %-7s %-10s %12s %8s %8s\n", "#", "layer", "name", "type", "input",
-               "output", "kernel", "stride/pad", "MACs/image", "filters", "kernels");
-        int layer = 0;
-        for (int i = 0; i < m->n_nodes; i++) {
-            const qnn_node *nd = &m->nodes[i];
-            shape_str(&m->tensors[nd->in[0]], s1, sizeof s1);
-            shape_str(&m->tensors[nd->out], s2, sizeof s2);
-            if (nd->op == QNN_OP_CONV || nd->op == QNN_OP_MAXPOOL || nd->op == QNN_OP_AVGPOOL) {
-                const qnn_conv_shape *s = &nd->shape;
-                char k[32], sp[64], lay[16];
-                snprintf(k, sizeof k, "%dx%d", (int)s->kh, (int)s->kw);
-                snprintf(sp, sizeof sp, "%d/%d%d%d%d", (int)s->stride_h, (int)s->pad_t, (int)s->pad_l, (int)s->pad_b,
-                         (int)s->pad_r);
-                if (nd->op == QNN_OP_CONV) {
-                    snprintf(lay, sizeof lay, "%d", layer++);
-                    printf("%-3d %-5s %-18s %-7s %-10s %-10s %-7s %-10s %12s %8d %8d\n", i, lay, nd->name,
-                           qnn_model_op_name(nd), s1, s2, k, sp, commas(qnn_model_node_macs(nd), b1), (int)s->cout,
-                           (int)(s->cout * s->cin));
-                } else {
-                    printf("%-3d %-5s %-18s %-7s %-10s %-10s %-7s %-10s %12s %8s %8s\n", i, "-", nd->name,
-                           qnn_model_op_name(nd), s1, s2, k, sp, "-", "-", "-");
-                }
-            } else {
-                if (nd->n_in > 1) {
-                    size_t l = strlen(s1);
-                    snprintf(s1 + l, sizeof s1 - l, "+");
-                }
-                printf("%-3d %-5s %-18s %-7s %-10s %-10s %-7s %-10s %12s %8s %8s\n", i, "-", nd->name,
-                       qnn_model_op_name(nd), s1, s2, "-", "-", "-", "-", "-");
-            }
-            if (nd->has_clamp && nd->op != QNN_OP_CLAMP)
-            {
-                if (nd->lo == 0 && isinf(nd->hi))
-                    printf("%-3s %-5s   + relu (fused)\n", "", "");
-                else
-                    printf("%-3s %-5s   + clamp [%g, %g] (fused)\n", "", "", (double)nd->lo, (double)nd->hi);
-            }
-        }
-        printf("\napproximable layers: %d (%d conv + %d dense)\n", n_layers, n_conv, n_dense);
-        printf("MACs per image: %s (padding taps included)\n", commas(macs, b1));
-        printf("filters: %s\nkernels: %s\n", commas(filters, b2), commas(kernels, b3));
-        printf("genome sizes: layer %d, filter %s, kernel %s\n", n_layers, b2, b3);
-    }
+    const totals t = count_totals(m);
+    if (json)
+        print_json(path, m, &t);
+    else
+        print_text(path, m, &t);
     free(path);
     qnn_model_free(m);
     return CMD_EXIT_OK;
