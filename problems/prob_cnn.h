@@ -1,6 +1,6 @@
-/* The CNN approximation problem (`type: cnn`, prob_cnn.c), its activation cache (prob_cnn_cache.c)
- * and seeding from a coarser run (prob_cnn_seed.c). Shared with export and report, which rebuild a
- * problem from a run directory to re-evaluate its maps. */
+/* The CNN approximation problem (`type: cnn`, prob_cnn.c, which also seeds a search from a coarser
+ * run's front) and its activation cache (prob_cnn_cache.c). Shared with export and report, which
+ * rebuild a problem from a run directory to re-evaluate its maps. */
 #ifndef PROBLEMS_PROB_CNN_H
 #define PROBLEMS_PROB_CNN_H
 

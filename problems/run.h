@@ -1,7 +1,7 @@
 /* The run driver: `approxmap search` and `approxmap resume`. It owns the loop around the NSGA-II
  * step API, the run directory, logging, checkpoints and signals; problems plug in through prob.h.
  *
- * Run directory (design.md):
+ * Run directory (docs/design.md, "Run directory"):
  *   problem.yaml     copy of the problem file (resume reloads it; its hash must match the checkpoint)
  *   checkpoint       complete state after the last finished generation (ckpt.h format, magic
  *                    "AMAPCKPT", version RUN_CKPT_VERSION), replaced atomically every generation

@@ -1,8 +1,9 @@
-/* Benchmark: NSGA-II on ZDT1 as issue 4 specifies (the settings of problems/zdt/zdt1.yaml: 30
+/* Benchmark: NSGA-II on ZDT1 with the published benchmark settings (problems/zdt/zdt1.yaml: 30
  * variables, population 100, 250 generations, SBX 0.9 / eta 20, polynomial mutation eta 20 at 1/30),
  * seeds 1..10, in process through the same step API and problem code the driver uses, without the
  * run directory's I/O. Prints each seed's hypervolume (reference 1.1, 1.1) and time, their mean,
- * and the time per run beside Deb's optimised C (0.10 s on this machine, references.md).
+ * and the time per run beside Deb's optimised C (0.10 s on this machine, docs/design.md,
+ * "Reference figures").
  * Exit 1 unless mean HV >= 0.8690 and every seed >= 0.8685.
  *   usage: bench_nsga [PROBLEM.yaml] [SEEDS] */
 #include <math.h>

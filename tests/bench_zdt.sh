@@ -1,6 +1,7 @@
 #!/bin/sh
-# make bench: NSGA-II on ZDT1 (issue 4's settings, 10 seeds) in process, then one run through the
-# CLI with its per-generation checkpoints for comparison. Run from the build directory.
+# make bench: NSGA-II on ZDT1 (the benchmark settings of problems/zdt/zdt1.yaml, 10 seeds) in
+# process, then one run through the CLI with its per-generation checkpoints for comparison. Run from
+# the build directory.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 ./tests/bench_nsga "$here/../problems/zdt/zdt1.yaml" 10

@@ -1,5 +1,5 @@
 #!/bin/sh
-# `approxmap multipliers`: the default library's table (values from references.md), JSON output, name
+# `approxmap multipliers`: the default library's table (values from docs/design.md, "Reference figures"), JSON output, name
 # look-up, usage errors, and a user multiplier compiled into a shared object (c_function family; that
 # part is skipped when no C compiler is found). One "PASS/FAIL: what" line per check; exit 1 on failure.
 set -u

@@ -1,7 +1,8 @@
 /* Tests of the multiplier module: the ROUP closed form against the Booth partial-product model on all
  * 65,536 pairs for all 21 configurations; the exhaustive metrics against the MRED/NMED table of
- * references.md; roup8.yaml's energies; tables from binary files (int16 and int32) and from a C
- * function; and one malformed library per error class with its exact path:line:col message. */
+ * docs/design.md ("Reference figures"); roup8.yaml's energies; tables from binary files (int16 and
+ * int32) and from a C function; and one malformed library per error class with its exact
+ * path:line:col message. */
 #include <math.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -137,7 +138,7 @@ END_TEST
 
 /* --- metrics and roup8.yaml ---------------------------------------------------------------------- */
 
-/* references.md, "ROUP, 8-bit, computed from the closed form": MRED % / NMED as printed. */
+/* docs/design.md, "Reference figures", ROUP error: MRED % / NMED as printed. */
 static const char *const ref_mred[3][7] = {{"0", "2.40", "4.53", "8.30", "14.8", "25.6", "42.9"},
                                            {"4.53", "6.28", "7.95", "11.2", "17.2", "27.5", "44.3"},
                                            {"14.8", "16.0", "17.2", "19.6", "24.4", "33.4", "48.7"}};
@@ -179,7 +180,7 @@ START_TEST(metrics_reproduce_reference_table)
                           ref_nmed[k][m]);
             asserted += 2;
             if (k || m) {
-                /* references.md: "about -0.25" for every approximate configuration. Exactly: over
+                /* docs/design.md, "Reference figures": "about -0.25" for every approximate configuration. Exactly: over
                  * uniform int8, E[a] = -1/2 and R_t (t >= 1) adds +1/2 on average, so E[R_t(a)] = 0;
                  * with independent operands the mean error is E[R_m(a)] E[R_2k(w)] - E[a] E[w] = -1/4 */
                 ck_assert_msg(mt.mean_err == -0.25, "%s: mean error %.6f", name, mt.mean_err);

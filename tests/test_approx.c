@@ -76,7 +76,7 @@ START_TEST(energy_model_two_layers)
     ck_assert_double_eq_tol(er.rel, 0.4, 1e-12);
     ck_assert_double_eq_tol(er.layer_rel[0], 0.5, 1e-12);
     ck_assert_double_eq_tol(er.layer_rel[1], 0.25, 1e-12);
-    /* the library's relative energy instead: 0.68 (references.md study figure) */
+    /* the library's relative energy instead: 0.68 (docs/design.md, "Reference figures") */
     ck_assert_int_eq(approx_energy(&m, two_layers, &lib, NULL, &er), ST_OK);
     ck_assert_double_eq_tol(er.rel, lib.mults[r].energy.rel, 1e-12);
     /* A approximate, B exact: (300 * 1 + 100 * 4) / 1000 = 0.7 */

@@ -47,7 +47,7 @@ static int8_t *run(const qnn_layer_mul *muls, int threads, int chunk)
 
 static int16_t round_bit2(int a)
 {
-    return (int16_t)(((a >> 2) + ((a >> 1) & 1)) * 4); /* R_2 of design.md, f(0) = 0 */
+    return (int16_t)(((a >> 2) + ((a >> 1) & 1)) * 4); /* R_2 of docs/design.md, f(0) = 0 */
 }
 
 START_TEST(exact_separable_lut_agree)

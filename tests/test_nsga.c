@@ -166,7 +166,7 @@ START_TEST(hypervolume_by_hand)
     ck_assert(hv_compute(p2, 0, 2, ref2, NULL) == 0.0);
     double one[] = {0.5, 0.25};
     ck_assert(hv_compute(one, 1, 2, ref2, NULL) == 3.5 * 3.75);
-    /* ZDT1 true front sampled at 1001 points against (1.1, 1.1): 0.87667 (references.md) to 1e-3 */
+    /* ZDT1 true front sampled at 1001 points against (1.1, 1.1): 0.87667 (docs/design.md, "Reference figures") to 1e-3 */
     double *z = xmalloc(2 * 1001 * sizeof *z);
     for (int i = 0; i <= 1000; i++) {
         z[2 * i] = i / 1000.0;

@@ -159,7 +159,7 @@ START_TEST(shipped_files_load)
         ck_assert_int_eq(prob_create(&spec, &p), ST_OK);
         ck_assert_str_eq(p->name, names[i]);
         ck_assert_int_eq(p->n_con, i >= 5 ? 2 : 0);
-        if (i == 0) { /* the benchmark settings of issue 4 */
+        if (i == 0) { /* the ZDT1 benchmark settings (docs/design.md, "Reference figures") */
             ck_assert_uint_eq(p->n_genes, 30);
             ck_assert_int_eq(spec.ga.population, 100);
             ck_assert_int_eq(spec.ga.generations, 250);

@@ -133,7 +133,7 @@ void amap_mul_deinit(amap_mul *b);
  * The hooks point into `b` and the library; they stay valid until the next build or deinit. */
 void amap_mul_build(amap_mul *b, const amap *m);
 
-/* --- error compensation (issue 3, item 8) --------------------------------------------------------- */
+/* --- error compensation (bias correction of the expected multiplier error) ------------------------ */
 
 /* Bias correction that cancels each output channel's expected multiplier error in layer l of map `m`:
  *   delta[co] = -round( sum over taps (ky, kx) and ci of  sum_a p_ci(a) * (M_k(a, w) - a * w) ),

@@ -8,7 +8,7 @@
  * that equals a * w) also carry the two transforms (int16 in -128..128, f(0) = 0), which is what the
  * separable engine path uses. Tables are never factorised automatically.
  *
- * ROUP (Leon et al.; design.md "ROUP multipliers"): the weight is radix-4 Booth encoded and its k
+ * ROUP (Leon et al.; docs/design.md, "ROUP multipliers"): the weight is radix-4 Booth encoded and its k
  * least-significant partial products are dropped; the activation is rounded at bit m. Closed form
  *   M(a, w) = R_m(a) * R_2k(w),  R_0(x) = x,  R_t(x) = ((x >> t) + ((x >> (t-1)) & 1)) << t
  * (arithmetic shift), k in 0..2, m in 0..6. The Booth digits of w, d_j = -2 b(2j+1) + b(2j) + b(2j-1),

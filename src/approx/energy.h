@@ -1,4 +1,4 @@
-/* Multiplier energy of an approximation map (design.md "Energy"):
+/* Multiplier energy of an approximation map (docs/design.md, "Energy"):
  *   E(map) = sum over kernels of MACs(kernel) * e(multiplier(kernel)),
  *   MACs(kernel) = H_out * W_out * KH * KW   (every tap the hardware computes, padding included),
  * reported relative to the all-exact map, with a per-layer breakdown. By default e is the library's

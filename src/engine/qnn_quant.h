@@ -1,7 +1,7 @@
 /* Post-training quantization of a float graph (qnn_model.h) into the int8 graph (qnn_int8.h), and
  * the TFLite fixed-point requantizer.
  *
- * Scheme (design.md): symmetric int8, zero point 0 everywhere.
+ * Scheme (docs/design.md, Quantization): symmetric int8, zero point 0 everywhere.
  *  - weights per output channel: s_w[co] = max|w| / 127, q = round(w / s_w) in -127..127;
  *  - activations per tensor: s = r / 127 with r the 99.99th percentile of |x| over the calibration
  *    images (training images only; default) or r = max|x|, x the tensor after its fused clamp; pools

@@ -1,6 +1,6 @@
 /* Generator of gate-level ROUP multipliers (signed 8x8 radix-4 Booth, perforation k, rounding m).
  *
- * Architecture (Leon et al., IEEE Micro 2018 PR|k,m as in docs/references.md):
+ * Architecture (Leon et al., IEEE Micro 2018, PR|k,m; docs/design.md, "ROUP multipliers"):
  *  - weight w Booth-encoded into digits d_j = -2 w(2j+1) + w(2j) + w(2j-1), j = 0..3, w(-1) = 0; the
  *    k least-significant digits (partial products) are perforated: no encoder, no row, no correction;
  *  - activation a rounded at bit m without an incrementer: the multiplicand is X = a >> m (8-m bits),
