@@ -1,3 +1,3 @@
 ## CLI tests and shared test helpers.
 TESTS += $(check_PROGRAMS) tests/cli.sh
-EXTRA_DIST += tests/cli.sh tests/tu.h
+EXTRA_DIST += tests/cli.sh tests/tu.h tests/check_layers.sh
