@@ -151,106 +151,96 @@ static const char gp_terminals[] =
     "reset\n"
     "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo noenhanced size 960,640 } else { set terminal png noenhanced size 960,640 }\n";
 
-/* front.dat / front.gp: energy against loss of every front row. */
-static int plot_front(const report *rp, const char *dir)
+/* The start of a gnuplot script drawing `base`.png; `what` becomes its first comment line(s). */
+static void gp_begin(sbuf *gp, const char *what, const char *base)
+{
+    sb_printf(gp, "# approxmap report: %s\n%sset output '%s.png'\n", what, gp_terminals, base);
+}
+
+/* front: energy against loss of every front row. */
+static void plot_front(const report *rp, sbuf *dat, sbuf *gp)
 {
     const export_front *f = &rp->run->front;
     const export_holdout *ho = rp->ho;
-    sbuf dat = {0}, gp = {0};
-    sb_printf(&dat, "# row id energy search_loss_pp holdout_loss_pp ci_lo_pp ci_hi_pp feasible\n");
+    sb_printf(dat, "# row id energy search_loss_pp holdout_loss_pp ci_lo_pp ci_hi_pp feasible\n");
     for (size_t i = 0; i < f->n_rows; i++) {
         if (rp->holdout)
-            sb_printf(&dat, "%zu %" PRIu64 " %.10g %.10g %.10g %.10g %.10g %d\n", i, f->id[i], f->f1[i], f->f2[i],
+            sb_printf(dat, "%zu %" PRIu64 " %.10g %.10g %.10g %.10g %.10g %d\n", i, f->id[i], f->f1[i], f->f2[i],
                       ho[i].loss, ho[i].ci_lo, ho[i].ci_hi, f->violation[i] <= 0);
         else
-            sb_printf(&dat, "%zu %" PRIu64 " %.10g %.10g NaN NaN NaN %d\n", i, f->id[i], f->f1[i], f->f2[i],
+            sb_printf(dat, "%zu %" PRIu64 " %.10g %.10g NaN NaN NaN %d\n", i, f->id[i], f->f1[i], f->f2[i],
                       f->violation[i] <= 0);
     }
-    int rc = sb_flush(&dat, dir, "front.dat");
-    if (rc) return rc;
-    sb_printf(&gp, "# approxmap report: energy against accuracy loss of the front (data: front.dat)\n%s", gp_terminals);
-    sb_printf(&gp, "set output 'front.png'\nset datafile missing 'NaN'\nset grid\nset key top right\n"
+    gp_begin(gp, "energy against accuracy loss of the front (data: front.dat)", "front");
+    sb_printf(gp, "set datafile missing 'NaN'\nset grid\nset key top right\n"
                    "set offsets graph 0.02, graph 0.02, graph 0.08, graph 0.02\n"
                    "set title 'front: energy against loss vs exact int8'\n"
                    "set xlabel 'energy relative to the all-exact map'\nset ylabel 'accuracy loss (pp)'\n");
-    sb_printf(&gp, "plot 'front.dat' using 3:4 with linespoints pt 7 title 'search subset'");
-    if (rp->holdout) sb_printf(&gp, ", \\\n     'front.dat' using 3:5:6:7 with yerrorbars pt 5 title 'holdout, 95 %% CI'");
-    sb_printf(&gp, ", \\\n     %.10g with lines dt 2 title 'max loss (search)'\n", rp->run->ctx->max_loss_pp);
-    sb_printf(&gp, "set terminal svg noenhanced size 960,640\nset output 'front.svg'\nreplot\n");
-    return sb_flush(&gp, dir, "front.gp");
+    sb_printf(gp, "plot 'front.dat' using 3:4 with linespoints pt 7 title 'search subset'");
+    if (rp->holdout) sb_printf(gp, ", \\\n     'front.dat' using 3:5:6:7 with yerrorbars pt 5 title 'holdout, 95 %% CI'");
+    sb_printf(gp, ", \\\n     %.10g with lines dt 2 title 'max loss (search)'\n", rp->run->ctx->max_loss_pp);
 }
 
-/* hv.dat / hv.gp: hypervolume and lowest feasible energy per generation. */
-static int plot_hv(const report *rp, const char *dir)
+/* hv: hypervolume and lowest feasible energy per generation. */
+static void plot_hv(const report *rp, sbuf *dat, sbuf *gp)
 {
-    sbuf dat = {0}, gp = {0};
-    sb_printf(&dat, "# generation evaluations cache_hits hypervolume best_energy_feasible seconds\n");
+    sb_printf(dat, "# generation evaluations cache_hits hypervolume best_energy_feasible seconds\n");
     for (size_t i = 0; i < rp->n_gens; i++) {
         const report_gen *g = &rp->gens[i];
-        sb_printf(&dat, "%ld %ld %ld %.10g %.10g %.3f\n", g->generation, g->evaluations, g->cache_hits, g->hv,
+        sb_printf(dat, "%ld %ld %ld %.10g %.10g %.3f\n", g->generation, g->evaluations, g->cache_hits, g->hv,
                   isfinite(g->best_f1) ? g->best_f1 : NAN, g->seconds);
     }
-    int rc = sb_flush(&dat, dir, "hv.dat");
-    if (rc) return rc;
-    sb_printf(&gp, "# approxmap report: hypervolume per generation (data: hv.dat)\n%s", gp_terminals);
-    sb_printf(&gp, "set output 'hv.png'\nset datafile missing 'NaN'\nset grid\nset key bottom right\n"
+    gp_begin(gp, "hypervolume per generation (data: hv.dat)", "hv");
+    sb_printf(gp, "set datafile missing 'NaN'\nset grid\nset key bottom right\n"
                    "set title 'hypervolume of the feasible first front'\nset xlabel 'generation'\n"
                    "set ylabel 'hypervolume'\nset y2label 'lowest feasible energy'\nset y2tics\nset ytics nomirror\n"
                    "plot 'hv.dat' using 1:4 with linespoints pt 7 title 'hypervolume', \\\n"
-                   "     'hv.dat' using 1:5 axes x1y2 with steps title 'lowest feasible energy'\n"
-                   "set terminal svg noenhanced size 960,640\nset output 'hv.svg'\nreplot\n");
-    return sb_flush(&gp, dir, "hv.gp");
+                   "     'hv.dat' using 1:5 axes x1y2 with steps title 'lowest feasible energy'\n");
 }
 
-/* knee_layers.dat / .gp: share of each layer's kernels (= of its MACs) per multiplier of the knee. */
-static int plot_knee_layers(const report *rp, const char *dir)
+/* knee_layers: share of each layer's kernels (= of its MACs) per multiplier of the knee. */
+static void plot_knee_layers(const report *rp, sbuf *dat, sbuf *gp)
 {
     cnn_ctx *x = rp->run->ctx;
-    sbuf dat = {0}, gp = {0};
     int n_used = 0;
     if (rp->knee >= 0) {
         const amap *map = &x->threads[0].map;
         int *used = xcalloc((size_t)x->lib.n, sizeof *used);
         for (size_t k = 0; k < map->offset[map->n_layers]; k++) used[map->mult[k]] = 1;
-        sb_printf(&dat, "layer");
+        sb_printf(dat, "layer");
         for (int i = 0; i < x->lib.n; i++)
-            if (used[i]) sb_printf(&dat, " %s", x->lib.mults[i].name), n_used++;
-        sb_printf(&dat, "\n");
+            if (used[i]) sb_printf(dat, " %s", x->lib.mults[i].name), n_used++;
+        sb_printf(dat, "\n");
         for (int l = 0; l < x->n_layers; l++) {
             size_t nk = (size_t)x->layers[l].cout * x->layers[l].cin;
-            sb_printf(&dat, "\"%s\"", x->layers[l].name);
+            sb_printf(dat, "\"%s\"", x->layers[l].name);
             for (int i = 0; i < x->lib.n; i++)
-                if (used[i]) sb_printf(&dat, " %.4f", 100.0 * (double)count_mult(map, &x->layers[l], l, i) / (double)nk);
-            sb_printf(&dat, "\n");
+                if (used[i]) sb_printf(dat, " %.4f", 100.0 * (double)count_mult(map, &x->layers[l], l, i) / (double)nk);
+            sb_printf(dat, "\n");
         }
         free(used);
     } else {
-        sb_printf(&dat, "# no feasible map: no knee\n");
+        sb_printf(dat, "# no feasible map: no knee\n");
     }
-    int rc = sb_flush(&dat, dir, "knee_layers.dat");
-    if (rc) return rc;
-    sb_printf(&gp, "# approxmap report: multiplier use per layer of the knee map, %% of each layer's MACs\n"
-                   "# (data: knee_layers.dat)\n%s", gp_terminals);
-    sb_printf(&gp, "set output 'knee_layers.png'\nset style data histograms\nset style histogram rowstacked\n"
+    gp_begin(gp, "multiplier use per layer of the knee map, % of each layer's MACs\n# (data: knee_layers.dat)",
+             "knee_layers");
+    sb_printf(gp, "set style data histograms\nset style histogram rowstacked\n"
                    "set style fill solid 0.8 border -1\nset boxwidth 0.75\nset key outside right\n"
                    "set yrange [0:100]\nset ylabel '%% of the layer''s MACs'\nset xtics rotate by -35\n"
                    "set title 'knee map (front row %ld): multiplier per layer'\n", rp->knee);
-    sb_printf(&gp, "plot for [i=2:%d] 'knee_layers.dat' using i:xtic(1) title columnheader(i)\n", n_used + 1);
-    sb_printf(&gp, "set terminal svg noenhanced size 960,640\nset output 'knee_layers.svg'\nreplot\n");
-    return sb_flush(&gp, dir, "knee_layers.gp");
+    sb_printf(gp, "plot for [i=2:%d] 'knee_layers.dat' using i:xtic(1) title columnheader(i)\n", n_used + 1);
 }
 
-/* knee_filters.dat / .gp (filter and kernel maps): a heatmap of each filter's mean relative energy per
+/* knee_filters (filter and kernel maps): a heatmap of each filter's mean relative energy per
  * multiplication (layer on x, output channel on y; one filled box per filter). */
-static int plot_knee_filters(const report *rp, const char *dir)
+static void plot_knee_filters(const report *rp, sbuf *dat, sbuf *gp)
 {
     cnn_ctx *x = rp->run->ctx;
     const amap *map = &x->threads[0].map;
-    sbuf dat = {0}, gp = {0};
     int32_t max_cout = 0;
     for (int l = 0; l < x->n_layers; l++)
         if (x->layers[l].cout > max_cout) max_cout = x->layers[l].cout;
-    sb_printf(&dat, "# layer output_channel mean_relative_energy_per_multiplication (knee map, front row %ld)\n",
+    sb_printf(dat, "# layer output_channel mean_relative_energy_per_multiplication (knee map, front row %ld)\n",
               rp->knee);
     for (int32_t co = 0; co < max_cout; co++) {
         for (int l = 0; l < x->n_layers; l++) {
@@ -263,23 +253,33 @@ static int plot_knee_filters(const report *rp, const char *dir)
                 sum += x->has_energy_model ? x->em.e_layer[(size_t)l * x->lib.n + i] / x->em.e_exact[l]
                                            : x->lib.mults[i].energy.rel;
             }
-            sb_printf(&dat, "%d %d %.6f\n", l, (int)co, sum / L->cin);
+            sb_printf(dat, "%d %d %.6f\n", l, (int)co, sum / L->cin);
         }
     }
-    int rc = sb_flush(&dat, dir, "knee_filters.dat");
-    if (rc) return rc;
-    sb_printf(&gp, "# approxmap report: knee map, mean relative energy per multiplication of every filter\n"
-                   "# (data: knee_filters.dat)\n%s", gp_terminals);
-    sb_printf(&gp, "set output 'knee_filters.png'\n"
-                   "set title 'knee map (front row %ld): relative energy per multiplication of each filter'\n"
+    gp_begin(gp, "knee map, mean relative energy per multiplication of every filter\n# (data: knee_filters.dat)",
+             "knee_filters");
+    sb_printf(gp, "set title 'knee map (front row %ld): relative energy per multiplication of each filter'\n"
                    "set xlabel 'layer'\nset ylabel 'output channel'\nset cblabel 'relative energy'\n"
                    "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\nset cbrange [0:*]\nset palette rgb 33,13,10\n",
               rp->knee, x->n_layers - 1, (int)max_cout - 1);
-    sb_printf(&gp, "set xtics (");
-    for (int l = 0; l < x->n_layers; l++) sb_printf(&gp, "%s'%d' %d", l ? ", " : "", l, l);
-    sb_printf(&gp, ")\nplot 'knee_filters.dat' using 1:2:(0.5):(0.5):3 with boxxyerror fc palette fs solid notitle\n"
-                   "set terminal svg noenhanced size 960,640\nset output 'knee_filters.svg'\nreplot\n");
-    return sb_flush(&gp, dir, "knee_filters.gp");
+    sb_printf(gp, "set xtics (");
+    for (int l = 0; l < x->n_layers; l++) sb_printf(gp, "%s'%d' %d", l ? ", " : "", l, l);
+    sb_printf(gp, ")\nplot 'knee_filters.dat' using 1:2:(0.5):(0.5):3 with boxxyerror fc palette fs solid notitle\n");
+}
+
+/* Fill base.dat and base.gp with `plot` (the script also draws base.svg) and write both. */
+static int write_plot(const report *rp, const char *base, void (*plot)(const report *, sbuf *, sbuf *))
+{
+    sbuf dat = {0}, gp = {0};
+    plot(rp, &dat, &gp);
+    sb_printf(&gp, "set terminal svg noenhanced size 960,640\nset output '%s.svg'\nreplot\n", base);
+    char *dname = xasprintf("%s.dat", base), *gname = xasprintf("%s.gp", base);
+    int rc = sb_flush(&dat, rp->run->dir, dname);
+    if (!rc) rc = sb_flush(&gp, rp->run->dir, gname);
+    free(gp.s);
+    free(dname);
+    free(gname);
+    return rc;
 }
 
 /* Run `gnuplot script` in dir; returns its exit status, 127 when it could not be started. Its output
@@ -311,11 +311,11 @@ static int run_gnuplot(const char *dir, const char *script)
 int report_plots(report *rp)
 {
     const char *dir = rp->run->dir;
-    int rc = plot_front(rp, dir);
-    if (!rc && rp->n_gens) rc = plot_hv(rp, dir);
-    if (!rc) rc = plot_knee_layers(rp, dir);
+    int rc = write_plot(rp, "front", plot_front);
+    if (!rc && rp->n_gens) rc = write_plot(rp, "hv", plot_hv);
+    if (!rc) rc = write_plot(rp, "knee_layers", plot_knee_layers);
     rp->heat = rp->knee >= 0 && rp->run->ctx->granularity != AMAP_LAYER;
-    if (!rc && rp->heat) rc = plot_knee_filters(rp, dir);
+    if (!rc && rp->heat) rc = write_plot(rp, "knee_filters", plot_knee_filters);
     if (rc) return rc;
 
     const char *scripts[] = {"front.gp", "hv.gp", "knee_layers.gp", "knee_filters.gp"};
