@@ -176,32 +176,32 @@ static int parse_args(int argc, char **argv, args *a)
     return -1;
 }
 
-/* The header of a k x m table. */
-static void print_table_head(void)
+enum { T_ZERO, T_UNIT, T_AREA, T_CELLS, T_NETWORK };
+
+/* One k x m table, stream 0 relative to exact: zero-delay energy, unit-delay energy, area, cells
+ * (absolute), or the whole-network relative energy of the uniform maps against the uniform stream's. */
+static void print_table(const gate_char *c, const char *title, int which)
 {
-    printf("| k \\ m |");
+    const gate_char_result *ex = gate_char_at(c, 0, 0, 0);
+    printf("\n%s\n| k \\ m |", title);
     for (int m = 0; m < NM; m++) printf(" %d |", m);
     printf("\n|---|");
     for (int m = 0; m < NM; m++) printf("---|");
     printf("\n");
-}
-
-/* One k x m table of stream 0 relative to exact: which = 0 zero-delay energy, 1 unit-delay, 2 area,
- * 3 cells (absolute). */
-static void print_table(const gate_char *c, const char *title, int which)
-{
-    const gate_char_result *ex = gate_char_at(c, 0, 0, 0);
-    printf("\n%s\n", title);
-    print_table_head();
     for (int k = 0; k < NK; k++) {
         printf("| %d |", k);
         for (int m = 0; m < NM; m++) {
             const gate_char_result *r = gate_char_at(c, 0, k, m);
             if (!r->done) { printf(" - |"); continue; }
-            double v = which == 0 ? r->e_zero / ex->e_zero : which == 1 ? r->e_unit / ex->e_unit
-                     : which == 2 ? r->area / ex->area : r->cells;
-            if (which == 3) printf(" %.0f |", v);
-            else printf(" %.2f |", v);
+            if (which == T_CELLS) {
+                printf(" %d |", r->cells);
+            } else if (which == T_NETWORK) {
+                double nr = gate_char_network_rel(c, k, m), ur = r->e_zero / ex->e_zero;
+                printf(" %.2f / %.2f (%+.2f) |", nr, ur, nr - ur);
+            } else {
+                printf(" %.2f |", which == T_ZERO ? r->e_zero / ex->e_zero : which == T_UNIT ? r->e_unit / ex->e_unit
+                                                                          : r->area / ex->area);
+            }
         }
         printf("\n");
     }
@@ -219,18 +219,8 @@ static void print_layers(const gate_char *c)
     }
     printf("exact multiplier, MAC-weighted over the network: %.1f fJ/op (uniform stream: %.1f)\n",
            gate_char_network_exact(c), gate_char_at(c, 0, 0, 0)->e_zero);
-    printf("\nuniform maps, whole-network relative energy: per-layer streams / uniform stream (difference)\n");
-    print_table_head();
-    for (int k = 0; k < NK; k++) {
-        printf("| %d |", k);
-        for (int m = 0; m < NM; m++) {
-            const gate_char_result *u = gate_char_at(c, 0, k, m);
-            if (!u->done) { printf(" - |"); continue; }
-            double nr = gate_char_network_rel(c, k, m), ur = u->e_zero / gate_char_at(c, 0, 0, 0)->e_zero;
-            printf(" %.2f / %.2f (%+.2f) |", nr, ur, nr - ur);
-        }
-        printf("\n");
-    }
+    print_table(c, "uniform maps, whole-network relative energy: per-layer streams / uniform stream (difference)",
+                T_NETWORK);
 }
 
 /* Measure every wanted configuration, print the figures, write the files. */
@@ -255,10 +245,10 @@ static int run(const args *a)
            c->st[0].name, c->version ? c->version : "");
     printf("exact design: %.1f fJ/op zero-delay, %.1f fJ/op unit-delay, area %.2f, %d cells, leakage %.3f fJ/op at %g ns\n",
            ex->e_zero, ex->e_unit, ex->area, ex->cells, ex->leak, a->o.clock);
-    print_table(c, "relative energy, zero-delay (exact = 1.00)", 0);
-    print_table(c, "relative energy, unit-delay with glitches (exact = 1.00)", 1);
-    print_table(c, "relative area (exact = 1.00)", 2);
-    print_table(c, "cells", 3);
+    print_table(c, "relative energy, zero-delay (exact = 1.00)", T_ZERO);
+    print_table(c, "relative energy, unit-delay with glitches (exact = 1.00)", T_UNIT);
+    print_table(c, "relative area (exact = 1.00)", T_AREA);
+    print_table(c, "cells", T_CELLS);
     if (a->out) {
         if (gate_char_write_library(c, a->out)) goto fail;
         printf("\nwrote %s\n", a->out);
