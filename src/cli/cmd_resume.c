@@ -1,14 +1,13 @@
 /* approxmap resume: continue (or extend) a search from its run directory's checkpoint
  * (problems/run.h does the work; this file parses the command line). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmd_util.h"
 #include "msg.h"
-#include "prob.h"
 #include "prob_mpi.h"
 #include "run.h"
 #include "status.h"
@@ -44,40 +43,11 @@ int cmd_resume(int argc, char **argv)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "g:t:qh", longopts, NULL)) != -1) {
-        char *end;
-        long v;
+        int r = cmd_parse_run_opt("resume", c, optarg, &o);
+        if (r < 0) return CMD_EXIT_USAGE;
+        if (r > 0) continue;
         switch (c) {
-        case 'g':
-        case 't':
-            errno = 0;
-            v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || errno || v < (c == 'g' ? 1 : 0) || (c == 't' && v > 1024)) {
-                fprintf(stderr, "approxmap resume: --%s wants %s, not '%s'\n", c == 'g' ? "generations" : "threads",
-                        c == 'g' ? "a positive integer" : "an integer in 0..1024", optarg);
-                return CMD_EXIT_USAGE;
-            }
-            if (c == 'g')
-                o.generations = v;
-            else
-                o.threads = v;
-            break;
-        case 'T':
-            if (prob_parse_duration(optarg, &o.time_limit)) {
-                fprintf(stderr, "approxmap resume: --time-limit wants a duration such as 90s, 15m or 8h, not '%s'\n",
-                        optarg);
-                return CMD_EXIT_USAGE;
-            }
-            break;
         case 'q': o.quiet = 1; break;
-        case 'W': {
-            double d;
-            if (prob_parse_duration(optarg, &d)) {
-                fprintf(stderr, "approxmap resume: --worker-timeout wants a duration such as 90s or 30m, not '%s'\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
-            pmpi_set_timeout(d);
-            break;
-        }
         case 'h': usage(stdout); return CMD_EXIT_OK;
         default: usage(stderr); return CMD_EXIT_USAGE;
         }

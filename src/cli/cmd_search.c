@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmd_util.h"
 #include "msg.h"
-#include "prob.h"
 #include "prob_mpi.h"
 #include "run.h"
 #include "status.h"
@@ -35,17 +35,6 @@ static void usage(FILE *fp)
             "Exit status: 0 finished, 1 failure, 2 usage error, 130 interrupted (state saved).\n");
 }
 
-/* Shared by search and resume: parse a positive count. */
-static int parse_long(const char *s, long lo, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo) return -1;
-    *out = v;
-    return 0;
-}
-
 int cmd_search(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -62,7 +51,9 @@ int cmd_search(int argc, char **argv)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:s:g:t:fqh", longopts, NULL)) != -1) {
-        long v;
+        int r = cmd_parse_run_opt("search", c, optarg, &o);
+        if (r < 0) return CMD_EXIT_USAGE;
+        if (r > 0) continue;
         switch (c) {
         case 'o': o.dir = optarg; break;
         case 's': {
@@ -77,38 +68,8 @@ int cmd_search(int argc, char **argv)
             o.seed = s;
             break;
         }
-        case 'g':
-            if (parse_long(optarg, 1, &v)) {
-                fprintf(stderr, "approxmap search: --generations wants a positive integer, not '%s'\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
-            o.generations = v;
-            break;
-        case 't':
-            if (parse_long(optarg, 0, &v) || v > 1024) {
-                fprintf(stderr, "approxmap search: --threads wants an integer in 0..1024, not '%s'\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
-            o.threads = v;
-            break;
-        case 'T':
-            if (prob_parse_duration(optarg, &o.time_limit)) {
-                fprintf(stderr, "approxmap search: --time-limit wants a duration such as 90s, 15m or 8h, not '%s'\n",
-                        optarg);
-                return CMD_EXIT_USAGE;
-            }
-            break;
         case 'f': o.force = 1; break;
         case 'q': o.quiet = 1; break;
-        case 'W': {
-            double d;
-            if (prob_parse_duration(optarg, &d)) {
-                fprintf(stderr, "approxmap search: --worker-timeout wants a duration such as 90s or 30m, not '%s'\n", optarg);
-                return CMD_EXIT_USAGE;
-            }
-            pmpi_set_timeout(d);
-            break;
-        }
         case 'h': usage(stdout); return CMD_EXIT_OK;
         default: usage(stderr); return CMD_EXIT_USAGE;
         }

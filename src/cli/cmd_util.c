@@ -1,11 +1,15 @@
 /* Option parsing shared by the commands: see cmd_util.h. */
 #include "cmd_util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "approx.h"
+#include "prob.h"
+#include "prob_mpi.h"
+#include "run.h"
 #include "util.h"
 
 int cmd_parse_count(const char *cmd, const char *what, const char *s, int32_t *v)
@@ -58,6 +62,55 @@ int cmd_parse_compensate(const char *cmd, const char *s, int *mode)
     }
     fprintf(stderr, "approxmap %s: unknown compensation '%s' (bias, bias-tensor or none)\n", cmd, s);
     return -1;
+}
+
+/* A decimal integer >= lo. */
+static int parse_long(const char *s, long lo, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo) return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_parse_run_opt(const char *cmd, int c, const char *arg, struct run_opts *o)
+{
+    long v;
+    switch (c) {
+    case 'g':
+        if (parse_long(arg, 1, &v)) {
+            fprintf(stderr, "approxmap %s: --generations wants a positive integer, not '%s'\n", cmd, arg);
+            return -1;
+        }
+        o->generations = v;
+        return 1;
+    case 't':
+        if (parse_long(arg, 0, &v) || v > 1024) {
+            fprintf(stderr, "approxmap %s: --threads wants an integer in 0..1024, not '%s'\n", cmd, arg);
+            return -1;
+        }
+        o->threads = v;
+        return 1;
+    case 'T':
+        if (prob_parse_duration(arg, &o->time_limit)) {
+            fprintf(stderr, "approxmap %s: --time-limit wants a duration such as 90s, 15m or 8h, not '%s'\n", cmd,
+                    arg);
+            return -1;
+        }
+        return 1;
+    case 'W': {
+        double d;
+        if (prob_parse_duration(arg, &d)) {
+            fprintf(stderr, "approxmap %s: --worker-timeout wants a duration such as 90s or 30m, not '%s'\n", cmd, arg);
+            return -1;
+        }
+        pmpi_set_timeout(d);
+        return 1;
+    }
+    default: return 0;
+    }
 }
 
 void cmd_json_str(const char *s)

@@ -21,6 +21,13 @@ int cmd_parse_format(const char *cmd, const char *s, int *json);
  * "approxmap CMD: unknown compensation ..." to stderr. */
 int cmd_parse_compensate(const char *cmd, const char *s, int *mode);
 
+/* The options search and resume share, -g/--generations N (>= 1), -t/--threads T (0..1024) and
+ * -T/--time-limit DURATION (prob_parse_duration) into `o`, and -W/--worker-timeout DURATION
+ * (pmpi_set_timeout); `c` is the option's getopt code. Returns 1 when it handled `c`, 0 when `c` is
+ * another option, -1 after printing "approxmap CMD: --OPTION wants ..., not 'ARG'". */
+struct run_opts;
+int cmd_parse_run_opt(const char *cmd, int c, const char *arg, struct run_opts *o);
+
 /* Print `s` as a JSON string on stdout ("null" for NULL), escaping quotes, backslashes and controls. */
 void cmd_json_str(const char *s);
 
