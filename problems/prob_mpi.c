@@ -11,7 +11,6 @@
 #include "prob_mpi.h"
 
 #include <math.h>
-#include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "msg.h"
 #include "status.h"
+#include "util.h"
 
 #ifdef HAVE_MPI
 #include <mpi.h>
@@ -317,8 +317,7 @@ int pmpi_worker(const char *problem_path, long threads)
     int loaded = st == ST_OK;
     if (loaded) st = prob_create(&spec, &p);
     int nt = (int)(threads >= 0 ? threads : loaded ? spec.ga.threads : 1);
-    if (nt <= 0) nt = omp_get_max_threads();
-    if (nt > 1024) nt = 1024;
+    nt = util_threads(nt, 1024);
     int hello[2] = {st, nt};
     MPI_Send(hello, 2, MPI_INT, 0, TAG_READY, MPI_COMM_WORLD);
 
