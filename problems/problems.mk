@@ -20,3 +20,6 @@ EXTRA_DIST += tests/cli_mpi.sh
 ## The SLURM batch script, under a private single-node SLURM (skipped without slurm-wlm/munge or root).
 TESTS += tests/cli_slurm.sh
 EXTRA_DIST += tests/cli_slurm.sh scripts/slurm/search.sbatch
+# make bench: evaluations/s with 1 x 1, 1 x 2 and 2 MPI ranks x 1 thread, and the master's cost per evaluation.
+BENCH_RUNS += tests/bench_mpi.sh
+EXTRA_DIST += tests/bench_mpi.sh
