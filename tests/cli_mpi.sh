@@ -71,6 +71,14 @@ for np in 1 2 3; do
     same "ZDT1, mpirun -np $np: front.csv, archive and checkpoint as without MPI" "$T/z" "$T/z$np"
 done
 
+# the shipped problem file (30 of its 250 generations)
+Z=$TOP_SRCDIR/problems/zdt/zdt1.yaml
+"$BIN" search "$Z" -o "$T/zs" --generations 30 --quiet || bad "problems/zdt/zdt1.yaml without MPI"
+for np in 2 3; do
+    mpi $np search "$Z" -o "$T/zs$np" --generations 30 --quiet >"$T/out" 2>&1 || { bad "zdt1.yaml under -np $np"; cat "$T/out"; }
+    same "problems/zdt/zdt1.yaml (30 generations), mpirun -np $np: same run directory" "$T/zs" "$T/zs$np"
+done
+
 # a run made under MPI resumes without it, and a plain run resumes under MPI with another rank count
 mpi 3 search "$T/z.yaml" -o "$T/zr" --generations 15 --quiet && "$BIN" resume "$T/zr" --generations 40 --quiet \
     && same "stopped at 15 under -np 3, resumed without MPI" "$T/z" "$T/zr" || bad "MPI run resumed without MPI"
