@@ -120,7 +120,7 @@ int prob_parse_duration(const char *text, double *seconds)
 
 /* ---------- the ga: section ---------- */
 
-static int parse_sub(const prob_yaml *y, yaml_node_t *map, const char *section, prob_ga *ga, int which)
+static int parse_sub(const prob_yaml *y, yaml_node_t *map, const char *section, nsga_settings *ga, int which)
 {
     if (prob_yaml_mapping(y, map, section) || check_keys(y, map)) return ST_EPARSE;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
@@ -152,7 +152,7 @@ static int parse_sub(const prob_yaml *y, yaml_node_t *map, const char *section, 
     return ST_OK;
 }
 
-static int parse_ga(const prob_yaml *y, yaml_node_t *map, prob_ga *ga)
+static int parse_ga(const prob_yaml *y, yaml_node_t *map, nsga_settings *ga)
 {
     if (prob_yaml_mapping(y, map, "ga") || check_keys(y, map)) return ST_EPARSE;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
@@ -206,22 +206,6 @@ static int parse_reference(const prob_yaml *y, yaml_node_t *v, prob_spec *spec)
     return ST_OK;
 }
 
-static void ga_defaults(prob_ga *ga)
-{
-    memset(ga, 0, sizeof *ga);
-    ga->population = 100;
-    ga->generations = 100;
-    ga->pc = 0.9;
-    ga->eta_c = 20;
-    ga->swap = 0.5;
-    ga->eta_m = 20;
-    ga->pm_real = -1;
-    ga->pm_int = -1;
-    ga->creep = 0.5;
-    ga->seed = 1;
-    ga->threads = 1;
-}
-
 static int load_doc(const prob_yaml *y, prob_spec *spec)
 {
     yaml_node_t *root = yaml_document_get_root_node(y->doc);
@@ -271,7 +255,7 @@ int prob_load(prob_spec *out, const char *path)
     prob_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.path = xstrdup(path);
-    ga_defaults(&spec.ga);
+    nsga_settings_defaults(&spec.ga);
     prob_yaml y = {path, &doc};
     rc = load_doc(&y, &spec);
     yaml_document_delete(&doc);

@@ -25,31 +25,13 @@
 
 enum { PROB_MAX_OBJ = 8 };
 
-/* GA settings and termination, from the `ga:` section (defaults in brackets, see README.md). */
-typedef struct prob_ga {
-    long population;       /* [100] even, 4..100000 */
-    long generations;      /* [100] populations evaluated, the initial one included */
-    long evaluations;      /* [0 = no limit] */
-    double time_limit;     /* seconds per session [0 = none] */
-    long stall_generations;/* [0 = off] stop when HV improves by <= stall_tol for this many generations */
-    double stall_tol;      /* [0] */
-    double pc, eta_c;      /* crossover: probability [0.9], SBX eta [20] */
-    double swap;           /*   integer uniform-crossover swap probability [0.5] */
-    double eta_m;          /* mutation: polynomial eta [20] */
-    double pm_real;        /*   rate per real gene [-1 = 1/n_real] */
-    double pm_int;         /*   rate per integer gene [-1 = 1/n_int] */
-    double creep;          /*   probability of a +-1 creep rather than a reset [0.5] */
-    uint64_t seed;         /* [1] */
-    long threads;          /* evaluation threads [1]; 0 = OpenMP's default */
-} prob_ga;
-
 typedef struct prob_type prob_type;
 
 /* A loaded problem file. Caller releases with prob_spec_deinit(). */
 typedef struct prob_spec {
     char *path;               /* the file it was read from */
     const prob_type *type;    /* borrowed from the registry */
-    prob_ga ga;
+    nsga_settings ga;         /* the `ga:` section (defaults: nsga_settings_defaults) */
     int n_ref;                /* hypervolume reference point from `reference:` (0: the type's default) */
     double ref[PROB_MAX_OBJ];
     unsigned long ref_line, ref_col; /* where `reference:` was, for errors found by prob_create() */

@@ -1,7 +1,8 @@
 ## Problem files, genome encodings, evaluation glue, and the run driver (owner: search + integration).
 approxmap_SOURCES += src/cli/cmd_search.c src/cli/cmd_resume.c src/cli/cmd_export.c src/cli/cmd_report.c
 problems_libproblems_a_SOURCES += problems/prob.h problems/prob.c problems/prob_registry.c problems/prob_zdt.c
-problems_libproblems_a_SOURCES += problems/run.h problems/run.c problems/prob_mpi.h problems/prob_mpi.c
+problems_libproblems_a_SOURCES += problems/run.h problems/run.c problems/rundir.h problems/rundir.c
+problems_libproblems_a_SOURCES += problems/prob_mpi.h problems/prob_mpi.c
 check_PROGRAMS += tests/test_prob
 tests_test_prob_SOURCES = tests/test_prob.c tests/tu.h
 tests_test_prob_CFLAGS = $(TEST_CFLAGS)

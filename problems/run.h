@@ -1,23 +1,8 @@
 /* The run driver: `approxmap search` and `approxmap resume`. It owns the loop around the NSGA-II
  * step API, the run directory, logging, checkpoints and signals; problems plug in through prob.h.
  *
- * Run directory (docs/design.md, "Run directory"):
- *   problem.yaml     copy of the problem file (resume reloads it; its hash must match the checkpoint)
- *   checkpoint       complete state after the last finished generation (ckpt.h format, magic
- *                    "AMAPCKPT", version RUN_CKPT_VERSION), replaced atomically every generation
- *   archive          every evaluation, append-only binary (layout below); resume truncates it to the
- *                    entry count the checkpoint recorded, so a crash between an append and the next
- *                    checkpoint is harmless
- *   front.csv        the final population's first front: id,f1..fM[,violation], then the genes
- *                    x1..xn (or the problem's own columns); rows sorted by f1, f2, ...; replaced
- *                    atomically every generation
- *   generations.csv  generation,evaluations,cache_hits,hypervolume,best_f1,seconds (append-only;
- *                    truncated like the archive on resume; best_f1 = lowest f1 among feasible members)
- *
- * Archive layout (little-endian): header 32 bytes = magic "AMAPARCH", u32 version (1), u32 n_obj,
- * u64 key_bytes, u64 problem hash; then fixed-size records: u64 genome hash, u32 generation,
- * u32 CRC-32 of the rest of the record, f64 objectives[n_obj], f64 violation, packed genome
- * (nsga_pack) of key_bytes bytes.
+ * The run directory's files and their formats: rundir.h (problem.yaml, checkpoint, archive,
+ * front.csv, generations.csv, holdout.csv) and docs/design.md, "Run directory".
  *
  * Determinism: a run is a function of the problem, its settings and the seed. N generations in one
  * go, or interrupted anywhere (SIGINT, SIGTERM, SIGKILL) and resumed, or with any thread count, give
@@ -27,11 +12,7 @@
 
 #include <stdint.h>
 
-#include "archive.h"
-
 struct prob;
-
-enum { RUN_CKPT_VERSION = 1, RUN_ARCHIVE_VERSION = 1, RUN_ARCHIVE_HEADER = 32 };
 
 typedef struct run_opts {
     const char *problem_path; /* search: the problem file; resume: NULL */
@@ -59,10 +40,5 @@ int run_search(const run_opts *o);
 
 /* Continue the run in o->dir. Refuses a checkpoint of another problem, version or a corrupt one. */
 int run_resume(const run_opts *o);
-
-/* Read the first `count` records of an archive file into `a` (UINT64_MAX: all complete records),
- * checking the header against `problem_hash` and `a`'s shape and every record's CRC. Used by resume
- * and by readers of finished runs (export, report). */
-int run_archive_load(const char *path, uint64_t problem_hash, archive *a, uint64_t count);
 
 #endif

@@ -10,10 +10,13 @@
 #include "nsga.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "msg.h"
+#include "status.h"
 
 struct nsga {
     nsga_cfg cfg;
@@ -213,29 +216,58 @@ void nsga_crowding(const double *f, int m, const size_t *idx, size_t k, double *
 
 /* ---------- allocation ---------- */
 
+void nsga_settings_defaults(nsga_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->population = 100;
+    s->generations = 100;
+    s->pc = 0.9;
+    s->eta_c = 20;
+    s->swap = 0.5;
+    s->eta_m = 20;
+    s->pm_real = -1;
+    s->pm_int = -1;
+    s->creep = 0.5;
+    s->seed = 1;
+    s->threads = 1;
+}
+
+void nsga_settings_resolve(nsga_settings *s, const nsga_gene *genes, size_t n_genes)
+{
+    size_t n_real = 0, n_int = 0;
+    for (size_t g = 0; g < n_genes; g++) {
+        if (genes[g].kind == NSGA_REAL)
+            n_real++;
+        else
+            n_int++;
+    }
+    if (s->pm_real < 0) s->pm_real = n_real ? 1.0 / (double)n_real : 0;
+    if (s->pm_int < 0) s->pm_int = n_int ? 1.0 / (double)n_int : 0;
+}
+
+nsga_term nsga_settings_term(const nsga_settings *s)
+{
+    nsga_term t = {s->generations, s->evaluations, s->time_limit, s->stall_generations, s->stall_tol};
+    return t;
+}
+
 void nsga_cfg_defaults(nsga_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->pop_size = 100;
-    cfg->pc = 0.9;
-    cfg->eta_c = 20;
-    cfg->eta_m = 20;
-    cfg->pm_real = -1;
-    cfg->pm_int = -1;
-    cfg->creep = 0.5;
-    cfg->swap = 0.5;
+    nsga_settings_defaults(&cfg->ga);
 }
 
 nsga *nsga_alloc(const nsga_cfg *cfg)
 {
     ASSERT(cfg->n_genes >= 1 && cfg->genes && cfg->n_obj >= 1);
-    ASSERT(cfg->pop_size >= 4 && cfg->pop_size % 2 == 0);
-    ASSERT(cfg->pc >= 0 && cfg->pc <= 1 && cfg->eta_c >= 0 && cfg->eta_m >= 0);
-    ASSERT(cfg->creep >= 0 && cfg->creep <= 1 && cfg->swap >= 0 && cfg->swap <= 1);
+    const nsga_settings *st = &cfg->ga;
+    ASSERT(st->population >= 4 && st->population % 2 == 0);
+    ASSERT(st->pc >= 0 && st->pc <= 1 && st->eta_c >= 0 && st->eta_m >= 0);
+    ASSERT(st->creep >= 0 && st->creep <= 1 && st->swap >= 0 && st->swap <= 1);
     nsga *ga = xcalloc(1, sizeof *ga);
     ga->cfg = *cfg;
     ga->L = cfg->n_genes;
-    ga->N = cfg->pop_size;
+    ga->N = (size_t)st->population;
     ga->M = cfg->n_obj;
     size_t L = ga->L, N = ga->N, M = (size_t)ga->M;
     ga->genes = xmalloc(L * sizeof *ga->genes);
@@ -257,9 +289,8 @@ nsga *nsga_alloc(const nsga_cfg *cfg)
         }
         ga->key_bytes += ga->gwidth[g];
     }
-    if (ga->cfg.pm_real < 0) ga->cfg.pm_real = ga->n_real ? 1.0 / (double)ga->n_real : 0;
-    if (ga->cfg.pm_int < 0) ga->cfg.pm_int = ga->n_int ? 1.0 / (double)ga->n_int : 0;
-    ASSERT(ga->cfg.pm_real <= 1 && ga->cfg.pm_int <= 1);
+    nsga_settings_resolve(&ga->cfg.ga, ga->genes, L);
+    ASSERT(ga->cfg.ga.pm_real <= 1 && ga->cfg.ga.pm_int <= 1);
 
     ga->x = xmalloc(N * L * sizeof(double));
     ga->f = xmalloc(N * M * sizeof(double));
@@ -463,12 +494,12 @@ static void crossover(nsga *ga, rng_pcg32 *rng, const double *p1, const double *
 {
     memcpy(c1, p1, ga->L * sizeof *c1);
     memcpy(c2, p2, ga->L * sizeof *c2);
-    if (rng_double(rng) > ga->cfg.pc) return;
-    double eta = ga->cfg.eta_c;
+    if (rng_double(rng) > ga->cfg.ga.pc) return;
+    double eta = ga->cfg.ga.eta_c;
     for (size_t g = 0; g < ga->L; g++) {
         const nsga_gene *ge = &ga->genes[g];
         if (ge->kind == NSGA_INT) {
-            if (rng_double(rng) < ga->cfg.swap) {
+            if (rng_double(rng) < ga->cfg.ga.swap) {
                 c1[g] = p2[g];
                 c2[g] = p1[g];
             }
@@ -498,8 +529,8 @@ static void mutate(nsga *ga, rng_pcg32 *rng, double *x)
         const nsga_gene *ge = &ga->genes[g];
         double lo = ge->lo, hi = ge->hi;
         if (ge->kind == NSGA_INT) {
-            if (!(rng_double(rng) < ga->cfg.pm_int) || hi == lo) continue;
-            if (rng_double(rng) < ga->cfg.creep) {
+            if (!(rng_double(rng) < ga->cfg.ga.pm_int) || hi == lo) continue;
+            if (rng_double(rng) < ga->cfg.ga.creep) {
                 double step = (rng_u32(rng) & 1u) ? 1.0 : -1.0;
                 if (x[g] + step > hi || x[g] + step < lo) step = -step;
                 x[g] += step;
@@ -510,14 +541,14 @@ static void mutate(nsga *ga, rng_pcg32 *rng, double *x)
             }
             continue;
         }
-        if (!(rng_double(rng) <= ga->cfg.pm_real) || hi == lo) continue;
+        if (!(rng_double(rng) <= ga->cfg.ga.pm_real) || hi == lo) continue;
         double y = x[g], d1 = (y - lo) / (hi - lo), d2 = (hi - y) / (hi - lo);
-        double u = rng_double(rng), p = 1.0 / (ga->cfg.eta_m + 1.0), dq;
+        double u = rng_double(rng), p = 1.0 / (ga->cfg.ga.eta_m + 1.0), dq;
         if (u <= 0.5) {
-            double v = 2.0 * u + (1.0 - 2.0 * u) * powe(1.0 - d1, ga->cfg.eta_m + 1.0);
+            double v = 2.0 * u + (1.0 - 2.0 * u) * powe(1.0 - d1, ga->cfg.ga.eta_m + 1.0);
             dq = pow(v, p) - 1.0;
         } else {
-            double v = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * powe(1.0 - d2, ga->cfg.eta_m + 1.0);
+            double v = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * powe(1.0 - d2, ga->cfg.ga.eta_m + 1.0);
             dq = 1.0 - pow(v, p);
         }
         x[g] = clamp(y + dq * (hi - lo), lo, hi);
@@ -618,24 +649,190 @@ void nsga_select(nsga *ga)
     ga->generation++;
 }
 
-void nsga_restore(nsga *ga, size_t n, const double *x, const double *f, const double *cv, const int *rank,
-                  const double *crowd, long generation, long evaluations, long cache_hits)
+/* ---------- checkpoints ---------- */
+
+void nsga_save_settings(ckpt_writer *w, const nsga_settings *s)
 {
-    ASSERT(n == 0 || n == ga->N);
-    size_t L = ga->L, M = (size_t)ga->M;
-    if (n) {
-        memcpy(ga->x, x, n * L * sizeof(double));
-        memcpy(ga->f, f, n * M * sizeof(double));
-        memcpy(ga->cv, cv, n * sizeof(double));
-        memcpy(ga->rank, rank, n * sizeof(int));
-        memcpy(ga->crowd, crowd, n * sizeof(double));
-    }
-    ga->np = n;
-    ga->generation = generation;
-    ga->evaluations = evaluations;
-    ga->cache_hits = cache_hits;
+    ckpt_put_u64(w, (uint64_t)s->population);
+    ckpt_put_f64(w, s->pc);
+    ckpt_put_f64(w, s->eta_c);
+    ckpt_put_f64(w, s->eta_m);
+    ckpt_put_f64(w, s->pm_real);
+    ckpt_put_f64(w, s->pm_int);
+    ckpt_put_f64(w, s->creep);
+    ckpt_put_f64(w, s->swap);
+    ckpt_put_i64(w, s->generations);
+    ckpt_put_i64(w, s->evaluations);
+    ckpt_put_f64(w, s->time_limit);
+    ckpt_put_i64(w, s->stall_generations);
+    ckpt_put_f64(w, s->stall_tol);
+    ckpt_put_u64(w, s->seed);
+    ckpt_put_i64(w, s->threads);
+}
+
+static int bad(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+    return ST_EFORMAT;
+}
+
+/* A real field in [lo, hi] (NaN fails). */
+static int check_real(const char *name, double v, double lo, double hi, char *err, size_t n)
+{
+    if (v >= lo && v <= hi) return ST_OK;
+    return bad(err, n, "%s is %g, outside %g..%g", name, v, lo, hi);
+}
+
+static int check_long(const char *name, int64_t v, int64_t lo, int64_t hi, char *err, size_t n)
+{
+    if (v >= lo && v <= hi) return ST_OK;
+    return bad(err, n, "%s is %lld, outside %lld..%lld", name, (long long)v, (long long)lo, (long long)hi);
+}
+
+static int truncated(char *err, size_t n, const char *what) { return bad(err, n, "ends inside %s", what); }
+
+int nsga_load_settings(ckpt_reader *r, nsga_settings *s, char *err, size_t n)
+{
+    uint64_t pop = ckpt_get_u64(r);
+    s->pc = ckpt_get_f64(r);
+    s->eta_c = ckpt_get_f64(r);
+    s->eta_m = ckpt_get_f64(r);
+    s->pm_real = ckpt_get_f64(r);
+    s->pm_int = ckpt_get_f64(r);
+    s->creep = ckpt_get_f64(r);
+    s->swap = ckpt_get_f64(r);
+    s->generations = ckpt_get_i64(r);
+    s->evaluations = ckpt_get_i64(r);
+    s->time_limit = ckpt_get_f64(r);
+    s->stall_generations = ckpt_get_i64(r);
+    s->stall_tol = ckpt_get_f64(r);
+    s->seed = ckpt_get_u64(r);
+    s->threads = ckpt_get_i64(r);
+    if (r->err) return truncated(err, n, "the GA settings");
+    int rc;
+    if (pop < 4 || pop > 100000 || pop % 2)
+        return bad(err, n, "population is %llu, not an even number in 4..100000", (unsigned long long)pop);
+    s->population = (long)pop;
+    if ((rc = check_real("crossover probability", s->pc, 0, 1, err, n)) ||
+        (rc = check_real("crossover eta", s->eta_c, 0, 1000, err, n)) ||
+        (rc = check_real("mutation eta", s->eta_m, 0, 1000, err, n)) ||
+        (rc = check_real("mutation rate", s->pm_real, 0, 1, err, n)) ||
+        (rc = check_real("mutation int_rate", s->pm_int, 0, 1, err, n)) ||
+        (rc = check_real("mutation creep", s->creep, 0, 1, err, n)) ||
+        (rc = check_real("crossover swap", s->swap, 0, 1, err, n)) ||
+        (rc = check_long("generation limit", s->generations, 0, INT64_MAX, err, n)) ||
+        (rc = check_long("evaluation limit", s->evaluations, 0, INT64_MAX, err, n)) ||
+        (rc = check_real("time limit", s->time_limit, 0, 1e300, err, n)) ||
+        (rc = check_long("stagnation generations", s->stall_generations, 0, INT64_MAX, err, n)) ||
+        (rc = check_real("stagnation tolerance", s->stall_tol, 0, 1e300, err, n)) ||
+        (rc = check_long("threads", s->threads, 0, 1024, err, n)))
+        return rc;
+    return ST_OK;
+}
+
+void nsga_save_counters(ckpt_writer *w, const nsga *ga)
+{
+    ckpt_put_i64(w, ga->generation);
+    ckpt_put_i64(w, ga->evaluations);
+    ckpt_put_i64(w, ga->cache_hits);
+}
+
+int nsga_load_counters(ckpt_reader *r, nsga *ga, char *err, size_t n)
+{
+    int64_t gen = ckpt_get_i64(r), evals = ckpt_get_i64(r), hits = ckpt_get_i64(r);
+    if (r->err) return truncated(err, n, "the GA counters");
+    int rc;
+    /* generation x population must not overflow (nsga_load_population compares it with the counts) */
+    if ((rc = check_long("generation", gen, 0, INT64_MAX / (int64_t)ga->N, err, n)) ||
+        (rc = check_long("evaluations", evals, 0, INT64_MAX, err, n)) ||
+        (rc = check_long("cache hits", hits, 0, INT64_MAX, err, n)))
+        return rc;
+    ga->generation = (long)gen;
+    ga->evaluations = (long)evals;
+    ga->cache_hits = (long)hits;
+    ga->np = 0;
     ga->batch_open = 0;
     ga->deck_pos = ga->N;
+    return ST_OK;
+}
+
+void nsga_save_population(ckpt_writer *w, const nsga *ga)
+{
+    size_t L = ga->L, M = (size_t)ga->M;
+    ckpt_put_u64(w, ga->np);
+    for (size_t i = 0; i < ga->np; i++) {
+        for (size_t g = 0; g < L; g++) ckpt_put_f64(w, ga->x[i * L + g]);
+        for (size_t j = 0; j < M; j++) ckpt_put_f64(w, ga->f[i * M + j]);
+        ckpt_put_f64(w, ga->cv[i]);
+        ckpt_put_u32(w, (uint32_t)ga->rank[i]);
+        ckpt_put_f64(w, ga->crowd[i]);
+    }
+}
+
+int nsga_load_population(ckpt_reader *r, nsga *ga, char *err, size_t n)
+{
+    size_t L = ga->L, M = (size_t)ga->M, N = ga->N;
+    ga->np = 0;
+    uint64_t np = ckpt_get_u64(r);
+    if (r->err) return truncated(err, n, "the population count");
+    if (ga->generation == 0 && np != 0)
+        return bad(err, n, "population count is %llu at generation 0, where it must be 0", (unsigned long long)np);
+    if (ga->generation > 0 && np != N)
+        return bad(err, n, "population count is %llu at generation %ld, where it must be the population size %zu",
+                   (unsigned long long)np, ga->generation, N);
+    if ((uint64_t)ga->evaluations + (uint64_t)ga->cache_hits != (uint64_t)ga->generation * N)
+        return bad(err, n, "evaluations (%ld) + cache hits (%ld) is not generation (%ld) x population (%zu)",
+                   ga->evaluations, ga->cache_hits, ga->generation, N);
+    size_t row = 8 * (L + M + 2) + 4;
+    if (ckpt_remaining(r) < np * row)
+        return bad(err, n, "ends inside the population (%zu bytes for %llu individuals of %zu bytes)", ckpt_remaining(r),
+                   (unsigned long long)np, row);
+    for (size_t i = 0; i < np; i++) {
+        for (size_t g = 0; g < L; g++) {
+            double v = ckpt_get_f64(r);
+            const nsga_gene *ge = &ga->genes[g];
+            if (!(v >= ge->lo && v <= ge->hi))
+                return bad(err, n, "gene %zu of individual %zu is %g, outside %g..%g", g + 1, i + 1, v, ge->lo, ge->hi);
+            if (ge->kind == NSGA_INT && v != floor(v))
+                return bad(err, n, "gene %zu of individual %zu is %g, not an integer", g + 1, i + 1, v);
+            ga->x[i * L + g] = v;
+        }
+        for (size_t j = 0; j < M; j++) {
+            double v = ckpt_get_f64(r);
+            if (isnan(v)) return bad(err, n, "objective %zu of individual %zu is NaN", j + 1, i + 1);
+            ga->f[i * M + j] = v;
+        }
+        double cv = ckpt_get_f64(r);
+        if (!(cv >= 0)) return bad(err, n, "violation of individual %zu is %g, not >= 0", i + 1, cv);
+        ga->cv[i] = cv;
+        uint32_t rank = ckpt_get_u32(r);
+        if (rank >= 2 * N) return bad(err, n, "rank of individual %zu is %u, outside 0..%zu", i + 1, (unsigned)rank, 2 * N - 1);
+        ga->rank[i] = (int)rank;
+        double cr = ckpt_get_f64(r);
+        if (!(cr >= 0)) return bad(err, n, "crowding distance of individual %zu is %g, not >= 0", i + 1, cr);
+        ga->crowd[i] = cr;
+    }
+    ga->np = (size_t)np;
+    return ST_OK;
+}
+
+int nsga_check_archive(const nsga *ga, char *err, size_t n)
+{
+    size_t L = ga->L, M = (size_t)ga->M;
+    for (size_t i = 0; i < ga->np; i++) {
+        nsga_pack(ga, ga->x + i * L, ga->key);
+        long e = archive_find(ga->arc, archive_hash(ga->key, ga->key_bytes), ga->key);
+        if (e < 0) return bad(err, n, "individual %zu of the population is not in the archive", i + 1);
+        const double *f = archive_obj(ga->arc, (size_t)e);
+        double cv = archive_cv(ga->arc, (size_t)e);
+        if (memcmp(f, ga->f + i * M, M * sizeof *f) || memcmp(&cv, &ga->cv[i], sizeof cv))
+            return bad(err, n, "individual %zu of the population has other results than archive record %ld", i + 1, e);
+    }
+    return ST_OK;
 }
 
 /* ---------- termination ---------- */

@@ -22,7 +22,7 @@
  *
  * Determinism: all randomness comes from the rng passed in, consumed in a fixed order that does not
  * depend on evaluation order or timing. Every per-generation buffer is allocated in nsga_alloc().
- * search/ does no I/O and never prints. */
+ * search/ does no I/O and never prints (checkpoint fields go through ckpt.h's in-memory writers). */
 #ifndef SEARCH_NSGA_H
 #define SEARCH_NSGA_H
 
@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "ckpt.h"
 #include "rng.h"
 
 typedef enum nsga_gene_kind { NSGA_REAL = 0, NSGA_INT = 1 } nsga_gene_kind;
@@ -40,18 +41,39 @@ typedef struct nsga_gene {
     double lo, hi;
 } nsga_gene;
 
+/* The GA settings: operators, termination, seed and evaluation threads, i.e. the problem file's `ga:`
+ * section (problems/README.md) and what a checkpoint records. One struct, one defaults function
+ * (nsga_settings_defaults); the loader, the run driver and checkpoints all use it. The GA itself reads
+ * the operator fields; termination, seed and threads are for the caller's loop. */
+typedef struct nsga_settings {
+    long population;        /* even, 4..100000 [100] */
+    long generations;       /* populations evaluated, the initial one included [100] (0: no limit) */
+    long evaluations;       /* [0 = no limit] */
+    double time_limit;      /* seconds per session [0 = none] */
+    long stall_generations; /* [0 = off] stop when the hypervolume improves by <= stall_tol for this long */
+    double stall_tol;       /* [0] */
+    double pc;              /* crossover probability per parent pair, [0, 1] [0.9] */
+    double eta_c;           /* SBX distribution index, >= 0 [20] */
+    double swap;            /* uniform-crossover swap probability per integer gene, [0, 1] [0.5] */
+    double eta_m;           /* polynomial mutation distribution index, >= 0 [20] */
+    double pm_real;         /* mutation probability per real gene; < 0 means 1 / (number of real genes) [-1] */
+    double pm_int;          /* mutation probability per integer gene; < 0 means 1 / (number of int genes) [-1] */
+    double creep;           /* probability that an integer mutation is a +-1 creep, else a reset, [0, 1] [0.5] */
+    uint64_t seed;          /* [1] */
+    long threads;           /* evaluation threads, 0 = OpenMP's default [1] */
+} nsga_settings;
+
+/* The defaults in brackets above. */
+void nsga_settings_defaults(nsga_settings *s);
+
+/* Replace pm_real / pm_int < 0 by 1 / (number of real / integer genes), or 0 without such genes. */
+void nsga_settings_resolve(nsga_settings *s, const nsga_gene *genes, size_t n_genes);
+
 typedef struct nsga_cfg {
     size_t n_genes;          /* >= 1 */
     const nsga_gene *genes;  /* n_genes entries; borrowed by nsga_alloc(), which copies them */
     int n_obj;               /* objectives, all minimised, >= 1 */
-    size_t pop_size;         /* even, >= 4 */
-    double pc;               /* crossover probability per parent pair, [0, 1] */
-    double eta_c;            /* SBX distribution index, >= 0 */
-    double eta_m;            /* polynomial mutation distribution index, >= 0 */
-    double pm_real;          /* mutation probability per real gene; < 0 means 1 / (number of real genes) */
-    double pm_int;           /* mutation probability per integer gene; < 0 means 1 / (number of int genes) */
-    double creep;            /* probability that an integer mutation is a +-1 creep, else a reset, [0, 1] */
-    double swap;             /* uniform-crossover swap probability per integer gene, [0, 1] */
+    nsga_settings ga;        /* the operator settings are used (population, pc, eta_c, swap, eta_m, pm_*, creep) */
 } nsga_cfg;
 
 /* A batch of individuals for the caller to evaluate (owned by the nsga). Rows are genomes. */
@@ -78,8 +100,7 @@ typedef struct nsga_pop {
 
 typedef struct nsga nsga;
 
-/* Defaults: pop 100, pc 0.9, eta_c 20, eta_m 20, pm_real and pm_int 1/L, creep 0.5, swap 0.5.
- * n_genes, genes and n_obj are left 0/NULL for the caller. */
+/* Settings from nsga_settings_defaults(); n_genes, genes and n_obj are left 0/NULL for the caller. */
 void nsga_cfg_defaults(nsga_cfg *cfg);
 
 /* Allocate a GA for `cfg` (validated with ASSERT: the loader checks user input beforehand).
@@ -87,7 +108,7 @@ void nsga_cfg_defaults(nsga_cfg *cfg);
 nsga *nsga_alloc(const nsga_cfg *cfg);
 void nsga_free(nsga *ga);
 
-/* The configuration in force (pm_* resolved to their values; genes point into the nsga). */
+/* The configuration in force (pm_* resolved, nsga_settings_resolve; genes point into the nsga). */
 const nsga_cfg *nsga_config(const nsga *ga);
 
 /* Start: the first n_seeds rows of the batch are copies of `seeds` (n_seeds x n_genes, within
@@ -118,10 +139,38 @@ size_t nsga_key_bytes(const nsga *ga);
 void nsga_pack(const nsga *ga, const double *x, unsigned char *key);
 void nsga_unpack(const nsga *ga, const unsigned char *key, double *x);
 
-/* Replace the population and counters with saved values (a checkpoint). n is 0 (before init) or
- * pop_size. Rows are copied. The archive is restored separately through nsga_archive(). */
-void nsga_restore(nsga *ga, size_t n, const double *x, const double *f, const double *cv, const int *rank,
-                  const double *crowd, long generation, long evaluations, long cache_hits);
+/* --- checkpoints (through ckpt.h's field writers; the caller owns the file and its other fields) ---
+ * A checkpoint holds, in this order: the settings (nsga_save_settings), the GA's counters
+ * (nsga_save_counters), the caller's own fields, then the population (nsga_save_population). The
+ * loaders validate everything they read: on bad contents they return ST_EFORMAT and put a phrase
+ * naming the field into err (e.g. "gene 3 of individual 7 is 999, outside 0..20"), which the caller
+ * prefixes with the file name; search/ prints nothing. The archive is persisted by the caller. */
+
+/* Fields: population (u64), pc, eta_c, eta_m, pm_real, pm_int, creep, swap (f64), generations,
+ * evaluations (i64), time_limit (f64), stall_generations (i64), stall_tol (f64), seed (u64),
+ * threads (i64). */
+void nsga_save_settings(ckpt_writer *w, const nsga_settings *s);
+/* Read and range-check settings as nsga_save_settings() wrote them (pm_* must be resolved). */
+int nsga_load_settings(ckpt_reader *r, nsga_settings *s, char *err, size_t err_len);
+
+/* generation, evaluations, cache_hits (i64). */
+void nsga_save_counters(ckpt_writer *w, const nsga *ga);
+/* Read the counters into a fresh GA (checked against the population by nsga_load_population). */
+int nsga_load_counters(ckpt_reader *r, nsga *ga, char *err, size_t err_len);
+
+/* u64 individuals (0 before the first selection, else population), then per individual: genes,
+ * objectives, violation (f64), rank (u32), crowding (f64). */
+void nsga_save_population(ckpt_writer *w, const nsga *ga);
+/* Read the population into a GA whose counters were loaded; checks the count against the generation,
+ * the counters against each other (evaluations + cache hits = generation x population), every gene
+ * within its bounds (integral for integer genes), objectives not NaN, violations >= 0, ranks and
+ * crowding distances in range. On error the GA is left without a population. */
+int nsga_load_population(ckpt_reader *r, nsga *ga, char *err, size_t err_len);
+
+/* Check that every member of the population is in the archive with the results it holds (true of
+ * every GA this API produced; a population and an archive from different runs fail). ST_OK, or
+ * ST_EFORMAT with a phrase in err. */
+int nsga_check_archive(const nsga *ga, char *err, size_t err_len);
 
 /* --- ranking primitives (used by nsga_select; public for tests and for problems) --- */
 
@@ -166,6 +215,9 @@ typedef enum nsga_stop {
     NSGA_STOP_TIME,
     NSGA_STOP_STALL
 } nsga_stop;
+
+/* The termination limits of GA settings (generations, evaluations, time_limit, stall_*). */
+nsga_term nsga_settings_term(const nsga_settings *s);
 
 /* Record generation `gen`'s hypervolume in `p` (improvement means > hv_best + tol). */
 void nsga_progress_hv(nsga_progress *p, long gen, double hv, double tol);

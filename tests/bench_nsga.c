@@ -29,19 +29,19 @@ static double seconds_since(clockid_t clk, const struct timespec *t0)
 /* One run; returns the hypervolume of the final first front and its evaluation count. */
 static double one_run(prob *p, const prob_spec *spec, uint64_t seed, long *evals)
 {
-    const prob_ga *g = &spec->ga;
+    const nsga_settings *g = &spec->ga;
     nsga_cfg c;
     nsga_cfg_defaults(&c);
     c.n_genes = p->n_genes;
     c.genes = p->genes;
     c.n_obj = p->n_obj;
-    c.pop_size = (size_t)g->population;
-    c.pc = g->pc;
-    c.eta_c = g->eta_c;
-    c.eta_m = g->eta_m;
-    c.pm_real = g->pm_real;
+    c.ga.population = g->population;
+    c.ga.pc = g->pc;
+    c.ga.eta_c = g->eta_c;
+    c.ga.eta_m = g->eta_m;
+    c.ga.pm_real = g->pm_real;
     nsga *ga = nsga_alloc(&c);
-    size_t N = c.pop_size, L = p->n_genes, M = (size_t)p->n_obj;
+    size_t N = (size_t)c.ga.population, L = p->n_genes, M = (size_t)p->n_obj;
     double *x = xmalloc(N * L * sizeof *x), *f = xmalloc(N * M * sizeof *f), *cv = xmalloc(N * sizeof *cv);
     rng_pcg32 r;
     rng_seed(&r, seed, 1);

@@ -10,6 +10,7 @@
 #include "hv.h"
 #include "nsga.h"
 #include "rng.h"
+#include "status.h"
 
 /* ---------- brute force references ---------- */
 
@@ -219,7 +220,7 @@ START_TEST(duplicates_never_reevaluated)
     c.n_genes = 4;
     c.genes = genes;
     c.n_obj = 2;
-    c.pop_size = 20;
+    c.ga.population = 20;
     nsga *ga = nsga_alloc(&c);
     ck_assert_uint_eq(nsga_key_bytes(ga), 4);
     rng_pcg32 r;
@@ -281,8 +282,8 @@ static nsga *run_zdt1(size_t n, size_t pop, int gens, uint64_t seed, int reverse
     c.n_genes = n;
     c.genes = genes;
     c.n_obj = 2;
-    c.pop_size = pop;
-    c.eta_c = 15;
+    c.ga.population = pop;
+    c.ga.eta_c = 15;
     nsga *ga = nsga_alloc(&c);
     free(genes);
     rng_pcg32 r;
@@ -338,13 +339,15 @@ START_TEST(restore_continues_identically)
     c.n_genes = n;
     c.genes = genes;
     c.n_obj = 2;
-    c.pop_size = N;
+    c.ga.population = N;
     nsga *ga = nsga_alloc(&c), *gb = NULL;
     rng_pcg32 r, rs;
     rng_seed(&r, 99, 1);
     double *sx = xmalloc(N * n * sizeof *sx), *sf = xmalloc(N * 2 * sizeof *sf), sc[12], scr[12];
     int srk[12];
     long gen_s = 0, ev_s = 0, hit_s = 0;
+    ckpt_writer saved;
+    ckpt_writer_init(&saved);
     nsga_batch *b = nsga_init(ga, &r, NULL, 0);
     for (int gen = 0; gen < 20; gen++) {
         for (size_t k = 0; k < b->n_pending; k++) {
@@ -367,6 +370,8 @@ START_TEST(restore_continues_identically)
             gen_s = nsga_generation(ga);
             ev_s = nsga_evaluations(ga);
             hit_s = nsga_cache_hits(ga);
+            nsga_save_counters(&saved, ga);
+            nsga_save_population(&saved, ga);
             rs = r;
             gb = nsga_alloc(&c);
             const archive *a = nsga_archive_const(ga);
@@ -376,7 +381,24 @@ START_TEST(restore_continues_identically)
         }
         b = nsga_offspring(ga, &r);
     }
-    nsga_restore(gb, N, sx, sf, sc, srk, scr, gen_s, ev_s, hit_s);
+    /* the checkpoint form: counters and population through ckpt.h's writers */
+    ckpt_reader rd;
+    char err[200] = "";
+    ckpt_reader_init(&rd, saved.data, saved.len);
+    ck_assert_int_eq(nsga_load_counters(&rd, gb, err, sizeof err), ST_OK);
+    ck_assert_int_eq(nsga_load_population(&rd, gb, err, sizeof err), ST_OK);
+    ck_assert_uint_eq(ckpt_remaining(&rd), 0);
+    ckpt_writer_deinit(&saved);
+    nsga_pop ps = nsga_population(gb);
+    ck_assert_int_eq(memcmp(ps.x, sx, N * n * sizeof *sx), 0);
+    ck_assert_int_eq(memcmp(ps.f, sf, N * 2 * sizeof *sf), 0);
+    ck_assert_int_eq(memcmp(ps.cv, sc, sizeof sc), 0);
+    ck_assert_int_eq(memcmp(ps.crowd, scr, sizeof scr), 0);
+    ck_assert_int_eq(memcmp(ps.rank, srk, sizeof srk), 0);
+    ck_assert_int_eq(nsga_generation(gb), gen_s);
+    ck_assert_int_eq(nsga_evaluations(gb), ev_s);
+    ck_assert_int_eq(nsga_cache_hits(gb), hit_s);
+    ck_assert_int_eq(nsga_check_archive(gb, err, sizeof err), ST_OK);
     b = nsga_offspring(gb, &rs);
     for (int gen = 10; gen < 20; gen++) {
         for (size_t k = 0; k < b->n_pending; k++) {
@@ -411,7 +433,7 @@ START_TEST(pack_unpack_and_seeds)
     c.n_genes = 4;
     c.genes = genes;
     c.n_obj = 1;
-    c.pop_size = 4;
+    c.ga.population = 4;
     nsga *ga = nsga_alloc(&c);
     ck_assert_uint_eq(nsga_key_bytes(ga), 8 + 1 + 2 + 4);
     double x[] = {-0.0, -5, 999, 69999}, y[4];
@@ -452,10 +474,10 @@ START_TEST(integer_creep_and_reset)
         c.n_genes = 3;
         c.genes = genes;
         c.n_obj = 2;
-        c.pop_size = 8;
-        c.pc = 0;
-        c.pm_int = 1;
-        c.creep = mode == 0 ? 1 : 0;
+        c.ga.population = 8;
+        c.ga.pc = 0;
+        c.ga.pm_int = 1;
+        c.ga.creep = mode == 0 ? 1 : 0;
         nsga *ga = nsga_alloc(&c);
         rng_pcg32 r;
         rng_seed(&r, 5, 1);

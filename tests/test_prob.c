@@ -116,7 +116,7 @@ START_TEST(good_file_values_and_defaults)
                        "  seed: 12345678901\n  threads: 2\n";
     ck_assert_int_eq(load_text(text, &spec, msg, sizeof msg), ST_OK);
     ck_assert_str_eq(spec.type->name, "zdt1");
-    const prob_ga *g = &spec.ga;
+    const nsga_settings *g = &spec.ga;
     ck_assert_int_eq(g->population, 40);
     ck_assert_int_eq(g->generations, 7);
     ck_assert_int_eq(g->evaluations, 5000);
