@@ -18,10 +18,9 @@
 #include "export.h"
 #include "msg.h"
 #include "qnn_int8.h"
+#include "rundir.h"
 #include "status.h"
 #include "util.h"
-
-enum { HOLDOUT_CACHE_VERSION = 1 };
 
 /* ---------------------------------------------------------------------------------------------- */
 /* front.csv */
@@ -36,138 +35,14 @@ void export_front_deinit(export_front *f)
     memset(f, 0, sizeof *f);
 }
 
-/* The next comma-separated field of *p (NUL-terminated in place); NULL at the end of the line. */
-static char *next_field(char **p)
-{
-    if (!*p) return NULL;
-    char *s = *p, *c = strchr(s, ',');
-    if (c) {
-        *c = '\0';
-        *p = c + 1;
-    } else {
-        *p = NULL;
-    }
-    return s;
-}
-
 int export_front_read(const char *path, size_t n_genes, export_front *out)
 {
-    char *text;
-    size_t len;
-    int rc = afile_read_all(path, &text, &len);
+    rundir_front rf;
+    int rc = rundir_front_read(path, 2, n_genes, &rf);
     if (rc) return rc;
-    export_front f = {0};
-    f.n_genes = n_genes;
-    f.hash = util_fnv1a(UTIL_FNV1A_INIT, text, len);
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
-    unsigned long lineno = 1;
-    if (!line) {
-        rc = msg_error(ST_EPARSE, "%s:1:1: empty file (expected the header id,f1,f2,...)", path);
-        goto fail;
-    }
-    line[strcspn(line, "\r")] = '\0';
-    /* header: id,f1,f2[,violation],x1..xn */
-    {
-        char *p = line, *tok;
-        const char *want[] = {"id", "f1", "f2"};
-        int col = 0;
-        size_t genes = 0;
-        while ((tok = next_field(&p))) {
-            if (col < 3) {
-                if (strcmp(tok, want[col])) {
-                    rc = msg_error(ST_EPARSE, "%s:1:%ld: expected column '%s', found '%s'", path, (long)(tok - line) + 1,
-                                   want[col], tok);
-                    goto fail;
-                }
-            } else if (col == 3 && !strcmp(tok, "violation")) {
-                f.has_violation = 1;
-            } else {
-                char want_x[32];
-                snprintf(want_x, sizeof want_x, "x%zu", genes + 1);
-                if (strcmp(tok, want_x)) {
-                    rc = msg_error(ST_EPARSE, "%s:1:%ld: expected column '%s', found '%s'", path, (long)(tok - line) + 1,
-                                   want_x, tok);
-                    goto fail;
-                }
-                genes++;
-            }
-            col++;
-        }
-        if (col < 3) {
-            rc = msg_error(ST_EPARSE, "%s:1:1: expected the header id,f1,f2[,violation],x1..xn", path);
-            goto fail;
-        }
-        if (genes != n_genes) {
-            rc = msg_error(ST_EFORMAT, "%s:1:1: %zu gene columns, but this run's problem has %zu genes", path, genes,
-                           n_genes);
-            goto fail;
-        }
-    }
-    size_t cap = 16;
-    f.id = xmalloc(cap * sizeof *f.id);
-    f.f1 = xmalloc(cap * sizeof *f.f1);
-    f.f2 = xmalloc(cap * sizeof *f.f2);
-    f.violation = xmalloc(cap * sizeof *f.violation);
-    f.genes = xmalloc(cap * (n_genes ? n_genes : 1) * sizeof *f.genes);
-    while ((line = strtok_r(NULL, "\n", &save))) {
-        lineno++;
-        line[strcspn(line, "\r")] = '\0';
-        if (!*line) continue;
-        if (f.n_rows == cap) {
-            cap *= 2;
-            f.id = xrealloc(f.id, cap * sizeof *f.id);
-            f.f1 = xrealloc(f.f1, cap * sizeof *f.f1);
-            f.f2 = xrealloc(f.f2, cap * sizeof *f.f2);
-            f.violation = xrealloc(f.violation, cap * sizeof *f.violation);
-            f.genes = xrealloc(f.genes, cap * (n_genes ? n_genes : 1) * sizeof *f.genes);
-        }
-        size_t r = f.n_rows, want = 3 + (size_t)f.has_violation + n_genes, col = 0, line_len = strlen(line);
-        char *p = line, *tok;
-        while ((tok = next_field(&p))) {
-            char *end;
-            long at = (long)(tok - line) + 1;
-            if (col >= want) {
-                rc = msg_error(ST_EPARSE, "%s:%lu:%ld: more than %zu columns", path, lineno, at, want);
-                goto fail;
-            }
-            errno = 0;
-            if (col == 0) {
-                unsigned long long v = strtoull(tok, &end, 10);
-                if (!*tok || *end || errno || *tok == '-') goto bad_number;
-                f.id[r] = v;
-            } else {
-                double v = strtod(tok, &end);
-                if (!*tok || *end) goto bad_number;
-                if (col == 1)
-                    f.f1[r] = v;
-                else if (col == 2)
-                    f.f2[r] = v;
-                else if (col == 3 && f.has_violation)
-                    f.violation[r] = v;
-                else
-                    f.genes[r * n_genes + (col - 3 - (size_t)f.has_violation)] = v;
-            }
-            col++;
-            continue;
-        bad_number:
-            rc = msg_error(ST_EPARSE, "%s:%lu:%ld: malformed number '%s'", path, lineno, at, tok);
-            goto fail;
-        }
-        if (col != want) {
-            rc = msg_error(ST_EPARSE, "%s:%lu:%zu: expected %zu columns, found %zu", path, lineno, line_len + 1, want,
-                           col);
-            goto fail;
-        }
-        if (!f.has_violation) f.violation[r] = 0;
-        f.n_rows++;
-    }
-    free(text);
-    *out = f;
+    *out = (export_front){.n_rows = rf.n_rows, .n_genes = rf.n_genes, .has_violation = rf.has_violation, .id = rf.id,
+                          .f1 = rf.f[0], .f2 = rf.f[1], .violation = rf.violation, .genes = rf.genes, .hash = rf.hash};
     return ST_OK;
-fail:
-    free(text);
-    export_front_deinit(&f);
-    return rc;
 }
 
 long export_pick_max_loss(const export_front *f, double max_loss_pp)
@@ -412,49 +287,12 @@ int export_eval_row(export_run *r, long row, int search, int holdout, export_eva
 }
 
 /* ---------------------------------------------------------------------------------------------- */
-/* holdout cache: RUN/holdout.csv
- *   # approxmap holdout cache v1 problem=HEX16 search_exact=N front=HEX16 holdout=SPEC
- *   key,id,n,exact,correct,loss_pp,ci_lo,ci_hi
- *   HEX16,ID,N,EXACT,CORRECT,%.17g,%.17g,%.17g
- * The file is used only when the problem hash (model bytes, calibration and search records, allowed
- * multipliers' tables and energies), the holdout records and the exact int8 hits on the search subset
- * (which change when the quantizer does) all match; front= records the front it was written for.
- * Rows are keyed by the map's genes, so after a resume the points still on the front are reused and
- * rows of maps that left the front are dropped. */
-
-static void cache_load(export_run *r, const char *path, export_holdout **rows, size_t *n_rows)
-{
-    *rows = NULL;
-    *n_rows = 0;
-    char *text;
-    if (access(path, F_OK) != 0 || afile_read_all(path, &text, NULL) != ST_OK) return;
-    char want[1024];
-    snprintf(want, sizeof want, "# approxmap holdout cache v%d problem=%016" PRIx64 " search_exact=%d ",
-             HOLDOUT_CACHE_VERSION, r->ctx->definition_hash, (int)r->ctx->exact_correct);
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
-    if (!line || strncmp(line, want, strlen(want))) goto out;
-    const char *h = strstr(line, " holdout=");
-    if (!h || strcmp(h + 9, r->ctx->holdout_spec)) goto out;
-    line = strtok_r(NULL, "\n", &save); /* column names */
-    size_t cap = 16, n = 0;
-    export_holdout *v = xmalloc(cap * sizeof *v);
-    while ((line = strtok_r(NULL, "\n", &save))) {
-        export_holdout e;
-        unsigned long long id;
-        if (sscanf(line, "%16" SCNx64 ",%llu,%" SCNd32 ",%" SCNd32 ",%" SCNd32 ",%lg,%lg,%lg", &e.key, &id, &e.n,
-                   &e.exact, &e.correct, &e.loss, &e.ci_lo, &e.ci_hi) != 8) {
-            msg_warn("%s: malformed line ignored; the holdout figures will be measured again", path);
-            n = 0;
-            break;
-        }
-        if (n == cap) v = xrealloc(v, (cap *= 2) * sizeof *v);
-        v[n++] = e;
-    }
-    *rows = v;
-    *n_rows = n;
-out:
-    free(text);
-}
+/* holdout cache: RUN/holdout.csv (format and checksum: rundir_holdout_read). The cache is used only
+ * when the problem hash (model bytes, calibration and search records, allowed multipliers' tables and
+ * energies), the holdout records and the exact int8 hits on the search subset (which change when the
+ * quantizer does) all match; front= records the front it was written for. Rows are keyed by the map's
+ * genes, so after a resume the points still on the front are reused and rows of maps that left the
+ * front are dropped. */
 
 int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
                        void (*progress)(size_t done, size_t todo, void *ctx), void *progress_ctx)
@@ -463,16 +301,18 @@ int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
     if (!r->ctx->holdout_spec)
         return msg_error(ST_EFORMAT, "%s: the problem has no holdout (data.holdout); use --no-holdout", r->problem_path);
     char *path = xasprintf("%s/holdout.csv", r->dir);
-    export_holdout *old;
+    rundir_holdout_tag tag = {r->ctx->definition_hash, (int)r->ctx->exact_correct, f->hash, r->ctx->holdout_spec};
+    rundir_holdout *old;
     size_t n_old;
-    cache_load(r, path, &old, &n_old);
+    rundir_holdout_read(path, &tag, &old, &n_old);
     size_t todo = 0, done = 0;
     uint8_t *have = xcalloc(f->n_rows + 1, 1);
     for (size_t i = 0; i < f->n_rows; i++) {
         uint64_t key = export_row_key(f, i);
         for (size_t j = 0; j < n_old && !have[i]; j++)
             if (old[j].key == key) {
-                out[i] = old[j];
+                out[i] = (export_holdout){old[j].key, old[j].n, old[j].exact, old[j].correct, old[j].loss, old[j].ci_lo,
+                                          old[j].ci_hi};
                 have[i] = 1;
             }
         todo += !have[i];
@@ -491,22 +331,12 @@ int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
     export_eval_deinit(&e);
     free(have);
     if (!rc && (todo > 0 || access(path, F_OK) != 0)) {
-        afile *af = afile_open(path);
-        if (!af) {
-            rc = ST_EIO;
-        } else {
-            FILE *fp = afile_stream(af);
-            fprintf(fp,
-                    "# approxmap holdout cache v%d problem=%016" PRIx64 " search_exact=%d front=%016" PRIx64
-                    " holdout=%s\n",
-                    HOLDOUT_CACHE_VERSION, r->ctx->definition_hash, (int)r->ctx->exact_correct, f->hash,
-                    r->ctx->holdout_spec);
-            fprintf(fp, "key,id,n,exact,correct,loss_pp,ci_lo,ci_hi\n");
-            for (size_t i = 0; i < f->n_rows; i++)
-                fprintf(fp, "%016" PRIx64 ",%" PRIu64 ",%d,%d,%d,%.17g,%.17g,%.17g\n", out[i].key, f->id[i],
-                        (int)out[i].n, (int)out[i].exact, (int)out[i].correct, out[i].loss, out[i].ci_lo, out[i].ci_hi);
-            rc = afile_commit(af);
-        }
+        rundir_holdout *rows = xcalloc(f->n_rows + 1, sizeof *rows);
+        for (size_t i = 0; i < f->n_rows; i++)
+            rows[i] = (rundir_holdout){out[i].key, f->id[i], out[i].n, out[i].exact, out[i].correct, out[i].loss,
+                                       out[i].ci_lo, out[i].ci_hi};
+        rc = rundir_holdout_write(path, &tag, rows, f->n_rows);
+        free(rows);
     }
     free(path);
     *measured = done;

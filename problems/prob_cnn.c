@@ -40,6 +40,7 @@
 #include "prob_cnn.h"
 #include "qnn_int8.h"
 #include "qnn_quant.h"
+#include "rundir.h"
 #include "status.h"
 #include "util.h"
 
@@ -512,54 +513,16 @@ const prob_type prob_type_cnn = {"cnn", cnn_spec_init, cnn_parse_key, cnn_valida
 /* ---------------------------------------------------------------------------------------------- */
 /* Seeding from a coarser run: its front's genomes, expanded exactly into this granularity. */
 
-/* Read the gene columns (x1..xn) of every row of a front.csv. Returns rows (caller frees). */
+/* The genes of every row of a front.csv (rundir's reader). Returns rows (caller frees). */
 static int read_front_genes(const char *path, size_t n_genes, double **rows, size_t *n_rows)
 {
-    char *text;
-    int rc = afile_read_all(path, &text, NULL);
+    rundir_front f;
+    int rc = rundir_front_read(path, 2, n_genes, &f);
     if (rc) return rc;
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
-    if (!line) {
-        free(text);
-        return msg_error(ST_EPARSE, "%s:1:1: empty front file", path);
-    }
-    int col_x1 = -1, col = 0;
-    for (char *p = line; p; col++) {
-        char *comma = strchr(p, ',');
-        if (!strncmp(p, "x1", 2) && (p[2] == ',' || p[2] == '\0' || p[2] == '\r')) col_x1 = col;
-        p = comma ? comma + 1 : NULL;
-    }
-    if (col_x1 < 0) {
-        free(text);
-        return msg_error(ST_EPARSE, "%s:1:1: no gene columns (x1, x2, ...) in the header", path);
-    }
-    size_t cap = 16, n = 0;
-    double *out = xmalloc(cap * n_genes * sizeof *out);
-    unsigned long lineno = 1;
-    while ((line = strtok_r(NULL, "\n", &save))) {
-        lineno++;
-        if (n == cap) out = xrealloc(out, (cap *= 2) * n_genes * sizeof *out);
-        char *p = line;
-        for (int c2 = 0; c2 < col_x1 && p; c2++) {
-            p = strchr(p, ',');
-            if (p) p++;
-        }
-        size_t g = 0;
-        while (p && g < n_genes) {
-            char *end;
-            out[n * n_genes + g++] = strtod(p, &end);
-            p = *end == ',' ? end + 1 : NULL;
-        }
-        if (g != n_genes) {
-            free(out);
-            free(text);
-            return msg_error(ST_EPARSE, "%s:%lu:1: expected %zu genes in the row", path, lineno, n_genes);
-        }
-        n++;
-    }
-    free(text);
-    *rows = out;
-    *n_rows = n;
+    *rows = f.genes;
+    *n_rows = f.n_rows;
+    f.genes = NULL;
+    rundir_front_deinit(&f);
     return ST_OK;
 }
 

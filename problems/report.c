@@ -16,45 +16,6 @@
 #include "msg.h"
 #include "status.h"
 
-/* --- generations.csv ----------------------------------------------------------------------------- */
-
-/* Rows of generations.csv; *n = 0 when the file is absent. */
-static int read_generations(const char *path, report_gen **rows, size_t *n)
-{
-    *rows = NULL;
-    *n = 0;
-    if (access(path, F_OK) != 0) return ST_OK;
-    char *text;
-    int rc = afile_read_all(path, &text, NULL);
-    if (rc) return rc;
-    size_t cap = 64, k = 0;
-    report_gen *v = xmalloc(cap * sizeof *v);
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
-    unsigned long lineno = 1;
-    if (!line || strncmp(line, "generation,evaluations,cache_hits,hypervolume,best_f1,seconds", 61)) {
-        free(v);
-        free(text);
-        return msg_error(ST_EPARSE, "%s:1:1: expected the header generation,evaluations,cache_hits,hypervolume,"
-                                    "best_f1,seconds", path);
-    }
-    while ((line = strtok_r(NULL, "\n", &save))) {
-        lineno++;
-        report_gen g;
-        if (sscanf(line, "%ld,%ld,%ld,%lg,%lg,%lg", &g.generation, &g.evaluations, &g.cache_hits, &g.hv, &g.best_f1,
-                   &g.seconds) != 6) {
-            free(v);
-            free(text);
-            return msg_error(ST_EPARSE, "%s:%lu:1: malformed row (6 numbers expected)", path, lineno);
-        }
-        if (k == cap) v = xrealloc(v, (cap *= 2) * sizeof *v);
-        v[k++] = g;
-    }
-    free(text);
-    *rows = v;
-    *n = k;
-    return ST_OK;
-}
-
 /* --- small output helpers ------------------------------------------------------------------------ */
 
 /* Write `text` to dir/name atomically. */
@@ -130,7 +91,7 @@ int report_init(report *rp, export_run *r, int holdout, void (*progress)(size_t 
     if (rp->holdout && f->n_rows > 0 && export_holdout_all(r, rp->ho, &rp->measured, progress, progress_ctx))
         return ST_EINVAL;
     char *gpath = xasprintf("%s/generations.csv", r->dir);
-    int rc = read_generations(gpath, &rp->gens, &rp->n_gens);
+    int rc = rundir_gens_read(gpath, &rp->gens, &rp->n_gens);
     free(gpath);
     if (rc) return rc;
     rp->knee = export_pick_knee(f);

@@ -13,12 +13,10 @@
 #include <stddef.h>
 
 #include "export.h"
+#include "rundir.h"
 
-/* Rows of generations.csv. */
-typedef struct report_gen {
-    long generation, evaluations, cache_hits;
-    double hv, best_f1, seconds;
-} report_gen;
+/* Rows of generations.csv (read by rundir_gens_read). */
+typedef rundir_gen report_gen;
 
 /* A report being built. */
 typedef struct report {

@@ -15,19 +15,13 @@
 #include "ckpt.h"
 #include "msg.h"
 #include "status.h"
+#include "util.h"
 
 #define CKPT_MAGIC "AMAPCKPT"
 #define ARCH_MAGIC "AMAPARCH"
 
 enum { HOLDOUT_CACHE_VERSION = 2 };
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-#define FNV_INIT 0xcbf29ce484222325ULL
 
 /* ---------- paths ---------- */
 
@@ -409,7 +403,7 @@ int rundir_front_read(const char *path, int n_obj, size_t n_genes, rundir_front 
     rundir_front f = {0};
     f.n_genes = n_genes;
     f.n_obj = n_obj;
-    f.hash = fnv1a(FNV_INIT, text, len);
+    f.hash = util_fnv1a(UTIL_FNV1A_INIT, text, len);
     size_t n_fixed = 1 + (size_t)n_obj; /* id, f1..fM */
     char objs[RUNDIR_MAX_OBJ * 5 + 1] = "";
     for (int j = 0; j < n_obj; j++) snprintf(objs + strlen(objs), sizeof objs - strlen(objs), ",f%d", j + 1);

@@ -228,6 +228,26 @@ has "changed front: one new map measured" "$R/report.md" "Holdout: 1 maps measur
 sed -i '1s/search_exact=\([0-9]*\)/search_exact=9\1/' "$R/holdout.csv"
 check "report with a stale holdout cache" 0 "$BIN" report "$R"
 has "stale cache: every map measured again" "$R/report.md" "Holdout: 5 maps measured now, 0 reused"
+# the cache ends with the CRC-32 of its other lines: a changed figure is not believed but measured again;
+# with the checksum made to match, the tag still decides (another search_exact: measured again)
+tail -n 1 "$R/holdout.csv" | grep -q '^# crc32 [0-9a-f]\{8\}$' && pass "holdout.csv ends with its checksum" \
+    || bad "holdout.csv has no checksum line"
+crc_fix() { # rewrite holdout.csv's checksum line for its other lines (gzip's trailer holds their CRC-32)
+    head -n -1 "$1" >"$T/body"
+    { cat "$T/body"; printf '# crc32 %08x\n' "0x$(gzip -c <"$T/body" | tail -c 8 | head -c 4 | od -An -tx4 | tr -d ' ')"; } >"$1"
+}
+cp "$R/holdout.csv" "$T/cache"
+crc_fix "$R/holdout.csv"
+cmp -s "$T/cache" "$R/holdout.csv" && pass "the test's CRC-32 equals the cache's" || bad "the test computes another CRC-32"
+sed -i '3s/^\([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,\)[^,]*/\1-50/' "$R/holdout.csv"
+check "report with a changed holdout figure" 0 "$BIN" report "$R"
+has "changed figure: every map measured again" "$R/report.md" "Holdout: 5 maps measured now, 0 reused"
+has "changed figure: said on stderr" "$T/err" "holdout.csv: no valid checksum"
+cmp -s "$T/cache" "$R/holdout.csv" && pass "the cache is rewritten as it was" || bad "the cache differs after re-measuring"
+sed -i '1s/search_exact=\([0-9]*\)/search_exact=9\1/' "$R/holdout.csv"
+crc_fix "$R/holdout.csv"
+check "report with a checksummed stale cache" 0 "$BIN" report "$R"
+has "checksummed stale cache: every map measured again" "$R/report.md" "Holdout: 5 maps measured now, 0 reused"
 rm -f "$R"/*.png "$R"/*.svg
 check "report without gnuplot" 0 env APPROXMAP_GNUPLOT="$T/no-gnuplot" "$BIN" report "$R" --no-holdout
 has "no gnuplot: how to plot" "$R/report.md" "gnuplot front.gp hv.gp knee_layers.gp"
