@@ -13,8 +13,8 @@ EXTRA_DIST += problems/resnet8-cifar10/demo.yaml problems/resnet8-cifar10/layer.
 	problems/resnet8-cifar10/filter.yaml problems/resnet8-cifar10/kernel.yaml \
 	problems/resnet8-cifar10/layer-comp.yaml problems/resnet8-cifar10/filter-comp.yaml \
 	problems/resnet8-cifar10/kernel-comp.yaml
-TESTS += tests/cli_search.sh
-EXTRA_DIST += tests/cli_search.sh
+TESTS += tests/cli_search.sh tests/cli_rundir.sh
+EXTRA_DIST += tests/cli_search.sh tests/cli_rundir.sh
 ## Distributed evaluation under mpirun (problems/prob_mpi.h); skipped without MPI.
 TESTS += tests/cli_mpi.sh
 EXTRA_DIST += tests/cli_mpi.sh

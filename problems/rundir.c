@@ -99,8 +99,11 @@ int rundir_archive_create(const char *path, int n_obj, size_t key_bytes, uint64_
     return afile_write_all(path, h, sizeof h);
 }
 
-int rundir_archive_load(const char *path, uint64_t problem_hash, archive *a, uint64_t count)
+/* Read up to `count` records into `a`; *n_read gets how many complete records were there (stopping
+ * quietly at the end of the file). Errors other than a short file are reported. */
+static int archive_read(const char *path, uint64_t problem_hash, archive *a, uint64_t count, uint64_t *n_read)
 {
+    *n_read = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) return msg_error(ST_EIO, "cannot open '%s': %s", path, strerror(errno));
     int M = archive_n_obj(a);
@@ -124,15 +127,7 @@ int rundir_archive_load(const char *path, uint64_t problem_hash, archive *a, uin
     double *f = xmalloc((size_t)M * sizeof *f);
     for (uint64_t i = 0; rc == ST_OK && i < count; i++) {
         got = fread(buf, 1, rec, fp);
-        if (got != rec) {
-            if (count == UINT64_MAX) break;
-            rc = msg_error(ST_EFORMAT,
-                           "'%s' is truncated: %llu of %llu records (the number the checkpoint holds in its field "
-                           "'archive records')%s",
-                           path, (unsigned long long)i, (unsigned long long)count,
-                           got ? ", and a partial record" : "");
-            break;
-        }
+        if (got != rec) break;
         if (ckpt_crc32(0, buf + 16, rec - 16) != ckpt_rd32(buf + 12)) {
             rc = msg_error(ST_EFORMAT, "'%s' is corrupt: record %llu (byte %llu) fails its checksum", path,
                            (unsigned long long)i, (unsigned long long)(RUNDIR_ARCHIVE_HEADER + i * rec));
@@ -146,10 +141,21 @@ int rundir_archive_load(const char *path, uint64_t problem_hash, archive *a, uin
         double cv;
         memcpy(&cv, &bits, 8);
         archive_add(a, ckpt_rd64(buf), buf + 24 + 8 * (size_t)M, f, cv, (long)ckpt_rd32(buf + 8));
+        ++*n_read;
     }
     free(f);
     free(buf);
     fclose(fp);
+    return rc;
+}
+
+int rundir_archive_load(const char *path, uint64_t problem_hash, archive *a, uint64_t count)
+{
+    uint64_t n;
+    int rc = archive_read(path, problem_hash, a, count, &n);
+    if (rc == ST_OK && count != UINT64_MAX && n < count)
+        rc = msg_error(ST_EFORMAT, "'%s' is truncated: %llu of %llu records", path, (unsigned long long)n,
+                       (unsigned long long)count);
     return rc;
 }
 
@@ -277,13 +283,21 @@ out:
 
 int rundir_resume_archive(const rundir *d, uint64_t problem_hash, nsga *ga, uint64_t records)
 {
-    archive *a = nsga_archive(ga);
-    int rc = rundir_archive_load(d->archive, problem_hash, a, records);
+    uint64_t n;
+    int rc = archive_read(d->archive, problem_hash, nsga_archive(ga), records, &n);
+    if (rc) return rc;
+    if (n < records)
+        /* resume only ever cuts the archive back to the checkpoint's count, so a shorter one is damaged,
+         * or the checkpoint is another run's (a crafted or copied file) */
+        return msg_error(ST_EFORMAT, "'%s' is truncated: %llu of %llu records (the count in field 'archive records' of "
+                                     "'%s'): the archive is damaged, or the checkpoint is from another run",
+                         d->archive, (unsigned long long)n, (unsigned long long)records, d->checkpoint);
     char err[256];
-    if (rc == ST_OK && nsga_check_archive(ga, err, sizeof err) != ST_OK)
-        rc = msg_error(ST_EFORMAT, "%s does not match %s: %s (the two files are from different runs)", d->checkpoint,
-                       d->archive, err);
-    return rc;
+    int same_run = nsga_check_archive(ga, err, sizeof err) == ST_OK;
+    if (!same_run)
+        return msg_error(ST_EFORMAT, "'%s' does not match '%s': %s (the two files are from different runs)",
+                         d->checkpoint, d->archive, err);
+    return ST_OK;
 }
 
 /* ---------- front.csv ---------- */

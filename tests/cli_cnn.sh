@@ -56,6 +56,21 @@ evals=$(tail -n 1 "$T/half/generations.csv" | cut -d, -f2)
 [ "$n" = "$evals" ] && [ "$dups" = 0 ] && pass "resumed run evaluated $n distinct maps, none twice" \
     || bad "archive holds $n records for $evals evaluations with $dups repeated genomes"
 
+# a checkpoint whose CRC-32 holds but whose integer gene is 999 (individual 7, gene 3): refused with
+# the file and the field, before anything is evaluated or written (the CRC is gzip's trailer's)
+cp -r "$T/full" "$T/g999"
+L=$(od -An -tu8 -j28 -N8 "$T/g999/checkpoint" | tr -d ' ')
+off=$((248 + 6 * (8 * (L + 4) + 4) + 2 * 8))
+printf '\000\000\000\000\000\070\217\100' | dd of="$T/g999/checkpoint" bs=1 seek=$off conv=notrunc 2>/dev/null
+sz=$(wc -c <"$T/g999/checkpoint")
+crc=$(head -c $((sz - 4)) "$T/g999/checkpoint" | gzip -c | tail -c 8 | head -c 4 | od -An -to1 | tr -s ' ' '\\' | sed 's/\\$//')
+printf "$crc" | dd of="$T/g999/checkpoint" bs=1 seek=$((sz - 4)) conv=notrunc 2>/dev/null
+"$BIN" resume "$T/g999" --generations 7 --quiet >"$T/out" 2>&1; st=$?
+if [ "$st" = 1 ] && grep -qF "$T/g999/checkpoint: gene 3 of individual 7 is 999, outside 0..6" "$T/out" \
+    && cmp -s "$T/full/archive" "$T/g999/archive" && cmp -s "$T/full/front.csv" "$T/g999/front.csv"; then
+    pass "a checksummed checkpoint with gene 999 is refused, nothing written"
+else bad "checkpoint with gene 999 (exit $st)"; cat "$T/out"; fi
+
 # a per-layer energy model from gate-level characterization replaces the library's figures
 if [ -r "$TOP_SRCDIR/results/gate/layers_sky130.yaml" ]; then
     sed -e 's/^library: roup8$/library: roup8_sky130/' -e 's|^granularity: layer$|granularity: layer\nenergy: results/gate/layers_sky130.yaml|' "$P" >"$T/pe.yaml"

@@ -425,6 +425,184 @@ START_TEST(restore_continues_identically)
 }
 END_TEST
 
+/* A GA of 8 integer genes in 0..20 after two generations, saved as a checkpoint holds it. */
+static nsga *small_int_ga(nsga_gene *genes, ckpt_writer *w)
+{
+    for (size_t g = 0; g < 8; g++) genes[g] = (nsga_gene){NSGA_INT, 0, 20};
+    nsga_cfg c;
+    nsga_cfg_defaults(&c);
+    c.n_genes = 8;
+    c.genes = genes;
+    c.n_obj = 2;
+    c.ga.population = 8;
+    nsga *ga = nsga_alloc(&c);
+    rng_pcg32 r;
+    rng_seed(&r, 5, 1);
+    nsga_batch *b = nsga_init(ga, &r, NULL, 0);
+    for (int gen = 0; gen < 2; gen++) {
+        for (size_t k = 0; k < b->n_pending; k++) {
+            size_t i = b->pending[k];
+            b->f[i * 2] = b->x[i * 8];
+            b->f[i * 2 + 1] = 20 - b->x[i * 8] + b->x[i * 8 + 1];
+            b->cv[i] = 0;
+        }
+        nsga_select(ga);
+        if (gen == 0) b = nsga_offspring(ga, &r);
+    }
+    nsga_save_settings(w, &nsga_config(ga)->ga);
+    nsga_save_counters(w, ga);
+    nsga_save_population(w, ga);
+    return ga;
+}
+
+/* Load the bytes of w (settings, counters, population) into a fresh GA; returns the status, err the
+ * phrase. */
+static int load_bytes(const ckpt_writer *w, const nsga_gene *genes, char *err, size_t n)
+{
+    ckpt_reader rd;
+    ckpt_reader_init(&rd, w->data, w->len);
+    nsga_settings s;
+    err[0] = '\0';
+    int rc = nsga_load_settings(&rd, &s, err, n);
+    if (rc) return rc;
+    nsga_cfg c = {8, genes, 2, s};
+    nsga *ga = nsga_alloc(&c);
+    if (!(rc = nsga_load_counters(&rd, ga, err, n))) rc = nsga_load_population(&rd, ga, err, n);
+    if (!rc) ck_assert_uint_eq(nsga_population(ga).n, 8);
+    nsga_free(ga);
+    return rc;
+}
+
+static void put_f64_at(ckpt_writer *w, size_t off, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, 8);
+    ckpt_le64(w->data + off, bits);
+}
+
+START_TEST(load_refuses_bad_state)
+{
+    /* offsets: settings 15 x 8 bytes, counters 3 x 8 (generation at 120), population count at 144,
+     * rows of 8 genes + 2 objectives + violation (f64), rank (u32), crowding (f64) = 100 bytes from 152 */
+    enum { GEN = 120, NP = 144, ROWS = 152, ROW = 100 };
+    nsga_gene genes[8];
+    ckpt_writer w;
+    ckpt_writer_init(&w);
+    nsga *ga = small_int_ga(genes, &w);
+    ck_assert_uint_eq(w.len, ROWS + 8 * ROW);
+    char err[200];
+    ck_assert_int_eq(load_bytes(&w, genes, err, sizeof err), ST_OK);
+    ck_assert_int_eq(nsga_check_archive(ga, err, sizeof err), ST_OK);
+    ckpt_writer v;
+    static const struct {
+        size_t off;
+        double val;
+        const char *msg;
+    } cases[] = {
+        {ROWS + 6 * ROW + 2 * 8, 999, "gene 3 of individual 7 is 999, outside 0..20"},
+        {ROWS + 6 * ROW + 2 * 8, NAN, "gene 3 of individual 7 is nan, outside 0..20"},
+        {ROWS + 0 * ROW + 7 * 8, 2.5, "gene 8 of individual 1 is 2.5, not an integer"},
+        {ROWS + 1 * ROW + 8 * 8, NAN, "objective 1 of individual 2 is NaN"},
+        {ROWS + 2 * ROW + 10 * 8, -1, "violation of individual 3 is -1, not >= 0"},
+        {ROWS + 3 * ROW + 11 * 8 + 4, -0.5, "crowding distance of individual 4 is -0.5, not >= 0"},
+        {8, 1.5, "crossover probability is 1.5, outside 0..1"},
+        {32, NAN, "mutation rate is nan, outside 0..1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ckpt_writer_init(&v);
+        ckpt_put_bytes(&v, w.data, w.len);
+        put_f64_at(&v, cases[i].off, cases[i].val);
+        ck_assert_int_eq(load_bytes(&v, genes, err, sizeof err), ST_EFORMAT);
+        ck_assert_msg(strstr(err, cases[i].msg) != NULL, "case %zu: '%s'", i, err);
+        ckpt_writer_deinit(&v);
+    }
+    /* integer fields: population size, population count, generation, rank */
+    static const struct {
+        size_t off;
+        int bytes;
+        uint64_t val;
+        const char *msg;
+    } ints[] = {
+        {0, 8, 0, "population is 0, not an even number in 4..100000"},
+        {0, 8, 7, "population is 7, not an even number in 4..100000"},
+        {NP, 8, 0, "population count is 0 at generation 2, where it must be the population size 8"},
+        {GEN, 8, 0, "population count is 8 at generation 0, where it must be 0"},
+        {GEN, 8, UINT64_C(0x8000000000000000), "generation is -9223372036854775808, outside 0.."},
+        {ROWS + 4 * ROW + 11 * 8, 4, 16, "rank of individual 5 is 16, outside 0..15"},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        ckpt_writer_init(&v);
+        ckpt_put_bytes(&v, w.data, w.len);
+        if (ints[i].bytes == 8)
+            ckpt_le64(v.data + ints[i].off, ints[i].val);
+        else
+            ckpt_le32(v.data + ints[i].off, (uint32_t)ints[i].val);
+        ck_assert_int_eq(load_bytes(&v, genes, err, sizeof err), ST_EFORMAT);
+        ck_assert_msg(strstr(err, ints[i].msg) != NULL, "int case %zu: '%s'", i, err);
+        ckpt_writer_deinit(&v);
+    }
+    /* counters that do not add up */
+    ckpt_writer_init(&v);
+    ckpt_put_bytes(&v, w.data, w.len);
+    ckpt_le64(v.data + GEN, 3);
+    ck_assert_int_eq(load_bytes(&v, genes, err, sizeof err), ST_EFORMAT);
+    char sum[120];
+    snprintf(sum, sizeof sum, "evaluations (%ld) + cache hits (%ld) is not generation (3) x population (8)",
+             nsga_evaluations(ga), nsga_cache_hits(ga));
+    ck_assert_str_eq(err, sum);
+    ckpt_writer_deinit(&v);
+    /* cut short: inside the population, inside the settings */
+    ckpt_writer_init(&v);
+    ckpt_put_bytes(&v, w.data, w.len - 10);
+    ck_assert_int_eq(load_bytes(&v, genes, err, sizeof err), ST_EFORMAT);
+    ck_assert_msg(strstr(err, "ends inside the population") != NULL, "'%s'", err);
+    v.len = 50;
+    ck_assert_int_eq(load_bytes(&v, genes, err, sizeof err), ST_EFORMAT);
+    ck_assert_str_eq(err, "ends inside the GA settings");
+    ckpt_writer_deinit(&v);
+
+    /* a population that is not in the archive: another run's */
+    nsga_gene g2[8];
+    ckpt_writer w2;
+    ckpt_writer_init(&w2);
+    nsga *other = small_int_ga(g2, &w2);
+    ckpt_reader rd;
+    ckpt_reader_init(&rd, w.data + 120, w.len - 120); /* counters and population of the first GA */
+    ck_assert_int_eq(nsga_load_counters(&rd, other, err, sizeof err), ST_OK);
+    ck_assert_int_eq(nsga_load_population(&rd, other, err, sizeof err), ST_OK);
+    ck_assert_int_eq(nsga_check_archive(other, err, sizeof err), ST_OK); /* same seed: same archive */
+    /* the archive without individual 1's record: the population is not all archived */
+    archive *a = nsga_archive(ga);
+    unsigned char key[8];
+    nsga_pack(ga, nsga_population(ga).x, key);
+    long e0 = archive_find(a, archive_hash(key, 8), key);
+    ck_assert_int_ge(e0, 0);
+    nsga_cfg c = *nsga_config(ga);
+    nsga *fresh = nsga_alloc(&c);
+    for (size_t e = 0; e < archive_count(a); e++)
+        if ((long)e != e0)
+            archive_add(nsga_archive(fresh), archive_entry_hash(a, e), archive_key(a, e), archive_obj(a, e),
+                        archive_cv(a, e), archive_generation(a, e));
+    ckpt_reader_init(&rd, w.data + 120, w.len - 120);
+    ck_assert_int_eq(nsga_load_counters(&rd, fresh, err, sizeof err), ST_OK);
+    ck_assert_int_eq(nsga_load_population(&rd, fresh, err, sizeof err), ST_OK);
+    ck_assert_int_eq(nsga_check_archive(fresh, err, sizeof err), ST_EFORMAT);
+    ck_assert_str_eq(err, "individual 1 of the population is not in the archive");
+    /* other results for individual 1 */
+    double f0[2] = {99, 99};
+    archive_set(nsga_archive(other), (size_t)e0, f0, 0);
+    ck_assert_int_eq(nsga_check_archive(other, err, sizeof err), ST_EFORMAT);
+    char want[100];
+    snprintf(want, sizeof want, "individual 1 of the population has other results than archive record %ld", e0);
+    ck_assert_str_eq(err, want);
+    nsga_free(fresh);
+    nsga_free(other);
+    nsga_free(ga);
+    ckpt_writer_deinit(&w);
+    ckpt_writer_deinit(&w2);
+}
+END_TEST
+
 START_TEST(pack_unpack_and_seeds)
 {
     nsga_gene genes[] = {{NSGA_REAL, -1, 1}, {NSGA_INT, -5, 200}, {NSGA_INT, 0, 1000}, {NSGA_INT, 0, 70000}};
@@ -562,6 +740,7 @@ static Suite *suite(void)
     tcase_add_test(t, duplicates_never_reevaluated);
     tcase_add_test(t, zdt1_converges_and_is_deterministic);
     tcase_add_test(t, restore_continues_identically);
+    tcase_add_test(t, load_refuses_bad_state);
     tcase_add_test(t, pack_unpack_and_seeds);
     tcase_add_test(t, integer_creep_and_reset);
     tcase_add_test(t, termination_criteria);
