@@ -140,7 +140,31 @@ static int archive_read(const char *path, uint64_t problem_hash, archive *a, uin
         uint64_t bits = ckpt_rd64(buf + 16 + 8 * (size_t)M);
         double cv;
         memcpy(&cv, &bits, 8);
-        archive_add(a, ckpt_rd64(buf), buf + 24 + 8 * (size_t)M, f, cv, (long)ckpt_rd32(buf + 8));
+        /* a record with a valid CRC can still be wrong (crafted, or written by a faulty program): every
+         * record the run appended was evaluated, hashed and unique */
+        const unsigned char *key = buf + 24 + 8 * (size_t)M;
+        uint64_t hash = ckpt_rd64(buf), at = RUNDIR_ARCHIVE_HEADER + i * rec;
+        char what[160] = "";
+        int nan_obj = 0;
+        while (nan_obj < M && !isnan(f[nan_obj])) nan_obj++;
+        if (nan_obj < M) {
+            snprintf(what, sizeof what, "objective %d is NaN", nan_obj + 1);
+        } else if (!(cv >= 0)) {
+            snprintf(what, sizeof what, "violation is %g, not >= 0", cv);
+        } else if (ckpt_rd32(buf + 8) < 1) {
+            snprintf(what, sizeof what, "generation is 0, not >= 1");
+        } else if (hash != archive_hash(key, kb)) {
+            snprintf(what, sizeof what, "genome hash %016" PRIx64 " is not the hash of its genome", hash);
+        } else {
+            long dup = archive_find(a, hash, key);
+            if (dup >= 0) snprintf(what, sizeof what, "its genome repeats record %ld", dup);
+        }
+        if (what[0]) {
+            rc = msg_error(ST_EFORMAT, "'%s': record %llu (byte %llu): %s", path, (unsigned long long)i,
+                           (unsigned long long)at, what);
+            break;
+        }
+        archive_add(a, hash, key, f, cv, (long)ckpt_rd32(buf + 8));
         ++*n_read;
     }
     free(f);

@@ -94,6 +94,16 @@ cp -r "$T/A" "$T/tr"; truncate -s 1000 "$T/tr/archive"
 refused "archive cut inside its records" "$T/tr" \
     "'$T/tr/archive' is truncated: 7 of $nA records (the count in field 'archive records' of '$T/tr/checkpoint')"
 
+# archive records whose own CRC holds but whose contents cannot be: a NaN objective (record 3, its
+# CRC rewritten), a genome repeated (record 0 copied over record 1)
+cp -r "$T/A" "$T/rnan"; put "$T/rnan/archive" $((32 + 3 * 136 + 16)) "$F64_NAN"
+oct=$(tail -c +$((32 + 3 * 136 + 16 + 1)) "$T/rnan/archive" | head -c 120 | gzip -c | tail -c 8 | head -c 4 | od -An -to1 | tr -s ' ' '\\' | sed 's/\\$//')
+put "$T/rnan/archive" $((32 + 3 * 136 + 12)) "$oct"
+refused "archive record with a NaN objective" "$T/rnan" "'$T/rnan/archive': record 3 (byte 440): objective 1 is NaN"
+cp -r "$T/A" "$T/rdup"
+head -c $((32 + 136)) "$T/A/archive" | tail -c 136 | dd of="$T/rdup/archive" bs=1 seek=$((32 + 136)) conv=notrunc 2>/dev/null
+refused "archive record repeating another" "$T/rdup" "'$T/rdup/archive': record 1 (byte 168): its genome repeats record 0"
+
 # the untouched run still resumes
 "$BIN" resume "$T/A" --generations 11 --quiet && pass "the original run resumes" || bad "the original run resumes"
 exit $fail

@@ -1,11 +1,15 @@
 /* Problem files and problems: every shipped file loads; bad files (unknown keys, wrong types,
  * out-of-range values, bad YAML) fail with exact "path:line:col: message" texts; ZDT, TNK and CONSTR
- * evaluate to hand-computed values; hashes identify the search space; durations parse. */
+ * evaluate to hand-computed values; hashes identify the search space; durations parse; the run
+ * directory's text formats (front.csv of any objective count, generations.csv, the checksummed
+ * holdout cache) read back what was written. */
 #include "tu.h"
 
 #include <math.h>
 
+#include "afile.h"
 #include "prob.h"
+#include "rundir.h"
 #include "status.h"
 
 /* Load `text` from a temporary file; on failure return the status and the captured message
@@ -267,6 +271,99 @@ START_TEST(hash_identifies_the_space)
 }
 END_TEST
 
+START_TEST(rundir_text_files)
+{
+    /* front.csv with three objectives and a violation column */
+    const char *front = "id,f1,f2,f3,violation,x1,x2\n5,1,2,3,0.5,7,8\n6,-1,0.25,1e3,0,9,10\n";
+    char *path = tu_tempfile(front, strlen(front));
+    rundir_front f;
+    ck_assert_int_eq(rundir_front_read(path, 3, 2, &f), ST_OK);
+    ck_assert_uint_eq(f.n_rows, 2);
+    ck_assert_int_eq(f.has_violation, 1);
+    ck_assert_uint_eq(f.id[1], 6);
+    ck_assert(f.f[0][1] == -1 && f.f[1][1] == 0.25 && f.f[2][1] == 1000 && f.f[2][0] == 3);
+    ck_assert(f.violation[0] == 0.5 && f.genes[0] == 7 && f.genes[3] == 10);
+    rundir_front_deinit(&f);
+    /* read as two objectives, its f3 is where a gene or the violation should be */
+    tu_capture_buf cap = {0};
+    msg_set_sink(tu_capture, &cap);
+    ck_assert_int_eq(rundir_front_read(path, 2, 2, &f), ST_EPARSE);
+    msg_set_sink(NULL, NULL);
+    ck_assert_ptr_nonnull(strstr(cap.text, ":1:10: expected column 'x1', found 'f3'"));
+    unlink(path);
+    free(path);
+
+    /* generations.csv: written line by line, read back */
+    char *gpath = tu_tempfile("", 0);
+    uint64_t bytes;
+    ck_assert_int_eq(rundir_gens_create(gpath, &bytes), ST_OK);
+    ck_assert_uint_eq(bytes, 62);
+    rundir_gen g1 = {1, 20, 0, 0.5, 0.125, 1.5}, g2 = {2, 37, 3, 0.75, NAN, 2.25};
+    ck_assert_int_eq(rundir_gens_append(gpath, &bytes, &g1), ST_OK);
+    ck_assert_int_eq(rundir_gens_append(gpath, &bytes, &g2), ST_OK);
+    char *text;
+    ck_assert_int_eq(afile_read_all(gpath, &text, NULL), ST_OK);
+    ck_assert_str_eq(text, "generation,evaluations,cache_hits,hypervolume,best_f1,seconds\n1,20,0,0.5,0.125,1.500\n"
+                           "2,37,3,0.75,nan,2.250\n");
+    free(text);
+    rundir_gen *rows;
+    size_t n;
+    ck_assert_int_eq(rundir_gens_read(gpath, &rows, &n), ST_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert(rows[1].generation == 2 && rows[1].evaluations == 37 && rows[1].cache_hits == 3 && rows[1].hv == 0.75 &&
+              isnan(rows[1].best_f1) && rows[1].seconds == 2.25);
+    free(rows);
+    /* resume cuts it back to the checkpoint's size */
+    ck_assert_int_eq(rundir_gens_truncate(gpath, 62 + 22), ST_OK);
+    ck_assert_int_eq(rundir_gens_read(gpath, &rows, &n), ST_OK);
+    ck_assert_uint_eq(n, 1);
+    free(rows);
+    unlink(gpath);
+    free(gpath);
+
+    /* holdout cache: round trip; a changed figure, a missing checksum or another tag give no rows */
+    char *hpath = tu_tempfile("", 0);
+    rundir_holdout_tag tag = {0x1234, 50, 0xabcd, "t.bin:0:64"};
+    rundir_holdout h[2] = {{0xfeed, 3, 64, 50, 48, 3.125, 1, 5.25}, {0xbeef, 9, 64, 50, 51, -1.5625, -3, 0}};
+    ck_assert_int_eq(rundir_holdout_write(hpath, &tag, h, 2), ST_OK);
+    rundir_holdout *got;
+    rundir_holdout_read(hpath, &tag, &got, &n);
+    ck_assert_uint_eq(n, 2);
+    ck_assert(got[1].key == 0xbeef && got[1].id == 9 && got[1].correct == 51 && got[1].loss == -1.5625 &&
+              got[0].ci_hi == 5.25);
+    free(got);
+    rundir_holdout_tag other = tag;
+    other.search_exact = 51;
+    rundir_holdout_read(hpath, &other, &got, &n);
+    ck_assert_uint_eq(n, 0);
+    free(got);
+    ck_assert_int_eq(afile_read_all(hpath, &text, NULL), ST_OK);
+    char *loss = strstr(text, "3.125");
+    ck_assert_ptr_nonnull(loss);
+    loss[0] = '4'; /* 4.125: the checksum no longer matches */
+    ck_assert_int_eq(afile_write_all(hpath, text, strlen(text)), ST_OK);
+    loss[0] = '3';
+    *strstr(text, "# crc32 ") = '\0'; /* no checksum line at all */
+    char *nocrc = xstrdup(text);
+    free(text);
+    memset(&cap, 0, sizeof cap);
+    msg_set_sink(tu_capture, &cap);
+    rundir_holdout_read(hpath, &tag, &got, &n);
+    ck_assert_uint_eq(n, 0);
+    free(got);
+    ck_assert_int_eq(afile_write_all(hpath, nocrc, strlen(nocrc)), ST_OK);
+    rundir_holdout_read(hpath, &tag, &got, &n);
+    ck_assert_uint_eq(n, 0);
+    free(got);
+    msg_set_sink(NULL, NULL);
+    ck_assert_int_eq(cap.count, 2);
+    ck_assert_ptr_nonnull(strstr(cap.text, ": no valid checksum"));
+    free(nocrc);
+    unlink(hpath);
+    free(hpath);
+}
+END_TEST
+
 START_TEST(durations)
 {
     double s;
@@ -299,6 +396,7 @@ static Suite *suite(void)
     tcase_add_test(t, batch_threads_and_stop);
     tcase_add_test(t, hash_identifies_the_space);
     tcase_add_test(t, durations);
+    tcase_add_test(t, rundir_text_files);
     suite_add_tcase(s, t);
     return s;
 }
