@@ -22,7 +22,6 @@
 
 enum { HOLDOUT_CACHE_VERSION = 2 };
 
-
 /* ---------- paths ---------- */
 
 void rundir_init(rundir *d, const char *dir)
