@@ -27,7 +27,7 @@ allowed() { # allowed FOLDER: the folders FOLDER may include (besides itself)
     src/engine) echo "src/core" ;;
     search) echo "src/core" ;;
     src/approx) echo "src/core src/engine" ;;
-    src/gate) echo "src/core src/engine search" ;;
+    src/gate) echo "src/core src/engine search src/approx" ;;
     problems) echo "src/core src/engine src/approx search" ;;
     src/cli) echo "src/core src/engine search src/approx src/gate problems" ;;
     esac

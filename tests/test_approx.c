@@ -1,7 +1,8 @@
 /* Tests of the approximate-evaluation glue (src/approx/approx.h).
  *
  * Without data: per-layer energy models on a hand-made two-layer example (figures computed by hand,
- * name matching in any order, every malformed file rejected at its position), and the tap histogram
+ * name matching in any order, every malformed file rejected at its position, what the writer writes
+ * read back with the same figures), and the tap histogram
  * of error compensation on a 2x2 image (each value counted once per tap, padding taps as zeros).
  * With the ResNet-8 model and CIFAR-10 (skipped otherwise): a uniform exact map gives the exact
  * engine's logits and energy 1; a uniform map read from YAML equals the uniform map; the energy of
@@ -130,6 +131,44 @@ static const struct {
     {"layers: [A: 1\n", ":2:1: "},
 };
 enum { N_BAD_MODELS = sizeof bad_models / sizeof bad_models[0] };
+
+/* energy_model_write: the file it writes reads back through energy_model_load with the same figures. */
+START_TEST(energy_model_write_reads_back)
+{
+    amul_lib lib;
+    ck_assert_int_eq(approx_lib_load(NULL, &lib), ST_OK);
+    const char *layer_names[] = {"A", "B"}, *mult_names[] = {"roup_k0_m0", "roup_k1_m2"};
+    const uint64_t macs[] = {300, 100};
+    const size_t pairs[] = {512, 24};
+    const double net[] = {1, 0.4}, uni[] = {1, 0.55}, fj[] = {2, 4, 1.25, 0.5};
+    const energy_model_file f = {
+        .tool = "hand", .cell_library = "handmade", .corner = "tt, 1.80 V", .model = "m.onnx", .stream = "s",
+        .uniform_stream = "u", .run = 512, .n_layers = 2, .layer_names = layer_names, .macs = macs, .pairs = pairs,
+        .n_mults = 2, .mult_names = mult_names, .network_rel = net, .uniform_rel = uni, .fj = fj,
+    };
+    char *path = write_text("");
+    ck_assert_int_eq(energy_model_write(path, &f), ST_OK);
+    char *text;
+    ck_assert_int_eq(afile_read_all(path, &text, NULL), ST_OK);
+    ck_assert_ptr_nonnull(strstr(text, "\n  - {name: B, macs: 100, pairs: 24}\n"));
+    ck_assert_ptr_nonnull(strstr(text, "\n  - {name: roup_k1_m2, network_relative: 0.4000, uniform_relative: 0.5500,\n"
+                                       "     fj: [1.25, 0.50]}\n"));
+    free(text);
+    energy_model em;
+    ck_assert_int_eq(energy_model_load(path, &lib, two_layers, 2, &em), ST_OK);
+    const int r = amul_lib_find(&lib, "roup_k1_m2");
+    ck_assert_int_eq(em.n_found, 2);
+    ck_assert_str_eq(em.cell_library, "handmade");
+    ck_assert_double_eq(em.e_exact[0], 2);
+    ck_assert_double_eq(em.e_exact[1], 4);
+    ck_assert_double_eq(em.e_layer[0 * lib.n + r], 1.25);
+    ck_assert_double_eq(em.e_layer[1 * lib.n + r], 0.5);
+    energy_model_deinit(&em);
+    unlink(path);
+    free(path);
+    amul_lib_deinit(&lib);
+}
+END_TEST
 
 START_TEST(energy_model_malformed)
 {
@@ -403,6 +442,7 @@ static Suite *suite(int with_data)
     TCase *t = tcase_create("approx");
     tcase_set_timeout(t, 300);
     tcase_add_test(t, energy_model_two_layers);
+    tcase_add_test(t, energy_model_write_reads_back);
     tcase_add_loop_test(t, energy_model_malformed, 0, N_BAD_MODELS);
     tcase_add_test(t, tap_histogram_by_hand);
     if (with_data) {

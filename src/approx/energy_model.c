@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afile.h"
 #include "amul_yaml.h"
 #include "datadir.h"
 #include "msg.h"
@@ -184,4 +185,38 @@ fail:
     amul_yaml_deinit(&y);
     energy_model_deinit(&em);
     return rc;
+}
+
+int energy_model_write(const char *path, const energy_model_file *e)
+{
+    afile *af = afile_open(path);
+    if (!af) return ST_EIO;
+    FILE *f = afile_stream(af);
+    fprintf(f, "# Per-layer energy per multiplication (fJ, zero-delay) of the ROUP multipliers on the operand\n");
+    fprintf(f, "# streams the exact int8 network feeds each approximable layer, written by\n");
+    fprintf(f, "# `approxmap characterize --layers`. Energy of a map = sum over kernels of MACs x fj[layer].\n");
+    fprintf(f, "# Stream order: weight-stationary (one weight held, activations of its tap streamed output pixel\n");
+    fprintf(f, "# by output pixel in raster order, image after image; padding taps give a = 0); per layer, runs of\n");
+    fprintf(f, "# up to %d consecutive pairs for evenly spaced weights, each from a PCG32-drawn start.\n", e->run);
+    fprintf(f, "# fj lists follow the order of `layers`; network_relative is the uniform map's whole-network\n");
+    fprintf(f, "# energy (MAC-weighted) relative to exact, uniform_relative the same multiplier on the uniform stream.\n");
+    fprintf(f, "provenance:\n");
+    fprintf(f, "  tool: \"%s\"\n", e->tool);
+    fprintf(f, "  cell_library: \"%s\"\n", e->cell_library);
+    fprintf(f, "  corner: \"%s\"\n", e->corner);
+    fprintf(f, "  model: \"%s\"\n", e->model);
+    fprintf(f, "  stream: \"%s\"\n", e->stream);
+    fprintf(f, "  uniform_stream: \"%s\"\n", e->uniform_stream);
+    fprintf(f, "layers:\n");
+    for (int l = 0; l < e->n_layers; l++)
+        fprintf(f, "  - {name: %s, macs: %llu, pairs: %zu}\n", e->layer_names[l], (unsigned long long)e->macs[l],
+                e->pairs[l]);
+    fprintf(f, "multipliers:\n");
+    for (int i = 0; i < e->n_mults; i++) {
+        fprintf(f, "  - {name: %s, network_relative: %.4f, uniform_relative: %.4f,\n     fj: [", e->mult_names[i],
+                e->network_rel[i], e->uniform_rel[i]);
+        for (int l = 0; l < e->n_layers; l++) fprintf(f, "%s%.2f", l ? ", " : "", e->fj[(size_t)i * e->n_layers + l]);
+        fprintf(f, "]}\n");
+    }
+    return afile_commit(af);
 }

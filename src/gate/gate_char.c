@@ -11,6 +11,7 @@
 #include "afile.h"
 #include "cifar.h"
 #include "datadir.h"
+#include "energy_model.h"
 #include "gate_gen.h"
 #include "gate_net.h"
 #include "msg.h"
@@ -362,46 +363,53 @@ int gate_char_write_library(const gate_char *c, const char *path)
     return afile_commit(af);
 }
 
-/* The per-layer energy model; its reader is energy_model_load (src/approx), whose comment gives the
- * schema. */
+/* The per-layer energy model, through its writer beside its reader (energy_model.h). */
 int gate_char_write_layers(const gate_char *c, const char *path)
 {
-    afile *af = afile_open(path);
-    if (!af) return ST_EIO;
-    FILE *f = afile_stream(af);
     const gate_lib *lib = c->lib;
-    fprintf(f, "# Per-layer energy per multiplication (fJ, zero-delay) of the ROUP multipliers on the operand\n");
-    fprintf(f, "# streams the exact int8 network feeds each approximable layer, written by\n");
-    fprintf(f, "# `approxmap characterize --layers`. Energy of a map = sum over kernels of MACs x fj[layer].\n");
-    fprintf(f, "# Stream order: weight-stationary (one weight held, activations of its tap streamed output pixel\n");
-    fprintf(f, "# by output pixel in raster order, image after image; padding taps give a = 0); per layer, runs of\n");
-    fprintf(f, "# up to %d consecutive pairs for evenly spaced weights, each from a PCG32-drawn start.\n",
-            GATE_CHAR_LAYER_RUN);
-    fprintf(f, "# fj lists follow the order of `layers`; network_relative is the uniform map's whole-network\n");
-    fprintf(f, "# energy (MAC-weighted) relative to exact, uniform_relative the same multiplier on the uniform stream.\n");
-    fprintf(f, "provenance:\n");
-    fprintf(f, "  tool: \"%s; synth -flatten + abc -liberty; approxmap gate_sim zero-delay\"\n",
-            c->version ? c->version : "yosys");
-    fprintf(f, "  cell_library: \"%s\"\n", lib->name);
-    fprintf(f, "  corner: \"%s, %.2f V\"\n", lib->corner ? lib->corner : "unknown", lib->voltage);
-    fprintf(f, "  model: \"%s\"\n", c->o.model);
-    fprintf(f, "  stream: \"exact int8 activations of %d images of %s (calibration, training images)\"\n",
-            c->o.layer_images, c->o.calib);
-    fprintf(f, "  uniform_stream: \"%s\"\n", c->st[0].name);
-    fprintf(f, "layers:\n");
-    for (int s = 1; s < c->ns; s++)
-        fprintf(f, "  - {name: %s, macs: %llu, pairs: %zu}\n", c->st[s].name, (unsigned long long)c->st[s].macs,
-                c->st[s].n);
-    fprintf(f, "multipliers:\n");
+    const int nl = c->ns - 1;
+    const char **layer_names = xmalloc((size_t)(nl + 1) * sizeof *layer_names);
+    uint64_t *macs = xmalloc((size_t)(nl + 1) * sizeof *macs);
+    size_t *pairs = xmalloc((size_t)(nl + 1) * sizeof *pairs);
+    for (int l = 0; l < nl; l++) {
+        layer_names[l] = c->st[1 + l].name;
+        macs[l] = c->st[1 + l].macs;
+        pairs[l] = c->st[1 + l].n;
+    }
+    char *mult_names[NK * NM];
+    double network_rel[NK * NM], uniform_rel[NK * NM];
+    double *fj = xmalloc((size_t)(NK * NM * nl + 1) * sizeof *fj);
     const gate_char_result *ex0 = gate_char_at(c, 0, 0, 0);
+    int nm = 0;
     for (int k = 0; k < NK; k++)
         for (int m = 0; m < NM; m++) {
             const gate_char_result *u = gate_char_at(c, 0, k, m);
             if (!u->done) continue;
-            fprintf(f, "  - {name: roup_k%d_m%d, network_relative: %.4f, uniform_relative: %.4f,\n     fj: [", k, m,
-                    gate_char_network_rel(c, k, m), u->e_zero / ex0->e_zero);
-            for (int s = 1; s < c->ns; s++) fprintf(f, "%s%.2f", s > 1 ? ", " : "", gate_char_at(c, s, k, m)->e_zero);
-            fprintf(f, "]}\n");
+            mult_names[nm] = xasprintf("roup_k%d_m%d", k, m);
+            network_rel[nm] = gate_char_network_rel(c, k, m);
+            uniform_rel[nm] = u->e_zero / ex0->e_zero;
+            for (int l = 0; l < nl; l++) fj[(size_t)nm * nl + l] = gate_char_at(c, 1 + l, k, m)->e_zero;
+            nm++;
         }
-    return afile_commit(af);
+    char *tool = xasprintf("%s; synth -flatten + abc -liberty; approxmap gate_sim zero-delay",
+                           c->version ? c->version : "yosys");
+    char *corner = xasprintf("%s, %.2f V", lib->corner ? lib->corner : "unknown", lib->voltage);
+    char *stream = xasprintf("exact int8 activations of %d images of %s (calibration, training images)",
+                             c->o.layer_images, c->o.calib);
+    const energy_model_file e = {
+        .tool = tool, .cell_library = lib->name, .corner = corner, .model = c->o.model, .stream = stream,
+        .uniform_stream = c->st[0].name, .run = GATE_CHAR_LAYER_RUN, .n_layers = nl, .layer_names = layer_names,
+        .macs = macs, .pairs = pairs, .n_mults = nm, .mult_names = (const char *const *)mult_names, .network_rel = network_rel,
+        .uniform_rel = uniform_rel, .fj = fj,
+    };
+    int rc = energy_model_write(path, &e);
+    for (int i = 0; i < nm; i++) free(mult_names[i]);
+    free(tool);
+    free(corner);
+    free(stream);
+    free(fj);
+    free(layer_names);
+    free(macs);
+    free(pairs);
+    return rc;
 }

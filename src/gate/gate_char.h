@@ -18,7 +18,7 @@
  * GATE_CHAR_RNG_SEQ + 1), until the layer has `pairs` pairs.
  *
  * Outputs: a multiplier library (problems/multipliers/README.md schema) and a per-layer energy model
- * (results/gate/layers_*.yaml; read by energy_model_load in src/approx). */
+ * (results/gate/layers_*.yaml, through energy_model_write beside its reader in src/approx). */
 #ifndef SRC_GATE_CHAR_H
 #define SRC_GATE_CHAR_H
 
