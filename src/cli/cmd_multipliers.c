@@ -89,12 +89,18 @@ static void print_text(const amul_lib *lib, const amul_metrics *mt)
     }
 }
 
+/* `, "key": "value"` (value a JSON string, or null). */
+static void json_field(const char *key, const char *value)
+{
+    printf(", \"%s\": ", key);
+    cmd_json_str(value);
+}
+
 static void print_json(const amul_lib *lib, const amul_metrics *mt)
 {
     printf("{\"library\": ");
     cmd_json_str(lib->path);
-    printf(", \"name\": ");
-    cmd_json_str(lib->name);
+    json_field("name", lib->name);
     printf(", \"multipliers\": [");
     for (int i = 0; i < lib->n; i++) {
         const amul *m = &lib->mults[i];
@@ -102,14 +108,8 @@ static void print_json(const amul_lib *lib, const amul_metrics *mt)
         cmd_json_str(m->name);
         printf(", \"family\": \"%s\"", amul_family_name(m->family));
         if (m->family == AMUL_ROUP) printf(", \"k\": %d, \"m\": %d", m->k, m->m);
-        if (m->file) {
-            printf(", \"file\": ");
-            cmd_json_str(m->file);
-        }
-        if (m->symbol) {
-            printf(", \"symbol\": ");
-            cmd_json_str(m->symbol);
-        }
+        if (m->file) json_field("file", m->file);
+        if (m->symbol) json_field("symbol", m->symbol);
         printf(", \"exact\": %s, \"separable\": %s", m->is_exact ? "true" : "false", m->separable ? "true" : "false");
         printf(", \"energy_rel\": ");
         json_num(m->energy.rel);
@@ -117,14 +117,10 @@ static void print_json(const amul_lib *lib, const amul_metrics *mt)
         json_num(m->energy.fj);
         printf(", \"provenance\": {\"source\": ");
         cmd_json_str(m->energy.source);
-        printf(", \"tool\": ");
-        cmd_json_str(m->energy.tool);
-        printf(", \"cell_library\": ");
-        cmd_json_str(m->energy.cell_library);
-        printf(", \"corner\": ");
-        cmd_json_str(m->energy.corner);
-        printf(", \"stream\": ");
-        cmd_json_str(m->energy.stream);
+        json_field("tool", m->energy.tool);
+        json_field("cell_library", m->energy.cell_library);
+        json_field("corner", m->energy.corner);
+        json_field("stream", m->energy.stream);
         printf("}, \"mean_err\": %.9g, \"med\": %.9g, \"nmed\": %.9g, \"mred_pct\": %.9g, \"wce\": %d, "
                "\"err_prob\": %.9g}",
                mt[i].mean_err, mt[i].med, mt[i].nmed, mt[i].mred_pct, mt[i].wce, mt[i].err_prob);
