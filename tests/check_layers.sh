@@ -2,7 +2,7 @@
 # Which folder may include which (docs/architecture.md, "Which folder may include which"): reads every
 # `#include "..."` line of the library and CLI folders, maps the header to the folder that holds it,
 # and fails on an include the table below does not allow; then checks that the modules of src/engine
-# (a .c with its .h) form no include cycle. Also checks itself on a small tree with one forbidden
+# (a .c with its .h and its private _impl.h) form no include cycle. Also checks itself on a small tree with one forbidden
 # include and one engine cycle, which it must reject. One "PASS/FAIL: what" line per check.
 #   usage: check_layers.sh [--graph] [--root DIR]
 #     --graph     print the engine's module include graph ("a -> b") and the folder graph
@@ -60,9 +60,10 @@ check() {
         for a in $(allowed "$f"); do [ "$a" = "$g" ] && ok=1; done
         if [ $ok -eq 0 ]; then echo "$file:$line: $f may not include $hdr ($g)"; bad=1; fi
     done < "$tmp/edges"
-    # engine modules: a.c and a.h are module a
+    # engine modules: a.c, a.h and a_impl.h (a private header of a's files) are module a
     awk '$1 == "src/engine" && $5 == "src/engine" {
-        n = split($2, p, "/"); m = p[n]; sub(/\.[ch]$/, "", m); h = $4; sub(/\.h$/, "", h)
+        n = split($2, p, "/"); m = p[n]; sub(/\.[ch]$/, "", m); sub(/_impl$/, "", m)
+        h = $4; sub(/\.h$/, "", h); sub(/_impl$/, "", h)
         if (m != h) print m, h }' "$tmp/edges" | sort -u > "$tmp/engine"
     if [ -s "$tmp/engine" ] && ! tsort "$tmp/engine" > /dev/null 2> "$tmp/tsort"; then
         echo "engine include cycle:" $(sed -n 's/^tsort: \([^:]*\)$/\1/p' "$tmp/tsort" | grep -v ' ')
