@@ -292,6 +292,18 @@ static int mkdir_parents(const char *dir)
     return rc;
 }
 
+/* Temp files of writes that a kill interrupted ("*.tmp.PID" of dead processes) go before a run reuses
+ * its directory, so a finished run directory holds none. */
+static void remove_stale(const char *dir, int quiet)
+{
+    char *first;
+    int n = afile_remove_stale(dir, &first);
+    if (n && !quiet)
+        fprintf(stderr, "approxmap: removed %d stale temporary file%s of an interrupted write ('%s'%s)\n", n,
+                n == 1 ? "" : "s", first, n > 1 ? ", ..." : "");
+    free(first);
+}
+
 int run_search(const run_opts *o)
 {
     run r;
@@ -314,6 +326,7 @@ int run_search(const run_opts *o)
             }
             rundir_remove_outputs(&r.d);
         }
+        remove_stale(o->dir, o->quiet);
     } else if (mkdir_parents(o->dir) != 0) {
         rc = msg_error(ST_EIO, "cannot create run directory '%s': %s", o->dir, strerror(errno));
         goto out;
@@ -365,6 +378,7 @@ int run_resume(const run_opts *o)
         rc = msg_error(ST_EIO, "'%s' has no checkpoint; start the run again with 'approxmap search --force'", o->dir);
         goto out;
     }
+    remove_stale(o->dir, o->quiet);
     if ((rc = prob_load(&r.spec, r.d.problem)) || (rc = prob_create(&r.spec, &r.p))) goto out;
     if (o->on_prob) o->on_prob(r.p, o->on_prob_arg);
     if ((rc = rundir_ckpt_read(r.d.checkpoint, r.d.problem, r.p, &r.ck, &r.ga))) goto out;

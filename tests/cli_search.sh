@@ -66,20 +66,37 @@ if [ "$got" -eq 130 ]; then pass "SIGINT exits 130"; elif [ "$got" -eq 0 ]; then
 check "resume after SIGINT" 0 "$BIN" resume "$T/D" --quiet
 same "SIGINT + resume = uninterrupted" "$T/A" "$T/D"
 
-# SIGKILL at random moments, twice, then resume to the end
-delays=""
-"$BIN" search "$T/p.yaml" -o "$T/E" --quiet >/dev/null 2>&1 &
-pid=$!
-d=$(rand_ms 100 1200); delays="$delays $d"; sleep "$d"; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
-if [ -f "$T/E/checkpoint" ]; then
-    "$BIN" resume "$T/E" --quiet >/dev/null 2>&1 &
+# SIGKILL at 20 random moments of the search (spread over its duration, measured on run A), then resume to
+# the end (search --force when the kill came before the first checkpoint); every third resume is itself
+# killed once more. Each must end identical to A, with no '*.tmp.*' left in the finished run directory.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+t0=$(now_ms); "$BIN" search "$T/p.yaml" -o "$T/E0" --quiet; dur=$(( $(now_ms) - t0 + 50 ))
+kills=0 ok=0 early=0 errs=""
+while [ $kills -lt 20 ]; do
+    kills=$((kills + 1))
+    rm -rf "$T/E"
+    "$BIN" search "$T/p.yaml" -o "$T/E" --quiet >/dev/null 2>&1 &
     pid=$!
-    d=$(rand_ms 50 800); delays="$delays $d"; sleep "$d"; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
-    check "resume after SIGKILL (delays:$delays s)" 0 "$BIN" resume "$T/E" --quiet
-    same "SIGKILL + resume = uninterrupted" "$T/A" "$T/E"
-else
-    pass "SIGKILL landed before the first checkpoint (delay$delays s): nothing to resume"
-fi
+    d=$(rand_ms 1 "$dur"); sleep "$d"; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+    desc="$d s"
+    if [ -f "$T/E/checkpoint" ] && [ $((kills % 3)) -eq 0 ]; then
+        "$BIN" resume "$T/E" --quiet >/dev/null 2>&1 &
+        pid=$!
+        d=$(rand_ms 1 "$dur"); sleep "$d"; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+        desc="$desc, resume killed at $d s"
+    fi
+    if [ -f "$T/E/checkpoint" ]; then "$BIN" resume "$T/E" --quiet >"$T/out" 2>&1; got=$?
+    else early=$((early + 1)); "$BIN" search "$T/p.yaml" -o "$T/E" --force --quiet >"$T/out" 2>&1; got=$?; fi
+    left=$(ls -A "$T/E" | grep '\.tmp\.' || true)
+    if [ $got -eq 0 ] && cmp -s "$T/A/front.csv" "$T/E/front.csv" && cmp -s "$T/A/archive" "$T/E/archive" && [ -z "$left" ]; then
+        ok=$((ok + 1))
+    else
+        errs="$errs [kill $kills at $desc: exit $got${left:+, left $left}]"; sed 's/^/    /' "$T/out"
+    fi
+done
+echo "SIGKILL at $kills random moments of a ${dur} ms search ($early before the first checkpoint): $ok resumed identically"
+[ $ok -eq 20 ] && pass "SIGKILL at 20 random moments + resume = uninterrupted, no temporary file left" ||
+    bad "SIGKILL + resume:$errs"
 
 # a crash after generation 21's archive and log appends but before its checkpoint, made deterministic:
 # keep the checkpoint of generation 20 over files that already hold generation 21, then resume

@@ -10,6 +10,7 @@
 #include "msg.h"
 #include "prob_mpi.h"
 #include "run.h"
+#include "sigexit.h"
 #include "status.h"
 
 static void usage(FILE *fp)
@@ -67,7 +68,12 @@ int cmd_resume(int argc, char **argv)
         return code;
     }
     if (pmpi_size() > 1) o.on_prob = pmpi_wrap;
+    char *what = xasprintf("while loading the run, before the search continued: '%s' keeps its last checkpoint; "
+                           "'approxmap resume %s' continues from it", o.dir, o.dir);
+    sigexit_install(what); /* the run driver's own handler takes over once the run is loaded */
+    free(what);
     int rc = run_resume(&o);
+    sigexit_restore();
     pmpi_finish(o.quiet);
     return rc == ST_OK ? CMD_EXIT_OK : rc == ST_EINTR ? CMD_EXIT_INTR : CMD_EXIT_FAIL;
 }

@@ -12,6 +12,7 @@
 #include "msg.h"
 #include "prob_mpi.h"
 #include "run.h"
+#include "sigexit.h"
 #include "status.h"
 
 static void usage(FILE *fp)
@@ -85,7 +86,12 @@ int cmd_search(int argc, char **argv)
     if (pmpi_start(NULL, NULL)) return CMD_EXIT_FAIL;
     if (pmpi_rank() > 0) return pmpi_worker(o.problem_path, o.threads);
     if (pmpi_size() > 1) o.on_prob = pmpi_wrap;
+    char *what = xasprintf("during set-up, before the first checkpoint: nothing to resume; start the search again "
+                           "(with --force if '%s' already holds files)", o.dir);
+    sigexit_install(what); /* the run driver's own handler takes over from the first checkpoint */
+    free(what);
     int rc = run_search(&o);
+    sigexit_restore();
     pmpi_finish(o.quiet);
     return rc == ST_OK ? CMD_EXIT_OK : rc == ST_EINTR ? CMD_EXIT_INTR : CMD_EXIT_FAIL;
 }

@@ -1,9 +1,11 @@
 /* Atomic file replacement: see afile.h. */
 #include "afile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -147,4 +149,47 @@ int afile_read_all(const char *path, char **data, size_t *len)
     rc = afile_read_stream(fp, path, data, len);
     fclose(fp);
     return rc;
+}
+
+/* The PID of an afile temporary name "NAME.tmp.PID" (NAME not empty), or 0 for any other name. */
+static long tmp_pid(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t || t == name) return 0;
+    for (const char *q; (q = strstr(t + 1, ".tmp.")); t = q) {} /* the last ".tmp." */
+    const char *d = t + 5;
+    long pid = 0;
+    if (!*d) return 0;
+    for (; *d; d++) {
+        if (*d < '0' || *d > '9' || pid > 100000000L) return 0;
+        pid = pid * 10 + (*d - '0');
+    }
+    return pid;
+}
+
+int afile_remove_stale(const char *dir, char **first)
+{
+    if (first) *first = NULL;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    long self = (long)getpid();
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid = tmp_pid(e->d_name);
+        if (pid <= 0) continue;
+        if (pid != self && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) continue; /* its writer still runs */
+        char *p = xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && unlink(p) == 0) {
+            n++;
+            if (first && !*first) {
+                *first = p;
+                p = NULL;
+            }
+        }
+        free(p);
+    }
+    closedir(d);
+    return n;
 }

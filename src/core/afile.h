@@ -23,6 +23,11 @@ void afile_abort(afile *f);
 /* Write `len` bytes atomically to `path`. */
 int afile_write_all(const char *path, const void *data, size_t len);
 
+/* Remove the temporary files ("NAME.tmp.PID") that processes killed mid-write left in `dir`: those
+ * whose PID is this process or no running process (a live writer's file is kept). Returns how many
+ * were removed; *first (when not NULL) gets the first one's path (heap) or NULL. */
+int afile_remove_stale(const char *dir, char **first);
+
 /* Largest file any reader loads into memory (bytes). */
 #define AFILE_READ_MAX (1 << 30)
 
