@@ -133,6 +133,19 @@ static int parse_sub(const prob_yaml *y, yaml_node_t *map, const char *section, 
             rc = prob_yaml_real(y, v, k, 0, 1000, &ga->eta_c);
         else if (which == 0 && !strcmp(k, "swap"))
             rc = prob_yaml_real(y, v, k, 0, 1, &ga->swap);
+        else if (which == 0 && !strcmp(k, "operator")) {
+            const char *o;
+            rc = prob_yaml_str(y, v, k, &o);
+            if (!rc && !strcmp(o, "uniform"))
+                ga->block_crossover = 0;
+            else if (!rc && !strcmp(o, "block"))
+                ga->block_crossover = 1;
+            else if (!rc)
+                rc = prob_yaml_error(y, v, "unknown crossover operator '%s' (expected uniform or block)", o);
+        } else if (which == 0 && !strcmp(k, "block_run"))
+            rc = prob_yaml_real(y, v, k, 0, 1, &ga->block_run);
+        else if (which == 1 && !strcmp(k, "block_rate"))
+            rc = prob_yaml_real(y, v, k, 0, 1, &ga->block_rate);
         else if (which == 1 && !strcmp(k, "eta"))
             rc = prob_yaml_real(y, v, k, 0, 1000, &ga->eta_m);
         else if (which == 1 && !strcmp(k, "rate"))
@@ -149,6 +162,8 @@ static int parse_sub(const prob_yaml *y, yaml_node_t *map, const char *section, 
             rc = prob_yaml_error(y, kn, "unknown key '%s' in '%s'", k, section);
         if (rc) return rc;
     }
+    if (which == 0 && ga->block_run > 0 && !ga->block_crossover)
+        return prob_yaml_error(y, map, "'block_run' needs 'operator: block' in '%s'", section);
     return ST_OK;
 }
 

@@ -48,6 +48,8 @@ struct prob {
     int n_con;               /* constraints folded into one total violation */
     double ref[PROB_MAX_OBJ];/* hypervolume reference point */
     uint64_t hash;           /* identifies genes, objectives and the problem's definition */
+    size_t n_blocks;         /* optional gene blocks for the GA's block operators (nsga_cfg): 0 = none */
+    size_t *blocks;          /* n_blocks + 1 ascending gene offsets from 0 to n_genes, owned (or NULL) */
     /* Evaluate n genomes x (n x n_genes) into f (n x n_obj) and cv (n, >= 0, 0 = feasible), using up
      * to `threads` threads (0: OpenMP default). Return ST_OK, ST_EINTR when *stop became non-zero
      * (results then incomplete), or an error already reported. */

@@ -494,6 +494,14 @@ static int cnn_create(const prob_spec *spec, prob **out)
         p->genes[i].lo = 0;
         p->genes[i].hi = x->n_allowed - 1;
     }
+    /* gene blocks for the GA's block operators: one per layer (its filters' or kernels' genes in genome
+     * order; a single gene at layer granularity) */
+    p->n_blocks = (size_t)x->n_layers;
+    p->blocks = xmalloc((p->n_blocks + 1) * sizeof *p->blocks);
+    p->blocks[0] = 0;
+    for (int l = 0; l < x->n_layers; l++)
+        p->blocks[l + 1] = p->blocks[l] + amap_genome_len(&x->layers[l], 1, x->granularity);
+    ASSERT(p->blocks[p->n_blocks] == p->n_genes);
     /* hypervolume reference: energy 1.1 (all exact = 1), loss just past the constraint */
     p->ref[0] = 1.1;
     p->ref[1] = c->max_loss_pp + 1;

@@ -42,6 +42,7 @@ void prob_free(prob *p)
     if (!p) return;
     if (p->destroy) p->destroy(p);
     free(p->genes);
+    free(p->blocks);
     free(p);
 }
 

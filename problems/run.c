@@ -343,7 +343,7 @@ int run_search(const run_opts *o)
     if (o->has_seed) r.ck.ga.seed = o->seed;
     nsga_settings_resolve(&r.ck.ga, r.p->genes, r.p->n_genes);
     apply_session_opts(&r, o);
-    nsga_cfg c = {r.p->n_genes, r.p->genes, r.p->n_obj, r.ck.ga};
+    nsga_cfg c = {r.p->n_genes, r.p->genes, r.p->n_obj, r.ck.ga, r.p->n_blocks, r.p->blocks};
     r.ga = nsga_alloc(&c);
     rng_seed(&r.ck.rng, r.ck.ga.seed, RNG_STREAM_GA);
     run_buffers(&r);

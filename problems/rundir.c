@@ -229,6 +229,7 @@ int rundir_ckpt_write(const char *path, const prob *p, const rundir_ckpt *c, con
     rng_save(&c->rng, st);
     ckpt_put_bytes(&w, st, sizeof st);
     nsga_save_population(&w, ga);
+    if (nsga_block_settings_used(&nsga_config(ga)->ga)) nsga_save_block_settings(&w, ga);
     int rc = ckpt_file_write(path, CKPT_MAGIC, RUNDIR_CKPT_VERSION, &w);
     ckpt_writer_deinit(&w);
     return rc;
@@ -254,7 +255,7 @@ int rundir_ckpt_read(const char *path, const char *problem_path, const prob *p, 
         goto out;
     }
     if ((rc = nsga_load_settings(&rd, &c->ga, err, sizeof err))) goto bad;
-    nsga_cfg cfg = {p->n_genes, p->genes, p->n_obj, c->ga};
+    nsga_cfg cfg = {p->n_genes, p->genes, p->n_obj, c->ga, p->n_blocks, p->blocks};
     ga = nsga_alloc(&cfg);
     if ((rc = nsga_load_counters(&rd, ga, err, sizeof err))) goto bad;
     c->elapsed = ckpt_get_f64(&rd);
@@ -288,6 +289,13 @@ int rundir_ckpt_read(const char *path, const char *problem_path, const prob *p, 
     }
     if (rc) goto bad;
     if ((rc = nsga_load_population(&rd, ga, err, sizeof err))) goto bad;
+    if (ckpt_remaining(&rd) != 0) {
+        if ((rc = nsga_load_block_settings(&rd, ga, err, sizeof err))) goto bad;
+        const nsga_settings *gs = &nsga_config(ga)->ga;
+        c->ga.block_crossover = gs->block_crossover;
+        c->ga.block_run = gs->block_run;
+        c->ga.block_rate = gs->block_rate;
+    }
     if (ckpt_remaining(&rd) != 0) {
         rc = ST_EFORMAT;
         snprintf(err, sizeof err, "%zu bytes follow the population", ckpt_remaining(&rd));

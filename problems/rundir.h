@@ -18,7 +18,8 @@
  * Checkpoint payload (little-endian, ckpt.h fields): u64 problem hash, u64 genes, u32 objectives;
  * the GA settings (nsga_save_settings, pm_* resolved); the GA counters (nsga_save_counters); f64
  * seconds spent in finished sessions, f64 best hypervolume, i64 its generation, u64 archive records,
- * u64 generations.csv bytes, the PCG32 state (RNG_STATE_BYTES); the population (nsga_save_population).
+ * u64 generations.csv bytes, the PCG32 state (RNG_STATE_BYTES); the population (nsga_save_population);
+ * then, only for runs that use block operators, their settings (nsga_save_block_settings).
  *
  * Archive layout (little-endian): header 32 bytes = magic "AMAPARCH", u32 version (1), u32 n_obj,
  * u64 key_bytes, u64 problem hash; then fixed-size records: u64 genome hash, u32 generation,

@@ -3,7 +3,8 @@
  *             sequential efficient non-dominated sort, Zhang et al., IEEE TEC 19(2), 2015),
  *             nsga_crowding (Deb 2002, section III-B)
  *   variation tournament deck, SBX and polynomial mutation with bounds (Deb & Agrawal 1995; Deb's
- *             reference code's bounded variants), integer uniform crossover, creep / reset
+ *             reference code's bounded variants), integer uniform crossover, creep / reset,
+ *             block crossover and run mutation over the caller's gene blocks
  *   bookkeeping archive lookups before evaluation, survivor selection into the parent arrays.
  * Invariants: pop arrays hold `np` (0 or pop_size) parents whose rank/crowd are those computed in the
  * selection that kept them; pool arrays (2 x pop_size) are scratch for one selection. */
@@ -25,6 +26,8 @@ struct nsga {
     int M;
     size_t n_real, n_int;
     unsigned char *gwidth; /* packed bytes per gene */
+    size_t n_blocks;       /* >= 1 */
+    size_t *blocks;        /* n_blocks + 1 offsets */
     size_t key_bytes;
 
     size_t np; /* parents present: 0 or N */
@@ -242,7 +245,7 @@ void nsga_settings_resolve(nsga_settings *s, const nsga_gene *genes, size_t n_ge
             n_int++;
     }
     if (s->pm_real < 0) s->pm_real = n_real ? 1.0 / (double)n_real : 0;
-    if (s->pm_int < 0) s->pm_int = n_int ? 1.0 / (double)n_int : 0;
+    if (s->pm_int < 0) s->pm_int = n_int && !(s->block_rate > 0) ? 1.0 / (double)n_int : 0;
 }
 
 nsga_term nsga_settings_term(const nsga_settings *s)
@@ -264,6 +267,8 @@ nsga *nsga_alloc(const nsga_cfg *cfg)
     ASSERT(st->population >= 4 && st->population % 2 == 0);
     ASSERT(st->pc >= 0 && st->pc <= 1 && st->eta_c >= 0 && st->eta_m >= 0);
     ASSERT(st->creep >= 0 && st->creep <= 1 && st->swap >= 0 && st->swap <= 1);
+    ASSERT((st->block_crossover == 0 || st->block_crossover == 1) && st->block_run >= 0 && st->block_run <= 1 &&
+           st->block_rate >= 0 && st->block_rate <= 1);
     nsga *ga = xcalloc(1, sizeof *ga);
     ga->cfg = *cfg;
     ga->L = cfg->n_genes;
@@ -274,6 +279,20 @@ nsga *nsga_alloc(const nsga_cfg *cfg)
     memcpy(ga->genes, cfg->genes, L * sizeof *ga->genes);
     ga->cfg.genes = ga->genes;
     ga->gwidth = xmalloc(L);
+    ga->n_blocks = cfg->n_blocks ? cfg->n_blocks : 1;
+    ga->blocks = xmalloc((ga->n_blocks + 1) * sizeof *ga->blocks);
+    if (cfg->n_blocks) {
+        ASSERT(cfg->blocks && cfg->blocks[0] == 0 && cfg->blocks[cfg->n_blocks] == L);
+        for (size_t k = 0; k <= cfg->n_blocks; k++) {
+            ASSERT(k == 0 || cfg->blocks[k] > cfg->blocks[k - 1]);
+            ga->blocks[k] = cfg->blocks[k];
+        }
+    } else {
+        ga->blocks[0] = 0;
+        ga->blocks[1] = L;
+    }
+    ga->cfg.blocks = ga->blocks;
+    ga->cfg.n_blocks = ga->n_blocks;
     for (size_t g = 0; g < L; g++) {
         const nsga_gene *ge = &ga->genes[g];
         ASSERT(ge->lo <= ge->hi);
@@ -324,6 +343,7 @@ void nsga_free(nsga *ga)
     if (!ga) return;
     free(ga->genes);
     free(ga->gwidth);
+    free(ga->blocks);
     free(ga->x);
     free(ga->f);
     free(ga->cv);
@@ -490,16 +510,32 @@ static double sbx_betaq(double u, double beta, double eta)
 
 static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+/* A run [*first, *last] of genes in [begin, end): two positions drawn uniformly, in order. */
+static void random_run(rng_pcg32 *rng, size_t begin, size_t end, size_t *first, size_t *last)
+{
+    uint32_t n = (uint32_t)(end - begin);
+    size_t a = begin + rng_bounded(rng, n), b = begin + rng_bounded(rng, n);
+    *first = a < b ? a : b;
+    *last = a < b ? b : a;
+}
+
 static void crossover(nsga *ga, rng_pcg32 *rng, const double *p1, const double *p2, double *c1, double *c2)
 {
     memcpy(c1, p1, ga->L * sizeof *c1);
     memcpy(c2, p2, ga->L * sizeof *c2);
     if (rng_double(rng) > ga->cfg.ga.pc) return;
     double eta = ga->cfg.ga.eta_c;
+    int block = ga->cfg.ga.block_crossover;
+    size_t k = 0;    /* block of gene g */
+    int take2 = 0;   /* block k's integer genes come from p2 into c1 (and from p1 into c2) */
     for (size_t g = 0; g < ga->L; g++) {
         const nsga_gene *ge = &ga->genes[g];
+        if (block && (g == 0 || g == ga->blocks[k + 1])) {
+            if (g > 0) k++;
+            take2 = rng_double(rng) < 0.5;
+        }
         if (ge->kind == NSGA_INT) {
-            if (rng_double(rng) < ga->cfg.ga.swap) {
+            if (block ? take2 : rng_double(rng) < ga->cfg.ga.swap) {
                 c1[g] = p2[g];
                 c2[g] = p1[g];
             }
@@ -519,6 +555,40 @@ static void crossover(nsga *ga, rng_pcg32 *rng, const double *p1, const double *
         } else {
             c1[g] = a;
             c2[g] = b;
+        }
+    }
+    if (block && ga->cfg.ga.block_run > 0 && rng_double(rng) < ga->cfg.ga.block_run) {
+        /* exchange the integer genes of a contiguous run [a, b] inside one block */
+        size_t kb = rng_bounded(rng, (uint32_t)ga->n_blocks), first, last;
+        random_run(rng, ga->blocks[kb], ga->blocks[kb + 1], &first, &last);
+        for (size_t g = first; g <= last; g++) {
+            if (ga->genes[g].kind != NSGA_INT) continue;
+            double t = c1[g];
+            c1[g] = c2[g];
+            c2[g] = t;
+        }
+    }
+}
+
+/* Run mutation: each block, with probability block_rate, gets a contiguous run of genes moved one level
+ * up or down (one direction for the whole run; each integer gene clamped to its bounds). When no gene of
+ * the run can move that way, the run moves the other way. */
+static void run_mutate(nsga *ga, rng_pcg32 *rng, double *x)
+{
+    for (size_t k = 0; k < ga->n_blocks; k++) {
+        if (!(rng_double(rng) < ga->cfg.ga.block_rate)) continue;
+        size_t first, last;
+        random_run(rng, ga->blocks[k], ga->blocks[k + 1], &first, &last);
+        double step = (rng_u32(rng) & 1u) ? 1.0 : -1.0;
+        int movable = 0;
+        for (size_t g = first; g <= last && !movable; g++) {
+            const nsga_gene *ge = &ga->genes[g];
+            movable = ge->kind == NSGA_INT && x[g] + step >= ge->lo && x[g] + step <= ge->hi;
+        }
+        if (!movable) step = -step;
+        for (size_t g = first; g <= last; g++) {
+            const nsga_gene *ge = &ga->genes[g];
+            if (ge->kind == NSGA_INT) x[g] = clamp(x[g] + step, ge->lo, ge->hi);
         }
     }
 }
@@ -553,6 +623,7 @@ static void mutate(nsga *ga, rng_pcg32 *rng, double *x)
         }
         x[g] = clamp(y + dq * (hi - lo), lo, hi);
     }
+    if (ga->cfg.ga.block_rate > 0) run_mutate(ga, rng, x);
 }
 
 nsga_batch *nsga_offspring(nsga *ga, rng_pcg32 *rng)
@@ -670,6 +741,22 @@ void nsga_save_settings(ckpt_writer *w, const nsga_settings *s)
     ckpt_put_i64(w, s->threads);
 }
 
+enum { BLOCK_TAG = 0x4b4c4231u };
+
+int nsga_block_settings_used(const nsga_settings *s)
+{
+    return s->block_crossover != 0 || s->block_run != 0 || s->block_rate != 0;
+}
+
+void nsga_save_block_settings(ckpt_writer *w, const nsga *ga)
+{
+    const nsga_settings *s = &ga->cfg.ga;
+    ckpt_put_u32(w, BLOCK_TAG);
+    ckpt_put_u32(w, (uint32_t)s->block_crossover);
+    ckpt_put_f64(w, s->block_run);
+    ckpt_put_f64(w, s->block_rate);
+}
+
 static int bad(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(char *err, size_t n, const char *fmt, ...)
 {
@@ -712,6 +799,9 @@ int nsga_load_settings(ckpt_reader *r, nsga_settings *s, char *err, size_t n)
     s->stall_tol = ckpt_get_f64(r);
     s->seed = ckpt_get_u64(r);
     s->threads = ckpt_get_i64(r);
+    s->block_crossover = 0;
+    s->block_run = 0;
+    s->block_rate = 0;
     if (r->err) return truncated(err, n, "the GA settings");
     int rc;
     if (pop < 4 || pop > 100000 || pop % 2)
@@ -731,6 +821,23 @@ int nsga_load_settings(ckpt_reader *r, nsga_settings *s, char *err, size_t n)
         (rc = check_real("stagnation tolerance", s->stall_tol, 0, 1e300, err, n)) ||
         (rc = check_long("threads", s->threads, 0, 1024, err, n)))
         return rc;
+    return ST_OK;
+}
+
+int nsga_load_block_settings(ckpt_reader *r, nsga *ga, char *err, size_t n)
+{
+    uint32_t tag = ckpt_get_u32(r), xo = ckpt_get_u32(r);
+    double run = ckpt_get_f64(r), rate = ckpt_get_f64(r);
+    if (r->err) return truncated(err, n, "the block operators' settings");
+    if (tag != BLOCK_TAG) return bad(err, n, "block operators' tag is 0x%08x, not 0x%08x", tag, (unsigned)BLOCK_TAG);
+    if (xo > 1) return bad(err, n, "block crossover is %u, not 0 or 1", xo);
+    int rc;
+    if ((rc = check_real("crossover block_run", run, 0, 1, err, n)) ||
+        (rc = check_real("mutation block_rate", rate, 0, 1, err, n)))
+        return rc;
+    ga->cfg.ga.block_crossover = (int)xo;
+    ga->cfg.ga.block_run = run;
+    ga->cfg.ga.block_rate = rate;
     return ST_OK;
 }
 

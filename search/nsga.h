@@ -15,7 +15,11 @@
  *
  * Genes are real (SBX crossover, polynomial mutation with bounds, as in Deb's reference code) or
  * ordinal integers held as exact integral doubles (uniform crossover; mutation is a +-1 creep or a
- * random reset to another value). Survivor selection: constrained non-dominated sorting (feasible
+ * random reset to another value). The caller may group genes into blocks (contiguous ranges, e.g. one
+ * per layer of a network; search/ knows nothing of what they mean) and select block operators for the
+ * integer genes: block crossover (each block whole from one parent, optionally plus a two-point
+ * exchange inside one block) and run mutation (per block with a rate, a contiguous run of genes moved
+ * one level up or down). Real genes always use SBX and polynomial mutation. Survivor selection: constrained non-dominated sorting (feasible
  * before infeasible; infeasible ordered by total violation), crowding distance, binary tournaments
  * on (rank, crowding). Every evaluated genome goes to the archive; an offspring equal to an archived
  * genome (or to an earlier sibling) is not handed out for evaluation and takes the stored results.
@@ -59,6 +63,11 @@ typedef struct nsga_settings {
     double pm_real;         /* mutation probability per real gene; < 0 means 1 / (number of real genes) [-1] */
     double pm_int;          /* mutation probability per integer gene; < 0 means 1 / (number of int genes) [-1] */
     double creep;           /* probability that an integer mutation is a +-1 creep, else a reset, [0, 1] [0.5] */
+    int block_crossover;    /* integer genes: 0 uniform crossover (swap above), 1 block crossover [0] */
+    double block_run;       /* with block crossover: probability of also exchanging a contiguous run inside
+                             * one random block, [0, 1] [0] */
+    double block_rate;      /* run mutation: probability per block, [0, 1] [0 = off]; when > 0, pm_int < 0
+                             * resolves to 0 (no per-gene creep/reset unless int_rate is given) */
     uint64_t seed;          /* [1] */
     long threads;           /* evaluation threads, 0 = OpenMP's default [1] */
 } nsga_settings;
@@ -66,14 +75,19 @@ typedef struct nsga_settings {
 /* The defaults in brackets above. */
 void nsga_settings_defaults(nsga_settings *s);
 
-/* Replace pm_real / pm_int < 0 by 1 / (number of real / integer genes), or 0 without such genes. */
+/* Replace pm_real / pm_int < 0 by 1 / (number of real / integer genes), or 0 without such genes
+ * (pm_int: 0 also when block_rate > 0). */
 void nsga_settings_resolve(nsga_settings *s, const nsga_gene *genes, size_t n_genes);
 
 typedef struct nsga_cfg {
     size_t n_genes;          /* >= 1 */
     const nsga_gene *genes;  /* n_genes entries; borrowed by nsga_alloc(), which copies them */
     int n_obj;               /* objectives, all minimised, >= 1 */
-    nsga_settings ga;        /* the operator settings are used (population, pc, eta_c, swap, eta_m, pm_*, creep) */
+    nsga_settings ga;        /* the operator settings are used (population, pc, eta_c, swap, eta_m, pm_*, creep,
+                              * block_*) */
+    size_t n_blocks;         /* gene blocks for the block operators (0: one block of every gene) */
+    const size_t *blocks;    /* n_blocks + 1 ascending offsets, blocks[0] = 0 < blocks[1] < ... =
+                              * n_genes; borrowed by nsga_alloc(), which copies them */
 } nsga_cfg;
 
 /* A batch of individuals for the caller to evaluate (owned by the nsga). Rows are genomes. */
@@ -148,10 +162,21 @@ void nsga_unpack(const nsga *ga, const unsigned char *key, double *x);
 
 /* Fields: population (u64), pc, eta_c, eta_m, pm_real, pm_int, creep, swap (f64), generations,
  * evaluations (i64), time_limit (f64), stall_generations (i64), stall_tol (f64), seed (u64),
- * threads (i64). */
+ * threads (i64). The block operators' settings are not among them (see nsga_save_block_settings). */
 void nsga_save_settings(ckpt_writer *w, const nsga_settings *s);
-/* Read and range-check settings as nsga_save_settings() wrote them (pm_* must be resolved). */
+/* Read and range-check settings as nsga_save_settings() wrote them (pm_* must be resolved); the
+ * block operators' settings are set to their defaults (off). */
 int nsga_load_settings(ckpt_reader *r, nsga_settings *s, char *err, size_t err_len);
+
+/* 1 if any block operator is on (then nsga_save_block_settings has something to write). */
+int nsga_block_settings_used(const nsga_settings *s);
+/* Fields: a tag (u32 0x4b4c4231), block_crossover (u32), block_run, block_rate (f64) of the GA's
+ * settings. The caller writes them after all its other fields and only when nsga_block_settings_used(),
+ * so that files of runs without block operators keep their layout byte for byte. */
+void nsga_save_block_settings(ckpt_writer *w, const nsga *ga);
+/* Read and range-check what nsga_save_block_settings() wrote, into the GA's settings (a loaded GA
+ * otherwise has them off). */
+int nsga_load_block_settings(ckpt_reader *r, nsga *ga, char *err, size_t err_len);
 
 /* generation, evaluations, cache_hits (i64). */
 void nsga_save_counters(ckpt_writer *w, const nsga *ga);
