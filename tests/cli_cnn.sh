@@ -2,7 +2,8 @@
 # End-to-end CNN search on a tiny problem (tests/data/cnn_tiny.yaml): resume after a stop or a SIGKILL
 # is byte-identical to an uninterrupted run, results do not depend on the thread count, no map is
 # evaluated twice (also across resumes), compensated searches (compensate: bias) are deterministic and
-# export maps with bias deltas that eval reproduces, and malformed CNN problem files fail cleanly.
+# export maps with bias deltas that eval reproduces, block operators are deterministic and resumable,
+# and malformed CNN problem files fail cleanly.
 # Skips (77) when the reference model or CIFAR-10 is absent from the data directory.
 set -u
 : "${BIN:?}" "${TOP_SRCDIR:?}"
@@ -146,6 +147,22 @@ check_err "out-of-range constraint" "p5.yaml:11:14:" "$T/p5.yaml"
 sed 's|search: cifar10|search: cifar10/nope|' "$P" >"$T/p6.yaml"
 check_err "missing data file" "nope" "$T/p6.yaml"
 check_err "unknown compensation" "p7.yaml:11:13: unknown compensation 'mean'" "$T/p7.yaml"
+# block operators (ga: crossover operator: block, block_run; mutation block_rate) on the filter-level
+# problem: used (another front than uniform crossover and 1/L mutation), written into the checkpoint
+# (24 bytes after the population), and as deterministic: resume and 2 threads are byte-identical
+cp "$T/pf.yaml" "$T/pb.yaml"
+printf '  crossover: {operator: block, block_run: 0.5}\n  mutation: {block_rate: 0.3}\n' >>"$T/pb.yaml"
+"$BIN" search "$T/pb.yaml" -o "$T/blk" --quiet || bad "search with block operators"
+"$BIN" search "$T/pb.yaml" -o "$T/blkh" --generations 3 --quiet || bad "block operators: 3 generations"
+cmp -s "$T/blkh/front.csv" "$T/nocomp/front.csv" && bad "block operators changed nothing" \
+    || pass "block operators give another front than the default operators"
+sz_b=$(wc -c <"$T/blkh/checkpoint"); sz_u=$(wc -c <"$T/nocomp/checkpoint")
+[ $((sz_b - sz_u)) = 24 ] && pass "the checkpoint carries the block settings (24 bytes)" \
+    || bad "checkpoint sizes $sz_b (block) vs $sz_u (default)"
+"$BIN" resume "$T/blkh" --generations 6 --quiet || bad "block operators: resume"
+same "block operators: resume after 3 of 6 generations is byte-identical" "$T/blk" "$T/blkh"
+"$BIN" search "$T/pb.yaml" -o "$T/blk2" --threads 2 --quiet || bad "block operators: 2 threads"
+same "block operators: 2 threads give the same front and archive as 1" "$T/blk" "$T/blk2"
 # a run directory from another problem is refused by resume
 sed 's/max_loss_pp: 4/max_loss_pp: 3/' "$T/half/problem.yaml" >"$T/half/problem.yaml.new" && mv "$T/half/problem.yaml.new" "$T/half/problem.yaml"
 out=$("$BIN" resume "$T/half" --generations 7 --quiet 2>&1); rc=$?

@@ -465,7 +465,7 @@ static int load_bytes(const ckpt_writer *w, const nsga_gene *genes, char *err, s
     err[0] = '\0';
     int rc = nsga_load_settings(&rd, &s, err, n);
     if (rc) return rc;
-    nsga_cfg c = {8, genes, 2, s};
+    nsga_cfg c = {8, genes, 2, s, 0, NULL};
     nsga *ga = nsga_alloc(&c);
     if (!(rc = nsga_load_counters(&rd, ga, err, n))) rc = nsga_load_population(&rd, ga, err, n);
     if (!rc) ck_assert_uint_eq(nsga_population(ga).n, 8);
@@ -694,6 +694,237 @@ START_TEST(integer_creep_and_reset)
 }
 END_TEST
 
+/* ---------- block operators ---------- */
+
+/* A GA over integer genes whose population stays put: the seeds' distinct genomes get objectives
+ * (i, n - i) (mutually non-dominated), every offspring (1e3, 1e3). */
+static nsga *static_ga(nsga_cfg *c, rng_pcg32 *r, const double *seeds)
+{
+    nsga *ga = nsga_alloc(c);
+    nsga_batch *b = nsga_init(ga, r, seeds, (size_t)c->ga.population);
+    for (size_t k = 0; k < b->n_pending; k++) {
+        size_t i = b->pending[k];
+        b->f[i * 2] = (double)k;
+        b->f[i * 2 + 1] = (double)(b->n_pending - k);
+        b->cv[i] = 0;
+    }
+    nsga_select(ga);
+    return ga;
+}
+
+static void score_worse(nsga_batch *b)
+{
+    for (size_t k = 0; k < b->n_pending; k++) {
+        size_t i = b->pending[k];
+        b->f[i * 2] = b->f[i * 2 + 1] = 1e3;
+        b->cv[i] = 0;
+    }
+}
+
+/* Block crossover between A (all 1) and B (all 7): each block of each child is whole from one parent,
+ * the two children are complements, about half the blocks come from each parent; with block_run = 1
+ * at most one block is mixed, by one contiguous run. Exact counts for this seed. */
+START_TEST(block_crossover_keeps_blocks)
+{
+    enum { L = 10, N = 8 };
+    static const size_t blocks[] = {0, 3, 4, 8, 10};
+    nsga_gene genes[L];
+    for (int g = 0; g < L; g++) genes[g] = (nsga_gene){NSGA_INT, 0, 9};
+    double seeds[N * L];
+    for (int i = 0; i < N; i++)
+        for (int g = 0; g < L; g++) seeds[i * L + g] = i < N / 2 ? 1 : 7;
+    for (int run = 0; run < 2; run++) {
+        nsga_cfg c;
+        nsga_cfg_defaults(&c);
+        c.n_genes = L;
+        c.genes = genes;
+        c.n_obj = 2;
+        c.n_blocks = 4;
+        c.blocks = blocks;
+        c.ga.population = N;
+        c.ga.pc = 1;
+        c.ga.pm_int = 0;
+        c.ga.block_crossover = 1;
+        c.ga.block_run = run;
+        rng_pcg32 r;
+        rng_seed(&r, 11, 1);
+        nsga *ga = static_ga(&c, &r, seeds);
+        ck_assert_double_eq(nsga_config(ga)->ga.pm_int, 0);
+        long mixed_pairs = 0, from_b = 0, blocks_seen = 0, mixed_blocks = 0;
+        for (int rep = 0; rep < 300; rep++) {
+            nsga_batch *b = nsga_offspring(ga, &r);
+            for (size_t i = 0; i < N; i += 2) {
+                const double *c1 = b->x + i * L, *c2 = c1 + L;
+                double sum = c1[0] + c2[0];
+                for (int g = 0; g < L; g++) ck_assert_double_eq(c1[g] + c2[g], sum); /* complements */
+                if (sum != 8) continue; /* both parents the same genome */
+                mixed_pairs++;
+                int n_mixed = 0;
+                for (size_t k = 0; k < 4; k++) {
+                    int changes = 0;
+                    for (size_t g = blocks[k] + 1; g < blocks[k + 1]; g++) changes += c1[g] != c1[g - 1];
+                    if (changes) {
+                        n_mixed++;
+                        /* X..X Y..Y X..X: a run inside the block */
+                        ck_assert_int_le(changes, 2);
+                        if (changes == 2) ck_assert_double_eq(c1[blocks[k]], c1[blocks[k + 1] - 1]);
+                    } else {
+                        blocks_seen++;
+                        from_b += c1[blocks[k]] == 7;
+                    }
+                }
+                ck_assert_int_le(n_mixed, run);
+                mixed_blocks += n_mixed;
+            }
+            score_worse(b);
+            nsga_select(ga);
+        }
+        ck_assert_msg(labs(2 * from_b - blocks_seen) < blocks_seen / 10, "%ld of %ld blocks from B", from_b, blocks_seen);
+        if (run == 0) {
+            ck_assert_int_eq(mixed_pairs, 756);
+            ck_assert_int_eq(blocks_seen, 3024);
+            ck_assert_int_eq(from_b, 1560);
+            ck_assert_int_eq(mixed_blocks, 0);
+        } else {
+            /* one run per pair; it mixes a block unless it covers it whole (always in the 1-gene block):
+             * expected 709 x (7/9 + 14/16 + 2/4) / 4 = 381 */
+            ck_assert_int_eq(mixed_pairs, 709);
+            ck_assert_int_eq(mixed_blocks, 380);
+        }
+        nsga_free(ga);
+    }
+}
+END_TEST
+
+/* Run mutation: from a population of one genome, each mutated block differs from it on exactly one
+ * contiguous run, every gene of the run by the same +-1 within bounds (a block at its upper bound
+ * moves down); blocks are mutated at block_rate (exact counts for this seed); crossover off. */
+START_TEST(run_mutation_moves_one_run)
+{
+    enum { L = 12, N = 8 };
+    static const size_t blocks[] = {0, 5, 12};
+    nsga_gene genes[L];
+    double seed[L];
+    for (int g = 0; g < L; g++) {
+        genes[g] = (nsga_gene){NSGA_INT, 0, 4};
+        seed[g] = g < 5 ? 4 : 2; /* block 0 at the upper bound, block 1 in the middle */
+    }
+    double seeds[N * L];
+    for (int i = 0; i < N; i++) memcpy(seeds + i * L, seed, sizeof seed);
+    static const double rates[] = {1, 0.3};
+    for (int m = 0; m < 2; m++) {
+        nsga_cfg c;
+        nsga_cfg_defaults(&c);
+        c.n_genes = L;
+        c.genes = genes;
+        c.n_obj = 2;
+        c.n_blocks = 2;
+        c.blocks = blocks;
+        c.ga.population = N;
+        c.ga.pc = 0;
+        c.ga.block_rate = rates[m];
+        rng_pcg32 r;
+        rng_seed(&r, 3, 1);
+        nsga *ga = static_ga(&c, &r, seeds);
+        ck_assert_double_eq(nsga_config(ga)->ga.pm_int, 0); /* per-gene creep off by default */
+        long mutated[2] = {0, 0}, up = 0, run_len = 0;
+        for (int rep = 0; rep < 200; rep++) {
+            nsga_batch *b = nsga_offspring(ga, &r);
+            for (size_t i = 0; i < N; i++) {
+                const double *x = b->x + i * L;
+                for (size_t k = 0; k < 2; k++) {
+                    long first = -1, last = -1;
+                    double d = 0;
+                    for (size_t g = blocks[k]; g < blocks[k + 1]; g++) {
+                        if (x[g] == seed[g]) continue;
+                        ck_assert(x[g] >= 0 && x[g] <= 4);
+                        if (first < 0) {
+                            first = (long)g;
+                            d = x[g] - seed[g];
+                            ck_assert(d == 1 || d == -1);
+                        } else {
+                            ck_assert_int_eq(last, (long)g - 1); /* contiguous */
+                            ck_assert_double_eq(x[g] - seed[g], d);
+                        }
+                        last = (long)g;
+                    }
+                    if (first < 0) continue;
+                    mutated[k]++;
+                    if (k == 0) ck_assert_double_eq(d, -1);
+                    if (k == 1) up += d > 0;
+                    run_len += last - first + 1;
+                }
+            }
+            score_worse(b);
+            nsga_select(ga);
+        }
+        if (m == 0) { /* rate 1: every block of every child */
+            ck_assert_int_eq(mutated[0], 1600);
+            ck_assert_int_eq(mutated[1], 1600);
+            ck_assert_msg(up > 700 && up < 900, "%ld of 1600 runs up", up);
+            ck_assert_int_eq(up, 763);
+            ck_assert_int_eq(run_len, 9405); /* mean 2.94; two uniform points in 5 and 7 genes: 2.94 */
+        } else { /* rate 0.3 of 1600 blocks each: about 480 */
+            for (int k = 0; k < 2; k++) ck_assert_msg(mutated[k] > 420 && mutated[k] < 540, "block %d: %ld", k, mutated[k]);
+            ck_assert_int_eq(mutated[0], 500);
+            ck_assert_int_eq(mutated[1], 491);
+        }
+        nsga_free(ga);
+    }
+}
+END_TEST
+
+/* The block settings round-trip through nsga_save_block_settings / nsga_load_block_settings, are off in a
+ * GA loaded without them, and a wrong tag or value is refused with the field named. */
+START_TEST(block_settings_round_trip)
+{
+    nsga_gene genes[4];
+    for (int g = 0; g < 4; g++) genes[g] = (nsga_gene){NSGA_INT, 0, 3};
+    nsga_cfg c;
+    nsga_cfg_defaults(&c);
+    c.n_genes = 4;
+    c.genes = genes;
+    c.n_obj = 2;
+    c.ga.population = 4;
+    ck_assert_int_eq(nsga_block_settings_used(&c.ga), 0);
+    c.ga.block_crossover = 1;
+    c.ga.block_run = 0.25;
+    c.ga.block_rate = 0.5;
+    ck_assert_int_eq(nsga_block_settings_used(&c.ga), 1);
+    nsga *ga = nsga_alloc(&c);
+    ckpt_writer w;
+    ckpt_writer_init(&w);
+    nsga_save_block_settings(&w, ga);
+    ck_assert_uint_eq(w.len, 24);
+    nsga_cfg d = c;
+    d.ga.block_crossover = 0;
+    d.ga.block_run = d.ga.block_rate = 0;
+    nsga *gb = nsga_alloc(&d);
+    char err[200];
+    ckpt_reader rd;
+    ckpt_reader_init(&rd, w.data, w.len);
+    ck_assert_int_eq(nsga_load_block_settings(&rd, gb, err, sizeof err), ST_OK);
+    const nsga_settings *s = &nsga_config(gb)->ga;
+    ck_assert(s->block_crossover == 1 && s->block_run == 0.25 && s->block_rate == 0.5);
+    w.data[4] = 2; /* block_crossover 2 */
+    ckpt_reader_init(&rd, w.data, w.len);
+    ck_assert_int_eq(nsga_load_block_settings(&rd, gb, err, sizeof err), ST_EFORMAT);
+    ck_assert_str_eq(err, "block crossover is 2, not 0 or 1");
+    w.data[4] = 1;
+    w.data[0] ^= 1;
+    ckpt_reader_init(&rd, w.data, w.len);
+    ck_assert_int_eq(nsga_load_block_settings(&rd, gb, err, sizeof err), ST_EFORMAT);
+    ck_assert_str_eq(err, "block operators' tag is 0x4b4c4230, not 0x4b4c4231");
+    w.data[0] ^= 1;
+    ckpt_reader_init(&rd, w.data, w.len - 1);
+    ck_assert_int_eq(nsga_load_block_settings(&rd, gb, err, sizeof err), ST_EFORMAT);
+    ck_assert_str_eq(err, "ends inside the block operators' settings");
+    ckpt_writer_deinit(&w);
+    nsga_free(ga);
+    nsga_free(gb);
+}
+END_TEST
+
 START_TEST(termination_criteria)
 {
     nsga_term t = {250, 0, 0, 0, 0};
@@ -743,6 +974,9 @@ static Suite *suite(void)
     tcase_add_test(t, load_refuses_bad_state);
     tcase_add_test(t, pack_unpack_and_seeds);
     tcase_add_test(t, integer_creep_and_reset);
+    tcase_add_test(t, block_crossover_keeps_blocks);
+    tcase_add_test(t, run_mutation_moves_one_run);
+    tcase_add_test(t, block_settings_round_trip);
     tcase_add_test(t, termination_criteria);
     suite_add_tcase(s, t);
     return s;

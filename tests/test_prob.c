@@ -51,6 +51,10 @@ START_TEST(bad_files_exact_messages)
 {
     expect_error("type: zdt1\nvariabels: 30\n", "P:2:1: unknown key 'variabels'");
     expect_error("type: zdt1\nga:\n  population: 40\n  mutaton: {eta: 20}\n", "P:4:3: unknown key 'mutaton' in 'ga'");
+    expect_error("type: zdt1\nga:\n  crossover: {operator: blocks}\n",
+                 "P:3:25: unknown crossover operator 'blocks' (expected uniform or block)");
+    expect_error("type: zdt1\nga:\n  crossover: {block_run: 0.5}\n", "P:3:14: 'block_run' needs 'operator: block' in 'crossover'");
+    expect_error("type: zdt1\nga:\n  mutation: {block_rate: 1.5}\n", "P:3:26: 'block_rate' must be between 0 and 1, not 1.5");
     expect_error("type: zdt1\nga:\n  mutation: {eta: 20, rat: 0.1}\n", "P:3:23: unknown key 'rat' in 'mutation'");
     expect_error("type: zdt1\nga:\n  population: abc\n", "P:3:15: 'population' must be an integer, not 'abc'");
     expect_error("type: zdt1\nga:\n  population: \"100\"\n", "P:3:15: 'population' must be an integer, not '100'");
@@ -129,6 +133,7 @@ START_TEST(good_file_values_and_defaults)
     ck_assert(g->stall_tol == 1e-6);
     ck_assert(g->pc == 0.8 && g->eta_c == 15 && g->swap == 0.25);
     ck_assert(g->eta_m == 30 && g->pm_real == 0.05 && g->pm_int == 0.1 && g->creep == 0.75);
+    ck_assert(g->block_crossover == 0 && g->block_run == 0 && g->block_rate == 0); /* defaults: off */
     ck_assert_uint_eq(g->seed, 12345678901ull);
     ck_assert_int_eq(g->threads, 2);
     prob *p;
@@ -136,6 +141,12 @@ START_TEST(good_file_values_and_defaults)
     ck_assert_uint_eq(p->n_genes, 12);
     ck_assert(p->ref[0] == 2 && p->ref[1] == 3);
     prob_free(p);
+    prob_spec_deinit(&spec);
+
+    ck_assert_int_eq(load_text("type: zdt1\nga:\n  crossover: {operator: block, block_run: 0.5}\n"
+                               "  mutation: {block_rate: 0.3}\n", &spec, msg, sizeof msg), ST_OK);
+    ck_assert(spec.ga.block_crossover == 1 && spec.ga.block_run == 0.5 && spec.ga.block_rate == 0.3);
+    ck_assert(spec.ga.pm_int == -1 && spec.ga.swap == 0.5);
     prob_spec_deinit(&spec);
 
     ck_assert_int_eq(load_text("type: zdt4\n", &spec, msg, sizeof msg), ST_OK);
