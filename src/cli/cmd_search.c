@@ -33,7 +33,8 @@ static void usage(FILE *fp)
             "      --worker-timeout D  under mpirun: end the job when a worker has not answered for D\n"
             "                        (default 30m; 0: wait forever)\n"
             "  -h, --help            this text\n\n"
-            "Exit status: 0 finished, 1 failure, 2 usage error, 130 interrupted (state saved).\n");
+            "Exit status: 0 finished, 1 failure, 2 usage error, 130 interrupted (state saved; before the first\n"
+            "checkpoint, nothing to resume: search again).\n");
 }
 
 int cmd_search(int argc, char **argv)
