@@ -16,6 +16,7 @@
 #include "cifar.h"
 #include "energy.h"
 #include "export.h"
+#include "prob_cnn_ctx.h"
 #include "msg.h"
 #include "qnn_int8.h"
 #include "rundir.h"
@@ -110,20 +111,15 @@ uint64_t export_row_key(const export_front *f, size_t r)
 void export_run_free(export_run *r)
 {
     if (!r) return;
+    approx_eval_data_deinit(&r->holdout);
+    cifar_set_deinit(&r->holdout_set);
     cnn_ctx_free(r->ctx);
     if (r->spec.type) prob_spec_deinit(&r->spec);
     export_front_deinit(&r->front);
-    free(r->exact_holdout_ok);
-    free(r->pred);
     free(r->dir);
     free(r->problem_path);
     free(r->front_path);
     free(r);
-}
-
-static size_t max_sz(size_t a, size_t b)
-{
-    return a > b ? a : b;
 }
 
 int export_run_open(const char *dir, int threads, export_run **out)
@@ -154,12 +150,17 @@ int export_run_open(const char *dir, int threads, export_run **out)
                        r->spec.type->name);
         goto fail;
     }
-    cnn_spec *cs = r->spec.data;
-    cs->cache_mb = 0; /* every map here is evaluated once: the activation cache would only cost memory */
-    r->cs = cs;
-    if ((rc = cnn_ctx_create(&r->spec, &r->ctx))) goto fail;
-    if ((rc = export_front_read(r->front_path, r->ctx->genome_len, &r->front))) goto fail;
-    r->pred = xmalloc((size_t)r->ctx->search_set.n);
+    r->cs = r->spec.data;
+    /* one slot, no activation cache: every map here is evaluated once */
+    if ((rc = cnn_ctx_open(&r->spec, 1, 0, threads, &r->ctx))) goto fail;
+    const cnn_ctx *x = r->ctx;
+    r->pb = (export_problem){.lib = &x->cnn.lib, .n_layers = x->cnn.n_layers, .layers = x->cnn.layers,
+                             .em = approx_cnn_em(&x->cnn), .granularity = x->granularity,
+                             .genome_len = x->genome_len, .max_loss_pp = x->max_loss_pp,
+                             .compensate = x->compensate, .holdout_spec = x->holdout_spec,
+                             .n_allowed = x->n_allowed, .allowed = x->allowed, .search_n = x->search_set.n,
+                             .exact_correct = x->search.exact_correct, .definition_hash = x->definition_hash};
+    if ((rc = export_front_read(r->front_path, x->genome_len, &r->front))) goto fail;
     *out = r;
     return ST_OK;
 fail:
@@ -170,18 +171,13 @@ fail:
 int export_run_holdout(export_run *r)
 {
     if (r->holdout_loaded) return ST_OK;
-    cnn_ctx *x = r->ctx;
-    if (!x->holdout_spec)
+    const char *spec = r->pb.holdout_spec;
+    if (!spec)
         return msg_error(ST_EFORMAT, "%s: the problem has no holdout (data.holdout); use --no-holdout", r->problem_path);
-    int rc = cifar_load_range(x->holdout_spec, &x->holdout_set);
+    int rc = cifar_load_range(spec, &r->holdout_set);
     if (rc) return rc;
-    const cifar_set *h = &x->holdout_set;
-    if (h->n < 1) return msg_error(ST_EFORMAT, "%s: the holdout '%s' holds no images", r->problem_path, x->holdout_spec);
-    r->pred = xrealloc(r->pred, max_sz((size_t)h->n, (size_t)x->search_set.n));
-    r->exact_holdout_ok = xmalloc((size_t)h->n + 1);
-    qnn_int8_predict(x->net, h->pixels, h->n, NULL, r->threads, (int32_t)x->chunk, NULL, r->pred);
-    r->exact_holdout_correct = 0;
-    for (int32_t i = 0; i < h->n; i++) r->exact_holdout_correct += r->exact_holdout_ok[i] = r->pred[i] == h->labels[i];
+    if (r->holdout_set.n < 1) return msg_error(ST_EFORMAT, "%s: the holdout '%s' holds no images", r->problem_path, spec);
+    approx_eval_data_init(r->ctx->ev, &r->holdout, &r->holdout_set, 1, r->threads, NULL, NULL);
     r->holdout_loaded = 1;
     return ST_OK;
 }
@@ -199,89 +195,64 @@ void export_eval_init(export_eval *e, int n_layers)
 
 void export_eval_deinit(export_eval *e)
 {
+    amap_deinit(&e->map);
     free(e->layer_rel);
     free(e->layer_share);
     memset(e, 0, sizeof *e);
 }
 
-/* Correct answers of map `muls` on `set`; with the exact flags `exact_ok`, also the loss and its paired
- * 95 % interval (loss, lo, hi). */
-static void measure(export_run *r, const cifar_set *set, const uint8_t *exact_ok, const qnn_layer_mul *muls,
-                    int32_t *correct, double *loss, double *lo, double *hi)
-{
-    /* the map's network: with compensation, thread 0's view carries the map's bias deltas */
-    qnn_int8_predict(r->ctx->threads[0].net, set->pixels, set->n, muls, r->threads, (int32_t)r->ctx->chunk, NULL,
-                     r->pred);
-    int32_t c = 0;
-    long sum_d = 0, sum_d2 = 0; /* d = exact right - map right, in {-1, 0, 1} */
-    for (int32_t i = 0; i < set->n; i++) {
-        int ok = r->pred[i] == set->labels[i];
-        c += ok;
-        if (exact_ok) {
-            int d = (int)exact_ok[i] - ok;
-            sum_d += d;
-            sum_d2 += d * d;
-        }
-    }
-    *correct = c;
-    if (!exact_ok) return;
-    const double n = set->n, mean = (double)sum_d / n;
-    *loss = 100.0 * (double)sum_d / n; /* the order of operations of the search's f2 */
-    double var = set->n > 1 ? ((double)sum_d2 - n * mean * mean) / (n - 1) : 0;
-    double half = 1.96 * 100.0 * sqrt(var > 0 ? var / n : 0);
-    *lo = *loss - half;
-    *hi = *loss + half;
-}
-
 int export_eval_row(export_run *r, long row, int search, int holdout, export_eval *out)
 {
     cnn_ctx *x = r->ctx;
+    const export_problem *pb = &r->pb;
     const export_front *f = &r->front;
-    ASSERT(row >= 0 && (size_t)row < f->n_rows && out->n_layers == x->n_layers);
+    ASSERT(row >= 0 && (size_t)row < f->n_rows && out->n_layers == pb->n_layers);
     const double *genes = f->genes + (size_t)row * f->n_genes;
     for (size_t g = 0; g < f->n_genes; g++) {
         double v = genes[g];
-        if (!(v >= 0 && v <= x->n_allowed - 1 && v == floor(v)))
+        if (!(v >= 0 && v <= pb->n_allowed - 1 && v == floor(v)))
             return msg_error(ST_EFORMAT, "%s:%ld: gene x%zu = %g is not a multiplier index 0..%d", r->front_path, row + 2,
-                             g + 1, v, x->n_allowed - 1);
+                             g + 1, v, pb->n_allowed - 1);
     }
     int rc;
     if (holdout && (rc = export_run_holdout(r))) return rc;
-    cnn_thread *t = &x->threads[0];
-    cnn_genome_to_map(x, genes, t);
-    amap_mul_build(&t->mul, &t->map);
-    if ((rc = energy_eval(&t->map, x->layers, &x->lib, x->has_energy_model ? x->em.e_layer : NULL,
-                          x->has_energy_model ? x->em.e_exact : NULL, &t->energy)))
-        return rc;
+    if (!out->map.mult) amap_init(&out->map, pb->layers, pb->n_layers, 0);
+    cnn_genome_to_map(x, 0, genes, &out->map);
+    approx_eval_result res;
+    if ((rc = approx_eval_map(x->ev, 0, &out->map, NULL, r->threads, 0, NULL, NULL, &res))) return rc;
     out->row = row;
     out->id = f->id[row];
     out->f1 = f->f1[row];
     out->f2 = f->f2[row];
-    out->energy_rel = t->energy.rel;
-    for (int l = 0; l < x->n_layers; l++) {
-        out->layer_rel[l] = t->energy.layer_rel[l];
-        out->layer_share[l] = t->energy.layer_exact[l] / t->energy.exact;
+    out->energy_rel = res.energy->rel;
+    for (int l = 0; l < pb->n_layers; l++) {
+        out->layer_rel[l] = res.energy->layer_rel[l];
+        out->layer_share[l] = res.energy->layer_exact[l] / res.energy->exact;
     }
     if (fabs(out->energy_rel - out->f1) > 1e-9)
         msg_warn("%s:%ld: energy %.6f recomputed as %.6f (has the library changed since the search?)", r->front_path,
                  row + 2, out->f1, out->energy_rel);
     out->has_holdout = 0;
     if (search) {
-        out->search_n = x->search_set.n;
-        out->search_exact = x->exact_correct;
-        measure(r, &x->search_set, NULL, t->mul.layer, &out->search_correct, NULL, NULL, NULL);
-        /* the search's own formula (prob_cnn.c), so that an unchanged run reproduces f2 bit for bit */
-        out->search_loss = 100.0 * (double)(x->exact_correct - out->search_correct) / (double)x->search_set.n;
+        /* the search's own scoring path, so that an unchanged run reproduces f2 bit for bit */
+        if ((rc = approx_eval_map(x->ev, 0, &out->map, &x->search, r->threads, 0, NULL, NULL, &res))) return rc;
+        out->search_n = res.n;
+        out->search_exact = res.exact_correct;
+        out->search_correct = res.correct;
+        out->search_loss = res.loss_pp;
         if (fabs(out->search_loss - out->f2) > 1e-9)
             msg_warn("%s:%ld: search loss %.4f pp recomputed as %.4f pp (have the data or model changed?)",
                      r->front_path, row + 2, out->f2, out->search_loss);
     }
     if (holdout) {
+        if ((rc = approx_eval_map(x->ev, 0, &out->map, &r->holdout, r->threads, 0, NULL, NULL, &res))) return rc;
         out->has_holdout = 1;
-        out->holdout_n = x->holdout_set.n;
-        out->holdout_exact = r->exact_holdout_correct;
-        measure(r, &x->holdout_set, r->exact_holdout_ok, t->mul.layer, &out->holdout_correct, &out->holdout_loss,
-                &out->ci_lo, &out->ci_hi);
+        out->holdout_n = res.n;
+        out->holdout_exact = res.exact_correct;
+        out->holdout_correct = res.correct;
+        out->holdout_loss = res.loss_pp;
+        out->ci_lo = res.ci_lo;
+        out->ci_hi = res.ci_hi;
     }
     return ST_OK;
 }
@@ -298,10 +269,10 @@ int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
                        void (*progress)(size_t done, size_t todo, void *ctx), void *progress_ctx)
 {
     const export_front *f = &r->front;
-    if (!r->ctx->holdout_spec)
+    if (!r->pb.holdout_spec)
         return msg_error(ST_EFORMAT, "%s: the problem has no holdout (data.holdout); use --no-holdout", r->problem_path);
     char *path = xasprintf("%s/holdout.csv", r->dir);
-    rundir_holdout_tag tag = {r->ctx->definition_hash, (int)r->ctx->exact_correct, f->hash, r->ctx->holdout_spec};
+    rundir_holdout_tag tag = {r->pb.definition_hash, (int)r->pb.exact_correct, f->hash, r->pb.holdout_spec};
     rundir_holdout *old;
     size_t n_old;
     rundir_holdout_read(path, &tag, &old, &n_old);
@@ -320,7 +291,7 @@ int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
     free(old);
     int rc = ST_OK;
     export_eval e;
-    export_eval_init(&e, r->ctx->n_layers);
+    export_eval_init(&e, r->pb.n_layers);
     for (size_t i = 0; i < f->n_rows && !rc; i++) {
         if (have[i]) continue;
         if ((rc = export_eval_row(r, (long)i, 0, 1, &e))) break;
@@ -354,7 +325,7 @@ static double pct(int32_t k, int32_t n)
 /* The figures as lines, each starting with `pfx` (e.g. "# " or " * "). */
 static void write_figures(FILE *fp, const char *pfx, export_run *r, const export_eval *e, const export_meta *m)
 {
-    const cnn_ctx *x = r->ctx;
+    const export_problem *x = &r->pb;
     const cnn_spec *c = r->cs;
     fprintf(fp, "%sapproxmap export of run '%s': front.csv row %ld (archive id %" PRIu64 "), chosen by %s\n", pfx,
             r->dir, e->row, e->id, m && m->how ? m->how : "index");
@@ -364,9 +335,9 @@ static void write_figures(FILE *fp, const char *pfx, export_run *r, const export
         fprintf(fp, "%serror compensation: %s (each layer's bias_delta: expected multiplier error per output channel on "
                     "the calibration images, folded into the int32 bias)\n",
                 pfx, x->compensate ? "bias, per input channel" : "bias-tensor, per layer input");
-    if (x->has_energy_model)
+    if (x->em)
         fprintf(fp, "%senergy: %.6f of the all-exact map (MACs x energy per multiplication of per-layer model '%s', "
-                    "padding taps included)\n", pfx, e->energy_rel, x->em.path);
+                    "padding taps included)\n", pfx, e->energy_rel, x->em->path);
     else
         fprintf(fp, "%senergy: %.6f of the all-exact map (MACs x relative energy per multiplication, padding taps "
                     "included)\n", pfx, e->energy_rel);
@@ -398,14 +369,14 @@ static void write_eval_hint(FILE *fp, const char *pfx, export_run *r, const char
             r->cs->model, r->cs->calibration, r->cs->library, m && m->map_path ? m->map_path : "MAP.yaml", file,
             (int)first);
     if (count >= 0) fprintf(fp, " --count %d", (int)count);
-    if (r->ctx->has_energy_model) fprintf(fp, " --energy %s", r->ctx->em.path);
+    if (r->pb.em) fprintf(fp, " --energy %s", r->pb.em->path);
     fprintf(fp, "\n");
     free(file);
 }
 
 int export_write_yaml(FILE *fp, export_run *r, const export_eval *e, const export_meta *m)
 {
-    cnn_ctx *x = r->ctx;
+    const export_problem *x = &r->pb;
     const char *tmpdir = getenv("TMPDIR");
     char *tmp = xasprintf("%s/approxmap-export-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     int fd = mkstemp(tmp);
@@ -415,7 +386,7 @@ int export_write_yaml(FILE *fp, export_run *r, const export_eval *e, const expor
         return rc;
     }
     close(fd);
-    int rc = amap_write(&x->threads[0].map, tmp, &x->lib, x->layers);
+    int rc = amap_write(&e->map, tmp, x->lib, x->layers);
     char *text = NULL;
     if (!rc) rc = afile_read_all(tmp, &text, NULL);
     unlink(tmp);
@@ -443,8 +414,8 @@ static int layer_uniform(const amap *map, const amap_layer *L, int l, uint16_t *
 
 int export_write_json(FILE *fp, export_run *r, const export_eval *e, const export_meta *m, int indent)
 {
-    cnn_ctx *x = r->ctx;
-    const amap *map = &x->threads[0].map;
+    const export_problem *x = &r->pb;
+    const amap *map = &e->map;
     const char *in = "                                ";
     int ind = indent < 24 ? indent : 24;
     fprintf(fp, "%.*s{\n%.*s  \"run\": ", ind, in, ind, in);
@@ -460,8 +431,8 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
     fprintf(fp, ", \"granularity\": \"%s\", \"max_loss_pp\": %.17g,\n", amap_granularity_name(x->granularity),
             x->max_loss_pp);
     fprintf(fp, "%.*s  \"energy_rel\": %.17g, \"energy_model\": ", ind, in, e->energy_rel);
-    if (x->has_energy_model)
-        util_put_json_str(fp, x->em.path);
+    if (x->em)
+        util_put_json_str(fp, x->em->path);
     else
         fputs("null", fp);
     fputs(",\n", fp);
@@ -498,7 +469,7 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
         uint16_t u;
         if (layer_uniform(map, L, l, &u)) {
             fprintf(fp, "\"multiplier\": ");
-            util_put_json_str(fp, x->lib.mults[u].name);
+            util_put_json_str(fp, x->lib->mults[u].name);
         } else {
             fprintf(fp, "\"kernels\": [");
             const uint16_t *row = amap_layer_mults(map, l);
@@ -506,7 +477,7 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
                 fprintf(fp, "%s[", co ? ", " : "");
                 for (int32_t ci = 0; ci < L->cin; ci++) {
                     if (ci) fputs(", ", fp);
-                    util_put_json_str(fp, x->lib.mults[row[(size_t)co * L->cin + ci]].name);
+                    util_put_json_str(fp, x->lib->mults[row[(size_t)co * L->cin + ci]].name);
                 }
                 fputc(']', fp);
             }
@@ -549,21 +520,21 @@ void export_write_c_types(FILE *fp, export_run *r)
 
 int export_write_c_map(FILE *fp, export_run *r, const export_eval *e, const export_meta *m, const char *prefix)
 {
-    cnn_ctx *x = r->ctx;
-    const amap *map = &x->threads[0].map;
-    if (x->lib.n > 256)
-        return msg_error(ST_EFORMAT, "%s: %d multipliers do not fit the C header's uint8_t indices", x->lib.path, x->lib.n);
+    const export_problem *x = &r->pb;
+    const amap *map = &e->map;
+    if (x->lib->n > 256)
+        return msg_error(ST_EFORMAT, "%s: %d multipliers do not fit the C header's uint8_t indices", x->lib->path, x->lib->n);
     fprintf(fp, "\n/*\n");
     write_figures(fp, " * ", r, e, m);
     fprintf(fp, " */\n");
     char *up = xstrdup(prefix);
     for (char *p = up; *p; p++) *p = (char)toupper((unsigned char)*p);
-    fprintf(fp, "#define %s_N_LAYERS %d\n#define %s_N_MULTIPLIERS %d\n", up, x->n_layers, up, x->lib.n);
+    fprintf(fp, "#define %s_N_LAYERS %d\n#define %s_N_MULTIPLIERS %d\n", up, x->n_layers, up, x->lib->n);
     fprintf(fp, "#define %s_ENERGY_REL %.17g\n", up, e->energy_rel);
     free(up);
-    fprintf(fp, "static const approxmap_multiplier %s_multipliers[%d] = {\n", prefix, x->lib.n);
-    for (int i = 0; i < x->lib.n; i++) {
-        const amul *mu = &x->lib.mults[i];
+    fprintf(fp, "static const approxmap_multiplier %s_multipliers[%d] = {\n", prefix, x->lib->n);
+    for (int i = 0; i < x->lib->n; i++) {
+        const amul *mu = &x->lib->mults[i];
         fprintf(fp, "    {");
         util_put_c_str(fp, mu->name);
         fprintf(fp, ", \"%s\", %d, %d, %.17g},\n", amul_family_name(mu->family), mu->family == AMUL_ROUP ? mu->k : -1,

@@ -58,6 +58,24 @@ long export_pick_id(const export_front *f, uint64_t id);
 /* FNV-1a 64 of the gene values of row r (the key of the holdout cache). */
 uint64_t export_row_key(const export_front *f, size_t r);
 
+/* What readers need of a run's problem (borrowed from the opened run; valid until export_run_free). */
+typedef struct export_problem {
+    const amul_lib *lib;
+    int n_layers;
+    const amap_layer *layers;
+    const energy_model *em;     /* the per-layer energy model, or NULL: the library's relative energies */
+    amap_granularity granularity;
+    size_t genome_len;
+    double max_loss_pp;
+    int compensate;             /* -1 none, 1 bias, 0 bias-tensor */
+    const char *holdout_spec;   /* NULL: the problem has no holdout */
+    int n_allowed;
+    const int *allowed;         /* gene value -> library index */
+    int32_t search_n;           /* images of the search subset */
+    int32_t exact_correct;      /* exact int8 hits on the search subset */
+    uint64_t definition_hash;
+} export_problem;
+
 /* A run directory opened for reading. */
 typedef struct export_run {
     char *dir;
@@ -65,19 +83,20 @@ typedef struct export_run {
     char *front_path;       /* dir/front.csv */
     prob_spec spec;
     const cnn_spec *cs;     /* spec.data */
-    cnn_ctx *ctx;
+    export_problem pb;      /* the problem, as readers see it */
+    cnn_ctx *ctx;           /* the problem's binding (private to problems/) */
     export_front front;
-    /* exact int8 baselines, measured lazily by export_run_holdout() */
+    /* the holdout and its exact int8 baseline, loaded lazily by export_run_holdout() */
     int holdout_loaded;
-    uint8_t *exact_holdout_ok; /* holdout_set.n flags: exact int8 right on the image */
-    int32_t exact_holdout_correct;
-    uint8_t *pred;             /* scratch, max(search n, holdout n) */
-    int threads;               /* evaluation threads (0: OpenMP default) */
+    cifar_set holdout_set;
+    approx_eval_data holdout;
+    int threads;               /* evaluation threads (0: all cores) */
 } export_run;
 
 /* Open run directory `dir`: "DIR: not a run directory (no front.csv)" when front.csv is missing, the
- * same for problem.yaml; refuses problems that are not `type: cnn`; builds the network, data and
- * library (activation cache off) and reads the front. threads: for evaluations (0: all cores).
+ * same for problem.yaml; refuses problems that are not `type: cnn`; builds the problem's binding
+ * (set-up, search subset and its baseline, one evaluation slot, no activation cache: every map here
+ * is evaluated once) and reads the front. threads: for evaluations (0: all cores).
  * Caller frees with export_run_free(). */
 int export_run_open(const char *dir, int threads, export_run **out);
 void export_run_free(export_run *r);
@@ -100,12 +119,13 @@ typedef struct export_eval {
     int has_holdout;
     int32_t holdout_n, holdout_exact, holdout_correct;
     double holdout_loss, ci_lo, ci_hi; /* pp */
+    amap map;                      /* the row's map (with its bias_delta when the problem compensates) */
 } export_eval;
 
 void export_eval_init(export_eval *e, int n_layers);
 void export_eval_deinit(export_eval *e);
 
-/* Expand row `row` into r->ctx->threads[0].map and measure it: energy always, the search subset when
+/* Expand row `row` into out->map and measure it (the evaluator's figures, approx_eval.h): energy always, the search subset when
  * `search`, the holdout when `holdout` (loads it). Recomputed energy or search loss that differ from
  * front.csv's f1/f2 give a warning (the data, model or library changed since the search). Genes outside
  * the problem's range are an error (reported). */
@@ -125,7 +145,7 @@ typedef struct export_holdout {
 int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
                        void (*progress)(size_t done, size_t todo, void *ctx), void *progress_ctx);
 
-/* --- writers: each writes one map (the one export_eval_row() left in threads[0].map) ------------ */
+/* --- writers: each writes the map of one export_eval (export_eval_row() fills it) ---------------- */
 
 typedef enum export_format { EXPORT_YAML = 0, EXPORT_JSON = 1, EXPORT_C = 2 } export_format;
 

@@ -8,16 +8,18 @@
  * "a little more or less approximate". Granularity `layer` has one gene per approximable layer,
  * `filter` one per output channel, `kernel` one per (output, input channel) pair (amap.h).
  *
- * Evaluation is a pure function of the genome: the map is built, the int8 engine runs the search
- * subset in chunks on the calling thread, and an activation cache (prob_cnn_cache.c) reuses the live
- * tensors after unchanged leading layers. Individuals run in parallel (OpenMP, one context per thread),
+ * This file is the binding between genomes and maps; scoring belongs to the shared map evaluator
+ * (src/approx/approx_eval.h) on the shared CNN set-up (approx_cnn.h). Evaluation is a pure function of
+ * the genome: the map is built, the evaluator runs the search subset in chunks on the calling thread's
+ * slot, through an activation cache (prob_cnn_cache.c, the evaluator's runner) that reuses the live
+ * tensors after unchanged leading layers. Individuals run in parallel (OpenMP, one slot per thread),
  * so results do not depend on the thread count or on what the cache holds.
  *
  * With `compensate: bias` (or bias-tensor) each map is evaluated with error compensation: every
  * output channel's expected multiplier error under that map, from the exact network's activation
- * distributions on the calibration images, is folded into its bias (approx.h); the deltas are part of
- * the map (amap bias_delta) and exported with it. A layer's deltas depend on its own multipliers only,
- * so the activation cache's prefix keys stay valid.
+ * distributions on the calibration images, becomes a bias delta of the map (approx_comp.h: amap
+ * bias_delta, the deltas' one owner), which the layer hooks add to the bias and export writes. A
+ * layer's deltas depend on its own multipliers only, so the activation cache's prefix keys stay valid.
  *
  * Keys of its own (problems/README.md): model, data {calibration, search, holdout}, library,
  * multipliers, granularity, seed_from, max_loss_pp, cache_mb, chunk, compensate. */
@@ -38,6 +40,7 @@
 #include "msg.h"
 #include "prob.h"
 #include "prob_cnn.h"
+#include "prob_cnn_ctx.h"
 #include "qnn_int8.h"
 #include "qnn_quant.h"
 #include "rundir.h"
@@ -250,79 +253,30 @@ static int sort_allowed(const cnn_spec *c, const amul_lib *lib, const char *wher
     return ST_OK;
 }
 
-static void thread_init(cnn_ctx *x, cnn_thread *t)
+void cnn_genome_to_map(cnn_ctx *x, int slot, const double *genes, amap *m)
 {
-    amap_init(&t->map, x->layers, x->n_layers, 0);
-    amap_mul_init(&t->mul, x->layers, x->n_layers, &x->lib);
-    energy_report_init(&t->energy, x->n_layers, x->lib.n);
-    t->net = x->net;
-    if (x->compensate >= 0) {
-        approx_comp_share(&t->comp, &x->comp);
-        t->net = t->comp.view;
-    }
-    t->ws = qnn_int8_ws_alloc(t->net, (int32_t)x->chunk);
-    t->genome = xcalloc(x->genome_len ? x->genome_len : 1, sizeof *t->genome);
-}
-
-static void thread_deinit(cnn_thread *t)
-{
-    amap_deinit(&t->map);
-    amap_mul_deinit(&t->mul);
-    energy_report_deinit(&t->energy);
-    qnn_int8_ws_free(t->ws);
-    approx_comp_deinit(&t->comp);
-    free(t->genome);
-}
-
-void cnn_genome_to_map(const cnn_ctx *x, const double *genes, cnn_thread *t)
-{
+    int *genome = x->genome[slot];
     for (size_t i = 0; i < x->genome_len; i++) {
         long g = lround(genes[i]);
         ASSERT(g >= 0 && g < x->n_allowed);
-        t->genome[i] = x->allowed[g];
+        genome[i] = x->allowed[g];
     }
-    amap_expand(&t->map, x->layers, x->granularity, t->genome);
-    if (x->compensate >= 0) {
-        approx_comp_apply(&t->comp, &t->map);
-        approx_comp_store(&t->comp, &t->map);
-    }
+    amap_expand(m, x->cnn.layers, x->granularity, genome);
+    approx_eval_compensate(x->ev, m); /* with compensation: the map's own bias deltas */
 }
 
-int32_t cnn_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const qnn_layer_mul *muls,
-                    int use_cache, uint8_t *pred)
+/* Objectives of one genome on evaluation slot `slot`: its map is scored on the search subset, through
+ * the activation cache when there is one. */
+static int eval_one(cnn_ctx *x, int slot, const double *genes, double *f, double *cv)
 {
-    if (use_cache && x->cache) return cnn_cache_correct(x, t, set, muls, pred);
-    const qnn_int8_net *net = t->net;
-    const int32_t k = qnn_int8_n_out(net);
-    int32_t correct = 0;
-    for (int32_t first = 0; first < set->n; first += (int32_t)x->chunk) {
-        int32_t n = set->n - first < x->chunk ? set->n - first : (int32_t)x->chunk;
-        qnn_int8_set_input(net, t->ws, set->pixels + (size_t)first * CIFAR_PIXELS, n);
-        qnn_int8_forward(net, t->ws, 0, muls);
-        const int8_t *logits = qnn_int8_ws_tensor(t->ws, net->output);
-        for (int32_t i = 0; i < n; i++) {
-            const int8_t *l = logits + (size_t)i * k;
-            int best = util_argmax_s8(l, k);
-            if (pred) pred[first + i] = (uint8_t)best;
-            correct += best == set->labels[first + i];
-        }
-    }
-    return correct;
-}
-
-/* Objectives of one genome on the calling thread's context. */
-static int eval_one(cnn_ctx *x, cnn_thread *t, const double *genes, double *f, double *cv)
-{
-    cnn_genome_to_map(x, genes, t);
-    amap_mul_build(&t->mul, &t->map);
-    int rc = energy_eval(&t->map, x->layers, &x->lib, x->has_energy_model ? x->em.e_layer : NULL,
-                         x->has_energy_model ? x->em.e_exact : NULL, &t->energy);
+    amap *m = &x->maps[slot];
+    cnn_genome_to_map(x, slot, genes, m);
+    approx_eval_result res;
+    int rc = approx_eval_map(x->ev, slot, m, &x->search, 1, 0, NULL, NULL, &res);
     if (rc) return rc;
-    int32_t correct = cnn_correct(x, t, &x->search_set, t->mul.layer, 1, NULL);
-    double loss = 100.0 * (double)(x->exact_correct - correct) / (double)x->search_set.n;
-    f[0] = t->energy.rel;
-    f[1] = loss;
-    *cv = loss > x->max_loss_pp ? loss - x->max_loss_pp : 0;
+    f[0] = res.energy->rel;
+    f[1] = res.loss_pp;
+    *cv = res.loss_pp > x->max_loss_pp ? res.loss_pp - x->max_loss_pp : 0;
     return ST_OK;
 }
 
@@ -330,12 +284,12 @@ static int cnn_evaluate(prob *p, size_t n, const double *xs, double *f, double *
                         const volatile sig_atomic_t *stop)
 {
     cnn_ctx *x = p->ctx;
-    int nt = util_threads(threads, x->n_threads);
+    int nt = util_threads(threads, x->n_slots);
     int rc = ST_OK;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (size_t i = 0; i < n; i++) {
         if (*stop || rc) continue;
-        int r = eval_one(x, &x->threads[omp_get_thread_num()], xs + i * p->n_genes, f + i * p->n_obj, cv + i);
+        int r = eval_one(x, omp_get_thread_num(), xs + i * p->n_genes, f + i * p->n_obj, cv + i);
         if (r) {
 #pragma omp atomic write
             rc = r;
@@ -370,24 +324,25 @@ static void cnn_destroy(prob *p)
 void cnn_ctx_free(cnn_ctx *x)
 {
     if (!x) return;
-    for (int i = 0; i < x->n_threads; i++) thread_deinit(&x->threads[i]);
-    free(x->threads);
+    for (int i = 0; x->maps && i < x->n_slots; i++) {
+        amap_deinit(&x->maps[i]);
+        free(x->genome[i]);
+    }
+    free(x->maps);
+    free(x->genome);
     cnn_cache_free(x->cache);
-    if (x->has_energy_model) energy_model_deinit(&x->em);
-    approx_comp_deinit(&x->comp);
-    free(x->layers);
+    approx_eval_data_deinit(&x->search);
+    approx_eval_close(x->ev);
+    approx_cnn_close(&x->cnn);
     free(x->allowed);
-    amul_lib_deinit(&x->lib);
     cifar_set_deinit(&x->search_set);
-    cifar_set_deinit(&x->holdout_set);
-    qnn_int8_net_free(x->net);
     free(x->path);
     free(x->holdout_spec);
     free(x->seed_from);
     free(x);
 }
 
-int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
+int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int threads, cnn_ctx **out)
 {
     const cnn_spec *c = spec->data;
     cnn_ctx *x = xcalloc(1, sizeof *x);
@@ -396,66 +351,53 @@ int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
     x->max_loss_pp = c->max_loss_pp;
     x->chunk = c->chunk;
     x->holdout_spec = c->holdout ? xstrdup(c->holdout) : NULL;
+    x->seed_from = c->seed_from ? xstrdup(c->seed_from) : NULL;
     x->compensate = c->compensate;
     int rc;
-    qnn_quant_opts qo = qnn_quant_opts_default();
-    if ((rc = qnn_quant_load(c->model, c->calibration, &qo, NULL, &x->net))) goto fail;
-    if (qnn_int8_n_out(x->net) != CIFAR_CLASSES) {
-        rc = msg_error(ST_EFORMAT, "%s: model '%s' has %d outputs; CIFAR-10 needs 10", spec->path, c->model,
-                       (int)qnn_int8_n_out(x->net));
-        goto fail;
-    }
+    approx_cnn_opts o = approx_cnn_opts_default();
+    o.model = c->model;
+    o.calib = c->calibration;
+    o.library = c->library;
+    o.compensate = c->compensate;
+    o.where = spec->path;
+    /* a per-layer energy model (approxmap characterize --layers): as given, else in the source tree */
+    char *ep = !c->energy ? NULL
+             : access(c->energy, R_OK) == 0 ? xstrdup(c->energy) : xasprintf("%s/%s", APPROXMAP_SRCDIR, c->energy);
+    o.energy = ep;
+    rc = approx_cnn_open(&x->cnn, &o);
+    free(ep);
+    if (rc) goto fail;
+    const approx_cnn *cn = &x->cnn;
+    if ((rc = sort_allowed(c, &cn->lib, spec->path, &x->allowed, &x->n_allowed))) goto fail;
+    for (int i = 0; cn->has_em && i < x->n_allowed; i++)
+        for (int l = 0; l < cn->n_layers; l++)
+            if (!isfinite(cn->em.e_layer[(size_t)l * cn->lib.n + x->allowed[i]])) {
+                rc = msg_error(ST_EFORMAT, "%s: energy model '%s' has no figure for multiplier '%s' in layer '%s'",
+                               spec->path, c->energy, cn->lib.mults[x->allowed[i]].name, cn->layers[l].name);
+                goto fail;
+            }
     if ((rc = cifar_load_range(c->search, &x->search_set))) goto fail;
     if (x->search_set.n < 1) {
         rc = msg_error(ST_EFORMAT, "%s: the search subset '%s' holds no images", spec->path, c->search);
         goto fail;
     }
-    char *lib_path = amul_lib_resolve(c->library);
-    rc = amul_lib_load(&x->lib, lib_path);
-    free(lib_path);
-    if (rc) goto fail;
-    if ((rc = sort_allowed(c, &x->lib, spec->path, &x->allowed, &x->n_allowed))) goto fail;
+    x->genome_len = amap_genome_len(cn->layers, cn->n_layers, x->granularity);
 
-    x->n_layers = x->net->n_layers;
-    x->layers = xcalloc((size_t)x->n_layers, sizeof *x->layers);
-    for (int l = 0; l < x->n_layers; l++) {
-        const qnn_int8_layer *L = &x->net->layers[l];
-        x->layers[l] = (amap_layer){.name = L->name, .cin = L->cin, .cout = L->cout, .kh = L->kh, .kw = L->kw,
-                                    .macs = L->macs, .w = L->weights};
+    x->n_slots = n_slots > 0 ? n_slots : 1;
+    x->ev = approx_eval_open(cn, x->n_slots, (int32_t)x->chunk);
+    x->maps = xcalloc((size_t)x->n_slots, sizeof *x->maps);
+    x->genome = xcalloc((size_t)x->n_slots, sizeof *x->genome);
+    for (int i = 0; i < x->n_slots; i++) {
+        amap_init(&x->maps[i], cn->layers, cn->n_layers, 0);
+        x->genome[i] = xcalloc(x->genome_len ? x->genome_len : 1, sizeof **x->genome);
     }
-    x->genome_len = amap_genome_len(x->layers, x->n_layers, x->granularity);
-    if (c->energy) {
-        /* a per-layer energy model (approxmap characterize --layers): as given, else in the source tree */
-        char *ep = access(c->energy, R_OK) == 0 ? xstrdup(c->energy) : xasprintf("%s/%s", APPROXMAP_SRCDIR, c->energy);
-        rc = energy_model_load(ep, &x->lib, x->layers, x->n_layers, &x->em);
-        free(ep);
-        if (rc) goto fail;
-        x->has_energy_model = 1;
-        for (int i = 0; i < x->n_allowed; i++)
-            for (int l = 0; l < x->n_layers; l++)
-                if (!isfinite(x->em.e_layer[(size_t)l * x->lib.n + x->allowed[i]])) {
-                    rc = msg_error(ST_EFORMAT, "%s: energy model '%s' has no figure for multiplier '%s' in layer '%s'",
-                                   spec->path, c->energy, x->lib.mults[x->allowed[i]].name, x->layers[l].name);
-                    goto fail;
-                }
+    /* the exact baseline on the search subset; then the cache serves the search's serial runs */
+    approx_eval_data_init(x->ev, &x->search, &x->search_set, 0, threads, NULL, NULL);
+    if (cache_bytes > 0) {
+        x->cache = cnn_cache_alloc(cn->net, x->search_set.n, (int32_t)x->chunk, cache_bytes);
+        x->search.run = cnn_cache_run;
+        x->search.run_ctx = x->cache;
     }
-
-    if (x->compensate >= 0) {
-        /* the exact network's activation distributions on the calibration (training) images */
-        cifar_set cal = {0};
-        if ((rc = cifar_load_range(c->calibration, &cal))) goto fail;
-        rc = approx_comp_init(&x->comp, x->net, x->layers, &x->lib, &cal, x->compensate, 0);
-        cifar_set_deinit(&cal);
-        if (rc) goto fail;
-    }
-
-    x->n_threads = util_threads(0, INT32_MAX);
-    x->threads = xcalloc((size_t)x->n_threads, sizeof *x->threads);
-    for (int i = 0; i < x->n_threads; i++) thread_init(x, &x->threads[i]);
-    x->cache = c->cache_mb > 0 ? cnn_cache_alloc(x, (size_t)c->cache_mb << 20) : NULL;
-
-    /* the exact baseline on the search subset (a fresh thread's compensated view has zero deltas) */
-    x->exact_correct = cnn_correct(x, &x->threads[0], &x->search_set, NULL, 0, NULL);
 
     /* what identifies the search: model bytes, data, library content, allowed set, granularity,
      * constraint (the calibration determines the int8 model and so is part of it too) */
@@ -467,12 +409,12 @@ int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out)
     h = util_fnv1a(h, &x->granularity, sizeof x->granularity);
     h = util_fnv1a(h, &x->max_loss_pp, sizeof x->max_loss_pp);
     for (int i = 0; i < x->n_allowed; i++) {
-        const amul *m = &x->lib.mults[x->allowed[i]];
+        const amul *m = &cn->lib.mults[x->allowed[i]];
         h = util_fnv1a(h, m->name, strlen(m->name) + 1);
         h = util_fnv1a(h, m->lut, AMUL_LUT_SIZE * sizeof *m->lut);
         h = util_fnv1a(h, &m->energy.rel, sizeof m->energy.rel);
     }
-    if (x->has_energy_model) h = util_fnv1a(h, x->em.e_layer, (size_t)x->n_layers * x->lib.n * sizeof *x->em.e_layer);
+    if (cn->has_em) h = util_fnv1a(h, cn->em.e_layer, (size_t)cn->n_layers * cn->lib.n * sizeof *cn->em.e_layer);
     if (x->compensate >= 0) h = util_fnv1a(h, &x->compensate, sizeof x->compensate); /* none keeps older hashes */
     x->definition_hash = h;
     *out = x;
@@ -486,7 +428,7 @@ static int cnn_create(const prob_spec *spec, prob **out)
 {
     const cnn_spec *c = spec->data;
     cnn_ctx *x;
-    int rc = cnn_ctx_create(spec, &x);
+    int rc = cnn_ctx_open(spec, util_threads(0, INT32_MAX), (size_t)c->cache_mb << 20, 0, &x);
     if (rc) return rc;
     prob *p = prob_alloc("cnn", x->genome_len, 2, 1);
     for (size_t i = 0; i < p->n_genes; i++) {
@@ -496,11 +438,11 @@ static int cnn_create(const prob_spec *spec, prob **out)
     }
     /* gene blocks for the GA's block operators: one per layer (its filters' or kernels' genes in genome
      * order; a single gene at layer granularity) */
-    p->n_blocks = (size_t)x->n_layers;
+    p->n_blocks = (size_t)x->cnn.n_layers;
     p->blocks = xmalloc((p->n_blocks + 1) * sizeof *p->blocks);
     p->blocks[0] = 0;
-    for (int l = 0; l < x->n_layers; l++)
-        p->blocks[l + 1] = p->blocks[l] + amap_genome_len(&x->layers[l], 1, x->granularity);
+    for (int l = 0; l < x->cnn.n_layers; l++)
+        p->blocks[l + 1] = p->blocks[l] + amap_genome_len(&x->cnn.layers[l], 1, x->granularity);
     ASSERT(p->blocks[p->n_blocks] == p->n_genes);
     /* hypervolume reference: energy 1.1 (all exact = 1), loss just past the constraint */
     p->ref[0] = 1.1;
@@ -510,7 +452,6 @@ static int cnn_create(const prob_spec *spec, prob **out)
     p->destroy = cnn_destroy;
     p->stats = cnn_stats;
     p->seed_genomes = cnn_seed_genomes;
-    x->seed_from = c->seed_from ? xstrdup(c->seed_from) : NULL;
     p->hash = prob_hash(p, &x->definition_hash, sizeof x->definition_hash);
     *out = p;
     return ST_OK;
@@ -561,16 +502,18 @@ static int seed_from_run(prob *p, size_t max, double *genes, size_t *n_out)
     free(lib_path);
     if (rc) goto out;
     if ((rc = sort_allowed(c, &clib, ppath, &callowed, &n_callowed))) goto out;
-    size_t clen = amap_genome_len(x->layers, x->n_layers, c->granularity);
+    const amap_layer *layers = x->cnn.layers;
+    const int n_layers = x->cnn.n_layers;
+    size_t clen = amap_genome_len(layers, n_layers, c->granularity);
     if ((rc = read_front_genes(fpath, clen, &rows, &n_rows))) goto out;
     /* coarse gene -> position in this problem's allowed list, by multiplier name */
     int *pos = xmalloc((size_t)n_callowed * sizeof *pos);
     for (int i = 0; i < n_callowed; i++) {
         pos[i] = -1;
         for (int j = 0; j < x->n_allowed; j++)
-            if (!strcmp(clib.mults[callowed[i]].name, x->lib.mults[x->allowed[j]].name)) pos[i] = j;
+            if (!strcmp(clib.mults[callowed[i]].name, x->cnn.lib.mults[x->allowed[j]].name)) pos[i] = j;
     }
-    cnn_thread *t = &x->threads[0];
+    amap *sm = &x->maps[0];
     int *cg = xmalloc((clen ? clen : 1) * sizeof *cg);
     size_t n = 0;
     for (size_t r = 0; r < n_rows && n < max && !rc; r++) {
@@ -590,12 +533,12 @@ static int seed_from_run(prob *p, size_t max, double *genes, size_t *n_out)
         if (rc) break;
         /* expand in gene space: positions are valid indices for amap_expand, and the map's entries are
          * then positions in this problem's allowed list */
-        amap_expand(&t->map, x->layers, c->granularity, cg);
+        amap_expand(sm, layers, c->granularity, cg);
         double *dst = genes + n * p->n_genes;
         size_t gi = 0;
-        for (int l = 0; l < x->n_layers; l++) {
-            const uint16_t *m = amap_layer_mults(&t->map, l);
-            int32_t cout = x->layers[l].cout, cin = x->layers[l].cin;
+        for (int l = 0; l < n_layers; l++) {
+            const uint16_t *m = amap_layer_mults(sm, l);
+            int32_t cout = layers[l].cout, cin = layers[l].cin;
             if (x->granularity == AMAP_LAYER)
                 dst[gi++] = m[0];
             else if (x->granularity == AMAP_FILTER)

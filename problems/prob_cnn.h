@@ -1,6 +1,7 @@
-/* The CNN approximation problem (`type: cnn`, prob_cnn.c, which also seeds a search from a coarser
- * run's front) and its activation cache (prob_cnn_cache.c). Shared with export and report, which
- * rebuild a problem from a run directory to re-evaluate its maps. */
+/* The CNN approximation problem (`type: cnn`, prob_cnn.c: spec, genome <-> map binding, seeding from
+ * a coarser run's front) and its activation cache (prob_cnn_cache.c). Shared with export and report
+ * (problems/export.c, problems/report.c), which rebuild a problem from a run directory to re-evaluate
+ * its maps. */
 #ifndef PROBLEMS_PROB_CNN_H
 #define PROBLEMS_PROB_CNN_H
 
@@ -10,6 +11,7 @@
 #include "amap.h"
 #include "amul.h"
 #include "approx.h"
+#include "approx_eval.h"
 #include "cifar.h"
 #include "energy.h"
 #include "prob.h"
@@ -30,57 +32,21 @@ typedef struct cnn_spec {
     int compensate;            /* -1 none (default), 1 bias (per input channel), 0 bias-tensor */
 } cnn_spec;
 
+/* The problem's binding (prob_cnn_ctx.h, private to problems/): genome <-> map over the shared CNN
+ * set-up and map evaluator (approx_cnn.h, approx_eval.h), plus the activation cache. */
+typedef struct cnn_ctx cnn_ctx;
 typedef struct cnn_cache cnn_cache;
 
-/* Per-thread evaluation state: allocated once, reused for every genome. */
-typedef struct cnn_thread {
-    amap map;
-    amap_mul mul;
-    energy_report energy;
-    qnn_int8_ws *ws;
-    int *genome;               /* library indices, genome_len */
-    approx_comp comp;          /* compensation state (shares the context's distributions), if on */
-    const qnn_int8_net *net;   /* what runs: the context's net, or comp.view (biases of the last map) */
-} cnn_thread;
-
-typedef struct cnn_ctx {
-    char *path;                /* the problem file */
-    qnn_int8_net *net;
-    amul_lib lib;
-    int n_allowed;
-    int *allowed;              /* gene value -> library index, by ascending relative energy */
-    int n_layers;
-    amap_layer *layers;        /* borrow names and weights from net */
-    amap_granularity granularity;
-    size_t genome_len;
-    double max_loss_pp;
-    long chunk;
-    cifar_set search_set, holdout_set;
-    char *holdout_spec;        /* NULL: none */
-    char *seed_from;           /* NULL: none */
-    int32_t exact_correct;     /* exact int8 hits on the search subset */
-    uint64_t definition_hash;
-    int n_threads;
-    cnn_thread *threads;       /* n_threads */
-    cnn_cache *cache;          /* NULL: off */
-    int has_energy_model;      /* energy: per-layer figures instead of the library's relative energies */
-    energy_model em;
-    int compensate;            /* as cnn_spec.compensate */
-    approx_comp comp;          /* activation distributions on the calibration images, when compensating */
-} cnn_ctx;
-
-/* Build the context a spec describes (quantize, load data and library, exact baseline). */
-int cnn_ctx_create(const prob_spec *spec, cnn_ctx **out);
+/* Build the binding a spec describes: the set-up (quantize, library, layers, energy model,
+ * compensation), the search subset and its exact baseline (measured with `threads`, 0: all cores),
+ * n_slots evaluation slots and, when cache_bytes > 0, an activation cache of that budget. Errors are
+ * reported and name the problem file. Caller frees with cnn_ctx_free(). */
+int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int threads, cnn_ctx **out);
 void cnn_ctx_free(cnn_ctx *x);
 
-/* genes (doubles holding gene values) -> t->genome (library indices) -> t->map; with compensation
- * also the map's bias deltas (t->map.bias_delta, and t->net's biases). */
-void cnn_genome_to_map(const cnn_ctx *x, const double *genes, cnn_thread *t);
-
-/* Correct predictions of the int8 engine under `muls` (NULL: exact) on `set`, in chunks on thread
- * context t; with use_cache, through the activation cache (search subset only). pred: set->n or NULL. */
-int32_t cnn_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const qnn_layer_mul *muls,
-                    int use_cache, uint8_t *pred);
+/* genes (doubles holding gene values) -> map `m` (sized for the problem's layers): library indices
+ * by granularity, and with compensation the map's bias deltas. Uses slot `slot`'s scratch. */
+void cnn_genome_to_map(cnn_ctx *x, int slot, const double *genes, amap *m);
 
 /* seed_genomes hook: expand the front of the run in x->seed_from into this problem's genomes. */
 int cnn_seed_genomes(prob *p, size_t max, double *genes, size_t *n);
@@ -97,10 +63,13 @@ typedef struct cnn_cache_stats {
     int entries;
 } cnn_cache_stats;
 
-cnn_cache *cnn_cache_alloc(const cnn_ctx *x, size_t budget_bytes);
+/* A cache for `net` on a data set of n_images images run in chunks of `chunk`. */
+cnn_cache *cnn_cache_alloc(const qnn_int8_net *net, int32_t n_images, int32_t chunk, size_t budget_bytes);
 void cnn_cache_free(cnn_cache *c);
-int32_t cnn_cache_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const qnn_layer_mul *muls,
-                          uint8_t *pred);
+/* The evaluator's runner (approx_eval_runner; ctx = the cache): correct answers of `set` (the one the
+ * cache was made for) under `muls`, the hooks of map `m`, on workspace `ws`. */
+int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn_int8_ws *ws, const cifar_set *set,
+                      uint8_t *pred);
 void cnn_cache_get_stats(cnn_cache *c, cnn_cache_stats *out);
 
 #endif

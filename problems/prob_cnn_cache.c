@@ -52,7 +52,7 @@ struct cnn_cache {
     pthread_mutex_t lock;
     const qnn_int8_net *net;
     int n_layers;
-    int32_t n_images;
+    int32_t n_images, chunk;
     size_t budget, bytes;
     boundary *bd;          /* n_layers (index 0 unused) */
     double macs_all;
@@ -62,30 +62,31 @@ struct cnn_cache {
     cnn_cache_stats st;
 };
 
-cnn_cache *cnn_cache_alloc(const cnn_ctx *x, size_t budget_bytes)
+cnn_cache *cnn_cache_alloc(const qnn_int8_net *net, int32_t n_images, int32_t chunk, size_t budget_bytes)
 {
     cnn_cache *c = xcalloc(1, sizeof *c);
     pthread_mutex_init(&c->lock, NULL);
-    c->net = x->net;
-    c->n_layers = x->n_layers;
-    c->n_images = x->search_set.n;
+    c->net = net;
+    c->n_layers = net->n_layers;
+    c->n_images = n_images;
+    c->chunk = chunk;
     c->budget = budget_bytes;
-    c->bd = xcalloc((size_t)x->n_layers, sizeof *c->bd);
-    int *ids = xmalloc((size_t)x->net->n_tensors * sizeof *ids);
+    c->bd = xcalloc((size_t)net->n_layers, sizeof *c->bd);
+    int *ids = xmalloc((size_t)net->n_tensors * sizeof *ids);
     double macs = 0;
-    for (int b = 0; b < x->n_layers; b++) {
+    for (int b = 0; b < net->n_layers; b++) {
         boundary *B = &c->bd[b];
-        B->op = x->net->layers[b].op_index;
+        B->op = net->layers[b].op_index;
         B->macs_before = macs;
-        macs += (double)x->net->layers[b].macs;
+        macs += (double)net->layers[b].macs;
         if (b == 0) continue;
-        B->n_live = qnn_int8_live_before(x->net, B->op, ids);
+        B->n_live = qnn_int8_live_before(net, B->op, ids);
         B->live = xmalloc((size_t)B->n_live * sizeof *B->live);
         B->img_bytes = xmalloc((size_t)B->n_live * sizeof *B->img_bytes);
         B->offset = xmalloc((size_t)B->n_live * sizeof *B->offset);
         for (int j = 0; j < B->n_live; j++) {
             B->live[j] = ids[j];
-            B->img_bytes[j] = qnn_int8_tensor_bytes(x->net, ids[j]);
+            B->img_bytes[j] = qnn_int8_tensor_bytes(net, ids[j]);
             B->offset[j] = B->bytes;
             B->bytes += B->img_bytes[j] * (size_t)c->n_images;
         }
@@ -216,21 +217,21 @@ static void copy_state(const boundary *B, qnn_int8_ws *ws, uint8_t *data, int32_
     }
 }
 
-int32_t cnn_cache_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const qnn_layer_mul *muls,
-                          uint8_t *pred)
+int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn_int8_ws *ws, const cifar_set *set,
+                      uint8_t *pred)
 {
-    cnn_cache *c = x->cache;
-    ASSERT(set == &x->search_set && set->n == c->n_images);
+    cnn_cache *c = cache;
+    ASSERT(set->n == c->n_images);
     const int L = c->n_layers;
     uint64_t h[64];
     ASSERT(L <= 64);
-    prefix_hashes(&t->map, L, h);
+    prefix_hashes(m, L, h);
 
     entry *hit = NULL, *fill[64] = {NULL};
     pthread_mutex_lock(&c->lock);
     int start = 0;
     for (int b = L - 1; b >= 1 && !hit; b--)
-        if ((hit = find(c, b, h[b], &t->map))) start = b;
+        if ((hit = find(c, b, h[b], m))) start = b;
     if (hit) {
         hit->refs++;
         hit->tick = ++c->tick;
@@ -243,31 +244,31 @@ int32_t cnn_cache_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const
     for (int b = start + 1; b < L; b++) {
         const boundary *B = &c->bd[b];
         if (B->inserts >= INSERT_PROBE && B->hits * HIT_RATIO < B->inserts) continue; /* never pays here */
-        fill[b] = reserve(c, b, h[b], &t->map);
+        fill[b] = reserve(c, b, h[b], m);
     }
     pthread_mutex_unlock(&c->lock);
 
-    const qnn_int8_net *net = t->net; /* x->net, or its compensated view (same structure) */
+    const qnn_int8_net *net = c->net; /* the hooks carry a compensated map's biases */
     const int32_t k = qnn_int8_n_out(net);
     int32_t correct = 0;
-    for (int32_t first = 0; first < set->n; first += (int32_t)x->chunk) {
-        int32_t n = set->n - first < x->chunk ? set->n - first : (int32_t)x->chunk;
+    for (int32_t first = 0; first < set->n; first += c->chunk) {
+        int32_t n = set->n - first < c->chunk ? set->n - first : c->chunk;
         int op = 0;
         if (hit) {
-            copy_state(&c->bd[start], t->ws, hit->data, first, n, 0);
-            qnn_int8_ws_set_n(t->ws, n);
+            copy_state(&c->bd[start], ws, hit->data, first, n, 0);
+            qnn_int8_ws_set_n(ws, n);
             op = c->bd[start].op;
         } else {
-            qnn_int8_set_input(net, t->ws, set->pixels + (size_t)first * CIFAR_PIXELS, n);
+            qnn_int8_set_input(net, ws, set->pixels + (size_t)first * CIFAR_PIXELS, n);
         }
         int next_b = start + 1;
         for (; op < net->n_ops; op++) {
             while (next_b < L && c->bd[next_b].op < op) next_b++;
             if (next_b < L && c->bd[next_b].op == op && fill[next_b])
-                copy_state(&c->bd[next_b], t->ws, fill[next_b]->data, first, n, 1);
-            qnn_int8_step(net, t->ws, op, muls);
+                copy_state(&c->bd[next_b], ws, fill[next_b]->data, first, n, 1);
+            qnn_int8_step(net, ws, op, muls);
         }
-        const int8_t *logits = qnn_int8_ws_tensor(t->ws, net->output);
+        const int8_t *logits = qnn_int8_ws_tensor(ws, net->output);
         for (int32_t i = 0; i < n; i++) {
             const int8_t *l = logits + (size_t)i * k;
             int best = util_argmax_s8(l, k);
@@ -282,7 +283,7 @@ int32_t cnn_cache_correct(cnn_ctx *x, cnn_thread *t, const cifar_set *set, const
         entry *e = fill[b];
         if (!e) continue;
         e->refs--;
-        if (find(c, b, h[b], &t->map)) {
+        if (find(c, b, h[b], m)) {
             drop(c, e); /* another thread published the same prefix meanwhile */
         } else {
             e->published = 1;

@@ -78,7 +78,7 @@ static size_t count_mult(const amap *map, const amap_layer *L, int l, int i)
 
 int report_run_has_holdout(const export_run *r)
 {
-    return r->ctx->holdout_spec != NULL;
+    return r->pb.holdout_spec != NULL;
 }
 
 int report_init(report *rp, export_run *r, int holdout, void (*progress)(size_t done, size_t todo, void *ctx),
@@ -87,7 +87,7 @@ int report_init(report *rp, export_run *r, int holdout, void (*progress)(size_t 
     const export_front *f = &r->front;
     *rp = (report){ .run = r, .holdout = holdout && report_run_has_holdout(r), .knee = -1 };
     rp->ho = xcalloc(f->n_rows + 1, sizeof *rp->ho);
-    export_eval_init(&rp->knee_eval, r->ctx->n_layers);
+    export_eval_init(&rp->knee_eval, r->pb.n_layers);
     if (rp->holdout && f->n_rows > 0 && export_holdout_all(r, rp->ho, &rp->measured, progress, progress_ctx))
         return ST_EINVAL;
     char *gpath = xasprintf("%s/generations.csv", r->dir);
@@ -139,7 +139,7 @@ static void plot_front(const report *rp, sbuf *dat, sbuf *gp)
                    "set xlabel 'energy relative to the all-exact map'\nset ylabel 'accuracy loss (pp)'\n");
     sb_printf(gp, "plot 'front.dat' using 3:4 with linespoints pt 7 title 'search subset'");
     if (rp->holdout) sb_printf(gp, ", \\\n     'front.dat' using 3:5:6:7 with yerrorbars pt 5 title 'holdout, 95 %% CI'");
-    sb_printf(gp, ", \\\n     %.10g with lines dt 2 title 'max loss (search)'\n", rp->run->ctx->max_loss_pp);
+    sb_printf(gp, ", \\\n     %.10g with lines dt 2 title 'max loss (search)'\n", rp->run->pb.max_loss_pp);
 }
 
 /* hv: hypervolume and lowest feasible energy per generation. */
@@ -162,20 +162,20 @@ static void plot_hv(const report *rp, sbuf *dat, sbuf *gp)
 /* knee_layers: share of each layer's kernels (= of its MACs) per multiplier of the knee. */
 static void plot_knee_layers(const report *rp, sbuf *dat, sbuf *gp)
 {
-    cnn_ctx *x = rp->run->ctx;
+    const export_problem *x = &rp->run->pb;
     int n_used = 0;
     if (rp->knee >= 0) {
-        const amap *map = &x->threads[0].map;
-        int *used = xcalloc((size_t)x->lib.n, sizeof *used);
+        const amap *map = &rp->knee_eval.map;
+        int *used = xcalloc((size_t)x->lib->n, sizeof *used);
         for (size_t k = 0; k < map->offset[map->n_layers]; k++) used[map->mult[k]] = 1;
         sb_printf(dat, "layer");
-        for (int i = 0; i < x->lib.n; i++)
-            if (used[i]) sb_printf(dat, " %s", x->lib.mults[i].name), n_used++;
+        for (int i = 0; i < x->lib->n; i++)
+            if (used[i]) sb_printf(dat, " %s", x->lib->mults[i].name), n_used++;
         sb_printf(dat, "\n");
         for (int l = 0; l < x->n_layers; l++) {
             size_t nk = (size_t)x->layers[l].cout * x->layers[l].cin;
             sb_printf(dat, "\"%s\"", x->layers[l].name);
-            for (int i = 0; i < x->lib.n; i++)
+            for (int i = 0; i < x->lib->n; i++)
                 if (used[i]) sb_printf(dat, " %.4f", 100.0 * (double)count_mult(map, &x->layers[l], l, i) / (double)nk);
             sb_printf(dat, "\n");
         }
@@ -196,8 +196,8 @@ static void plot_knee_layers(const report *rp, sbuf *dat, sbuf *gp)
  * multiplication (layer on x, output channel on y; one filled box per filter). */
 static void plot_knee_filters(const report *rp, sbuf *dat, sbuf *gp)
 {
-    cnn_ctx *x = rp->run->ctx;
-    const amap *map = &x->threads[0].map;
+    const export_problem *x = &rp->run->pb;
+    const amap *map = &rp->knee_eval.map;
     int32_t max_cout = 0;
     for (int l = 0; l < x->n_layers; l++)
         if (x->layers[l].cout > max_cout) max_cout = x->layers[l].cout;
@@ -211,8 +211,8 @@ static void plot_knee_filters(const report *rp, sbuf *dat, sbuf *gp)
             double sum = 0;
             for (int32_t ci = 0; ci < L->cin; ci++) {
                 int i = row[(size_t)co * L->cin + ci];
-                sum += x->has_energy_model ? x->em.e_layer[(size_t)l * x->lib.n + i] / x->em.e_exact[l]
-                                           : x->lib.mults[i].energy.rel;
+                sum += x->em ? x->em->e_layer[(size_t)l * x->lib->n + i] / x->em->e_exact[l]
+                                           : x->lib->mults[i].energy.rel;
             }
             sb_printf(dat, "%d %d %.6f\n", l, (int)co, sum / L->cin);
         }
@@ -275,7 +275,7 @@ int report_plots(report *rp)
     int rc = write_plot(rp, "front", plot_front);
     if (!rc && rp->n_gens) rc = write_plot(rp, "hv", plot_hv);
     if (!rc) rc = write_plot(rp, "knee_layers", plot_knee_layers);
-    rp->heat = rp->knee >= 0 && rp->run->ctx->granularity != AMAP_LAYER;
+    rp->heat = rp->knee >= 0 && rp->run->pb.granularity != AMAP_LAYER;
     if (!rc && rp->heat) rc = write_plot(rp, "knee_filters", plot_knee_filters);
     if (rc) return rc;
 
@@ -309,9 +309,9 @@ int report_plots(report *rp)
 static void md_problem(sbuf *md, const report *rp)
 {
     const export_run *r = rp->run;
-    const cnn_ctx *x = r->ctx;
+    const export_problem *x = &r->pb;
     const cnn_spec *cs = r->cs;
-    const int32_t sn = x->search_set.n;
+    const int32_t sn = x->search_n;
     int32_t hn = 0, hexact = 0;
     if (rp->holdout && r->front.n_rows) hn = rp->ho[0].n, hexact = rp->ho[0].exact;
     sb_printf(md, "# approxmap report: %s\n\n", r->dir);
@@ -321,11 +321,11 @@ static void md_problem(sbuf *md, const report *rp)
     sb_printf(md, "| search subset | `%s` (%d images) |\n", cs->search, (int)sn);
     if (x->holdout_spec)
         sb_printf(md, "| holdout | `%s`%s |\n", x->holdout_spec, rp->holdout ? "" : " (not measured: --no-holdout)");
-    sb_printf(md, "| library | `%s` (%s) |\n| allowed multipliers | %d:", cs->library, x->lib.path, x->n_allowed);
+    sb_printf(md, "| library | `%s` (%s) |\n| allowed multipliers | %d:", cs->library, x->lib->path, x->n_allowed);
     for (int i = 0; i < x->n_allowed; i++)
-        sb_printf(md, "%s %s (%.2f)", i ? "," : "", x->lib.mults[x->allowed[i]].name,
-                  x->lib.mults[x->allowed[i]].energy.rel);
-    sb_printf(md, " |\n| energy model | %s |\n", x->has_energy_model ? x->em.path
+        sb_printf(md, "%s %s (%.2f)", i ? "," : "", x->lib->mults[x->allowed[i]].name,
+                  x->lib->mults[x->allowed[i]].energy.rel);
+    sb_printf(md, " |\n| energy model | %s |\n", x->em ? x->em->path
                                                                    : "the library's relative energies (exact = 1)");
     sb_printf(md, "| granularity | %s (%zu genes) |\n| constraint | search loss <= %g pp |\n",
               amap_granularity_name(x->granularity), x->genome_len, x->max_loss_pp);
@@ -422,7 +422,7 @@ static void md_progress(sbuf *md, const report *rp)
 static void md_knee(sbuf *md, const report *rp)
 {
     const export_front *f = &rp->run->front;
-    const cnn_ctx *x = rp->run->ctx;
+    const export_problem *x = &rp->run->pb;
     const export_eval *e = &rp->knee_eval;
     const long knee = rp->knee;
     sb_printf(md, "\n## Knee map\n\n");
@@ -440,15 +440,15 @@ static void md_knee(sbuf *md, const report *rp)
               rp->run->dir);
     sb_printf(md, "| layer | MAC share | energy (layer) | multipliers (%% of the layer's kernels) |\n"
                   "|---|---:|---:|---|\n");
-    const amap *map = &x->threads[0].map;
+    const amap *map = &rp->knee_eval.map;
     for (int l = 0; l < x->n_layers; l++) {
         size_t nk = (size_t)x->layers[l].cout * x->layers[l].cin;
         sb_printf(md, "| `%s` | %.2f %% | %.4f |", x->layers[l].name, 100.0 * e->layer_share[l], e->layer_rel[l]);
         int first = 1;
-        for (int i = 0; i < x->lib.n; i++) {
+        for (int i = 0; i < x->lib->n; i++) {
             size_t cnt = count_mult(map, &x->layers[l], l, i);
             if (!cnt) continue;
-            sb_printf(md, "%s %s %.1f %%", first ? "" : ",", x->lib.mults[i].name, 100.0 * (double)cnt / (double)nk);
+            sb_printf(md, "%s %s %.1f %%", first ? "" : ",", x->lib->mults[i].name, 100.0 * (double)cnt / (double)nk);
             first = 0;
         }
         sb_printf(md, " |\n");

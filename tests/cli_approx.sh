@@ -4,6 +4,7 @@
 # the same figures as --uniform; a uniform map's energy is the multiplier's relative energy (0.68 for
 # roup_k1_m2 in roup8) and, with the sky130 per-layer model, the network_relative figure that
 # characterize wrote for it (0.4725); --compensate reports the plain run's accuracy beside its own;
+# --logits writes the evaluated map's logits (their hits = its correct count), --exact-logits the exact ones;
 # sweep's exact row has loss 0 everywhere; malformed flags exit 2. Few images (100), 50 calibration
 # images. Prints one PASS/FAIL line per check; exit 77 when the model or CIFAR-10 is absent.
 set -u
@@ -77,6 +78,22 @@ same "compensation keeps the exact int8 reference" "$(field "$T/comp.json" accur
 same "compensated run has the same energy" "$(field "$T/comp.json" energy_rel)" "0.680000"
 if awk -v a="$(field "$T/comp.json" loss_pp)" -v b="$(field "$T/comp.json" loss_pp_uncompensated)" 'BEGIN { exit !(a + 0 < b + 0) }'; then
     ok "bias compensation lowers the loss of roup_k1_m2"; else ko "bias compensation lowers the loss of roup_k1_m2"; fi
+
+# --logits writes the logits of what is evaluated (the map's, compensated when it is), --exact-logits
+# the exact network's; without a map --logits is the exact network's
+check "eval --uniform roup_k1_m2 --compensate bias --logits --exact-logits" 0 "$BIN" eval $COMMON --uniform roup_k1_m2 \
+    --compensate bias --format json --logits "$T/approx.csv" --exact-logits "$T/exact.csv"
+cp "$T/out" "$T/comp_logits.json"
+check "eval --logits without a map" 0 "$BIN" eval $COMMON --logits "$T/exact_only.csv"
+cmp -s "$T/exact.csv" "$T/exact_only.csv" && ok "eval: --exact-logits = --logits without a map" \
+    || ko "eval: --exact-logits = --logits without a map"
+hits() { awk -F, 'NR > 1 && $2 == $3 { n++ } END { print n + 0 }' "$1"; }
+same "eval: --logits rows = the map's correct answers" "$(hits "$T/approx.csv")" "$(field "$T/comp_logits.json" correct_approx)"
+same "eval: --exact-logits rows = exact int8 correct answers" "$(hits "$T/exact.csv")" "$(field "$T/comp_logits.json" correct_int8)"
+nd=$(paste -d';' "$T/approx.csv" "$T/exact.csv" | awk -F';' 'NR > 1 && $1 != $2 { n++ } END { print n + 0 }')
+if [ "$nd" -gt 0 ]; then ok "eval: the map's logits differ from the exact ones ($nd of 100 rows)"; else
+    ko "eval: the map's logits differ from the exact ones"; fi
+same "eval: --logits has a header and 100 rows" "$(wc -l < "$T/approx.csv" | tr -d ' ')" "101"
 
 check "eval --energy layers_sky130.yaml" 0 "$BIN" eval $COMMON --uniform roup_k1_m2 --library roup8_sky130 \
     --energy "$TOP_SRCDIR/results/gate/layers_sky130.yaml" --format json

@@ -333,11 +333,14 @@ START_TEST(sweep_equals_independent_runs)
     const int ex = amul_lib_find(&g_lib, "roup_k0_m0"), r = amul_lib_find(&g_lib, "roup_k1_m2");
     uint8_t *only = xcalloc((size_t)nm, 1);
     only[ex] = only[r] = 1;
-    approx_comp comp;
-    ck_assert_int_eq(approx_comp_init(&comp, g_net, g_layers, &g_lib, &g_cal, 1, 2), ST_OK);
+    /* the set-up the evaluator borrows: this test's net, library and layers, compensation per channel */
+    approx_cnn cnn = {.net = g_net, .has_lib = 1, .lib = g_lib, .n_layers = nl, .layers = g_layers, .has_comp = 1};
+    ck_assert_int_eq(approx_comp_init(&cnn.comp, g_net, g_layers, &g_lib, &g_cal, 1, 2), ST_OK);
+    approx_comp *comp = &cnn.comp;
+    approx_eval *ev = approx_eval_open(&cnn, 1, 0);
     approx_sweep s1, s2;
-    ck_assert_int_eq(approx_sweep_run(g_net, g_layers, &g_lib, NULL, &g_set, only, &comp, 2, &s1), ST_OK);
-    ck_assert_int_eq(approx_sweep_run(g_net, g_layers, &g_lib, NULL, &g_set, only, NULL, 1, &s2), ST_OK);
+    ck_assert_int_eq(approx_sweep_run(ev, &g_set, only, 1, 2, &s1), ST_OK);
+    ck_assert_int_eq(approx_sweep_run(ev, &g_set, only, 0, 1, &s2), ST_OK);
     ck_assert_ptr_null(s2.whole_comp);
 
     const int32_t exact = approx_correct(g_net, &g_set, NULL, 2, NULL);
@@ -363,7 +366,9 @@ START_TEST(sweep_equals_independent_runs)
     ck_assert_int_eq(s1.whole[r], whole);
     ck_assert_int_eq(s2.whole[r], whole);
     ck_assert_int_lt(whole, exact); /* roup_k1_m2 everywhere costs accuracy on these images */
-    const int32_t comp_ok = approx_correct(approx_comp_apply(&comp, &m), &g_set, mul.layer, 2, NULL);
+    approx_comp_fill(comp, &m); /* the map's deltas, folded into its hooks' biases */
+    amap_mul_build(&mul, &m);
+    const int32_t comp_ok = approx_correct(g_net, &g_set, mul.layer, 2, NULL);
     ck_assert_int_eq(s1.whole_comp[r], comp_ok);
     /* compensation wins back more than half of the loss */
     ck_assert_int_gt(2 * (comp_ok - whole), exact - whole);
@@ -385,7 +390,8 @@ START_TEST(sweep_equals_independent_runs)
     amap_deinit(&m);
     approx_sweep_deinit(&s1);
     approx_sweep_deinit(&s2);
-    approx_comp_deinit(&comp);
+    approx_eval_close(ev);
+    approx_comp_deinit(comp);
     free(only);
 }
 END_TEST
@@ -406,31 +412,45 @@ START_TEST(compensation_of_exact_map_is_identity)
     ck_assert_double_gt(comp.act_p[0][0], 0.0);
     amap m;
     ck_assert_int_eq(approx_map_uniform(&m, g_layers, nl, &g_lib, "roup_k0_m0"), ST_OK);
-    const qnn_int8_net *v = approx_comp_apply(&comp, &m);
-    ck_assert_ptr_ne(v, g_net);
+    approx_comp_fill(&comp, &m);
+    ck_assert_ptr_nonnull(m.bias_delta);
     for (int l = 0; l < nl; l++)
-        for (int32_t co = 0; co < g_layers[l].cout; co++) ck_assert_int_eq(comp.delta[l][co], 0);
+        for (int32_t co = 0; co < g_layers[l].cout; co++) ck_assert_int_eq(amap_bias_delta(&m, l)[co], 0);
+    amap_mul mul;
+    amap_mul_init(&mul, g_layers, nl, &g_lib);
+    amap_mul_build(&mul, &m);
     const size_t nb = (size_t)g_set.n * 10;
     int8_t *a = xmalloc(nb), *b = xmalloc(nb);
     qnn_int8_predict(g_net, g_set.pixels, g_set.n, NULL, 2, 0, a, NULL);
-    qnn_int8_predict(v, g_set.pixels, g_set.n, NULL, 2, 0, b, NULL);
+    qnn_int8_predict(g_net, g_set.pixels, g_set.n, mul.layer, 2, 0, b, NULL);
     ck_assert_mem_eq(a, b, nb);
-    /* an approximate map moves the view's biases, never the net's */
+    /* an approximate map moves the biases of its hooks, never the net's */
+    int64_t net_bias_sum = 0;
+    for (int l = 0; l < nl; l++)
+        for (int32_t co = 0; co < g_layers[l].cout; co++) net_bias_sum += g_net->ops[g_net->layers[l].op_index].bias[co];
     const int r = amul_lib_find(&g_lib, "roup_k1_m2");
     for (size_t k = 0; k < m.offset[nl]; k++) m.mult[k] = (uint16_t)r;
-    approx_comp_apply(&comp, &m);
+    approx_comp_fill(&comp, &m);
+    amap_mul_build(&mul, &m);
     int moved = 0;
+    int64_t after = 0;
     for (int l = 0; l < nl; l++) {
-        const int32_t *b0 = g_net->ops[g_net->layers[l].op_index].bias;
+        const int32_t *b0 = g_net->ops[g_net->layers[l].op_index].bias, *d = amap_bias_delta(&m, l);
         for (int32_t co = 0; co < g_layers[l].cout; co++) {
-            ck_assert_int_eq(comp.bias[l][co], b0[co] + comp.delta[l][co]);
-            moved += comp.delta[l][co] != 0;
+            ck_assert_int_eq(mul.layer[l].bias[co], b0[co] + d[co]);
+            moved += d[co] != 0;
+            after += b0[co];
         }
-        ck_assert_ptr_eq(v->ops[g_net->layers[l].op_index].bias, comp.bias[l]);
+        ck_assert_ptr_eq(mul.layer[l].bias, mul.bias[l]);
     }
     ck_assert_int_gt(moved, 0);
+    ck_assert(after == net_bias_sum);
+    /* the plain build ignores the deltas */
+    amap_mul_build_plain(&mul, &m);
+    for (int l = 0; l < nl; l++) ck_assert_ptr_null(mul.layer[l].bias);
     free(a);
     free(b);
+    amap_mul_deinit(&mul);
     amap_deinit(&m);
     approx_comp_deinit(&comp);
 }

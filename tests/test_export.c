@@ -171,7 +171,7 @@ START_TEST(selection)
 }
 END_TEST
 
-/* --- YAML round trip: a minimal run context (no network, no data) around a map -------------------- */
+/* --- YAML round trip: a minimal opened run (no network, no data) around a map ---------------------- */
 
 START_TEST(yaml_roundtrip)
 {
@@ -184,27 +184,22 @@ START_TEST(yaml_roundtrip)
         {.name = "blk/conv2", .cin = 4, .cout = 5, .kh = 3, .kw = 3, .macs = 16 * 16 * 9 * 4 * 5},
         {.name = "fc", .cin = 5, .cout = 2, .kh = 1, .kw = 1, .macs = 10},
     };
-    cnn_ctx *x = xcalloc(1, sizeof *x);
-    x->lib = lib;
-    x->n_layers = 3;
-    x->layers = layers;
-    x->granularity = AMAP_KERNEL;
-    x->max_loss_pp = 4;
-    x->n_threads = 1;
-    x->threads = xcalloc(1, sizeof *x->threads);
-    amap_init(&x->threads[0].map, layers, 3, 0);
     char model[] = "m.onnx", calib[] = "c.bin:0:5", search[] = "t.bin:0:10", libname[] = "roup8", dir[] = "RUN";
     cnn_spec cs = {.model = model, .calibration = calib, .search = search, .library = libname};
-    export_run r = {.dir = dir, .cs = &cs, .ctx = x};
+    export_run r = {.dir = dir,
+                    .cs = &cs,
+                    .pb = {.lib = &lib, .n_layers = 3, .layers = layers, .granularity = AMAP_KERNEL, .max_loss_pp = 4,
+                           .compensate = -1}};
     export_eval e;
     export_eval_init(&e, 3);
+    amap_init(&e.map, layers, 3, 0);
     e.row = 4;
     e.id = 77;
     e.energy_rel = 0.5;
     export_meta meta = {"a test"};
     rng_pcg32 rng;
     rng_seed(&rng, 2024, 7);
-    amap *m = &x->threads[0].map;
+    amap *m = &e.map;
     const size_t nk = m->offset[3];
     for (int trial = 0; trial < 3; trial++) {
         /* 0: one multiplier per layer; 1: per filter; 2: random kernels */
@@ -237,10 +232,7 @@ START_TEST(yaml_roundtrip)
         unlink(path);
         free(path);
     }
-    export_eval_deinit(&e);
-    amap_deinit(m);
-    free(x->threads);
-    free(x);
+    export_eval_deinit(&e); /* frees the map too */
     amul_lib_deinit(&lib);
 }
 END_TEST

@@ -462,6 +462,7 @@ void amap_mul_init(amap_mul *b, const amap_layer *layers, int n_layers, const am
     b->luts = xcalloc(nl, sizeof *b->luts);
     b->lut_of = xcalloc(nl, sizeof *b->lut_of);
     b->scratch = xcalloc((size_t)lib->n, sizeof *b->scratch);
+    b->bias = xcalloc(nl, sizeof *b->bias);
     for (int l = 0; l < n_layers; l++) {
         const amap_layer *L = &layers[l];
         size_t nk = (size_t)L->cout * L->cin;
@@ -470,6 +471,7 @@ void amap_mul_init(amap_mul *b, const amap_layer *layers, int n_layers, const am
         b->w_tf[l] = xcalloc(nk * L->kh * L->kw, sizeof **b->w_tf);
         b->luts[l] = xcalloc((size_t)lib->n, sizeof **b->luts);
         b->lut_of[l] = xcalloc(nk, sizeof **b->lut_of);
+        b->bias[l] = xcalloc((size_t)L->cout + 1, sizeof **b->bias);
     }
 }
 
@@ -482,7 +484,9 @@ void amap_mul_deinit(amap_mul *b)
         free(b->w_tf[l]);
         free(b->luts[l]);
         free(b->lut_of[l]);
+        free(b->bias[l]);
     }
+    free(b->bias);
     free(b->act_tf);
     free(b->plane_of);
     free(b->w_tf);
@@ -560,7 +564,13 @@ static void build_lut(amap_mul *b, int l, const uint16_t *row)
     h->lut_of = b->lut_of[l];
 }
 
-void amap_mul_build(amap_mul *b, const amap *m)
+static int32_t sat_add32(int32_t b, int32_t d)
+{
+    int64_t x = (int64_t)b + d;
+    return (int32_t)(x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : x);
+}
+
+static void build(amap_mul *b, const amap *m, int with_bias)
 {
     ASSERT(m->n_layers == b->n_layers);
     for (int l = 0; l < b->n_layers; l++) {
@@ -580,7 +590,22 @@ void amap_mul_build(amap_mul *b, const amap *m)
         } else if (!(all_sep && build_separable(b, l, row))) {
             build_lut(b, l, row);
         }
+        const int32_t *d = with_bias ? amap_bias_delta(m, l) : NULL;
+        if (d) {
+            for (int32_t co = 0; co < L->cout; co++) b->bias[l][co] = sat_add32(L->bias ? L->bias[co] : 0, d[co]);
+            b->layer[l].bias = b->bias[l];
+        }
     }
+}
+
+void amap_mul_build(amap_mul *b, const amap *m)
+{
+    build(b, m, 1);
+}
+
+void amap_mul_build_plain(amap_mul *b, const amap *m)
+{
+    build(b, m, 0);
 }
 
 /* --- error compensation -------------------------------------------------------------------------- */

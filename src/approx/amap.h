@@ -34,6 +34,7 @@ typedef struct amap_layer {
     uint64_t macs;       /* multiply-accumulates per image for the whole layer, padding taps included:
                           * ho * wo * kh * kw * cin * cout (so a kernel does macs / (cout * cin)) */
     const int8_t *w;     /* borrowed int8 weights (cout, kh, kw, cin); may be NULL except for the builder */
+    const int32_t *bias; /* borrowed int32 bias (cout) that a map's bias_delta adds to; NULL: zero */
 } amap_layer;
 
 typedef enum amap_granularity { AMAP_LAYER = 0, AMAP_FILTER = 1, AMAP_KERNEL = 2 } amap_granularity;
@@ -116,6 +117,7 @@ typedef struct amap_mul {
     const int16_t ***luts;    /* lib->n table pointers */
     uint16_t **lut_of;        /* cout * cin */
     int *scratch;             /* lib->n: multiplier -> plane / table slot */
+    int32_t **bias;           /* cout: the layer's bias + the map's bias_delta (saturated to int32) */
 } amap_mul;
 
 /* Size `b` for `layers` (whose weights `w` must be set when maps use separable multipliers) and
@@ -123,15 +125,22 @@ typedef struct amap_mul {
 void amap_mul_init(amap_mul *b, const amap_layer *layers, int n_layers, const amul_lib *lib);
 void amap_mul_deinit(amap_mul *b);
 
-/* Fill b->layer for map `m`. Per layer:
+/* Fill b->layer for map `m`. Per layer, the multiplication:
  *  - QNN_MUL_EXACT when every kernel's multiplier is exact;
  *  - QNN_MUL_SEPARABLE when every kernel's multiplier is separable and the layer has at most
  *    QNN_MUL_MAX_PLANES distinct activation transforms: planes are the distinct f tables (by content,
  *    so roup_k0_m2 and roup_k1_m2 share one), plane_of gives each kernel its plane, and w_tf holds
  *    g(w) with each kernel's own g;
  *  - QNN_MUL_LUT otherwise: luts are the distinct multipliers used, lut_of each kernel's table.
+ * and the bias: when the map carries bias_delta (error compensation), every layer's hook gets
+ * bias = L->bias + delta, saturated to int32 (the executor adds it instead of the layer's own bias);
+ * otherwise NULL (the layer's own). The deltas are the map's: the hooks hold only their sum with the
+ * net's bias, so one net serves every compensated map.
  * The hooks point into `b` and the library; they stay valid until the next build or deinit. */
 void amap_mul_build(amap_mul *b, const amap *m);
+
+/* The same, ignoring the map's bias_delta (every hook's bias NULL): the uncompensated figures. */
+void amap_mul_build_plain(amap_mul *b, const amap *m);
 
 /* --- error compensation (bias correction of the expected multiplier error) ------------------------ */
 

@@ -16,7 +16,7 @@ void approx_layers_from_net(const qnn_int8_net *net, amap_layer *layers)
     for (int l = 0; l < net->n_layers; l++) {
         const qnn_int8_layer *L = &net->layers[l];
         layers[l] = (amap_layer){.name = L->name, .cin = L->cin, .cout = L->cout, .kh = L->kh, .kw = L->kw,
-                                 .macs = L->macs, .w = L->weights};
+                                 .macs = L->macs, .w = L->weights, .bias = net->ops[L->op_index].bias};
     }
 }
 

@@ -1,7 +1,8 @@
 /* Approximate evaluation glue shared by `approxmap eval`, `approxmap sweep`, the search problem and
  * export: the layer list of an int8 net as maps see it, libraries, uniform maps, accuracy / loss /
- * energy of a map on a CIFAR-10 set. Per-layer energy models (energy_model.h), error compensation
- * (approx_comp.h) and the sweep (approx_sweep.h) live in files of their own; this header includes them.
+ * energy of a map on a CIFAR-10 set. The shared set-up (approx_cnn.h), the map evaluator
+ * (approx_eval.h), per-layer energy models (energy_model.h), error compensation (approx_comp.h) and
+ * the sweep (approx_sweep.h) live in files of their own; this header includes them.
  *
  * Invariants: the layer list borrows names and weights from the net, in the net's layer order
  * (the same mapping the search problem uses, problems/prob_cnn.c); all accuracies are integer counts
@@ -15,7 +16,9 @@
 
 #include "amap.h"
 #include "amul.h"
+#include "approx_cnn.h"
 #include "approx_comp.h"
+#include "approx_eval.h"
 #include "approx_sweep.h"
 #include "cifar.h"
 #include "energy.h"

@@ -1,8 +1,9 @@
-## Approximate evaluation on the command line (owner: approx): eval/sweep glue, per-layer energy
-## models, bias error compensation, and the sweep command.
+## Approximate evaluation (owner: approx): the shared CNN set-up, the map evaluator, eval/sweep glue,
+## per-layer energy models, bias error compensation, and the sweep command.
 approxmap_SOURCES += src/cli/cmd_sweep.c
 src_libcore_a_SOURCES += src/approx/approx.h src/approx/approx.c src/approx/energy_model.h src/approx/energy_model.c \
-	src/approx/approx_comp.h src/approx/approx_comp.c src/approx/approx_sweep.h src/approx/approx_sweep.c
+	src/approx/approx_comp.h src/approx/approx_comp.c src/approx/approx_sweep.h src/approx/approx_sweep.c \
+	src/approx/approx_cnn.h src/approx/approx_cnn.c src/approx/approx_eval.h src/approx/approx_eval.c
 check_PROGRAMS += tests/test_approx
 tests_test_approx_SOURCES = tests/test_approx.c tests/tu.h
 tests_test_approx_CFLAGS = $(TEST_CFLAGS)

@@ -1,6 +1,5 @@
-/* Error compensation (approx_comp.h). Invariant: the compensated view shares every array of the net
- * except its op array and the layer biases; histogram counts are integers summed across threads, so
- * the thread count never changes a delta. */
+/* Error compensation (approx_comp.h). Invariant: histogram counts are integers summed across threads,
+ * so the thread count never changes a delta; the state is read-only after approx_comp_init. */
 #include "approx_comp.h"
 
 #include <stdlib.h>
@@ -60,39 +59,6 @@ int approx_comp_mode_parse(const char *s)
     return !strcmp(s, "bias") ? 1 : !strcmp(s, "bias-tensor") ? 0 : !strcmp(s, "none") ? -1 : -2;
 }
 
-/* A view of `net` with its own op array and, per layer, its own copy of the bias (bias[l], cout entries,
- * owned by the caller); every other array is the net's. */
-static qnn_int8_net *view_alloc(const qnn_int8_net *net, int32_t **bias)
-{
-    qnn_int8_net *v = xmalloc(sizeof *v);
-    *v = *net;
-    v->ops = xmalloc((size_t)net->n_ops * sizeof *v->ops);
-    memcpy(v->ops, net->ops, (size_t)net->n_ops * sizeof *v->ops);
-    for (int l = 0; l < net->n_layers; l++) {
-        const qnn_int8_layer *L = &net->layers[l];
-        bias[l] = xcalloc((size_t)L->cout, sizeof **bias);
-        if (net->ops[L->op_index].bias) memcpy(bias[l], net->ops[L->op_index].bias, (size_t)L->cout * sizeof **bias);
-        v->ops[L->op_index].bias = bias[l];
-    }
-    return v;
-}
-
-/* Per-state storage: zero deltas, biases equal to the net's, the view running them. */
-static void comp_alloc_state(approx_comp *c)
-{
-    const int nl = c->n_layers;
-    c->delta = xcalloc((size_t)nl + 1, sizeof *c->delta);
-    c->bias = xcalloc((size_t)nl + 1, sizeof *c->bias);
-    for (int l = 0; l < nl; l++) c->delta[l] = xcalloc((size_t)c->net->layers[l].cout, sizeof **c->delta);
-    c->view = view_alloc(c->net, c->bias);
-}
-
-static int32_t sat_add32(int32_t b, int32_t d)
-{
-    int64_t x = (int64_t)b + d;
-    return (int32_t)(x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : x);
-}
-
 int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *layers, const amul_lib *lib,
                      const cifar_set *calib, int per_channel, int threads)
 {
@@ -140,9 +106,7 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
         qnn_int8_ws_free(ws);
     }
 
-    c->owns_act = 1;
     c->act_p = xcalloc((size_t)nl + 1, sizeof *c->act_p);
-    comp_alloc_state(c);
     for (int l = 0; l < nl; l++) {
         const size_t nh = hist_off[l + 1] - hist_off[l];
         c->act_p[l] = xmalloc(nh * sizeof **c->act_p);
@@ -161,63 +125,14 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
 void approx_comp_deinit(approx_comp *c)
 {
     if (!c) return;
-    for (int l = 0; l < c->n_layers; l++) {
-        if (c->act_p && c->owns_act) free(c->act_p[l]);
-        if (c->delta) free(c->delta[l]);
-        if (c->bias) free(c->bias[l]);
-    }
-    if (c->owns_act) free(c->act_p);
-    free(c->delta);
-    free(c->bias);
-    if (c->view) free(c->view->ops); /* everything else of the view belongs to the net */
-    free(c->view);
+    for (int l = 0; c->act_p && l < c->n_layers; l++) free(c->act_p[l]);
+    free(c->act_p);
     memset(c, 0, sizeof *c);
 }
 
-const qnn_int8_net *approx_comp_apply(approx_comp *c, const amap *m)
-{
-    ASSERT(m->n_layers == c->n_layers);
-    for (int l = 0; l < c->n_layers; l++) {
-        const qnn_int8_layer *L = &c->net->layers[l];
-        amap_bias_compensation(m, l, &c->layers[l], c->lib, c->act_p[l], c->per_channel, c->delta[l]);
-        const int32_t *b0 = c->net->ops[L->op_index].bias;
-        for (int32_t co = 0; co < L->cout; co++) c->bias[l][co] = sat_add32(b0 ? b0[co] : 0, c->delta[l][co]);
-    }
-    return c->view;
-}
-
-void approx_comp_share(approx_comp *dst, const approx_comp *src)
-{
-    *dst = *src;
-    dst->owns_act = 0;
-    comp_alloc_state(dst);
-}
-
-void approx_comp_store(const approx_comp *c, amap *m)
+void approx_comp_fill(const approx_comp *c, amap *m)
 {
     ASSERT(m->n_layers == c->n_layers);
     for (int l = 0; l < c->n_layers; l++)
-        memcpy(amap_bias_delta_w(m, l), c->delta[l], (size_t)c->net->layers[l].cout * sizeof **c->delta);
-}
-
-qnn_int8_net *approx_bias_view(const qnn_int8_net *net, const amap *m)
-{
-    ASSERT(m->n_layers == net->n_layers);
-    if (!m->bias_delta) return NULL;
-    int32_t **bias = xcalloc((size_t)net->n_layers + 1, sizeof *bias);
-    qnn_int8_net *v = view_alloc(net, bias); /* the view's op array holds the bias pointers from here on */
-    for (int l = 0; l < net->n_layers; l++) {
-        const int32_t *d = amap_bias_delta(m, l);
-        for (int32_t co = 0; co < net->layers[l].cout; co++) bias[l][co] = sat_add32(bias[l][co], d[co]);
-    }
-    free(bias);
-    return v;
-}
-
-void approx_bias_view_free(qnn_int8_net *view)
-{
-    if (!view) return;
-    for (int l = 0; l < view->n_layers; l++) free((void *)view->ops[view->layers[l].op_index].bias);
-    free(view->ops);
-    free(view);
+        amap_bias_compensation(m, l, &c->layers[l], c->lib, c->act_p[l], c->per_channel, amap_bias_delta_w(m, l));
 }

@@ -2,10 +2,10 @@
  * images, the exact int8 network gives each approximable layer's input distribution as its taps see
  * it: a histogram over (uint8_t)a of the input tensor where every element counts once per tap that
  * reads it, plus the padding taps as zeros (per input channel, or one per tensor).
- * amap_bias_compensation() turns it into a per-output-channel int32 bias delta for a map; the
- * compensated network is a view of the net (its own op array, every other array shared) whose layer
- * biases point at bias + delta (saturated to int32). Distributions come from the exact network, also
- * for the layers after an approximate one (a first-order correction). */
+ * amap_bias_compensation() turns it into a per-output-channel int32 bias delta for a map, stored in
+ * the map (amap bias_delta); the hooks built from the map carry bias + delta (amap_mul_build), so the
+ * net itself is never changed. Distributions come from the exact network, also for the layers after
+ * an approximate one (a first-order correction). */
 #ifndef SRC_APPROX_COMP_H
 #define SRC_APPROX_COMP_H
 
@@ -21,12 +21,8 @@ typedef struct approx_comp {
     const amap_layer *layers; /* borrowed */
     const amul_lib *lib;      /* borrowed */
     int n_layers, per_channel;
-    int owns_act;             /* 0: act_p borrowed from another state (approx_comp_share) */
     int32_t n_images;         /* calibration images measured */
     double **act_p;           /* per layer: 256 (per tensor) or cin x 256 probabilities */
-    int32_t **delta;          /* per layer: cout bias deltas of the last applied map */
-    int32_t **bias;           /* per layer: cout, the net's bias + delta, saturated */
-    qnn_int8_net *view;       /* the net with its layer biases replaced by `bias` (own op array) */
 } approx_comp;
 
 /* Compensation modes by name, as problem files and --compensate spell them: "bias" 1 (per input
@@ -40,22 +36,10 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
                      const cifar_set *calib, int per_channel, int threads);
 void approx_comp_deinit(approx_comp *c);
 
-/* Compute the bias deltas for map `m` and return the compensated network (c->view, valid until the
- * next call or deinit; run it with the same hooks as the plain net). */
-const qnn_int8_net *approx_comp_apply(approx_comp *c, const amap *m);
-
-/* A second compensation state for another thread: its own deltas, biases and view, the activation
- * distributions of `src` shared (src must outlive dst; deinit dst first). */
-void approx_comp_share(approx_comp *dst, const approx_comp *src);
-
-/* Copy the deltas of the last approx_comp_apply() into m's bias_delta (for writing the map). */
-void approx_comp_store(const approx_comp *c, amap *m);
-
-/* The net with each layer's bias plus the map's bias_delta (saturated to int32): a view that shares
- * every array of `net` but its op array and the biases. NULL when the map has no deltas. Free with
- * approx_bias_view_free(). */
-qnn_int8_net *approx_bias_view(const qnn_int8_net *net, const amap *m);
-void approx_bias_view_free(qnn_int8_net *view);
+/* Write the bias deltas that compensate map `m` into its bias_delta (every layer; exact layers get
+ * zeros). `c` is only read, so threads may share it. The map is then the deltas' one owner:
+ * amap_mul_build() folds them into the hooks' biases, amap_write() writes them. */
+void approx_comp_fill(const approx_comp *c, amap *m);
 
 /* Input-tap histogram of layer l over images already in a workspace: adds, per input channel (or
  * into channel 0 when per_tensor), the count of taps reading each (uint8_t) value, padding taps as

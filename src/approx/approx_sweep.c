@@ -34,16 +34,22 @@ static int32_t count_correct(const int8_t *logits, int32_t n_out, const uint8_t 
     return ok;
 }
 
-int approx_sweep_run(const qnn_int8_net *net, const amap_layer *layers, const amul_lib *lib, const energy_model *em,
-                     const cifar_set *set, const uint8_t *only, approx_comp *comp, int threads, approx_sweep *out)
+int approx_sweep_run(approx_eval *ev, const cifar_set *set, const uint8_t *only, int compensate, int threads,
+                     approx_sweep *out)
 {
+    const approx_cnn *cnn = approx_eval_cnn(ev);
+    const qnn_int8_net *net = cnn->net;
+    const amap_layer *layers = cnn->layers;
+    const amul_lib *lib = &cnn->lib;
+    const energy_model *em = approx_cnn_em(cnn);
+    ASSERT(!compensate || cnn->has_comp);
     const int nm = lib->n, nl = net->n_layers;
     approx_sweep s = {0};
     s.n_mults = nm;
     s.n_layers = nl;
     s.n_images = set->n;
     s.whole = xcalloc((size_t)nm + 1, sizeof *s.whole);
-    s.whole_comp = comp ? xcalloc((size_t)nm + 1, sizeof *s.whole_comp) : NULL;
+    s.whole_comp = compensate ? xcalloc((size_t)nm + 1, sizeof *s.whole_comp) : NULL;
     s.layer = xcalloc((size_t)nm * nl + 1, sizeof *s.layer);
     s.energy = xcalloc((size_t)nm + 1, sizeof *s.energy);
     s.energy_lib = em ? xcalloc((size_t)nm + 1, sizeof *s.energy_lib) : NULL;
@@ -172,15 +178,19 @@ int approx_sweep_run(const qnn_int8_net *net, const amap_layer *layers, const am
     free(snap_off);
     free(layer_at_op);
 
-    if (comp)
-        for (int i = 0; i < nm; i++) {
+    if (compensate) {
+        /* each uniform map with its compensation deltas, scored against the exact run above */
+        approx_eval_data d = {.set = set, .exact_correct = exact_ok};
+        approx_eval_result res;
+        for (int i = 0; i < nm && !rc; i++) {
             if (only && !only[i]) {
                 s.whole_comp[i] = -1;
                 continue;
             }
-            const qnn_int8_net *v = approx_comp_apply(comp, &maps[i]);
-            s.whole_comp[i] = approx_correct(v, set, mul[i].layer, threads, NULL);
+            approx_eval_compensate(ev, &maps[i]);
+            if (!(rc = approx_eval_map(ev, 0, &maps[i], &d, threads, 0, NULL, NULL, &res))) s.whole_comp[i] = res.correct;
         }
+    }
 out:
     energy_report_deinit(&er);
     for (int i = 0; i < nm; i++) {

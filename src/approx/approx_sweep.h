@@ -7,7 +7,7 @@
 
 #include "amap.h"
 #include "amul.h"
-#include "approx_comp.h"
+#include "approx_eval.h"
 #include "cifar.h"
 #include "energy_model.h"
 #include "qnn_int8.h"
@@ -27,14 +27,15 @@ typedef struct approx_sweep {
     double *share;         /* n_layers: layer's share of the exact network's energy */
 } approx_sweep;
 
-/* Run the sweep on `set`. Exact prefix activations are reused (one exact pass per chunk of images,
- * then each one-layer configuration resumes at its layer). `only`: NULL for every multiplier, else
- * n_mults flags selecting library multipliers (unselected rows stay zero and are flagged -1 in
- * `whole`). comp: NULL, or the compensation state (whole-network compensated runs). em: NULL or a
- * per-layer energy model. Returns ST_OK or an energy error (reported). Caller frees with
- * approx_sweep_deinit(). */
-int approx_sweep_run(const qnn_int8_net *net, const amap_layer *layers, const amul_lib *lib, const energy_model *em,
-                     const cifar_set *set, const uint8_t *only, approx_comp *comp, int threads, approx_sweep *out);
+/* Run the sweep on `set` with the evaluator's set-up (net, library, layers, energy model). Exact
+ * prefix activations are reused (one exact pass per chunk of images, then each one-layer
+ * configuration resumes at its layer). `only`: NULL for every multiplier, else n_mults flags selecting
+ * library multipliers (unselected rows stay zero and are flagged -1 in `whole`). compensate: also the
+ * compensated whole-network runs (the set-up must have compensation), scored by the evaluator (slot 0).
+ * With an energy model, `energy` follows it and `energy_lib` holds the library's figures. Returns
+ * ST_OK or an energy error (reported). Caller frees with approx_sweep_deinit(). */
+int approx_sweep_run(approx_eval *ev, const cifar_set *set, const uint8_t *only, int compensate, int threads,
+                     approx_sweep *out);
 void approx_sweep_deinit(approx_sweep *s);
 
 #endif

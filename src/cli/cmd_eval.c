@@ -2,8 +2,8 @@
  * a CIFAR-10 file, calibrated on training records.
  *
  * Approximate evaluation (--map MAP.yaml | --uniform NAME, multipliers from --library L, default
- * roup8): the map becomes one `qnn_layer_mul` hook per approximable layer and eval_int8() runs a
- * second time; the exact run stays the reference for loss_pp (pp, positive = worse). Energy is the
+ * roup8): the set-up (approx_cnn.h) and the map evaluator (approx_eval.h) score the map against the
+ * exact run on the same images (loss_pp in pp, positive = worse). Energy is the
  * map's relative energy (approx.h; --energy FILE: a per-layer model) with a per-layer breakdown;
  * --compensate bias runs the approximate map on the bias-corrected network and also reports the
  * uncompensated figures; a map that carries bias_delta (exported from a `compensate:` search) is run
@@ -35,7 +35,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: approxmap eval [--model M.onnx] [--data FILE] [--first N] [--count N]\n"
             "                      [--calib FILE[:FIRST[:COUNT]]] [--format text|json] [--threads T]\n"
-            "                      [--no-float] [--data-dir DIR]\n"
+            "                      [--no-float] [--logits FILE] [--exact-logits FILE] [--data-dir DIR]\n"
             "                      [(--map MAP.yaml | --uniform NAME) [--library L] [--energy FILE]\n"
             "                       [--compensate bias|bias-tensor]]\n\n"
             "Top-1 accuracy of the float model and of the exact int8 model (symmetric per-channel\n"
@@ -52,7 +52,10 @@ static void usage(FILE *fp)
             "  -f, --format FMT   text (default) or json (accuracies in percent)\n"
             "  -j, --threads T    threads (default: all cores); results do not depend on it\n"
             "      --no-float     skip the float model\n"
-            "      --logits FILE  write the exact int8 logits as CSV (record,label,prediction,l0..l9)\n"
+            "      --logits FILE  write the int8 logits of what is evaluated as CSV (record,label,\n"
+            "                     prediction,l0..l9): the approximate map's with --map or --uniform\n"
+            "                     (compensated when it is), else the exact network's\n"
+            "      --exact-logits FILE  the exact int8 network's logits, in the same form\n"
             "      --map MAP.yaml approximation map: also report the approximate accuracy, its loss in pp\n"
             "                     against exact int8 on the same images, and its relative energy\n"
             "      --uniform NAME the same with one multiplier on every layer\n"
@@ -74,18 +77,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* int8 predictions of every image under `muls` (NULL: exact); returns correct answers. */
-static int32_t eval_int8(const qnn_int8_net *net, const cifar_set *set, const qnn_layer_mul *muls, int threads,
-                         uint8_t *pred, double *seconds)
-{
-    double t0 = now();
-    qnn_int8_predict(net, set->pixels, set->n, muls, threads, 0, NULL, pred);
-    *seconds = now() - t0;
-    int32_t ok = 0;
-    for (int32_t i = 0; i < set->n; i++) ok += pred[i] == set->labels[i];
-    return ok;
-}
-
 static int32_t eval_float(const qnn_model *m, const cifar_set *set, int threads, uint8_t *pred, double *seconds)
 {
     const int32_t k = qnn_model_n_out(m);
@@ -102,18 +93,13 @@ static int32_t eval_float(const qnn_model *m, const cifar_set *set, int threads,
     return ok;
 }
 
-/* CSV of the exact int8 logits: record,label,prediction,l0,...; written atomically. */
-static int write_logits(const char *path, const qnn_int8_net *net, const cifar_set *set, int32_t first,
-                        const uint8_t *pred)
+/* CSV of int8 logits (n x 10, with the predictions they give): record,label,prediction,l0,...;
+ * written atomically. */
+static int write_logits(const char *path, const cifar_set *set, int32_t first, const int8_t *lg, const uint8_t *pred)
 {
-    const int32_t k = qnn_int8_n_out(net);
-    int8_t *lg = xmalloc((size_t)set->n * k + 1);
-    qnn_int8_predict(net, set->pixels, set->n, NULL, 0, 0, lg, NULL);
+    const int32_t k = CIFAR_CLASSES;
     afile *f = afile_open(path);
-    if (!f) {
-        free(lg);
-        return -1;
-    }
+    if (!f) return -1;
     FILE *fp = afile_stream(f);
     fprintf(fp, "record,label,prediction");
     for (int32_t j = 0; j < k; j++) fprintf(fp, ",l%d", (int)j);
@@ -123,13 +109,12 @@ static int write_logits(const char *path, const qnn_int8_net *net, const cifar_s
         for (int32_t j = 0; j < k; j++) fprintf(fp, ",%d", lg[(size_t)i * k + j]);
         fputc('\n', fp);
     }
-    free(lg);
     return afile_commit(f) ? -1 : 0;
 }
 
 int cmd_eval(int argc, char **argv)
 {
-    enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_NOFLOAT, O_METHOD, O_PCT, O_LOGITS, O_MAP, O_UNIFORM, O_ENERGY,
+    enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_NOFLOAT, O_METHOD, O_PCT, O_LOGITS, O_XLOGITS, O_MAP, O_UNIFORM, O_ENERGY,
            O_COMP };
     static const struct option opts[] = {{"model", required_argument, NULL, 'm'},
                                          {"data", required_argument, NULL, 'd'},
@@ -142,6 +127,7 @@ int cmd_eval(int argc, char **argv)
                                          {"threads", required_argument, NULL, 'j'},
                                          {"no-float", no_argument, NULL, O_NOFLOAT},
                                          {"logits", required_argument, NULL, O_LOGITS},
+                                         {"exact-logits", required_argument, NULL, O_XLOGITS},
                                          {"data-dir", required_argument, NULL, O_DATADIR},
                                          {"map", required_argument, NULL, O_MAP},
                                          {"uniform", required_argument, NULL, O_UNIFORM},
@@ -151,6 +137,7 @@ int cmd_eval(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *model = DEFAULT_MODEL, *data = DEFAULT_DATA, *calib = DEFAULT_CALIB, *logits_path = NULL;
+    const char *exact_logits_path = NULL;
     int32_t first = 0, count = -1, threads = 0;
     int json = 0, do_float = 1, c;
     const char *map_path = NULL, *uniform = NULL, *library = NULL, *energy = NULL;
@@ -189,6 +176,7 @@ int cmd_eval(int argc, char **argv)
             break;
         case O_NOFLOAT: do_float = 0; break;
         case O_LOGITS: logits_path = optarg; break;
+        case O_XLOGITS: exact_logits_path = optarg; break;
         case O_DATADIR: datadir_set(optarg); break;
         case 'h': usage(stdout); return CMD_EXIT_OK;
         default: usage(stderr); return CMD_EXIT_USAGE;
@@ -214,72 +202,71 @@ int cmd_eval(int argc, char **argv)
         return CMD_EXIT_USAGE;
     }
 
-    qnn_model *m = NULL;
-    qnn_int8_net *net = NULL;
+    approx_cnn cnn = {0};
+    approx_eval *ev = NULL;
+    approx_eval_data d = {0};
     cifar_set set = {0};
     uint8_t *pf = NULL, *pq = NULL, *pa = NULL;
-    amul_lib lib = {0};
-    amap_layer *layers = NULL;
+    int8_t *lq = NULL, *la = NULL; /* exact and approximate logits, when written */
     amap map = {0};
-    amap_mul mul = {0};
-    energy_model em = {0};
-    energy_report er = {0};
-    approx_comp comp = {0};
-    cifar_set cal = {0};
-    qnn_int8_net *bview = NULL; /* the net with the map's bias_delta */
-    int have_em = 0;
     int rc = CMD_EXIT_FAIL;
     qo.threads = threads;
     char *data_path = datadir_resolve(data);
     if (cifar_load(data_path, first, count, &set)) goto out;
-    if (qnn_quant_load(model, calib, &qo, &m, &net)) goto out;
-    if (qnn_model_n_out(m) != CIFAR_CLASSES) {
-        msg_error(-1, "%s: the model has %d outputs; CIFAR-10 needs 10", model, (int)qnn_model_n_out(m));
-        goto out;
-    }
+    approx_cnn_opts co = approx_cnn_opts_default();
+    co.model = model;
+    co.calib = calib;
+    co.qo = qo;
+    co.want_float = 1;
+    co.with_library = approx;
+    co.library = library;
+    co.energy = energy;
+    co.compensate = comp_mode;
+    co.threads = threads;
+    if (approx_cnn_open(&cnn, &co)) goto out;
+    const amap_layer *layers = cnn.layers;
+    const energy_model *em = approx_cnn_em(&cnn);
+    int map_bias = 0; /* the map carries its own bias_delta */
     if (approx) {
-        if (approx_lib_load(library, &lib)) goto out;
-        layers = xcalloc((size_t)net->n_layers + 1, sizeof *layers);
-        approx_layers_from_net(net, layers);
-        if (uniform ? approx_map_uniform(&map, layers, net->n_layers, &lib, uniform)
-                    : amap_read(&map, map_path, &lib, layers, net->n_layers))
+        if (uniform ? approx_map_uniform(&map, layers, cnn.n_layers, &cnn.lib, uniform)
+                    : amap_read(&map, map_path, &cnn.lib, layers, cnn.n_layers))
             goto out;
-        if (energy) {
-            if (energy_model_load(energy, &lib, layers, net->n_layers, &em)) goto out;
-            have_em = 1;
-        }
-        energy_report_init(&er, net->n_layers, lib.n);
-        if (approx_energy(&map, layers, &lib, have_em ? &em : NULL, &er)) goto out;
-        amap_mul_init(&mul, layers, net->n_layers, &lib);
-        amap_mul_build(&mul, &map);
-        if (map.bias_delta && comp_mode >= 0) {
+        map_bias = map.bias_delta != NULL;
+        if (map_bias && comp_mode >= 0) {
             msg_error(-1, "%s: the map carries its own bias_delta (its compensation); drop --compensate", map_path);
             goto out;
         }
-        bview = approx_bias_view(net, &map);
-        if (comp_mode >= 0) {
-            if (cifar_load_range(calib, &cal)) goto out;
-            if (approx_comp_init(&comp, net, layers, &lib, &cal, comp_mode, threads)) goto out;
-        }
     }
+    ev = approx_eval_open(&cnn, 1, 0);
+    approx_eval_result res = {0};
+    if (approx && approx_eval_map(ev, 0, &map, NULL, threads, 0, NULL, NULL, &res)) goto out; /* energy first */
     pf = xmalloc((size_t)set.n + 1);
     pq = xmalloc((size_t)set.n + 1);
     pa = xmalloc((size_t)set.n + 1);
-    double tf = 0, tq = 0, ta = 0, tu = 0;
-    int32_t ok_f = do_float ? eval_float(m, &set, threads, pf, &tf) : 0;
-    int32_t ok_q = eval_int8(net, &set, NULL, threads, pq, &tq);
+    const size_t n_logits = (size_t)set.n * CIFAR_CLASSES + 1;
+    if (exact_logits_path || (logits_path && !approx)) lq = xmalloc(n_logits);
+    if (logits_path && approx) la = xmalloc(n_logits);
+    double tf = 0, tq = 0, ta = 0, t0;
+    int32_t ok_f = do_float ? eval_float(cnn.fmodel, &set, threads, pf, &tf) : 0;
+    t0 = now();
+    approx_eval_data_init(ev, &d, &set, 0, threads, pq, lq);
+    tq = now() - t0;
+    const int32_t ok_q = d.exact_correct;
     int32_t ok_a = 0, ok_u = 0; /* approximate (compensated when asked), and uncompensated */
     if (approx) {
-        if (comp_mode >= 0) {
-            ok_u = eval_int8(net, &set, mul.layer, threads, pa, &tu);
-            ok_a = eval_int8(approx_comp_apply(&comp, &map), &set, mul.layer, threads, pa, &ta);
-        } else if (bview) {
-            ok_u = eval_int8(net, &set, mul.layer, threads, pa, &tu);
-            ok_a = eval_int8(bview, &set, mul.layer, threads, pa, &ta);
-        } else
-            ok_a = eval_int8(net, &set, mul.layer, threads, pa, &ta);
+        if (comp_mode >= 0 || map_bias) {
+            if (approx_eval_map(ev, 0, &map, &d, threads, APPROX_EVAL_PLAIN, pa, NULL, &res)) goto out;
+            ok_u = res.correct;
+            approx_eval_compensate(ev, &map); /* --compensate: the map's deltas from the calibration images */
+        }
+        t0 = now();
+        if (approx_eval_map(ev, 0, &map, &d, threads, 0, pa, la, &res)) goto out;
+        ta = now() - t0;
+        ok_a = res.correct;
     }
-    if (logits_path && write_logits(logits_path, net, &set, first, pq)) goto out;
+    const energy_report er = approx ? *res.energy : (energy_report){0};
+    if (logits_path && write_logits(logits_path, &set, first, approx ? la : lq, approx ? pa : pq)) goto out;
+    if (exact_logits_path && write_logits(exact_logits_path, &set, first, lq, pq)) goto out;
     int32_t agree = 0;
     for (int32_t i = 0; do_float && i < set.n; i++) agree += pf[i] == pq[i];
     const double n = set.n;
@@ -294,21 +281,21 @@ int cmd_eval(int argc, char **argv)
         printf("\"accuracy_int8\": %.2f, \"correct_int8\": %d, \"seconds_int8\": %.3f, \"images_per_s_int8\": %.1f",
                100.0 * ok_q / n, (int)ok_q, tq, tq > 0 ? n / tq : 0.0);
         if (approx) {
-            printf(", \"library\": \"%s\", \"%s\": \"%s\", \"energy_model\": ", lib.path, uniform ? "uniform" : "map",
+            printf(", \"library\": \"%s\", \"%s\": \"%s\", \"energy_model\": ", cnn.lib.path, uniform ? "uniform" : "map",
                    uniform ? uniform : map_path);
-            if (have_em)
-                printf("\"%s\"", em.path);
+            if (em)
+                printf("\"%s\"", em->path);
             else
                 printf("null");
             printf(", \"compensate\": %s",
-                   bview ? "\"map\"" : comp_mode < 0 ? "null" : comp_mode ? "\"bias\"" : "\"bias-tensor\"");
+                   map_bias ? "\"map\"" : comp_mode < 0 ? "null" : comp_mode ? "\"bias\"" : "\"bias-tensor\"");
             printf(", \"accuracy_approx\": %.2f, \"correct_approx\": %d, \"loss_pp\": %.4f, \"seconds_approx\": %.3f",
                    100.0 * ok_a / n, (int)ok_a, approx_loss_pp(ok_q, ok_a, set.n), ta);
-            if (comp_mode >= 0 || bview)
+            if (comp_mode >= 0 || map_bias)
                 printf(", \"accuracy_uncompensated\": %.2f, \"loss_pp_uncompensated\": %.4f", 100.0 * ok_u / n,
                        approx_loss_pp(ok_q, ok_u, set.n));
             printf(", \"energy_rel\": %.6f, \"energy_layers\": [", er.rel);
-            for (int l = 0; l < net->n_layers; l++)
+            for (int l = 0; l < cnn.n_layers; l++)
                 printf("%s{\"name\": \"%s\", \"macs\": %llu, \"energy_rel\": %.6f, \"energy_share\": %.6f}",
                        l ? ", " : "", layers[l].name, (unsigned long long)layers[l].macs, er.layer_rel[l],
                        er.layer[l] / er.exact);
@@ -324,19 +311,19 @@ int cmd_eval(int argc, char **argv)
         if (do_float) printf("float/int8 top-1 agreement: %.2f %%\n", 100.0 * agree / n);
         if (approx) {
             printf("approximate: %s '%s' from %s\n", uniform ? "every layer on" : "map", uniform ? uniform : map_path,
-                   lib.path);
-            if (comp_mode >= 0 || bview)
+                   cnn.lib.path);
+            if (comp_mode >= 0 || map_bias)
                 printf("int8 accuracy (approximate, no compensation): %.2f %% (%d/%d), loss %.2f pp\n",
                        100.0 * ok_u / n, (int)ok_u, (int)set.n, approx_loss_pp(ok_q, ok_u, set.n));
             printf("int8 accuracy (approximate%s): %.2f %% (%d/%d) in %.2f s\n",
-                   bview ? ", the map's bias_delta" : comp_mode < 0 ? "" : comp_mode ? ", bias compensation"
+                   map_bias ? ", the map's bias_delta" : comp_mode < 0 ? "" : comp_mode ? ", bias compensation"
                                                                      : ", bias compensation per layer input",
                    100.0 * ok_a / n, (int)ok_a, (int)set.n, ta);
             printf("loss: %.2f pp against exact int8\n", approx_loss_pp(ok_q, ok_a, set.n));
             printf("relative energy: %.4f (%s, MAC-weighted, padding taps included)\n", er.rel,
-                   have_em ? em.path : "library relative energies");
+                   em ? em->path : "library relative energies");
             printf("%-4s %-24s %10s %8s %8s\n", "", "layer", "MACs", "E_rel", "E_share");
-            for (int l = 0; l < net->n_layers; l++)
+            for (int l = 0; l < cnn.n_layers; l++)
                 printf("L%-3d %-24s %10llu %8.4f %8.4f\n", l, layers[l].name, (unsigned long long)layers[l].macs,
                        er.layer_rel[l], er.layer[l] / er.exact);
         }
@@ -346,18 +333,13 @@ out:
     free(pf);
     free(pq);
     free(pa);
-    approx_comp_deinit(&comp);
-    approx_bias_view_free(bview);
-    cifar_set_deinit(&cal);
-    energy_report_deinit(&er);
-    energy_model_deinit(&em);
-    amap_mul_deinit(&mul);
+    free(lq);
+    free(la);
+    approx_eval_data_deinit(&d);
+    approx_eval_close(ev);
     amap_deinit(&map);
-    free(layers);
-    amul_lib_deinit(&lib);
+    approx_cnn_close(&cnn);
     free(data_path);
     cifar_set_deinit(&set);
-    qnn_int8_net_free(net);
-    qnn_model_free(m);
     return rc;
 }

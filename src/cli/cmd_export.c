@@ -168,7 +168,7 @@ int cmd_export(int argc, char **argv)
     afile *af = NULL;
     char *guard = NULL;
     export_eval e;
-    export_eval_init(&e, r->ctx->n_layers);
+    export_eval_init(&e, r->pb.n_layers);
     if (f->n_rows == 0) {
         msg_error(ST_EFORMAT, "%s: the front is empty (no rows)", r->front_path);
         goto out;
@@ -179,7 +179,7 @@ int cmd_export(int argc, char **argv)
         snprintf(how, sizeof how, "the knee of the feasible front");
         if (rows[0] < 0) {
             msg_error(ST_EFORMAT, "%s: no feasible map (every row violates max_loss_pp %g)", r->front_path,
-                      r->ctx->max_loss_pp);
+                      r->pb.max_loss_pp);
             goto out;
         }
         break;

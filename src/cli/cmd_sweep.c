@@ -278,65 +278,49 @@ int cmd_sweep(int argc, char **argv)
         return CMD_EXIT_USAGE;
     }
 
-    qnn_int8_net *net = NULL;
-    cifar_set set = {0}, cal = {0};
-    amul_lib lib = {0};
-    amap_layer *layers = NULL;
-    energy_model em = {0};
-    approx_comp comp = {0};
+    cifar_set set = {0};
+    approx_cnn cnn = {0};
+    approx_eval *ev = NULL;
     approx_sweep sw = {0};
     uint8_t *only = NULL;
-    int have_em = 0, have_comp = 0, rc = CMD_EXIT_FAIL;
+    int rc = CMD_EXIT_FAIL;
     qo.threads = threads;
     char *data_path = datadir_resolve(data);
     if (cifar_load(data_path, first, count, &set)) goto out;
-    if (approx_lib_load(library, &lib)) goto out;
+    approx_cnn_opts co = approx_cnn_opts_default();
+    co.model = model;
+    co.calib = calib;
+    co.qo = qo;
+    co.library = library;
+    co.energy = energy;
+    co.compensate = comp_mode;
+    co.threads = threads;
+    if (approx_cnn_open(&cnn, &co)) goto out;
     if (only_list) {
-        only = xcalloc((size_t)lib.n + 1, 1);
-        if (parse_only(only_list, &lib, only)) {
+        only = xcalloc((size_t)cnn.lib.n + 1, 1);
+        if (parse_only(only_list, &cnn.lib, only)) {
             rc = CMD_EXIT_USAGE;
             goto out;
         }
     }
-    if (qnn_quant_load(model, calib, &qo, NULL, &net)) goto out;
-    if (qnn_int8_n_out(net) != CIFAR_CLASSES) {
-        msg_error(-1, "%s: the model has %d outputs; CIFAR-10 needs 10", model, (int)qnn_int8_n_out(net));
-        goto out;
-    }
-    layers = xcalloc((size_t)net->n_layers + 1, sizeof *layers);
-    approx_layers_from_net(net, layers);
-    if (energy) {
-        if (energy_model_load(energy, &lib, layers, net->n_layers, &em)) goto out;
-        have_em = 1;
-    }
-    if (comp_mode >= 0) {
-        if (cifar_load_range(calib, &cal)) goto out;
-        if (approx_comp_init(&comp, net, layers, &lib, &cal, comp_mode, threads)) goto out;
-        have_comp = 1;
-    }
+    ev = approx_eval_open(&cnn, 1, 0);
     double t0 = now();
-    if (approx_sweep_run(net, layers, &lib, have_em ? &em : NULL, &set, only, have_comp ? &comp : NULL, threads, &sw))
-        goto out;
+    if (approx_sweep_run(ev, &set, only, cnn.has_comp, threads, &sw)) goto out;
     double secs = now() - t0;
     char cdesc[48];
     qnn_quant_opts_describe(&qo, cdesc);
+    const approx_comp *comp = cnn.has_comp ? &cnn.comp : NULL;
     if (json)
-        print_json(&sw, &lib, layers, have_em ? &em : NULL, model, data, first, calib, cdesc, have_comp ? &comp : NULL,
-                   secs);
+        print_json(&sw, &cnn.lib, cnn.layers, approx_cnn_em(&cnn), model, data, first, calib, cdesc, comp, secs);
     else
-        print_text(&sw, &lib, layers, have_em ? &em : NULL, model, data, first, calib, cdesc, have_comp ? &comp : NULL,
-                   secs);
+        print_text(&sw, &cnn.lib, cnn.layers, approx_cnn_em(&cnn), model, data, first, calib, cdesc, comp, secs);
     rc = CMD_EXIT_OK;
 out:
     approx_sweep_deinit(&sw);
-    approx_comp_deinit(&comp);
-    energy_model_deinit(&em);
-    free(layers);
+    approx_eval_close(ev);
+    approx_cnn_close(&cnn);
     free(only);
-    amul_lib_deinit(&lib);
-    cifar_set_deinit(&cal);
     cifar_set_deinit(&set);
-    qnn_int8_net_free(net);
     free(data_path);
     return rc;
 }

@@ -1,0 +1,32 @@
+/* The CNN problem's binding, private to problems/ (prob_cnn.c, prob_cnn_cache.c, export.c): what a
+ * genome means (allowed multipliers, granularity) over the shared set-up and map evaluator. */
+#ifndef PROBLEMS_PROB_CNN_CTX_H
+#define PROBLEMS_PROB_CNN_CTX_H
+
+#include "approx_cnn.h"
+#include "approx_eval.h"
+#include "prob_cnn.h"
+
+struct cnn_ctx {
+    char *path;                /* the problem file */
+    approx_cnn cnn;            /* net, library, layers, energy model, compensation */
+    approx_eval *ev;           /* n_slots evaluation slots */
+    int n_slots;
+    int n_allowed;
+    int *allowed;              /* gene value -> library index, by ascending relative energy */
+    amap_granularity granularity;
+    size_t genome_len;
+    double max_loss_pp;
+    long chunk;
+    int compensate;            /* as cnn_spec.compensate */
+    cifar_set search_set;
+    approx_eval_data search;   /* the search subset with its exact baseline (and the cache as runner) */
+    char *holdout_spec;        /* NULL: none */
+    char *seed_from;           /* NULL: none */
+    uint64_t definition_hash;
+    amap *maps;                /* n_slots: each slot's current map */
+    int **genome;              /* n_slots scratch: library indices, genome_len */
+    cnn_cache *cache;          /* NULL: off */
+};
+
+#endif
