@@ -377,27 +377,11 @@ static void write_eval_hint(FILE *fp, const char *pfx, export_run *r, const char
 int export_write_yaml(FILE *fp, export_run *r, const export_eval *e, const export_meta *m)
 {
     const export_problem *x = &r->pb;
-    const char *tmpdir = getenv("TMPDIR");
-    char *tmp = xasprintf("%s/approxmap-export-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int rc = msg_error(ST_EIO, "cannot create a temporary file '%s': %s", tmp, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    close(fd);
-    int rc = amap_write(&e->map, tmp, x->lib, x->layers);
-    char *text = NULL;
-    if (!rc) rc = afile_read_all(tmp, &text, NULL);
-    unlink(tmp);
-    free(tmp);
-    if (rc) return rc;
     write_figures(fp, "# ", r, e, m);
     fprintf(fp, "# reproduce with:\n");
     write_eval_hint(fp, "# ", r, r->cs->search, m);
     if (x->holdout_spec) write_eval_hint(fp, "# ", r, x->holdout_spec, m);
-    fputs(text, fp);
-    free(text);
+    amap_write_stream(&e->map, fp, x->lib, x->layers);
     return ferror(fp) ? msg_error(ST_EIO, "cannot write the exported map: %s", strerror(errno)) : ST_OK;
 }
 

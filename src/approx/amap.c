@@ -369,12 +369,9 @@ static uint16_t mode_of(const uint16_t *v, size_t n, size_t stride, int *counts,
     return (uint16_t)best;
 }
 
-int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_layer *layers)
+void amap_write_stream(const amap *m, FILE *fp, const amul_lib *lib, const amap_layer *layers)
 {
     ASSERT(amap_valid(m, lib->n));
-    afile *af = afile_open(path);
-    if (!af) return ST_EIO;
-    FILE *fp = afile_stream(af);
     int *counts = xmalloc((size_t)lib->n * sizeof *counts);
     fprintf(fp, "# approxmap approximation map: a multiplier per (layer, output channel, input channel)\n");
     fprintf(fp, "# kernel; per layer a default, then filter and kernel overrides (problems/multipliers/README.md)\n");
@@ -439,6 +436,14 @@ int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_
         }
     }
     free(counts);
+}
+
+int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_layer *layers)
+{
+    afile *af = afile_open(path);
+    if (!af) return ST_EIO;
+    FILE *fp = afile_stream(af);
+    amap_write_stream(m, fp, lib, layers);
     if (ferror(fp)) {
         afile_abort(af);
         return msg_error(ST_EIO, "cannot write map '%s'", path);

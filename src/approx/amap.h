@@ -22,6 +22,7 @@
 #define SRC_AMAP_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "amul.h"
@@ -100,6 +101,9 @@ int amap_read(amap *m, const char *path, const amul_lib *lib, const amap_layer *
  * from their filter's value).
  * Returns ST_OK or ST_EIO (reported). */
 int amap_write(const amap *m, const char *path, const amul_lib *lib, const amap_layer *layers);
+
+/* The same text on an open stream (the caller checks ferror). */
+void amap_write_stream(const amap *m, FILE *fp, const amul_lib *lib, const amap_layer *layers);
 
 /* --- engine hooks -------------------------------------------------------------------------------- */
 
