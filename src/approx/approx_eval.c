@@ -55,19 +55,9 @@ void approx_eval_close(approx_eval *ev)
     free(ev);
 }
 
-int approx_eval_slots(const approx_eval *ev)
-{
-    return ev->n_slots;
-}
-
 const approx_cnn *approx_eval_cnn(const approx_eval *ev)
 {
     return ev->cnn;
-}
-
-const qnn_layer_mul *approx_eval_hooks(const approx_eval *ev, int slot)
-{
-    return ev->slots[slot].mul.layer;
 }
 
 int approx_eval_compensate(const approx_eval *ev, amap *m)

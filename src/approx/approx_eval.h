@@ -60,7 +60,6 @@ enum {
 approx_eval *approx_eval_open(const approx_cnn *cnn, int n_slots, int32_t chunk);
 void approx_eval_close(approx_eval *ev);
 
-int approx_eval_slots(const approx_eval *ev);
 const approx_cnn *approx_eval_cnn(const approx_eval *ev);
 
 /* Register `set` (borrowed): run the exact network on it (threads as above, slot 0 when serial),
@@ -79,8 +78,5 @@ int approx_eval_compensate(const approx_eval *ev, amap *m);
  * when a multiplier of the map has no energy figure. */
 int approx_eval_map(approx_eval *ev, int slot, const amap *m, const approx_eval_data *d, int threads, unsigned flags,
                     uint8_t *pred, int8_t *logits, approx_eval_result *out);
-
-/* The hooks of the slot's last evaluation (n_layers entries), e.g. for a runner of one's own. */
-const qnn_layer_mul *approx_eval_hooks(const approx_eval *ev, int slot);
 
 #endif
