@@ -19,6 +19,10 @@
 #include "qnn_quant.h"
 #include "status.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 enum { N_IMG = 256 };
 
 static qnn_int8_net *net;
@@ -308,6 +312,33 @@ START_TEST(layer_list)
 }
 END_TEST
 
+START_TEST(one_thread_means_one)
+{
+    /* predict with threads = 1 runs every loop, its own and the kernels', on one thread, whatever
+     * OpenMP's default (the old executor opened an inactive num_threads(1) region and the kernels
+     * inside it ran on the default team); threads = 2 uses two, also with a single chunk */
+#ifdef _OPENMP
+    omp_set_num_threads(4);
+    int8_t *ref = run(NULL, 0, 0);
+    qnn_kern_max_team(1);
+    int8_t *lg = run(NULL, 1, 0);
+    ck_assert_int_eq(qnn_kern_max_team(1), 1);
+    ck_assert_mem_eq(lg, ref, (size_t)N_IMG * 10);
+    free(lg);
+    lg = run(NULL, 2, N_IMG);
+    ck_assert_int_eq(qnn_kern_max_team(1), 2);
+    ck_assert_mem_eq(lg, ref, (size_t)N_IMG * 10);
+    free(lg);
+    lg = run(NULL, 2, 32);
+    ck_assert_int_eq(qnn_kern_max_team(1), 2);
+    ck_assert_mem_eq(lg, ref, (size_t)N_IMG * 10);
+    free(lg);
+    free(ref);
+    omp_set_num_threads(2);
+#endif
+}
+END_TEST
+
 START_TEST(accuracy_first_1000)
 {
     uint8_t *pred = xmalloc((size_t)test.n);
@@ -344,6 +375,7 @@ int main(void)
     tcase_add_test(tc, random_maps_fast_equal_reference);
     tcase_add_test(tc, threads_and_chunks);
     tcase_add_test(tc, resume_from_live_tensors);
+    tcase_add_test(tc, one_thread_means_one);
     tcase_add_test(tc, accuracy_first_1000);
     suite_add_tcase(s, tc);
     return tu_run(s);

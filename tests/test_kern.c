@@ -485,6 +485,60 @@ START_TEST(requant_matches_scalar)
 }
 END_TEST
 
+START_TEST(team_rule_one_thread_means_one)
+{
+#ifdef _OPENMP
+    /* the rule: explicit counts outside regions, OpenMP's default for 0, 1 inside any region */
+    set_threads(3);
+    ck_assert_int_eq(qnn_kern_team(0), 3);
+    ck_assert_int_eq(qnn_kern_team(2), 2);
+    int inside[2] = {-1, -1};
+#pragma omp parallel num_threads(1)
+    {
+        inside[0] = qnn_kern_team(0);
+        inside[1] = qnn_kern_team(4);
+    }
+    ck_assert_int_eq(inside[0], 1);
+    ck_assert_int_eq(inside[1], 1);
+    /* a kernel called inside a one-thread (inactive) region runs on that thread alone: the old rule
+     * (omp_in_parallel) saw no enclosing region there and opened a team of the default size */
+    uint64_t st = 99;
+    qnn_conv_shape s = {.n = 4, .h = 8, .w = 8, .cin = 8, .cout = 8, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
+                        .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+    size_t in_len = (size_t)s.n * s.h * s.w * s.cin, w_len = (size_t)s.cout * 9 * s.cin;
+    int8_t *in = xmalloc(in_len), *w8 = xmalloc(w_len);
+    int16_t *w = xmalloc(w_len * sizeof *w);
+    for (size_t i = 0; i < in_len; i++) in[i] = (int8_t)sm_range(&st, -128, 127);
+    for (size_t i = 0; i < w_len; i++) w[i] = w8[i] = (int8_t)sm_range(&st, -127, 127);
+    int32_t *acc = xmalloc((size_t)s.n * s.ho * s.wo * s.cout * sizeof *acc);
+    int16_t *lut = xmalloc(65536 * sizeof *lut);
+    for (int a = 0; a < 256; a++)
+        for (int b = 0; b < 256; b++) lut[a * 256 + b] = (int16_t)((int8_t)a * (int8_t)b);
+    const int16_t *luts[1] = {lut};
+    set_threads(2);
+    qnn_kern_max_team(1);
+    qnn_conv_acc_i8(&s, in, NULL, 1, NULL, w, acc);
+    ck_assert_int_eq(qnn_kern_max_team(1), 2); /* the probe sees a real team */
+#pragma omp parallel num_threads(1)
+    {
+        qnn_conv_acc_i8(&s, in, NULL, 1, NULL, w, acc);
+        qnn_conv_acc_lut(&s, in, w8, luts, 1, NULL, acc);
+    }
+    ck_assert_int_eq(qnn_kern_max_team(1), 1);
+    /* an explicit count outside regions is obeyed, also below the default */
+    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, acc, 1);
+    qnn_conv_acc_lut_team(&s, in, w8, luts, 1, NULL, acc, 1);
+    ck_assert_int_eq(qnn_kern_max_team(1), 1);
+    /* nested inside a two-thread region: never a nested team */
+#pragma omp parallel num_threads(2)
+    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, acc, 2);
+    ck_assert_int_eq(qnn_kern_max_team(1), 1);
+    free(in), free(w8), free(w), free(acc), free(lut);
+#endif
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("kern");
@@ -499,6 +553,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lut_extreme_tables_and_resnet8_shapes_match_reference);
     tcase_add_test(tc, lut_exact_table_equals_separable_path);
     tcase_add_test(tc, requant_matches_scalar);
+    tcase_add_test(tc, team_rule_one_thread_means_one);
     suite_add_tcase(s, tc);
     return s;
 }

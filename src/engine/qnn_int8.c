@@ -14,6 +14,7 @@
 struct qnn_int8_ws {
     const qnn_int8_net *net; /* borrowed */
     int32_t max_n, n;
+    int threads;             /* kernel team size (qnn_kern_team rule; 0: OpenMP default) */
     int8_t **t;              /* per tensor: (max_n, h, w, c) */
     int32_t *acc;            /* largest (max_n, ho, wo, cout) of any layer */
     size_t acc_elems;
@@ -125,6 +126,11 @@ int8_t *qnn_int8_ws_tensor(qnn_int8_ws *ws, int t)
     return ws->t[t];
 }
 
+void qnn_int8_ws_set_threads(qnn_int8_ws *ws, int threads)
+{
+    ws->threads = threads > 0 ? threads : 0;
+}
+
 void qnn_int8_ws_set_n(qnn_int8_ws *ws, int32_t n)
 {
     ASSERT(n >= 0 && n <= ws->max_n);
@@ -155,15 +161,15 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
     s.n = ws->n;
     const int8_t *in = ws->t[op->in[0]];
     if (!mul || mul->kind == QNN_MUL_EXACT) {
-        qnn_conv_acc_i8(&s, in, NULL, 1, NULL, op->w16, ws->acc);
+        qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, op->w16, ws->acc, ws->threads);
     } else if (mul->kind == QNN_MUL_SEPARABLE) {
         ASSERT(mul->n_planes >= 1 && mul->n_planes <= QNN_MUL_MAX_PLANES && mul->act_tf && mul->w_tf);
         ASSERT(mul->n_planes == 1 || mul->plane_of);
-        qnn_conv_acc_i8(&s, in, mul->act_tf, mul->n_planes, mul->plane_of, mul->w_tf, ws->acc);
+        qnn_conv_acc_i8_team(&s, in, mul->act_tf, mul->n_planes, mul->plane_of, mul->w_tf, ws->acc, ws->threads);
     } else {
         ASSERT(mul->kind == QNN_MUL_LUT && mul->n_luts >= 1 && mul->luts);
         ASSERT(mul->n_luts == 1 || mul->lut_of);
-        qnn_conv_acc_lut(&s, in, op->w, mul->luts, mul->n_luts, mul->lut_of, ws->acc);
+        qnn_conv_acc_lut_team(&s, in, op->w, mul->luts, mul->n_luts, mul->lut_of, ws->acc, ws->threads);
     }
     /* bias + TFLite requantization + clamp (vectorized; bit-identical to qnn_quant_requant) */
     const int32_t *bias = mul && mul->bias ? mul->bias : op->bias;
@@ -276,30 +282,47 @@ int qnn_int8_live_before(const qnn_int8_net *net, int op, int *ids)
     return n;
 }
 
+static void predict_chunk(const qnn_int8_net *net, qnn_int8_ws *ws, const uint8_t *pixels, int32_t n,
+                          const qnn_layer_mul *muls, int32_t chunk, int32_t c, int8_t *logits, uint8_t *pred)
+{
+    const size_t in_sz = (size_t)net->in_c * net->in_h * net->in_w;
+    const int32_t n_out = qnn_int8_n_out(net);
+    int32_t first = c * chunk, cnt = n - first < chunk ? n - first : chunk;
+    qnn_int8_set_input(net, ws, pixels + (size_t)first * in_sz, cnt);
+    qnn_int8_forward(net, ws, 0, muls);
+    const int8_t *lo = ws->t[net->output];
+    if (logits) memcpy(logits + (size_t)first * n_out, lo, (size_t)cnt * n_out);
+    if (pred)
+        for (int32_t k = 0; k < cnt; k++) {
+            const int8_t *v = lo + (size_t)k * n_out;
+            pred[first + k] = (uint8_t)util_argmax_s8(v, n_out);
+        }
+}
+
 void qnn_int8_predict(const qnn_int8_net *net, const uint8_t *pixels, int32_t n, const qnn_layer_mul *muls,
                       int threads, int32_t chunk, int8_t *logits, uint8_t *pred)
 {
     if (chunk <= 0) chunk = 64;
     const int32_t n_chunks = (n + chunk - 1) / chunk;
-    const size_t in_sz = (size_t)net->in_c * net->in_h * net->in_w;
-    const int32_t n_out = qnn_int8_n_out(net);
-    const int nt = util_threads(threads, n_chunks);
+    /* The one place that sets the team size: nt threads in all (1 inside an enclosing region). With
+     * several chunks per thread, the threads share the chunks and each runs its kernels alone; with
+     * fewer chunks than threads, the chunks run one after another on kernels using all nt threads. */
+    const int nt = qnn_kern_team(threads);
+    if (nt == 1 || n_chunks < nt) {
+        qnn_int8_ws *ws = qnn_int8_ws_alloc(net, chunk);
+        qnn_int8_ws_set_threads(ws, nt);
+        qnn_kern_note_team();
+        for (int32_t c = 0; c < n_chunks; c++) predict_chunk(net, ws, pixels, n, muls, chunk, c, logits, pred);
+        qnn_int8_ws_free(ws);
+        return;
+    }
 #pragma omp parallel num_threads(nt)
     {
         qnn_int8_ws *ws = qnn_int8_ws_alloc(net, chunk);
+        qnn_int8_ws_set_threads(ws, 1);
+        qnn_kern_note_team();
 #pragma omp for schedule(dynamic, 1)
-        for (int32_t c = 0; c < n_chunks; c++) {
-            int32_t first = c * chunk, cnt = n - first < chunk ? n - first : chunk;
-            qnn_int8_set_input(net, ws, pixels + (size_t)first * in_sz, cnt);
-            qnn_int8_forward(net, ws, 0, muls);
-            const int8_t *lo = ws->t[net->output];
-            if (logits) memcpy(logits + (size_t)first * n_out, lo, (size_t)cnt * n_out);
-            if (pred)
-                for (int32_t k = 0; k < cnt; k++) {
-                    const int8_t *v = lo + (size_t)k * n_out;
-                    pred[first + k] = (uint8_t)util_argmax_s8(v, n_out);
-                }
-        }
+        for (int32_t c = 0; c < n_chunks; c++) predict_chunk(net, ws, pixels, n, muls, chunk, c, logits, pred);
         qnn_int8_ws_free(ws);
     }
 }

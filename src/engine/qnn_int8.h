@@ -100,6 +100,10 @@ size_t qnn_int8_tensor_bytes(const qnn_int8_net *net, int t);
  * workspace's image count to n. */
 void qnn_int8_set_input(const qnn_int8_net *net, qnn_int8_ws *ws, const uint8_t *pixels, int32_t n);
 
+/* Team size of the kernels run by this workspace's steps (threads <= 0: OpenMP's default). Inside an
+ * enclosing OpenMP region the kernels always run on the calling thread alone (qnn_kern_team). */
+void qnn_int8_ws_set_threads(qnn_int8_ws *ws, int threads);
+
 /* Set the image count without touching data (after restoring tensors saved from an earlier run). */
 void qnn_int8_ws_set_n(qnn_int8_ws *ws, int32_t n);
 
@@ -114,8 +118,9 @@ void qnn_int8_forward(const qnn_int8_net *net, qnn_int8_ws *ws, int from, const 
  * `op`): writes their ids to `ids` (room for n_tensors) and returns their count. */
 int qnn_int8_live_before(const qnn_int8_net *net, int op, int *ids);
 
-/* Whole-set inference: n images (CHW uint8) in chunks of `chunk` (<= 0: 64), OpenMP over chunks
- * (threads <= 0: OpenMP default). logits: (n, n_out) int8 or NULL; pred: (n) argmax of the int8
+/* Whole-set inference: n images (CHW uint8) in chunks of `chunk` (<= 0: 64) on `threads` threads in
+ * all (<= 0: OpenMP default; 1 inside an enclosing OpenMP region): OpenMP over chunks, or, with
+ * fewer chunks than threads, chunk after chunk on multi-threaded kernels. logits: (n, n_out) int8 or NULL; pred: (n) argmax of the int8
  * logits (first maximum on ties) or NULL. */
 void qnn_int8_predict(const qnn_int8_net *net, const uint8_t *pixels, int32_t n, const qnn_layer_mul *muls,
                       int threads, int32_t chunk, int8_t *logits, uint8_t *pred);

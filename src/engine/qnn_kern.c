@@ -16,6 +16,7 @@
 
 #include "msg.h"
 #include "qnn_kern_impl.h"
+#include "util.h"
 #include "qnn_quant.h"
 
 static size_t round_up(size_t x, size_t m)
@@ -23,16 +24,31 @@ static size_t round_up(size_t x, size_t m)
     return (x + m - 1) / m * m;
 }
 
-/* Threads our parallel regions will get: 1 inside an enclosing parallel region (the executor's
- * OpenMP over image chunks; nested regions are inactive by default), else OpenMP's default. */
-static int max_threads(void)
+int qnn_kern_team(int requested)
 {
 #ifdef _OPENMP
-    if (omp_in_parallel() && omp_get_max_active_levels() <= omp_get_active_level()) return 1;
-    return omp_get_max_threads();
-#else
-    return 1;
+    /* omp_get_level counts inactive regions too: a num_threads(1) region is still the caller's choice */
+    if (omp_get_level() > 0) return 1;
 #endif
+    return util_threads(requested, INT32_MAX); /* the project's thread-count rule */
+}
+
+static int g_max_team; /* qnn_kern_max_team */
+
+void qnn_kern_note_team(void)
+{
+#ifdef _OPENMP
+    int n = omp_get_num_threads(), cur = __atomic_load_n(&g_max_team, __ATOMIC_RELAXED);
+    while (n > cur && !__atomic_compare_exchange_n(&g_max_team, &cur, n, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+#else
+    if (g_max_team < 1) g_max_team = 1;
+#endif
+}
+
+int qnn_kern_max_team(int reset)
+{
+    return reset ? __atomic_exchange_n(&g_max_team, 0, __ATOMIC_RELAXED) : __atomic_load_n(&g_max_team, __ATOMIC_RELAXED);
 }
 
 static int thread_num(void)
@@ -377,16 +393,16 @@ static void sep_prep(const kern_sep *k, const sep_src *sc, int32_t img, int16_t 
     }
 }
 
-static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile_fn tile, int32_t *acc)
+static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile_fn tile, int32_t *acc, int nt)
 {
     const qnn_conv_shape *s = k->s;
     const int32_t ntile = k->g.nq / KERN_TQ, ncb = k->n_cob;
-    const int nt = max_threads();
     if (s->n >= nt) {
         int16_t *bufs = xaligned_alloc((size_t)nt * k->xlen * sizeof *bufs);
         memset(bufs, 0, (size_t)nt * k->xlen * sizeof *bufs);
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
         for (int32_t img = 0; img < s->n; img++) {
+            if (img == 0) qnn_kern_note_team();
             int16_t *x = bufs + (size_t)thread_num() * k->xlen;
             int32_t *acc_img = acc + (size_t)img * s->ho * s->wo * s->cout;
             sep_prep(k, sc, img, x);
@@ -398,9 +414,10 @@ static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile
         int16_t *x = xcalloc(k->xlen, sizeof *x);
         for (int32_t img = 0; img < s->n; img++) {
             sep_prep(k, sc, img, x);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
             for (int32_t i = 0; i < ntile * ncb; i++) {
                 int32_t t = i / ncb, cb = i % ncb;
+                if (i == 0) qnn_kern_note_team();
                 tile(k, x, cb, t * KERN_TQ, acc + (size_t)img * s->ho * s->wo * s->cout);
             }
         }
@@ -408,14 +425,14 @@ static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile
     }
 }
 
-void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc)
+void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc, int nt)
 {
     sep_src sc = {.planes = planes};
-    kern_sep_run_src(k, &sc, tile, acc);
+    kern_sep_run_src(k, &sc, tile, acc, nt);
 }
 
 void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const uint8_t *plane_of,
-                     kern_sep_tile_fn tile, int32_t *acc)
+                     kern_sep_tile_fn tile, int32_t *acc, int nt)
 {
     ASSERT(act_tf || k->n_planes == 1);
     int8_t m[255];
@@ -432,7 +449,7 @@ void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const
         sc.tf = NULL;
         m[0] = 0;
     }
-    kern_sep_run_src(k, &sc, tile, acc);
+    kern_sep_run_src(k, &sc, tile, acc, nt);
 }
 
 static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
@@ -543,10 +560,9 @@ static void lut_prep(const kern_lut *k, const int8_t *in, int32_t img, uint8_t *
 /* Batches are processed in chunks whose input copies take at most this many bytes. */
 enum { KERN_LCHUNK_BYTES = 8 << 20 };
 
-void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc)
+void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc, int nt)
 {
     const qnn_conv_shape *s = k->s;
-    const int nt = max_threads();
     const int32_t nq = k->g.nq, ncog = k->n_cog;
     /* enough groups to keep every thread busy when the batch allows it */
     int32_t grp = k->grp, per_thread = (s->n + 2 * nt - 1) / (2 * nt);
@@ -559,12 +575,13 @@ void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, 
     int32_t *scratch = xaligned_alloc((size_t)nt * (acc_len + pc_len) * sizeof *scratch);
     for (int32_t i0 = 0; i0 < s->n; i0 += (int32_t)chunk) {
         int32_t nimg = s->n - i0 < (int32_t)chunk ? s->n - i0 : (int32_t)chunk;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int32_t i = 0; i < nimg; i++) lut_prep(k, in, i0 + i, x + (size_t)i * k->xlen);
         int32_t ngrp = (nimg + grp - 1) / grp;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
         for (int32_t item = 0; item < ngrp * ncog; item++) {
             int32_t gi = item / ncog, cog = item % ncog;
+            if (item == 0) qnn_kern_note_team();
             int32_t img0 = gi * grp, ng = nimg - img0 < grp ? nimg - img0 : grp;
             int32_t *ac = scratch + (size_t)thread_num() * (acc_len + pc_len), *pc = ac + acc_len;
             group(k, x + (size_t)img0 * k->xlen, ng, cog, pc, ac);
@@ -666,7 +683,7 @@ void qnn_conv_acc_generic(const qnn_conv_shape *s, const int16_t *const *planes,
     if (s->n == 0) return;
     kern_sep k;
     kern_sep_plan(&k, s, n_planes, plane_of, w);
-    kern_sep_run(&k, planes, sep_tile_generic, acc);
+    kern_sep_run(&k, planes, sep_tile_generic, acc, qnn_kern_team(0));
     kern_sep_free(&k);
 }
 
@@ -677,30 +694,32 @@ void qnn_conv_acc_avx2(const qnn_conv_shape *s, const int16_t *const *planes, in
     if (s->n == 0) return;
     kern_sep k;
     kern_sep_plan(&k, s, n_planes, plane_of, w);
-    kern_sep_run(&k, planes, kern_sep_tile_avx2, acc);
+    kern_sep_run(&k, planes, kern_sep_tile_avx2, acc, qnn_kern_team(0));
     kern_sep_free(&k);
+}
+
+static void conv_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w, const int16_t *const *luts,
+                     int n_luts, const uint16_t *lut_of, int32_t *acc, kern_lut_group_fn group, int nt)
+{
+    if (s->n == 0) return;
+    kern_lut k;
+    kern_lut_plan(&k, s, w, luts, n_luts, lut_of);
+    kern_lut_run(&k, in, group, acc, nt);
+    kern_lut_free(&k);
 }
 
 void qnn_conv_acc_lut_generic(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                               const int16_t *const *luts, int n_luts, const uint16_t *lut_of,
                               int32_t *acc)
 {
-    if (s->n == 0) return;
-    kern_lut k;
-    kern_lut_plan(&k, s, w, luts, n_luts, lut_of);
-    kern_lut_run(&k, in, lut_group_generic, acc);
-    kern_lut_free(&k);
+    conv_lut(s, in, w, luts, n_luts, lut_of, acc, lut_group_generic, qnn_kern_team(0));
 }
 
 void qnn_conv_acc_lut_avx2(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                            const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
 {
     ASSERT(qnn_kern_have_avx2());
-    if (s->n == 0) return;
-    kern_lut k;
-    kern_lut_plan(&k, s, w, luts, n_luts, lut_of);
-    kern_lut_run(&k, in, kern_lut_group_avx2, acc);
-    kern_lut_free(&k);
+    conv_lut(s, in, w, luts, n_luts, lut_of, acc, kern_lut_group_avx2, qnn_kern_team(0));
 }
 
 void qnn_conv_acc(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
@@ -719,45 +738,57 @@ void qnn_kern_set_reference(int on)
     g_reference = on ? 1 : 0;
 }
 
-void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
-                      const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
+void qnn_conv_acc_lut_team(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
+                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc,
+                           int threads)
 {
     if (g_reference) {
         ASSERT(n_luts >= 1);
         if (!lut_of) ASSERT(n_luts == 1);
         qnn_conv_acc_lut_ref(s, in, w, luts, lut_of, acc);
-    } else if (qnn_kern_have_avx2())
-        qnn_conv_acc_lut_avx2(s, in, w, luts, n_luts, lut_of, acc);
-    else
-        qnn_conv_acc_lut_generic(s, in, w, luts, n_luts, lut_of, acc);
+    } else
+        conv_lut(s, in, w, luts, n_luts, lut_of, acc, qnn_kern_have_avx2() ? kern_lut_group_avx2 : lut_group_generic,
+                 qnn_kern_team(threads));
+}
+
+void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
+                      const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
+{
+    qnn_conv_acc_lut_team(s, in, w, luts, n_luts, lut_of, acc, 0);
+}
+
+static void conv_i8(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                    const uint8_t *plane_of, const int16_t *w, int32_t *acc, kern_sep_tile_fn tile, int nt)
+{
+    if (s->n == 0) return;
+    kern_sep k;
+    kern_sep_plan(&k, s, n_planes, plane_of, w);
+    kern_sep_run_i8(&k, in, act_tf, plane_of, tile, acc, nt);
+    kern_sep_free(&k);
 }
 
 void qnn_conv_acc_i8_generic(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                              const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    if (s->n == 0) return;
-    kern_sep k;
-    kern_sep_plan(&k, s, n_planes, plane_of, w);
-    kern_sep_run_i8(&k, in, act_tf, plane_of, sep_tile_generic, acc);
-    kern_sep_free(&k);
+    conv_i8(s, in, act_tf, n_planes, plane_of, w, acc, sep_tile_generic, qnn_kern_team(0));
 }
 
 void qnn_conv_acc_i8_avx2(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                           const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
     ASSERT(qnn_kern_have_avx2());
-    if (s->n == 0) return;
-    kern_sep k;
-    kern_sep_plan(&k, s, n_planes, plane_of, w);
-    kern_sep_run_i8(&k, in, act_tf, plane_of, kern_sep_tile_avx2, acc);
-    kern_sep_free(&k);
+    conv_i8(s, in, act_tf, n_planes, plane_of, w, acc, kern_sep_tile_avx2, qnn_kern_team(0));
+}
+
+void qnn_conv_acc_i8_team(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                          const uint8_t *plane_of, const int16_t *w, int32_t *acc, int threads)
+{
+    conv_i8(s, in, act_tf, n_planes, plane_of, w, acc, qnn_kern_have_avx2() ? kern_sep_tile_avx2 : sep_tile_generic,
+            qnn_kern_team(threads));
 }
 
 void qnn_conv_acc_i8(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                      const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    if (qnn_kern_have_avx2())
-        qnn_conv_acc_i8_avx2(s, in, act_tf, n_planes, plane_of, w, acc);
-    else
-        qnn_conv_acc_i8_generic(s, in, act_tf, n_planes, plane_of, w, acc);
+    qnn_conv_acc_i8_team(s, in, act_tf, n_planes, plane_of, w, acc, 0);
 }

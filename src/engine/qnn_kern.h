@@ -23,7 +23,9 @@
  *    (vpgatherdd, the obvious alternative, runs at ~0.5 lookups per cycle on this Zen 3: 6x slower.)
  * Work is split with OpenMP over images (or over pixel tiles when the batch is smaller than the
  * thread count); every output is computed by the same sequence of integer operations regardless of
- * the split, so results do not depend on the thread count.
+ * the split, so results do not depend on the thread count. Team size: one rule (qnn_kern_team): the
+ * caller's explicit count, OpenMP's default when none, and always 1 inside any enclosing OpenMP region
+ * (active or not), so a caller's `threads = 1` is one thread and nested regions never oversubscribe.
  *
  * Each call allocates its scratch (packed weights, transposed tables, padded input copies) once and
  * frees it before returning; nothing is allocated inside the loops. Calls are cheapest with whole
@@ -46,6 +48,25 @@ void qnn_conv_acc(const qnn_conv_shape *s, const int16_t *const *planes, int n_p
  * ((a + c) >> m) << m, the identity and ROUP's rounding among them, is applied in vector registers. */
 void qnn_conv_acc_i8(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                      const uint8_t *plane_of, const int16_t *w, int32_t *acc);
+
+/* Threads a kernel call runs on: 1 inside any OpenMP parallel region (even a one-thread, inactive
+ * one: the enclosing code already chose its threads), else `requested` when > 0, else OpenMP's
+ * default (omp_get_max_threads). Without OpenMP: 1. */
+int qnn_kern_team(int requested);
+
+/* Thread accounting for tests: the team size of every parallel loop of the kernels and the executor
+ * is recorded (qnn_kern_note_team, called by a member of the team); qnn_kern_max_team returns the
+ * largest seen since the last reset (reset = 1 also clears it). */
+void qnn_kern_note_team(void);
+int qnn_kern_max_team(int reset);
+
+/* qnn_conv_acc_i8 / qnn_conv_acc_lut on qnn_kern_team(threads) threads (the entries without _team
+ * use qnn_kern_team(0)). */
+void qnn_conv_acc_i8_team(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                          const uint8_t *plane_of, const int16_t *w, int32_t *acc, int threads);
+void qnn_conv_acc_lut_team(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
+                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc,
+                           int threads);
 
 /* Same contract as qnn_conv_acc_lut_ref(). luts: n_luts tables; lut_of (cout, cin) with values
  * < n_luts, or NULL for table 0 everywhere. */

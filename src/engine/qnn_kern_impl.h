@@ -94,22 +94,23 @@ typedef struct kern_lut {
 typedef void (*kern_lut_group_fn)(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
                                   int32_t *ac);
 
-/* Build / run / free the plans (qnn_kern.c). The run functions own threading and scatter. */
+/* Build / run / free the plans (qnn_kern.c). The run functions own scatter and run their loops on nt
+ * threads (nt = 1: the calling thread only, no parallel region). */
 void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uint8_t *plane_of,
                    const int16_t *w);
-void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc);
+void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc, int nt);
 /* The same from the int8 input and one 256-entry activation transform per plane (NULL: one plane,
  * the identity), applied per image while copying into the phase images, or, when every transform is
  * a rounding, by the tile functions on the fly (kern_sep_fly). */
 void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const uint8_t *plane_of,
-                     kern_sep_tile_fn tile, int32_t *acc);
+                     kern_sep_tile_fn tile, int32_t *acc, int nt);
 void kern_sep_free(kern_sep *k);
 /* Switch a plan to rounding on the fly: m[p], c[p] describe transform p (m >= 0 for every used
  * plane); afterwards the plan reads one plane, the identity of the int8 input. */
 void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const int16_t *c);
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
                    int n_luts, const uint16_t *lut_of);
-void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc);
+void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc, int nt);
 void kern_lut_free(kern_lut *k);
 
 /* Scalar requantization of channels c0 .. c1 - 1 (see qnn_kern_requant). */
