@@ -527,12 +527,12 @@ START_TEST(team_rule_one_thread_means_one)
     }
     ck_assert_int_eq(qnn_kern_max_team(1), 1);
     /* an explicit count outside regions is obeyed, also below the default */
-    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, acc, 1);
-    qnn_conv_acc_lut_team(&s, in, w8, luts, 1, NULL, acc, 1);
+    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, acc, 1, NULL, 0);
+    qnn_conv_acc_lut_team(&s, in, w8, luts, 1, NULL, acc, 1, NULL, 0);
     ck_assert_int_eq(qnn_kern_max_team(1), 1);
     /* nested inside a two-thread region: never a nested team */
 #pragma omp parallel num_threads(2)
-    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, acc, 2);
+    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, acc, 2, NULL, 0);
     ck_assert_int_eq(qnn_kern_max_team(1), 1);
     free(in), free(w8), free(w), free(acc), free(lut);
 #endif

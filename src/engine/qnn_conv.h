@@ -20,13 +20,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct qnn_conv_shape {
-    int32_t n;                /* images in the batch */
-    int32_t h, w, cin;        /* input map */
-    int32_t cout, kh, kw;     /* weights (cout, kh, kw, cin) */
-    int32_t stride_h, stride_w;
-    int32_t pad_t, pad_l, pad_b, pad_r;
+/* Operators of both graphs (qnn_model.h float, qnn_int8.h int8); CONV is the one this contract
+ * computes, the others run in the executor. */
+typedef enum qnn_op { QNN_OP_CONV = 0, QNN_OP_ADD, QNN_OP_MAXPOOL, QNN_OP_AVGPOOL, QNN_OP_CLAMP } qnn_op;
+
+/* The geometry of one convolution (its field list is a macro so that a layer description can hold
+ * the shape itself and still read as flat fields: see qnn_int8_layer). */
+#define QNN_CONV_SHAPE_FIELDS                                                              \
+    int32_t n;                /* images in the batch */                                    \
+    int32_t h, w, cin;        /* input map */                                              \
+    int32_t cout, kh, kw;     /* weights (cout, kh, kw, cin) */                            \
+    int32_t stride_h, stride_w;                                                            \
+    int32_t pad_t, pad_l, pad_b, pad_r;                                                    \
     int32_t ho, wo;           /* output map: (h + pad_t + pad_b - kh) / stride_h + 1, likewise wo */
+
+typedef struct qnn_conv_shape {
+    QNN_CONV_SHAPE_FIELDS
 } qnn_conv_shape;
 
 /* Fill ho/wo from the other fields; returns 0, or -1 when the shape is impossible. */

@@ -8,7 +8,7 @@
 
 #include "msg.h"
 #include "qnn_kern.h"
-#include "qnn_quant.h"
+#include "qnn_requant.h"
 #include "util.h"
 
 struct qnn_int8_ws {
@@ -18,7 +18,23 @@ struct qnn_int8_ws {
     int8_t **t;              /* per tensor: (max_n, h, w, c) */
     int32_t *acc;            /* largest (max_n, ho, wo, cout) of any layer */
     size_t acc_elems;
+    void *scratch;           /* kernel scratch (qnn_conv_scratch_size): sized for exact layers at
+                              * allocation, grown when a map needs more planes or tables */
+    size_t scratch_size;
 };
+
+/* Kernel scratch for layer shape s (batch set) under kind/n_tabs: the workspace's, grown if needed. */
+static void *ws_scratch(qnn_int8_ws *ws, const qnn_conv_shape *s, qnn_mul_kind kind, int n_tabs, size_t *size)
+{
+    size_t need = qnn_conv_scratch_size(s, kind, n_tabs, ws->threads);
+    if (need > ws->scratch_size) {
+        free(ws->scratch);
+        ws->scratch = xaligned_alloc(need);
+        ws->scratch_size = need;
+    }
+    *size = ws->scratch_size;
+    return ws->scratch;
+}
 
 void qnn_int8_net_free(qnn_int8_net *net)
 {
@@ -60,20 +76,8 @@ void qnn_int8_net_finish(qnn_int8_net *net)
         l->name = op->name;
         l->op = op->dense ? "dense" : "conv";
         l->op_index = i;
-        l->h = s->h;
-        l->w = s->w;
-        l->cin = s->cin;
-        l->cout = s->cout;
-        l->kh = s->kh;
-        l->kw = s->kw;
-        l->stride_h = s->stride_h;
-        l->stride_w = s->stride_w;
-        l->pad_t = s->pad_t;
-        l->pad_l = s->pad_l;
-        l->pad_b = s->pad_b;
-        l->pad_r = s->pad_r;
-        l->ho = s->ho;
-        l->wo = s->wo;
+        l->shape = *s;
+        l->shape.n = 0;
         l->macs = qnn_conv_macs(s);
         l->weights = op->w;
     }
@@ -108,6 +112,7 @@ qnn_int8_ws *qnn_int8_ws_alloc(const qnn_int8_net *net, int32_t max_images)
     }
     ws->acc = xaligned_alloc(acc * sizeof *ws->acc);
     ws->acc_elems = acc;
+    qnn_int8_ws_set_threads(ws, 0);
     return ws;
 }
 
@@ -117,6 +122,7 @@ void qnn_int8_ws_free(qnn_int8_ws *ws)
     for (int t = 0; t < ws->net->n_tensors; t++) free(ws->t[t]);
     free(ws->t);
     free(ws->acc);
+    free(ws->scratch);
     free(ws);
 }
 
@@ -129,6 +135,14 @@ int8_t *qnn_int8_ws_tensor(qnn_int8_ws *ws, int t)
 void qnn_int8_ws_set_threads(qnn_int8_ws *ws, int threads)
 {
     ws->threads = threads > 0 ? threads : 0;
+    /* size the scratch for every layer's exact kernels now, so the exact engine never allocates later */
+    for (int i = 0; i < ws->net->n_ops; i++) {
+        if (ws->net->ops[i].op != QNN_OP_CONV) continue;
+        qnn_conv_shape s = ws->net->ops[i].shape;
+        s.n = ws->max_n;
+        size_t size;
+        (void)ws_scratch(ws, &s, QNN_MUL_EXACT, 1, &size);
+    }
 }
 
 void qnn_int8_ws_set_n(qnn_int8_ws *ws, int32_t n)
@@ -160,16 +174,22 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
     qnn_conv_shape s = op->shape;
     s.n = ws->n;
     const int8_t *in = ws->t[op->in[0]];
+    size_t ssz;
+    void *scr;
     if (!mul || mul->kind == QNN_MUL_EXACT) {
-        qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, op->w16, ws->acc, ws->threads);
+        scr = ws_scratch(ws, &s, QNN_MUL_EXACT, 1, &ssz);
+        qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, op->w16, ws->acc, ws->threads, scr, ssz);
     } else if (mul->kind == QNN_MUL_SEPARABLE) {
         ASSERT(mul->n_planes >= 1 && mul->n_planes <= QNN_MUL_MAX_PLANES && mul->act_tf && mul->w_tf);
         ASSERT(mul->n_planes == 1 || mul->plane_of);
-        qnn_conv_acc_i8_team(&s, in, mul->act_tf, mul->n_planes, mul->plane_of, mul->w_tf, ws->acc, ws->threads);
+        scr = ws_scratch(ws, &s, QNN_MUL_SEPARABLE, mul->n_planes, &ssz);
+        qnn_conv_acc_i8_team(&s, in, mul->act_tf, mul->n_planes, mul->plane_of, mul->w_tf, ws->acc, ws->threads, scr,
+                             ssz);
     } else {
         ASSERT(mul->kind == QNN_MUL_LUT && mul->n_luts >= 1 && mul->luts);
         ASSERT(mul->n_luts == 1 || mul->lut_of);
-        qnn_conv_acc_lut_team(&s, in, op->w, mul->luts, mul->n_luts, mul->lut_of, ws->acc, ws->threads);
+        scr = ws_scratch(ws, &s, QNN_MUL_LUT, mul->n_luts, &ssz);
+        qnn_conv_acc_lut_team(&s, in, op->w, mul->luts, mul->n_luts, mul->lut_of, ws->acc, ws->threads, scr, ssz);
     }
     /* bias + TFLite requantization + clamp (vectorized; bit-identical to qnn_quant_requant) */
     const int32_t *bias = mul && mul->bias ? mul->bias : op->bias;

@@ -3,7 +3,7 @@
  * Tensors are NHWC int8 per image with one scale each (zero point 0). Ops run in stored order; each
  * writes one tensor. Every CONV (conv or dense) is an *approximable layer*: its integer products go
  * through the kernel contract of qnn_conv.h via the dispatch of qnn_kern.h, under the multiplier the
- * caller chooses per layer (qnn_mul.h), then bias + requantization + clamp (qnn_quant.h):
+ * caller chooses per layer (qnn_mul.h), then bias + requantization + clamp (qnn_requant.h):
  *   EXACT      one int16 plane = the input widened; weights widened to int16 (qnn_conv_acc);
  *   SEPARABLE  planes p = act_tf[p][input]; weights = w_tf (qnn_conv_acc_i8);
  *   LUT        raw int8 input and weights through the tables (qnn_conv_acc_lut).
@@ -22,7 +22,6 @@
 #include <stdint.h>
 
 #include "qnn_conv.h"
-#include "qnn_model.h"
 #include "qnn_mul.h"
 
 typedef struct qnn_int8_tensor {
@@ -55,12 +54,18 @@ typedef struct qnn_int8_op {
     int32_t act_min, act_max;
 } qnn_int8_op;
 
-/* One approximable layer, as the search and the energy model see it. */
+/* One approximable layer, as the search and the energy model see it: its op's convolution shape
+ * (n = 0), readable whole (`shape`, what the kernels take) or field by field (L->cin). */
 typedef struct qnn_int8_layer {
     const char *name;      /* borrowed from the op */
     const char *op;        /* "conv" or "dense" */
     int op_index;          /* index into ops */
-    int32_t h, w, cin, cout, kh, kw, stride_h, stride_w, pad_t, pad_l, pad_b, pad_r, ho, wo;
+    union {
+        qnn_conv_shape shape;
+        struct {
+            QNN_CONV_SHAPE_FIELDS
+        };
+    };
     uint64_t macs;         /* per image, padding taps included: ho*wo*kh*kw*cin*cout */
     const int8_t *weights; /* (cout, kh, kw, cin), borrowed from the op */
 } qnn_int8_layer;

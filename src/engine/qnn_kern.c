@@ -16,8 +16,8 @@
 
 #include "msg.h"
 #include "qnn_kern_impl.h"
+#include "qnn_requant.h"
 #include "util.h"
-#include "qnn_quant.h"
 
 static size_t round_up(size_t x, size_t m)
 {
@@ -60,11 +60,38 @@ static int thread_num(void)
 #endif
 }
 
+/* ---- scratch ----
+ * Every buffer of a call (plan and run) comes from one arena, the caller's scratch: sizes are fixed by
+ * the shape, the plane/table count and the team size, so qnn_conv_scratch_size computes them ahead
+ * with the same formulas (ar_bytes counts one allocation, alignment slack included). */
+
+enum { KERN_ALIGN = 64 };
+
+static size_t ar_bytes(size_t bytes)
+{
+    return round_up(bytes, KERN_ALIGN) + KERN_ALIGN;
+}
+
+static void *ar_get(kern_arena *a, size_t bytes)
+{
+    uintptr_t at = round_up((uintptr_t)(a->base + a->used), KERN_ALIGN);
+    size_t end = (size_t)(at - (uintptr_t)a->base) + bytes;
+    ASSERT(end <= a->size); /* qnn_conv_scratch_size undercounted */
+    a->used = end;
+    return (void *)at;
+}
+
+static void *ar_zero(kern_arena *a, size_t bytes)
+{
+    return memset(ar_get(a, bytes), 0, bytes);
+}
+
 /* ---- geometry ---- */
 
 static int32_t geom_in_offset(const kern_geom *g, const qnn_conv_shape *s, int32_t iy, int32_t ix);
 
-static void geom_init(kern_geom *g, const qnn_conv_shape *s)
+/* The scalar part of the geometry (no buffers). */
+static void geom_dims(kern_geom *g, const qnn_conv_shape *s)
 {
     ASSERT(s->ho >= 1 && s->wo >= 1);
     ASSERT((int64_t)s->kh * s->kw * s->cin <= 65535);
@@ -82,8 +109,18 @@ static void geom_init(kern_geom *g, const qnn_conv_shape *s)
     g->phase_len = round_up((size_t)g->nq + off_max + 2, 16);
     g->chan_len = (size_t)g->nph * g->phase_len;
     ASSERT(g->chan_len < (size_t)1 << 31); /* offsets inside a channel buffer are int32 */
-    g->inoff = xmalloc((size_t)s->h * s->w * sizeof *g->inoff);
-    g->outpix = xmalloc((size_t)g->nq * sizeof *g->outpix);
+}
+
+static size_t geom_bytes(const kern_geom *g, const qnn_conv_shape *s)
+{
+    return ar_bytes((size_t)s->h * s->w * sizeof(int32_t)) + ar_bytes((size_t)g->nq * sizeof(int32_t));
+}
+
+static void geom_init(kern_geom *g, const qnn_conv_shape *s, kern_arena *ar)
+{
+    geom_dims(g, s);
+    g->inoff = ar_get(ar, (size_t)s->h * s->w * sizeof *g->inoff);
+    g->outpix = ar_get(ar, (size_t)g->nq * sizeof *g->outpix);
     for (int32_t q = 0; q < g->nq; q++) {
         int32_t oy = q / g->cx, ox = q % g->cx;
         g->outpix[q] = (oy < s->ho && ox < s->wo) ? oy * s->wo + ox : -1;
@@ -122,19 +159,28 @@ void kern_tile_scatter(const kern_geom *g, const qnn_conv_shape *s, const int32_
 
 /* ---- separable plan ---- */
 
+static size_t sep_plan_bytes(const qnn_conv_shape *s, int n_planes, const kern_geom *g)
+{
+    size_t taps = (size_t)s->kh * s->kw, blks = (size_t)((s->cout + KERN_COB - 1) / KERN_COB) * s->cin;
+    return geom_bytes(g, s) + 3 * ar_bytes(taps * sizeof(int32_t)) + ar_bytes((size_t)n_planes) +
+           ar_bytes(blks * taps * KERN_COB * sizeof(int32_t)) + ar_bytes(blks * KERN_COB * sizeof(size_t)) +
+           ar_bytes(blks) + ar_bytes(blks * KERN_COB * 2 * sizeof(uint32_t)) + ar_bytes(blks); /* ... rnd, rmode */
+}
+
 void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uint8_t *plane_of,
-                   const int16_t *w)
+                   const int16_t *w, kern_arena *ar)
 {
     ASSERT(n_planes >= 1 && n_planes <= 255);
     memset(k, 0, sizeof *k);
     k->s = s;
-    geom_init(&k->g, s);
+    k->ar = ar;
+    geom_init(&k->g, s, ar);
     const kern_geom *g = &k->g;
 
     /* tap pairs: horizontally adjacent taps of one phase, (kx, kx + sw) -> (dx, dx + 1) */
     int32_t max_items = s->kh * s->kw;
-    int32_t *t1 = xmalloc((size_t)max_items * sizeof *t1), *t2 = xmalloc((size_t)max_items * sizeof *t2);
-    k->item_off = xmalloc((size_t)max_items * sizeof *k->item_off);
+    int32_t *t1 = ar_get(ar, (size_t)max_items * sizeof *t1), *t2 = ar_get(ar, (size_t)max_items * sizeof *t2);
+    k->item_off = ar_get(ar, (size_t)max_items * sizeof *k->item_off);
     int32_t n = 0;
     for (int32_t py = 0; py < g->sh; py++)
         for (int32_t px = 0; px < g->sw; px++)
@@ -151,10 +197,10 @@ void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uin
     int32_t cin = s->cin, taps = s->kh * s->kw;
     k->n_cob = (s->cout + KERN_COB - 1) / KERN_COB;
     k->n_planes = n_planes;
-    k->used = xcalloc((size_t)n_planes, 1);
-    k->wpk = xcalloc((size_t)k->n_cob * cin * n * KERN_COB, sizeof *k->wpk);
-    k->boff = xcalloc((size_t)k->n_cob * cin * KERN_COB, sizeof *k->boff);
-    k->shared = xcalloc((size_t)k->n_cob * cin, 1);
+    k->used = ar_zero(ar, (size_t)n_planes);
+    k->wpk = ar_zero(ar, (size_t)k->n_cob * cin * n * KERN_COB * sizeof *k->wpk);
+    k->boff = ar_zero(ar, (size_t)k->n_cob * cin * KERN_COB * sizeof *k->boff);
+    k->shared = ar_zero(ar, (size_t)k->n_cob * cin);
     for (int32_t cb = 0; cb < k->n_cob; cb++)
         for (int32_t ci = 0; ci < cin; ci++) {
             size_t blk = (size_t)cb * cin + ci;
@@ -179,22 +225,6 @@ void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uin
             k->shared[blk] = (uint8_t)same;
         }
     k->xlen = (size_t)n_planes * cin * g->chan_len;
-    free(t1);
-    free(t2);
-}
-
-void kern_sep_free(kern_sep *k)
-{
-    free(k->g.inoff);
-    free(k->g.outpix);
-    free(k->item_off);
-    free(k->wpk);
-    free(k->boff);
-    free(k->shared);
-    free(k->used);
-    free(k->rnd);
-    free(k->rmode);
-    memset(k, 0, sizeof *k);
 }
 
 void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const int16_t *c)
@@ -202,8 +232,8 @@ void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const i
     const qnn_conv_shape *s = k->s;
     const int32_t cin = s->cin;
     k->fly = 1;
-    k->rnd = xcalloc((size_t)k->n_cob * cin * KERN_COB * 2, sizeof *k->rnd);
-    k->rmode = xcalloc((size_t)k->n_cob * cin, 1);
+    k->rnd = ar_zero(k->ar, (size_t)k->n_cob * cin * KERN_COB * 2 * sizeof *k->rnd);
+    k->rmode = ar_zero(k->ar, (size_t)k->n_cob * cin);
     for (int32_t cb = 0; cb < k->n_cob; cb++)
         for (int32_t ci = 0; ci < cin; ci++) {
             size_t blk = (size_t)cb * cin + ci;
@@ -398,8 +428,7 @@ static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile
     const qnn_conv_shape *s = k->s;
     const int32_t ntile = k->g.nq / KERN_TQ, ncb = k->n_cob;
     if (s->n >= nt) {
-        int16_t *bufs = xaligned_alloc((size_t)nt * k->xlen * sizeof *bufs);
-        memset(bufs, 0, (size_t)nt * k->xlen * sizeof *bufs);
+        int16_t *bufs = ar_zero(k->ar, (size_t)nt * k->xlen * sizeof *bufs);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
         for (int32_t img = 0; img < s->n; img++) {
             if (img == 0) qnn_kern_note_team();
@@ -409,9 +438,8 @@ static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile
             for (int32_t t = 0; t < ntile; t++)
                 for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, cb, t * KERN_TQ, acc_img);
         }
-        free(bufs);
     } else {
-        int16_t *x = xcalloc(k->xlen, sizeof *x);
+        int16_t *x = ar_zero(k->ar, k->xlen * sizeof *x);
         for (int32_t img = 0; img < s->n; img++) {
             sep_prep(k, sc, img, x);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -421,7 +449,6 @@ static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile
                 tile(k, x, cb, t * KERN_TQ, acc + (size_t)img * s->ho * s->wo * s->cout);
             }
         }
-        free(x);
     }
 }
 
@@ -481,17 +508,33 @@ static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, in
 
 /* ---- table plan ---- */
 
+/* images per group: about KERN_LGRP flat positions, so that packing a column group (2048 entries)
+ * is amortized over many lookups */
+static int32_t lut_grp(const kern_geom *g)
+{
+    int32_t grp = (KERN_LGRP + g->nq - 1) / g->nq;
+    return grp < 1 ? 1 : grp;
+}
+
+static size_t lut_plan_bytes(const qnn_conv_shape *s, int n_luts, const kern_geom *g)
+{
+    size_t taps = (size_t)s->kh * s->kw;
+    return geom_bytes(g, s) + ar_bytes(taps * sizeof(int32_t)) + ar_bytes((size_t)s->cout * s->cin * taps * sizeof(uint32_t)) +
+           ar_bytes((size_t)n_luts) + ar_bytes(((size_t)n_luts * 65536 + 256) * sizeof(int16_t));
+}
+
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
-                   int n_luts, const uint16_t *lut_of)
+                   int n_luts, const uint16_t *lut_of, kern_arena *ar)
 {
     ASSERT(n_luts >= 1 && n_luts <= 65535);
     memset(k, 0, sizeof *k);
     k->s = s;
-    geom_init(&k->g, s);
+    k->ar = ar;
+    geom_init(&k->g, s, ar);
     const kern_geom *g = &k->g;
     int32_t cin = s->cin, taps = s->kh * s->kw;
     k->n_taps = taps;
-    k->tap_off = xmalloc((size_t)taps * sizeof *k->tap_off);
+    k->tap_off = ar_get(ar, (size_t)taps * sizeof *k->tap_off);
     for (int32_t ky = 0; ky < s->kh; ky++)
         for (int32_t kx = 0; kx < s->kw; kx++)
             k->tap_off[ky * s->kw + kx] =
@@ -499,8 +542,8 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
                           (size_t)(ky / g->sh) * g->cx + (size_t)(kx / g->sw));
 
     k->n_cog = (s->cout + KERN_LCO - 1) / KERN_LCO;
-    k->colp = xmalloc((size_t)s->cout * cin * taps * sizeof *k->colp);
-    uint8_t *used = xcalloc((size_t)n_luts, 1);
+    k->colp = ar_get(ar, (size_t)s->cout * cin * taps * sizeof *k->colp);
+    uint8_t *used = ar_zero(ar, (size_t)n_luts);
     for (int32_t co = 0; co < s->cout; co++)
         for (int32_t ci = 0; ci < cin; ci++) {
             int t = lut_of ? lut_of[(size_t)co * cin + ci] : 0;
@@ -513,7 +556,7 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
         }
     /* transpose the tables in use: cols[(t * 256 + w) * 256 + a] = lut[a * 256 + w]; then 256 zeros,
      * the column of the missing channels of the last group */
-    k->cols = xmalloc(((size_t)n_luts * 65536 + 256) * sizeof *k->cols);
+    k->cols = ar_get(ar, ((size_t)n_luts * 65536 + 256) * sizeof *k->cols);
     for (int t = 0; t < n_luts; t++) {
         if (!used[t]) continue;
         const int16_t *lut = luts[t];
@@ -524,23 +567,10 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
     }
     memset(k->cols + (size_t)n_luts * 65536, 0, 256 * sizeof *k->cols);
     k->zero_col = (uint32_t)((size_t)n_luts * 65536);
-    free(used);
     k->xlen = (size_t)cin * g->chan_len;
-    /* images per group: about KERN_LGRP flat positions, so that packing a column group (2048 entries)
-     * is amortized over many lookups */
-    int32_t grp = (KERN_LGRP + g->nq - 1) / g->nq;
-    k->grp = grp < 1 ? 1 : grp;
+    k->grp = lut_grp(g);
 }
 
-void kern_lut_free(kern_lut *k)
-{
-    free(k->g.inoff);
-    free(k->g.outpix);
-    free(k->tap_off);
-    free(k->colp);
-    free(k->cols);
-    memset(k, 0, sizeof *k);
-}
 
 static void lut_prep(const kern_lut *k, const int8_t *in, int32_t img, uint8_t *x)
 {
@@ -560,19 +590,34 @@ static void lut_prep(const kern_lut *k, const int8_t *in, int32_t img, uint8_t *
 /* Batches are processed in chunks whose input copies take at most this many bytes. */
 enum { KERN_LCHUNK_BYTES = 8 << 20 };
 
+/* Run-time sizes of the table path: images per group and per chunk, and the bytes of the chunk's
+ * input copies and of the per-thread accumulators. */
+static void lut_run_dims(const qnn_conv_shape *s, const kern_geom *g, int nt, int32_t *grp_out, size_t *chunk_out,
+                         size_t *x_bytes, size_t *scr_bytes)
+{
+    const size_t xlen = (size_t)s->cin * g->chan_len;
+    /* enough groups to keep every thread busy when the batch allows it */
+    int32_t grp = lut_grp(g), per_thread = (s->n + 2 * nt - 1) / (2 * nt);
+    if (grp > per_thread) grp = per_thread < 1 ? 1 : per_thread;
+    size_t chunk = KERN_LCHUNK_BYTES / xlen / (size_t)grp * (size_t)grp;
+    if (chunk < (size_t)grp) chunk = (size_t)grp;
+    if (chunk > (size_t)s->n) chunk = (size_t)s->n;
+    *grp_out = grp;
+    *chunk_out = chunk;
+    *x_bytes = chunk * xlen;
+    *scr_bytes = (size_t)nt * ((size_t)grp * g->nq * KERN_LCO + (size_t)KERN_LTB * 256 * KERN_LCO) * sizeof(int32_t);
+}
+
 void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc, int nt)
 {
     const qnn_conv_shape *s = k->s;
     const int32_t nq = k->g.nq, ncog = k->n_cog;
-    /* enough groups to keep every thread busy when the batch allows it */
-    int32_t grp = k->grp, per_thread = (s->n + 2 * nt - 1) / (2 * nt);
-    if (grp > per_thread) grp = per_thread < 1 ? 1 : per_thread;
-    size_t chunk = KERN_LCHUNK_BYTES / k->xlen / (size_t)grp * (size_t)grp;
-    if (chunk < (size_t)grp) chunk = (size_t)grp;
-    if (chunk > (size_t)s->n) chunk = (size_t)s->n;
-    uint8_t *x = xcalloc(chunk, k->xlen);
+    int32_t grp;
+    size_t chunk, x_bytes, scr_bytes;
+    lut_run_dims(s, &k->g, nt, &grp, &chunk, &x_bytes, &scr_bytes);
+    uint8_t *x = ar_zero(k->ar, x_bytes);
     const size_t acc_len = (size_t)grp * nq * KERN_LCO, pc_len = (size_t)KERN_LTB * 256 * KERN_LCO;
-    int32_t *scratch = xaligned_alloc((size_t)nt * (acc_len + pc_len) * sizeof *scratch);
+    int32_t *scratch = ar_get(k->ar, scr_bytes);
     for (int32_t i0 = 0; i0 < s->n; i0 += (int32_t)chunk) {
         int32_t nimg = s->n - i0 < (int32_t)chunk ? s->n - i0 : (int32_t)chunk;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -598,8 +643,6 @@ void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, 
             }
         }
     }
-    free(scratch);
-    free(x);
 }
 
 /* Portable group kernel: for each (ci, block of up to KERN_LTB taps), pack the columns of the
@@ -677,49 +720,91 @@ int qnn_kern_have_avx2(void)
 #endif
 }
 
+size_t qnn_conv_scratch_size(const qnn_conv_shape *s, qnn_mul_kind kind, int n_tabs, int threads)
+{
+    if (s->n == 0) return 0;
+    const int nt = qnn_kern_team(threads);
+    kern_geom g;
+    geom_dims(&g, s);
+    if (kind == QNN_MUL_LUT) {
+        int32_t grp;
+        size_t chunk, x_bytes, scr_bytes;
+        lut_run_dims(s, &g, nt, &grp, &chunk, &x_bytes, &scr_bytes);
+        return lut_plan_bytes(s, n_tabs, &g) + ar_bytes(x_bytes) + ar_bytes(scr_bytes);
+    }
+    return sep_plan_bytes(s, n_tabs, &g) + ar_bytes((size_t)nt * n_tabs * s->cin * g.chan_len * sizeof(int16_t));
+}
+
+/* Run `body` with an arena over the caller's scratch, or over a buffer of the queried size when the
+ * caller passes none (the convenience entries). */
+typedef struct conv_args {
+    const qnn_conv_shape *s;
+    const int16_t *const *planes;
+    const int8_t *in;
+    const int16_t *act_tf;
+    int n_tabs;
+    const uint8_t *plane_of;
+    const int16_t *w;
+    const int8_t *w8;
+    const int16_t *const *luts;
+    const uint16_t *lut_of;
+    int32_t *acc;
+    int nt;
+    kern_sep_tile_fn tile;
+    kern_lut_group_fn group;
+} conv_args;
+
+static void conv_sep(const conv_args *a, kern_arena *ar)
+{
+    kern_sep k;
+    kern_sep_plan(&k, a->s, a->n_tabs, a->plane_of, a->w, ar);
+    if (a->planes)
+        kern_sep_run(&k, a->planes, a->tile, a->acc, a->nt);
+    else
+        kern_sep_run_i8(&k, a->in, a->act_tf, a->plane_of, a->tile, a->acc, a->nt);
+}
+
+static void conv_lut(const conv_args *a, kern_arena *ar)
+{
+    kern_lut k;
+    kern_lut_plan(&k, a->s, a->w8, a->luts, a->n_tabs, a->lut_of, ar);
+    kern_lut_run(&k, a->in, a->group, a->acc, a->nt);
+}
+
+static void conv_run(const conv_args *a, void *scratch, size_t size)
+{
+    if (a->s->n == 0) return;
+    const int lut = a->group != NULL;
+    size_t need = qnn_conv_scratch_size(a->s, lut ? QNN_MUL_LUT : QNN_MUL_SEPARABLE, a->n_tabs, a->nt);
+    void *own = NULL;
+    if (!scratch || size < need) {
+        ASSERT(!scratch); /* a caller's scratch must have the queried size */
+        scratch = own = xaligned_alloc(need);
+        size = need;
+    }
+    kern_arena ar = {.base = scratch, .size = size, .used = 0};
+    if (lut)
+        conv_lut(a, &ar);
+    else
+        conv_sep(a, &ar);
+    free(own);
+}
+
 void qnn_conv_acc_generic(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
                           const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    if (s->n == 0) return;
-    kern_sep k;
-    kern_sep_plan(&k, s, n_planes, plane_of, w);
-    kern_sep_run(&k, planes, sep_tile_generic, acc, qnn_kern_team(0));
-    kern_sep_free(&k);
+    conv_args a = {.s = s, .planes = planes, .n_tabs = n_planes, .plane_of = plane_of, .w = w, .acc = acc,
+                   .nt = qnn_kern_team(0), .tile = sep_tile_generic};
+    conv_run(&a, NULL, 0);
 }
 
 void qnn_conv_acc_avx2(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
                        const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
     ASSERT(qnn_kern_have_avx2());
-    if (s->n == 0) return;
-    kern_sep k;
-    kern_sep_plan(&k, s, n_planes, plane_of, w);
-    kern_sep_run(&k, planes, kern_sep_tile_avx2, acc, qnn_kern_team(0));
-    kern_sep_free(&k);
-}
-
-static void conv_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w, const int16_t *const *luts,
-                     int n_luts, const uint16_t *lut_of, int32_t *acc, kern_lut_group_fn group, int nt)
-{
-    if (s->n == 0) return;
-    kern_lut k;
-    kern_lut_plan(&k, s, w, luts, n_luts, lut_of);
-    kern_lut_run(&k, in, group, acc, nt);
-    kern_lut_free(&k);
-}
-
-void qnn_conv_acc_lut_generic(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
-                              const int16_t *const *luts, int n_luts, const uint16_t *lut_of,
-                              int32_t *acc)
-{
-    conv_lut(s, in, w, luts, n_luts, lut_of, acc, lut_group_generic, qnn_kern_team(0));
-}
-
-void qnn_conv_acc_lut_avx2(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
-                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
-{
-    ASSERT(qnn_kern_have_avx2());
-    conv_lut(s, in, w, luts, n_luts, lut_of, acc, kern_lut_group_avx2, qnn_kern_team(0));
+    conv_args a = {.s = s, .planes = planes, .n_tabs = n_planes, .plane_of = plane_of, .w = w, .acc = acc,
+                   .nt = qnn_kern_team(0), .tile = kern_sep_tile_avx2};
+    conv_run(&a, NULL, 0);
 }
 
 void qnn_conv_acc(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
@@ -738,57 +823,80 @@ void qnn_kern_set_reference(int on)
     g_reference = on ? 1 : 0;
 }
 
+static void lut_entry(const qnn_conv_shape *s, const int8_t *in, const int8_t *w, const int16_t *const *luts,
+                      int n_luts, const uint16_t *lut_of, int32_t *acc, kern_lut_group_fn group, int threads,
+                      void *scratch, size_t size)
+{
+    conv_args a = {.s = s, .in = in, .w8 = w, .luts = luts, .n_tabs = n_luts, .lut_of = lut_of, .acc = acc,
+                   .nt = qnn_kern_team(threads), .group = group};
+    conv_run(&a, scratch, size);
+}
+
+void qnn_conv_acc_lut_generic(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
+                              const int16_t *const *luts, int n_luts, const uint16_t *lut_of,
+                              int32_t *acc)
+{
+    lut_entry(s, in, w, luts, n_luts, lut_of, acc, lut_group_generic, 0, NULL, 0);
+}
+
+void qnn_conv_acc_lut_avx2(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
+                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
+{
+    ASSERT(qnn_kern_have_avx2());
+    lut_entry(s, in, w, luts, n_luts, lut_of, acc, kern_lut_group_avx2, 0, NULL, 0);
+}
+
 void qnn_conv_acc_lut_team(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                            const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc,
-                           int threads)
+                           int threads, void *scratch, size_t scratch_size)
 {
     if (g_reference) {
         ASSERT(n_luts >= 1);
         if (!lut_of) ASSERT(n_luts == 1);
         qnn_conv_acc_lut_ref(s, in, w, luts, lut_of, acc);
     } else
-        conv_lut(s, in, w, luts, n_luts, lut_of, acc, qnn_kern_have_avx2() ? kern_lut_group_avx2 : lut_group_generic,
-                 qnn_kern_team(threads));
+        lut_entry(s, in, w, luts, n_luts, lut_of, acc, qnn_kern_have_avx2() ? kern_lut_group_avx2 : lut_group_generic,
+                  threads, scratch, scratch_size);
 }
 
 void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                       const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
 {
-    qnn_conv_acc_lut_team(s, in, w, luts, n_luts, lut_of, acc, 0);
+    qnn_conv_acc_lut_team(s, in, w, luts, n_luts, lut_of, acc, 0, NULL, 0);
 }
 
-static void conv_i8(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
-                    const uint8_t *plane_of, const int16_t *w, int32_t *acc, kern_sep_tile_fn tile, int nt)
+static void i8_entry(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
+                     const uint8_t *plane_of, const int16_t *w, int32_t *acc, kern_sep_tile_fn tile, int threads,
+                     void *scratch, size_t size)
 {
-    if (s->n == 0) return;
-    kern_sep k;
-    kern_sep_plan(&k, s, n_planes, plane_of, w);
-    kern_sep_run_i8(&k, in, act_tf, plane_of, tile, acc, nt);
-    kern_sep_free(&k);
+    conv_args a = {.s = s, .in = in, .act_tf = act_tf, .n_tabs = n_planes, .plane_of = plane_of, .w = w, .acc = acc,
+                   .nt = qnn_kern_team(threads), .tile = tile};
+    conv_run(&a, scratch, size);
 }
 
 void qnn_conv_acc_i8_generic(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                              const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    conv_i8(s, in, act_tf, n_planes, plane_of, w, acc, sep_tile_generic, qnn_kern_team(0));
+    i8_entry(s, in, act_tf, n_planes, plane_of, w, acc, sep_tile_generic, 0, NULL, 0);
 }
 
 void qnn_conv_acc_i8_avx2(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                           const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
     ASSERT(qnn_kern_have_avx2());
-    conv_i8(s, in, act_tf, n_planes, plane_of, w, acc, kern_sep_tile_avx2, qnn_kern_team(0));
+    i8_entry(s, in, act_tf, n_planes, plane_of, w, acc, kern_sep_tile_avx2, 0, NULL, 0);
 }
 
 void qnn_conv_acc_i8_team(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
-                          const uint8_t *plane_of, const int16_t *w, int32_t *acc, int threads)
+                          const uint8_t *plane_of, const int16_t *w, int32_t *acc, int threads, void *scratch,
+                          size_t scratch_size)
 {
-    conv_i8(s, in, act_tf, n_planes, plane_of, w, acc, qnn_kern_have_avx2() ? kern_sep_tile_avx2 : sep_tile_generic,
-            qnn_kern_team(threads));
+    i8_entry(s, in, act_tf, n_planes, plane_of, w, acc, qnn_kern_have_avx2() ? kern_sep_tile_avx2 : sep_tile_generic,
+             threads, scratch, scratch_size);
 }
 
 void qnn_conv_acc_i8(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                      const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    qnn_conv_acc_i8_team(s, in, act_tf, n_planes, plane_of, w, acc, 0);
+    qnn_conv_acc_i8_team(s, in, act_tf, n_planes, plane_of, w, acc, 0, NULL, 0);
 }

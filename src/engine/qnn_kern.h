@@ -27,8 +27,10 @@
  * caller's explicit count, OpenMP's default when none, and always 1 inside any enclosing OpenMP region
  * (active or not), so a caller's `threads = 1` is one thread and nested regions never oversubscribe.
  *
- * Each call allocates its scratch (packed weights, transposed tables, padded input copies) once and
- * frees it before returning; nothing is allocated inside the loops. Calls are cheapest with whole
+ * Scratch (packed weights, transposed tables, padded input copies, per-thread accumulators) comes
+ * from the caller: qnn_conv_scratch_size says how much a call needs (as CMSIS-NN's
+ * *_get_buffer_size), and the _team entries take it (the executor keeps it in its workspace); the
+ * other entries allocate that much per call for convenience. Calls are cheapest with whole
  * batches (n images per call): per call the LUT path transposes every table in use (65536 entries
  * each) and the separable path packs the weights. Inside an enclosing OpenMP parallel region (the
  * executor's threads over image chunks) the kernels run single-threaded. */
@@ -36,6 +38,7 @@
 #define SRC_QNN_KERN_H
 
 #include "qnn_conv.h"
+#include "qnn_mul.h"
 
 /* Same contract as qnn_conv_acc_ref(). planes: n_planes entries (1..255); plane_of (cout, cin) with
  * values < n_planes, or NULL for plane 0 everywhere. */
@@ -60,13 +63,19 @@ int qnn_kern_team(int requested);
 void qnn_kern_note_team(void);
 int qnn_kern_max_team(int reset);
 
+/* Bytes of scratch one call needs: shape s (with its batch n), kind SEPARABLE/EXACT with n_tabs
+ * planes or LUT with n_tabs tables, on qnn_kern_team(threads) threads. */
+size_t qnn_conv_scratch_size(const qnn_conv_shape *s, qnn_mul_kind kind, int n_tabs, int threads);
+
 /* qnn_conv_acc_i8 / qnn_conv_acc_lut on qnn_kern_team(threads) threads (the entries without _team
- * use qnn_kern_team(0)). */
+ * use qnn_kern_team(0)), with the caller's scratch: scratch_size bytes, at least
+ * qnn_conv_scratch_size(s, kind, n_planes or n_luts, threads), or NULL to allocate per call. */
 void qnn_conv_acc_i8_team(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
-                          const uint8_t *plane_of, const int16_t *w, int32_t *acc, int threads);
+                          const uint8_t *plane_of, const int16_t *w, int32_t *acc, int threads, void *scratch,
+                          size_t scratch_size);
 void qnn_conv_acc_lut_team(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                            const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc,
-                           int threads);
+                           int threads, void *scratch, size_t scratch_size);
 
 /* Same contract as qnn_conv_acc_lut_ref(). luts: n_luts tables; lut_of (cout, cin) with values
  * < n_luts, or NULL for table 0 everywhere. */
@@ -75,7 +84,7 @@ void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w
 
 /* Bias, requantization and clamp of int32 accumulators to int8, bit-identical to
  *   out = clamp(qnn_quant_requant(sat32(x + bias[c]), mult[c], shift[c]), lo, hi)
- * (qnn_quant.h: TFLite's MultiplyByQuantizedMultiplier; sat32 saturates the 64-bit sum to int32).
+ * (qnn_requant.h: TFLite's MultiplyByQuantizedMultiplier; sat32 saturates the 64-bit sum to int32).
  * x: (n_pix, c) int32; bias: c entries or NULL (0); mult, shift: c entries (shift in -31..30);
  * out: (n_pix, c) int8; lo <= hi within -128..127. AVX2 when the CPU has it (8 channels per vector),
  * portable otherwise. No allocation. */

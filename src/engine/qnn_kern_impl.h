@@ -23,6 +23,13 @@ enum {
     KERN_TQ = 16  /* flat positions per tile: two 8-lane vectors */
 };
 
+/* A bump allocator over the caller's scratch (qnn_conv_scratch_size bytes): plans and runs take all
+ * their buffers from it, 64-byte aligned; nothing is freed (the scratch is reused by the next call). */
+typedef struct kern_arena {
+    char *base;
+    size_t size, used;
+} kern_arena;
+
 typedef struct kern_geom {
     int32_t sh, sw, nph;   /* strides and number of phases */
     int32_t cx;            /* phase-image row length */
@@ -37,6 +44,7 @@ typedef struct kern_geom {
 /* Separable plan. */
 typedef struct kern_sep {
     const qnn_conv_shape *s;
+    kern_arena *ar;        /* where the plan's and the run's buffers come from */
     kern_geom g;
     int32_t n_items;       /* tap pairs per kernel */
     int32_t *item_off;     /* [n_items]: offset in int16 elements inside one channel's buffer */
@@ -77,6 +85,7 @@ enum {
 
 typedef struct kern_lut {
     const qnn_conv_shape *s;
+    kern_arena *ar;
     kern_geom g;
     int32_t n_taps;        /* kh * kw */
     int32_t *tap_off;      /* [n_taps]: offset in bytes inside one channel's buffer */
@@ -94,24 +103,22 @@ typedef struct kern_lut {
 typedef void (*kern_lut_group_fn)(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
                                   int32_t *ac);
 
-/* Build / run / free the plans (qnn_kern.c). The run functions own scatter and run their loops on nt
+/* Build / run the plans (qnn_kern.c), all buffers from the arena. The run functions own scatter and run their loops on nt
  * threads (nt = 1: the calling thread only, no parallel region). */
 void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uint8_t *plane_of,
-                   const int16_t *w);
+                   const int16_t *w, kern_arena *ar);
 void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc, int nt);
 /* The same from the int8 input and one 256-entry activation transform per plane (NULL: one plane,
  * the identity), applied per image while copying into the phase images, or, when every transform is
  * a rounding, by the tile functions on the fly (kern_sep_fly). */
 void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const uint8_t *plane_of,
                      kern_sep_tile_fn tile, int32_t *acc, int nt);
-void kern_sep_free(kern_sep *k);
 /* Switch a plan to rounding on the fly: m[p], c[p] describe transform p (m >= 0 for every used
  * plane); afterwards the plan reads one plane, the identity of the int8 input. */
 void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const int16_t *c);
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
-                   int n_luts, const uint16_t *lut_of);
+                   int n_luts, const uint16_t *lut_of, kern_arena *ar);
 void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc, int nt);
-void kern_lut_free(kern_lut *k);
 
 /* Scalar requantization of channels c0 .. c1 - 1 (see qnn_kern_requant). */
 void kern_requant_tail(const int32_t *x, int32_t c0, int32_t c1, int32_t c, size_t n_pix, const int32_t *bias,

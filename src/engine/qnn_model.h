@@ -26,8 +26,6 @@
 
 #include "qnn_conv.h"
 
-typedef enum qnn_op { QNN_OP_CONV = 0, QNN_OP_ADD, QNN_OP_MAXPOOL, QNN_OP_AVGPOOL, QNN_OP_CLAMP } qnn_op;
-
 typedef struct qnn_tensor {
     char *name;       /* ONNX tensor name (owned) */
     int32_t h, w, c;  /* per-image NHWC shape */

@@ -1,5 +1,5 @@
-/* Post-training quantization of a float graph (qnn_model.h) into the int8 graph (qnn_int8.h), and
- * the TFLite fixed-point requantizer.
+/* Post-training quantization of a float graph (qnn_model.h) into the int8 graph (qnn_int8.h). The
+ * TFLite fixed-point requantizer it relies on lives in the leaf header qnn_requant.h.
  *
  * Scheme (docs/design.md, Quantization): symmetric int8, zero point 0 everywhere.
  *  - weights per output channel: s_w[co] = max|w| / 127, q = round(w / s_w) in -127..127;
@@ -26,35 +26,7 @@
 
 #include "qnn_int8.h"
 #include "qnn_model.h"
-
-/* TFLite SaturatingRoundingDoublingHighMul: round(a * b / 2^31), saturating the one overflow case. */
-static inline int32_t qnn_quant_srdhm(int32_t a, int32_t b)
-{
-    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-    int64_t ab = (int64_t)a * b;
-    int64_t nudge = ab >= 0 ? (1LL << 30) : 1 - (1LL << 30);
-    return (int32_t)((ab + nudge) / (1LL << 31)); /* C division truncates toward zero, as TFLite's */
-}
-
-/* TFLite RoundingDivideByPOT: x / 2^e rounded to nearest, ties away from zero. e in 0..31. */
-static inline int32_t qnn_quant_rdbpot(int32_t x, int e)
-{
-    int32_t mask = (int32_t)((1LL << e) - 1);
-    int32_t rem = x & mask;
-    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> e) + (rem > threshold ? 1 : 0);
-}
-
-/* TFLite MultiplyByQuantizedMultiplier: x * mult * 2^shift / 2^31 with the rounding above. A
- * positive shift is applied before the multiplication (saturated to int32), a negative one after. */
-static inline int32_t qnn_quant_requant(int32_t x, int32_t mult, int shift)
-{
-    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-    int64_t xl = (int64_t)x * ((int64_t)1 << left);
-    if (xl > INT32_MAX) xl = INT32_MAX;
-    if (xl < INT32_MIN) xl = INT32_MIN;
-    return qnn_quant_rdbpot(qnn_quant_srdhm((int32_t)xl, mult), right);
-}
+#include "qnn_requant.h"
 
 /* TFLite QuantizeMultiplier: real = mult * 2^shift / 2^31 with mult in [2^30, 2^31) (0 for real 0).
  * Multipliers below 2^-31 become 0; real must be >= 0 and below 2^31. */

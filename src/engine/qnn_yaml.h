@@ -12,7 +12,7 @@
  *     add:        left_shift, input_multiplier/input_shift (two), output_multiplier/output_shift
  *     maxpool/avgpool: kernel, stride, pads, count_include_pad (avgpool rounds half away from zero)
  *     clamp:      clamp only
- * requant(x, m, s) is TFLite's MultiplyByQuantizedMultiplier (see qnn_quant.h). */
+ * requant(x, m, s) is TFLite's MultiplyByQuantizedMultiplier (see qnn_requant.h). */
 #ifndef SRC_QNN_YAML_H
 #define SRC_QNN_YAML_H
 
