@@ -527,15 +527,116 @@ START_TEST(team_rule_one_thread_means_one)
     }
     ck_assert_int_eq(qnn_kern_max_team(1), 1);
     /* an explicit count outside regions is obeyed, also below the default */
-    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, acc, 1, NULL, 0);
-    qnn_conv_acc_lut_team(&s, in, w8, luts, 1, NULL, acc, 1, NULL, 0);
+    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, &(qnn_conv_dst){.acc = acc}, 1, NULL, 0);
+    qnn_conv_acc_lut_team(&s, in, w8, luts, 1, NULL, &(qnn_conv_dst){.acc = acc}, 1, NULL, 0);
     ck_assert_int_eq(qnn_kern_max_team(1), 1);
     /* nested inside a two-thread region: never a nested team */
 #pragma omp parallel num_threads(2)
-    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, acc, 2, NULL, 0);
+    qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, &(qnn_conv_dst){.acc = acc}, 2, NULL, 0);
     ck_assert_int_eq(qnn_kern_max_team(1), 1);
     free(in), free(w8), free(w), free(acc), free(lut);
 #endif
+}
+END_TEST
+
+/* Random requantization constants for cout channels, extremes over-represented: multipliers 0,
+ * INT32_MIN, INT32_MAX, 2^30 and random Q31 values; every shift -31..30 across channels; biases that
+ * overflow the int32 sum. */
+static void rq_fill(uint64_t *st, int32_t cout, int32_t *bias, int32_t *mult, int32_t *shift)
+{
+    for (int32_t j = 0; j < cout; j++) {
+        int32_t r = sm_range(st, 0, 9);
+        mult[j] = r == 0 ? 0 : r == 1 ? INT32_MIN : r == 2 ? INT32_MAX : r == 3 ? 1 << 30
+                                                                                : (int32_t)(sm_next(st) >> 33) | (1 << 30);
+        int32_t q = sm_range(st, 0, 3);
+        shift[j] = q == 0 ? sm_range(st, -31, 30) : q == 1 ? sm_range(st, -12, -5) : sm_range(st, 0, 2) - (j % 62 == 0 ? 31 : 8);
+        bias[j] = sm_range(st, 0, 5) == 0 ? (sm_next(st) & 1 ? INT32_MAX - 3 : INT32_MIN + 3) : sm_range(st, -40000, 40000);
+    }
+}
+
+/* Fused int8 output of one call against the reference accumulators requantized by the scalar
+ * qnn_quant_requant_out. */
+static void fused_expect(const qnn_conv_shape *s, const int32_t *ref_acc, const qnn_conv_dst *d, const int8_t *got,
+                         const char *what)
+{
+    size_t out_len = (size_t)s->n * s->ho * s->wo * s->cout;
+    for (size_t i = 0; i < out_len; i++) {
+        size_t c = i % (size_t)s->cout;
+        int8_t want = qnn_quant_requant_out(ref_acc[i], d->bias ? d->bias[c] : 0, d->mult[c], d->shift[c], d->lo, d->hi);
+        if (got[i] != want)
+            ck_abort_msg("%s: n%d h%d w%d cin%d cout%d k%dx%d s%dx%d: out[%zu] = %d, reference %d (acc %d bias %d "
+                         "mult %d shift %d clamp %d..%d)",
+                         what, s->n, s->h, s->w, s->cin, s->cout, s->kh, s->kw, s->stride_h, s->stride_w, i, got[i],
+                         want, ref_acc[i], d->bias ? d->bias[c] : 0, d->mult[c], d->shift[c], d->lo, d->hi);
+    }
+}
+
+START_TEST(fused_requant_matches_reference)
+{
+    /* bias + requantization + clamp in the kernels' store (separable AVX2 and portable, rounding on
+     * the fly, stored planes, tables): equal to the int32 reference requantized by the scalar formula,
+     * under extreme multipliers/shifts, saturating biases and three clamps, with the caller's scratch
+     * of the queried size */
+    uint64_t st = 4242;
+    const int32_t clamps[3][2] = {{-128, 127}, {0, 127}, {-5, 7}};
+    int checked = 0;
+    for (int iter = 0; iter < 120; iter++) {
+        qnn_conv_shape s = random_shape(&st);
+        if (iter % 4 == 0) s.cout = 4 * sm_range(&st, 1, 4);
+        if (iter % 4 == 1) s.cout = 8 * sm_range(&st, 1, 2);
+        if (qnn_conv_shape_finish(&s)) continue;
+        size_t in_len = (size_t)s.n * s.h * s.w * s.cin, w_len = (size_t)s.cout * s.kh * s.kw * s.cin;
+        size_t out_len = (size_t)s.n * s.ho * s.wo * s.cout;
+        int8_t *in = xmalloc(in_len), *w8 = xmalloc(w_len), *got = xmalloc(out_len);
+        int16_t *w = xmalloc(w_len * sizeof *w), *in16 = xmalloc(in_len * sizeof *in16);
+        int32_t *ref = xmalloc(out_len * sizeof *ref), *bias = xmalloc((size_t)s.cout * 4);
+        int32_t *mult = xmalloc((size_t)s.cout * 4), *shift = xmalloc((size_t)s.cout * 4);
+        for (size_t i = 0; i < in_len; i++) in16[i] = in[i] = (int8_t)sm_range(&st, -128, 127);
+        for (size_t i = 0; i < w_len; i++) w[i] = w8[i] = (int8_t)sm_range(&st, -127, 127);
+        rq_fill(&st, s.cout, bias, mult, shift);
+        const int16_t *pl[1] = {in16};
+        qnn_conv_acc_ref(&s, pl, NULL, w, ref);
+        /* a rounding transform (R_2) for the on-the-fly path */
+        int16_t tf[256];
+        for (int a = -128; a < 128; a++) tf[(uint8_t)a] = (int16_t)(((a + 2) >> 2) * 4);
+        int16_t *in_r = xmalloc(in_len * sizeof *in_r);
+        for (size_t i = 0; i < in_len; i++) in_r[i] = tf[(uint8_t)in[i]];
+        int32_t *ref_r = xmalloc(out_len * sizeof *ref_r);
+        const int16_t *pr[1] = {in_r};
+        qnn_conv_acc_ref(&s, pr, NULL, w, ref_r);
+        int16_t *lut = xmalloc(65536 * sizeof *lut);
+        for (int a = 0; a < 256; a++)
+            for (int b = 0; b < 256; b++) lut[a * 256 + b] = (int16_t)((int8_t)a * (int8_t)b);
+        const int16_t *luts[1] = {lut};
+        const int32_t *c = clamps[iter % 3];
+        qnn_conv_dst d = {.out = got, .bias = iter % 5 == 0 ? NULL : bias, .mult = mult, .shift = shift, .lo = c[0], .hi = c[1]};
+        for (int portable = 0; portable < 2; portable++) {
+            qnn_kern_set_portable(portable);
+            for (int nt = 1; nt <= 2; nt++) {
+                size_t sz = qnn_conv_scratch_size(&s, QNN_MUL_EXACT, 1, nt);
+                void *scr = xaligned_alloc(sz);
+                memset(got, 0x5a, out_len);
+                qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, w, &d, nt, scr, sz);
+                fused_expect(&s, ref, &d, got, portable ? "fused exact portable" : "fused exact");
+                memset(got, 0x5a, out_len);
+                qnn_conv_acc_i8_team(&s, in, tf, 1, NULL, w, &d, nt, NULL, 0);
+                fused_expect(&s, ref_r, &d, got, portable ? "fused rounding portable" : "fused rounding");
+                free(scr);
+                sz = qnn_conv_scratch_size(&s, QNN_MUL_LUT, 1, nt);
+                scr = xaligned_alloc(sz);
+                memset(got, 0x5a, out_len);
+                qnn_conv_acc_lut_team(&s, in, w8, luts, 1, NULL, &d, nt, scr, sz);
+                fused_expect(&s, ref, &d, got, portable ? "fused table portable" : "fused table");
+                free(scr);
+                checked++;
+            }
+        }
+        qnn_kern_set_portable(0);
+        free(in), free(w8), free(got), free(w), free(in16), free(ref), free(bias), free(mult), free(shift);
+        free(in_r), free(ref_r), free(lut);
+    }
+    ck_assert_int_ge(checked, 400);
+    set_threads(2);
 }
 END_TEST
 
@@ -554,6 +655,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lut_exact_table_equals_separable_path);
     tcase_add_test(tc, requant_matches_scalar);
     tcase_add_test(tc, team_rule_one_thread_means_one);
+    tcase_add_test(tc, fused_requant_matches_reference);
     suite_add_tcase(s, tc);
     return s;
 }

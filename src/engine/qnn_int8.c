@@ -174,27 +174,27 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
     qnn_conv_shape s = op->shape;
     s.n = ws->n;
     const int8_t *in = ws->t[op->in[0]];
+    /* bias + TFLite requantization + clamp fused into the kernels' store (bit-identical to
+     * qnn_quant_requant_out): no int32 tensor */
+    const qnn_conv_dst dst = {.out = ws->t[op->out], .bias = mul && mul->bias ? mul->bias : op->bias,
+                              .mult = op->mult, .shift = op->shift, .lo = op->act_min, .hi = op->act_max};
     size_t ssz;
     void *scr;
     if (!mul || mul->kind == QNN_MUL_EXACT) {
         scr = ws_scratch(ws, &s, QNN_MUL_EXACT, 1, &ssz);
-        qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, op->w16, ws->acc, ws->threads, scr, ssz);
+        qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, op->w16, &dst, ws->threads, scr, ssz);
     } else if (mul->kind == QNN_MUL_SEPARABLE) {
         ASSERT(mul->n_planes >= 1 && mul->n_planes <= QNN_MUL_MAX_PLANES && mul->act_tf && mul->w_tf);
         ASSERT(mul->n_planes == 1 || mul->plane_of);
         scr = ws_scratch(ws, &s, QNN_MUL_SEPARABLE, mul->n_planes, &ssz);
-        qnn_conv_acc_i8_team(&s, in, mul->act_tf, mul->n_planes, mul->plane_of, mul->w_tf, ws->acc, ws->threads, scr,
+        qnn_conv_acc_i8_team(&s, in, mul->act_tf, mul->n_planes, mul->plane_of, mul->w_tf, &dst, ws->threads, scr,
                              ssz);
     } else {
         ASSERT(mul->kind == QNN_MUL_LUT && mul->n_luts >= 1 && mul->luts);
         ASSERT(mul->n_luts == 1 || mul->lut_of);
         scr = ws_scratch(ws, &s, QNN_MUL_LUT, mul->n_luts, &ssz);
-        qnn_conv_acc_lut_team(&s, in, op->w, mul->luts, mul->n_luts, mul->lut_of, ws->acc, ws->threads, scr, ssz);
+        qnn_conv_acc_lut_team(&s, in, op->w, mul->luts, mul->n_luts, mul->lut_of, &dst, ws->threads, scr, ssz);
     }
-    /* bias + TFLite requantization + clamp (vectorized; bit-identical to qnn_quant_requant) */
-    const int32_t *bias = mul && mul->bias ? mul->bias : op->bias;
-    qnn_kern_requant(ws->acc, (size_t)s.n * s.ho * s.wo, s.cout, bias, op->mult, op->shift, op->act_min,
-                     op->act_max, ws->t[op->out]);
 }
 
 static void run_add(const qnn_int8_op *op, qnn_int8_ws *ws, size_t elems)

@@ -143,17 +143,25 @@ static int32_t geom_in_offset(const kern_geom *g, const qnn_conv_shape *s, int32
 
 /* Write the sums of flat positions q0 .. q0 + span - 1 (tile[co * span + L]) into the NHWC
  * accumulators of image img. */
-void kern_tile_scatter(const kern_geom *g, const qnn_conv_shape *s, const int32_t *tile, int32_t span,
-                       int32_t cb, int32_t q0, int32_t *acc_img)
+void kern_tile_scatter(const kern_sep *k, const int32_t *tile, int32_t span, int32_t cb, int32_t q0, int32_t img)
 {
+    const qnn_conv_shape *s = k->s;
+    const qnn_conv_dst *dst = k->dst;
     int32_t co0 = cb * KERN_COB;
     int32_t nco = s->cout - co0 < KERN_COB ? s->cout - co0 : KERN_COB;
-    int32_t *base = acc_img + co0;
+    size_t base = (size_t)img * s->ho * s->wo * s->cout + (size_t)co0;
     for (int32_t l = 0; l < span; l++) {
-        int32_t pix = g->outpix[q0 + l];
+        int32_t pix = k->g.outpix[q0 + l];
         if (pix < 0) continue;
-        int32_t *d = base + (size_t)pix * s->cout;
-        for (int32_t co = 0; co < nco; co++) d[co] = tile[(size_t)co * span + l];
+        size_t d = base + (size_t)pix * s->cout;
+        if (dst->acc)
+            for (int32_t co = 0; co < nco; co++) dst->acc[d + co] = tile[(size_t)co * span + l];
+        else
+            for (int32_t co = 0; co < nco; co++) {
+                int32_t c = co0 + co;
+                dst->out[d + co] = qnn_quant_requant_out(tile[(size_t)co * span + l], dst->bias ? dst->bias[c] : 0,
+                                                         dst->mult[c], dst->shift[c], dst->lo, dst->hi);
+            }
     }
 }
 
@@ -423,7 +431,7 @@ static void sep_prep(const kern_sep *k, const sep_src *sc, int32_t img, int16_t 
     }
 }
 
-static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile_fn tile, int32_t *acc, int nt)
+static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile_fn tile, int nt)
 {
     const qnn_conv_shape *s = k->s;
     const int32_t ntile = k->g.nq / KERN_TQ, ncb = k->n_cob;
@@ -433,10 +441,9 @@ static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile
         for (int32_t img = 0; img < s->n; img++) {
             if (img == 0) qnn_kern_note_team();
             int16_t *x = bufs + (size_t)thread_num() * k->xlen;
-            int32_t *acc_img = acc + (size_t)img * s->ho * s->wo * s->cout;
             sep_prep(k, sc, img, x);
             for (int32_t t = 0; t < ntile; t++)
-                for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, cb, t * KERN_TQ, acc_img);
+                for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, cb, t * KERN_TQ, img);
         }
     } else {
         int16_t *x = ar_zero(k->ar, k->xlen * sizeof *x);
@@ -446,20 +453,20 @@ static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile
             for (int32_t i = 0; i < ntile * ncb; i++) {
                 int32_t t = i / ncb, cb = i % ncb;
                 if (i == 0) qnn_kern_note_team();
-                tile(k, x, cb, t * KERN_TQ, acc + (size_t)img * s->ho * s->wo * s->cout);
+                tile(k, x, cb, t * KERN_TQ, img);
             }
         }
     }
 }
 
-void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc, int nt)
+void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int nt)
 {
     sep_src sc = {.planes = planes};
-    kern_sep_run_src(k, &sc, tile, acc, nt);
+    kern_sep_run_src(k, &sc, tile, nt);
 }
 
 void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const uint8_t *plane_of,
-                     kern_sep_tile_fn tile, int32_t *acc, int nt)
+                     kern_sep_tile_fn tile, int nt)
 {
     ASSERT(act_tf || k->n_planes == 1);
     int8_t m[255];
@@ -476,10 +483,10 @@ void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const
         sc.tf = NULL;
         m[0] = 0;
     }
-    kern_sep_run_src(k, &sc, tile, acc, nt);
+    kern_sep_run_src(k, &sc, tile, nt);
 }
 
-static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
+static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t img)
 {
     int32_t sum[KERN_COB][KERN_TQ];
     memset(sum, 0, sizeof sum);
@@ -503,7 +510,7 @@ static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, in
                 }
             }
     }
-    kern_tile_scatter(&k->g, k->s, &sum[0][0], KERN_TQ, cb, q0, acc_img);
+    kern_tile_scatter(k, &sum[0][0], KERN_TQ, cb, q0, img);
 }
 
 /* ---- table plan ---- */
@@ -608,7 +615,7 @@ static void lut_run_dims(const qnn_conv_shape *s, const kern_geom *g, int nt, in
     *scr_bytes = (size_t)nt * ((size_t)grp * g->nq * KERN_LCO + (size_t)KERN_LTB * 256 * KERN_LCO) * sizeof(int32_t);
 }
 
-void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc, int nt)
+void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int nt)
 {
     const qnn_conv_shape *s = k->s;
     const int32_t nq = k->g.nq, ncog = k->n_cog;
@@ -630,15 +637,26 @@ void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, 
             int32_t img0 = gi * grp, ng = nimg - img0 < grp ? nimg - img0 : grp;
             int32_t *ac = scratch + (size_t)thread_num() * (acc_len + pc_len), *pc = ac + acc_len;
             group(k, x + (size_t)img0 * k->xlen, ng, cog, pc, ac);
-            /* scatter: ac[(img * nq + q) * KERN_LCO + j] -> acc (NHWC) */
+            /* scatter: ac[(img * nq + q) * KERN_LCO + j] -> dst (NHWC), requantized when int8 */
+            const qnn_conv_dst *dst = k->dst;
             int32_t co0 = cog * KERN_LCO, nco = s->cout - co0 < KERN_LCO ? s->cout - co0 : KERN_LCO;
             for (int32_t im = 0; im < ng; im++) {
-                int32_t *base = acc + (size_t)(i0 + img0 + im) * s->ho * s->wo * s->cout + co0;
+                size_t base = (size_t)(i0 + img0 + im) * s->ho * s->wo * s->cout + (size_t)co0;
                 const int32_t *src = ac + (size_t)im * nq * KERN_LCO;
                 for (int32_t q = 0; q < nq; q++) {
                     int32_t pix = k->g.outpix[q];
                     if (pix < 0) continue;
-                    memcpy(base + (size_t)pix * s->cout, src + (size_t)q * KERN_LCO, (size_t)nco * sizeof *src);
+                    size_t d = base + (size_t)pix * s->cout;
+                    const int32_t *v = src + (size_t)q * KERN_LCO;
+                    if (dst->acc)
+                        memcpy(dst->acc + d, v, (size_t)nco * sizeof *v);
+                    else if (nco == KERN_LCO && k->avx2)
+                        kern_requant_rows8_avx2(v, KERN_LCO, 1, dst, co0, dst->out + d, (size_t)s->cout);
+                    else
+                        for (int32_t j = 0; j < nco; j++)
+                            dst->out[d + j] = qnn_quant_requant_out(v[j], dst->bias ? dst->bias[co0 + j] : 0,
+                                                                    dst->mult[co0 + j], dst->shift[co0 + j], dst->lo,
+                                                                    dst->hi);
                 }
             }
         }
@@ -686,12 +704,9 @@ void kern_requant_tail(const int32_t *x, int32_t c0, int32_t c1, int32_t c, size
                        const int32_t *mult, const int32_t *shift, int32_t lo, int32_t hi, int8_t *out)
 {
     for (size_t p = 0; p < n_pix; p++)
-        for (int32_t j = c0; j < c1; j++) {
-            int64_t v = (int64_t)x[p * (size_t)c + (size_t)j] + (bias ? bias[j] : 0);
-            v = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v;
-            int32_t q = qnn_quant_requant((int32_t)v, mult[j], shift[j]);
-            out[p * (size_t)c + (size_t)j] = (int8_t)(q < lo ? lo : q > hi ? hi : q);
-        }
+        for (int32_t j = c0; j < c1; j++)
+            out[p * (size_t)c + (size_t)j] =
+                qnn_quant_requant_out(x[p * (size_t)c + (size_t)j], bias ? bias[j] : 0, mult[j], shift[j], lo, hi);
 }
 
 void qnn_kern_requant_generic(const int32_t *x, size_t n_pix, int32_t c, const int32_t *bias, const int32_t *mult,
@@ -735,8 +750,19 @@ size_t qnn_conv_scratch_size(const qnn_conv_shape *s, qnn_mul_kind kind, int n_t
     return sep_plan_bytes(s, n_tabs, &g) + ar_bytes((size_t)nt * n_tabs * s->cin * g.chan_len * sizeof(int16_t));
 }
 
-/* Run `body` with an arena over the caller's scratch, or over a buffer of the queried size when the
- * caller passes none (the convenience entries). */
+static int g_portable; /* qnn_kern_set_portable */
+
+void qnn_kern_set_portable(int on)
+{
+    g_portable = on ? 1 : 0;
+}
+
+static int use_avx2(void)
+{
+    return !g_portable && qnn_kern_have_avx2();
+}
+
+/* One call's arguments, whichever entry it came through. */
 typedef struct conv_args {
     const qnn_conv_shape *s;
     const int16_t *const *planes;
@@ -748,7 +774,7 @@ typedef struct conv_args {
     const int8_t *w8;
     const int16_t *const *luts;
     const uint16_t *lut_of;
-    int32_t *acc;
+    const qnn_conv_dst *dst;
     int nt;
     kern_sep_tile_fn tile;
     kern_lut_group_fn group;
@@ -758,23 +784,30 @@ static void conv_sep(const conv_args *a, kern_arena *ar)
 {
     kern_sep k;
     kern_sep_plan(&k, a->s, a->n_tabs, a->plane_of, a->w, ar);
+    k.dst = a->dst;
     if (a->planes)
-        kern_sep_run(&k, a->planes, a->tile, a->acc, a->nt);
+        kern_sep_run(&k, a->planes, a->tile, a->nt);
     else
-        kern_sep_run_i8(&k, a->in, a->act_tf, a->plane_of, a->tile, a->acc, a->nt);
+        kern_sep_run_i8(&k, a->in, a->act_tf, a->plane_of, a->tile, a->nt);
 }
 
 static void conv_lut(const conv_args *a, kern_arena *ar)
 {
     kern_lut k;
     kern_lut_plan(&k, a->s, a->w8, a->luts, a->n_tabs, a->lut_of, ar);
-    kern_lut_run(&k, a->in, a->group, a->acc, a->nt);
+    k.dst = a->dst;
+    k.avx2 = a->group == kern_lut_group_avx2;
+    kern_lut_run(&k, a->in, a->group, a->nt);
 }
 
+/* Run a call with an arena over the caller's scratch, or over a buffer of the queried size when the
+ * caller passes none (the convenience entries). */
 static void conv_run(const conv_args *a, void *scratch, size_t size)
 {
     if (a->s->n == 0) return;
     const int lut = a->group != NULL;
+    ASSERT(a->dst->acc || (a->dst->out && a->dst->mult && a->dst->shift && a->dst->lo <= a->dst->hi &&
+                           a->dst->lo >= -128 && a->dst->hi <= 127));
     size_t need = qnn_conv_scratch_size(a->s, lut ? QNN_MUL_LUT : QNN_MUL_SEPARABLE, a->n_tabs, a->nt);
     void *own = NULL;
     if (!scratch || size < need) {
@@ -793,8 +826,8 @@ static void conv_run(const conv_args *a, void *scratch, size_t size)
 void qnn_conv_acc_generic(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
                           const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    conv_args a = {.s = s, .planes = planes, .n_tabs = n_planes, .plane_of = plane_of, .w = w, .acc = acc,
-                   .nt = qnn_kern_team(0), .tile = sep_tile_generic};
+    conv_args a = {.s = s, .planes = planes, .n_tabs = n_planes, .plane_of = plane_of, .w = w,
+                   .dst = &(qnn_conv_dst){.acc = acc}, .nt = qnn_kern_team(0), .tile = sep_tile_generic};
     conv_run(&a, NULL, 0);
 }
 
@@ -802,15 +835,15 @@ void qnn_conv_acc_avx2(const qnn_conv_shape *s, const int16_t *const *planes, in
                        const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
     ASSERT(qnn_kern_have_avx2());
-    conv_args a = {.s = s, .planes = planes, .n_tabs = n_planes, .plane_of = plane_of, .w = w, .acc = acc,
-                   .nt = qnn_kern_team(0), .tile = kern_sep_tile_avx2};
+    conv_args a = {.s = s, .planes = planes, .n_tabs = n_planes, .plane_of = plane_of, .w = w,
+                   .dst = &(qnn_conv_dst){.acc = acc}, .nt = qnn_kern_team(0), .tile = kern_sep_tile_avx2};
     conv_run(&a, NULL, 0);
 }
 
 void qnn_conv_acc(const qnn_conv_shape *s, const int16_t *const *planes, int n_planes,
                   const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    if (qnn_kern_have_avx2())
+    if (use_avx2())
         qnn_conv_acc_avx2(s, planes, n_planes, plane_of, w, acc);
     else
         qnn_conv_acc_generic(s, planes, n_planes, plane_of, w, acc);
@@ -824,10 +857,10 @@ void qnn_kern_set_reference(int on)
 }
 
 static void lut_entry(const qnn_conv_shape *s, const int8_t *in, const int8_t *w, const int16_t *const *luts,
-                      int n_luts, const uint16_t *lut_of, int32_t *acc, kern_lut_group_fn group, int threads,
-                      void *scratch, size_t size)
+                      int n_luts, const uint16_t *lut_of, const qnn_conv_dst *dst, kern_lut_group_fn group,
+                      int threads, void *scratch, size_t size)
 {
-    conv_args a = {.s = s, .in = in, .w8 = w, .luts = luts, .n_tabs = n_luts, .lut_of = lut_of, .acc = acc,
+    conv_args a = {.s = s, .in = in, .w8 = w, .luts = luts, .n_tabs = n_luts, .lut_of = lut_of, .dst = dst,
                    .nt = qnn_kern_team(threads), .group = group};
     conv_run(&a, scratch, size);
 }
@@ -836,40 +869,51 @@ void qnn_conv_acc_lut_generic(const qnn_conv_shape *s, const int8_t *in, const i
                               const int16_t *const *luts, int n_luts, const uint16_t *lut_of,
                               int32_t *acc)
 {
-    lut_entry(s, in, w, luts, n_luts, lut_of, acc, lut_group_generic, 0, NULL, 0);
+    lut_entry(s, in, w, luts, n_luts, lut_of, &(qnn_conv_dst){.acc = acc}, lut_group_generic, 0, NULL, 0);
 }
 
 void qnn_conv_acc_lut_avx2(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                            const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
 {
     ASSERT(qnn_kern_have_avx2());
-    lut_entry(s, in, w, luts, n_luts, lut_of, acc, kern_lut_group_avx2, 0, NULL, 0);
+    lut_entry(s, in, w, luts, n_luts, lut_of, &(qnn_conv_dst){.acc = acc}, kern_lut_group_avx2, 0, NULL, 0);
 }
 
 void qnn_conv_acc_lut_team(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
-                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc,
+                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, const qnn_conv_dst *dst,
                            int threads, void *scratch, size_t scratch_size)
 {
     if (g_reference) {
         ASSERT(n_luts >= 1);
         if (!lut_of) ASSERT(n_luts == 1);
+        int32_t *acc = dst->acc;
+        size_t n_acc = (size_t)s->n * s->ho * s->wo * s->cout;
+        if (!acc) acc = xmalloc(n_acc * sizeof *acc); /* test hook only: allocation is fine here */
         qnn_conv_acc_lut_ref(s, in, w, luts, lut_of, acc);
+        if (!dst->acc) {
+            for (size_t i = 0; i < n_acc; i++) {
+                size_t c = i % (size_t)s->cout;
+                dst->out[i] = qnn_quant_requant_out(acc[i], dst->bias ? dst->bias[c] : 0, dst->mult[c], dst->shift[c],
+                                                    dst->lo, dst->hi);
+            }
+            free(acc);
+        }
     } else
-        lut_entry(s, in, w, luts, n_luts, lut_of, acc, qnn_kern_have_avx2() ? kern_lut_group_avx2 : lut_group_generic,
-                  threads, scratch, scratch_size);
+        lut_entry(s, in, w, luts, n_luts, lut_of, dst, use_avx2() ? kern_lut_group_avx2 : lut_group_generic, threads,
+                  scratch, scratch_size);
 }
 
 void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
                       const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc)
 {
-    qnn_conv_acc_lut_team(s, in, w, luts, n_luts, lut_of, acc, 0, NULL, 0);
+    qnn_conv_acc_lut_team(s, in, w, luts, n_luts, lut_of, &(qnn_conv_dst){.acc = acc}, 0, NULL, 0);
 }
 
 static void i8_entry(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
-                     const uint8_t *plane_of, const int16_t *w, int32_t *acc, kern_sep_tile_fn tile, int threads,
-                     void *scratch, size_t size)
+                     const uint8_t *plane_of, const int16_t *w, const qnn_conv_dst *dst, kern_sep_tile_fn tile,
+                     int threads, void *scratch, size_t size)
 {
-    conv_args a = {.s = s, .in = in, .act_tf = act_tf, .n_tabs = n_planes, .plane_of = plane_of, .w = w, .acc = acc,
+    conv_args a = {.s = s, .in = in, .act_tf = act_tf, .n_tabs = n_planes, .plane_of = plane_of, .w = w, .dst = dst,
                    .nt = qnn_kern_team(threads), .tile = tile};
     conv_run(&a, scratch, size);
 }
@@ -877,26 +921,26 @@ static void i8_entry(const qnn_conv_shape *s, const int8_t *in, const int16_t *a
 void qnn_conv_acc_i8_generic(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                              const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    i8_entry(s, in, act_tf, n_planes, plane_of, w, acc, sep_tile_generic, 0, NULL, 0);
+    i8_entry(s, in, act_tf, n_planes, plane_of, w, &(qnn_conv_dst){.acc = acc}, sep_tile_generic, 0, NULL, 0);
 }
 
 void qnn_conv_acc_i8_avx2(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                           const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
     ASSERT(qnn_kern_have_avx2());
-    i8_entry(s, in, act_tf, n_planes, plane_of, w, acc, kern_sep_tile_avx2, 0, NULL, 0);
+    i8_entry(s, in, act_tf, n_planes, plane_of, w, &(qnn_conv_dst){.acc = acc}, kern_sep_tile_avx2, 0, NULL, 0);
 }
 
 void qnn_conv_acc_i8_team(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
-                          const uint8_t *plane_of, const int16_t *w, int32_t *acc, int threads, void *scratch,
-                          size_t scratch_size)
+                          const uint8_t *plane_of, const int16_t *w, const qnn_conv_dst *dst, int threads,
+                          void *scratch, size_t scratch_size)
 {
-    i8_entry(s, in, act_tf, n_planes, plane_of, w, acc, qnn_kern_have_avx2() ? kern_sep_tile_avx2 : sep_tile_generic,
-             threads, scratch, scratch_size);
+    i8_entry(s, in, act_tf, n_planes, plane_of, w, dst, use_avx2() ? kern_sep_tile_avx2 : sep_tile_generic, threads,
+             scratch, scratch_size);
 }
 
 void qnn_conv_acc_i8(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
                      const uint8_t *plane_of, const int16_t *w, int32_t *acc)
 {
-    qnn_conv_acc_i8_team(s, in, act_tf, n_planes, plane_of, w, acc, 0, NULL, 0);
+    qnn_conv_acc_i8_team(s, in, act_tf, n_planes, plane_of, w, &(qnn_conv_dst){.acc = acc}, 0, NULL, 0);
 }

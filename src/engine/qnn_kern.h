@@ -63,19 +63,35 @@ int qnn_kern_team(int requested);
 void qnn_kern_note_team(void);
 int qnn_kern_max_team(int reset);
 
+/* Where a call's results go: int32 accumulators, or, fused into the kernels' store, the int8 output
+ * of bias + requantization + clamp (bit-identical to qnn_quant_requant_out of qnn_requant.h on the
+ * accumulator; no int32 tensor is written). */
+typedef struct qnn_conv_dst {
+    int32_t *acc;          /* (n, ho, wo, cout) int32, or NULL for the int8 output: */
+    int8_t *out;           /* (n, ho, wo, cout) int8 */
+    const int32_t *bias;   /* cout entries or NULL (0) */
+    const int32_t *mult;   /* cout Q31 multipliers */
+    const int32_t *shift;  /* cout shifts, -31..30 (TFLite convention) */
+    int32_t lo, hi;        /* output clamp within -128..127 */
+} qnn_conv_dst;
+
 /* Bytes of scratch one call needs: shape s (with its batch n), kind SEPARABLE/EXACT with n_tabs
  * planes or LUT with n_tabs tables, on qnn_kern_team(threads) threads. */
 size_t qnn_conv_scratch_size(const qnn_conv_shape *s, qnn_mul_kind kind, int n_tabs, int threads);
 
 /* qnn_conv_acc_i8 / qnn_conv_acc_lut on qnn_kern_team(threads) threads (the entries without _team
- * use qnn_kern_team(0)), with the caller's scratch: scratch_size bytes, at least
+ * use qnn_kern_team(0)), into dst (accumulators or fused int8 output), with the caller's scratch: scratch_size bytes, at least
  * qnn_conv_scratch_size(s, kind, n_planes or n_luts, threads), or NULL to allocate per call. */
 void qnn_conv_acc_i8_team(const qnn_conv_shape *s, const int8_t *in, const int16_t *act_tf, int n_planes,
-                          const uint8_t *plane_of, const int16_t *w, int32_t *acc, int threads, void *scratch,
-                          size_t scratch_size);
+                          const uint8_t *plane_of, const int16_t *w, const qnn_conv_dst *dst, int threads,
+                          void *scratch, size_t scratch_size);
 void qnn_conv_acc_lut_team(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
-                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, int32_t *acc,
+                           const int16_t *const *luts, int n_luts, const uint16_t *lut_of, const qnn_conv_dst *dst,
                            int threads, void *scratch, size_t scratch_size);
+
+/* Test hook: while on (1), every dispatch picks the portable kernels even on an AVX2 CPU, so that
+ * tests reach them through the _team entries. Process-wide; not for concurrent use. */
+void qnn_kern_set_portable(int on);
 
 /* Same contract as qnn_conv_acc_lut_ref(). luts: n_luts tables; lut_of (cout, cin) with values
  * < n_luts, or NULL for table 0 everywhere. */

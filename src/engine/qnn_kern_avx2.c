@@ -28,6 +28,94 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
+/* ---- requantization (TFLite MultiplyByQuantizedMultiplier, bit-exact, 8 lanes per vector) ---- */
+
+/* 32 x 32 -> 64-bit signed product, + nudge, / 2^31 truncating toward zero, for the even lanes of a
+ * and b; result in the even 32-bit lanes. */
+static inline __m256i srdhm_even(__m256i a, __m256i b)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i ab = _mm256_mul_epi32(a, b);
+    __m256i neg = _mm256_cmpgt_epi64(zero, ab);
+    /* nudge: 2^30 if ab >= 0 else 1 - 2^30; then toward-zero division adds 2^31 - 1 when negative */
+    __m256i nudge = _mm256_blendv_epi8(_mm256_set1_epi64x(1LL << 30), _mm256_set1_epi64x(1 - (1LL << 30)), neg);
+    __m256i v = _mm256_add_epi64(ab, nudge);
+    __m256i vneg = _mm256_cmpgt_epi64(zero, v);
+    v = _mm256_add_epi64(v, _mm256_and_si256(vneg, _mm256_set1_epi64x((1LL << 31) - 1)));
+    return _mm256_srli_epi64(v, 31); /* the low 32 bits equal those of the arithmetic shift */
+}
+
+/* Per-lane constants of one requantization: bias, multiplier, shifts, rounding mask, clamp. */
+typedef struct rq_consts {
+    __m256i vb, vm, vm_odd, left, right, mask, half, m_min, vlo, vhi;
+} rq_consts;
+
+static inline rq_consts rq_make(__m256i vb, __m256i vm, __m256i vs, int32_t lo, int32_t hi)
+{
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    rq_consts c;
+    c.vb = vb;
+    c.vm = vm;
+    c.vm_odd = _mm256_srli_epi64(vm, 32);
+    c.left = _mm256_max_epi32(vs, zero);
+    c.right = _mm256_max_epi32(_mm256_sub_epi32(zero, vs), zero);
+    c.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, c.right), one);
+    c.half = _mm256_srai_epi32(c.mask, 1);
+    c.m_min = _mm256_cmpeq_epi32(vm, _mm256_set1_epi32(INT32_MIN));
+    c.vlo = _mm256_set1_epi32(lo);
+    c.vhi = _mm256_set1_epi32(hi);
+    return c;
+}
+
+/* clamp(requant(sat32(a + bias))) per lane: int32 results in lo..hi. */
+static inline __m256i rq_apply(__m256i a, const rq_consts *c)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i imin = _mm256_set1_epi32(INT32_MIN), imax = _mm256_set1_epi32(INT32_MAX);
+    /* saturating a + bias */
+    __m256i sum = _mm256_add_epi32(a, c->vb);
+    __m256i ovf = _mm256_srai_epi32(_mm256_andnot_si256(_mm256_xor_si256(a, c->vb), _mm256_xor_si256(a, sum)), 31);
+    __m256i sat = _mm256_xor_si256(imax, _mm256_srai_epi32(a, 31)); /* INT32_MAX or INT32_MIN */
+    sum = _mm256_blendv_epi8(sum, sat, ovf);
+    /* saturating left shift */
+    __m256i sl = _mm256_sllv_epi32(sum, c->left);
+    __m256i lost = _mm256_xor_si256(_mm256_srav_epi32(sl, c->left), sum);
+    __m256i lsat = _mm256_xor_si256(imax, _mm256_srai_epi32(sum, 31));
+    sl = _mm256_blendv_epi8(lsat, sl, _mm256_cmpeq_epi32(lost, zero));
+    /* SaturatingRoundingDoublingHighMul */
+    __m256i ev = srdhm_even(sl, c->vm);
+    __m256i od = srdhm_even(_mm256_srli_epi64(sl, 32), c->vm_odd);
+    __m256i hm = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
+    __m256i both_min = _mm256_and_si256(c->m_min, _mm256_cmpeq_epi32(sl, imin));
+    hm = _mm256_blendv_epi8(hm, imax, both_min);
+    /* RoundingDivideByPOT */
+    __m256i rem = _mm256_and_si256(hm, c->mask);
+    __m256i thr = _mm256_sub_epi32(c->half, _mm256_srai_epi32(hm, 31)); /* + 1 when negative */
+    __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(hm, c->right), _mm256_cmpgt_epi32(rem, thr));
+    return _mm256_min_epi32(_mm256_max_epi32(q, c->vlo), c->vhi);
+}
+
+/* 8 int32 in -128..127 -> 8 int8 stored at out */
+static inline void store8(__m256i q, int8_t *out)
+{
+    __m256i w16 = _mm256_packs_epi32(q, q);
+    __m256i b8 = _mm256_packs_epi16(w16, w16);
+    int32_t l0 = _mm_cvtsi128_si32(_mm256_castsi256_si128(b8)), h0 = _mm_cvtsi128_si32(_mm256_extracti128_si256(b8, 1));
+    memcpy(out, &l0, 4);
+    memcpy(out + 4, &h0, 4);
+}
+
+void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
+                             int8_t *out, size_t os)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    rq_consts c = rq_make(dst->bias ? _mm256_loadu_si256((const __m256i *)(const void *)(dst->bias + c0)) : zero,
+                          _mm256_loadu_si256((const __m256i *)(const void *)(dst->mult + c0)),
+                          _mm256_loadu_si256((const __m256i *)(const void *)(dst->shift + c0)), dst->lo, dst->hi);
+    for (size_t p = 0; p < n_pix; p++)
+        store8(rq_apply(_mm256_loadu_si256((const __m256i *)(const void *)(x + p * xs)), &c), out + p * os);
+}
+
 /* The items of one input channel when the block's KERN_COB kernels read one activation vector:
  * two loads per item, rounded once when `round` (a constant at each call, so each call site compiles
  * to its own loop), shared by KERN_COB broadcast weights. */
@@ -53,7 +141,7 @@ static inline __attribute__((always_inline)) void sep_items_shared(const int16_t
     }
 }
 
-void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
+void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t img)
 {
     __m256i acc[KERN_COB][2];
 #pragma GCC unroll 8
@@ -115,11 +203,44 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
     }
     const int32_t cout = k->s->cout, co0 = cb * KERN_COB;
     const int32_t *outpix = k->g.outpix + q0;
+    const qnn_conv_dst *dst = k->dst;
+    const size_t img_base = (size_t)img * k->s->ho * k->s->wo * cout + (size_t)co0;
+    if (cout - co0 >= KERN_COB && !dst->acc) {
+        /* fused requantization: channel j's 16 sums (even/odd vectors) with its constants broadcast,
+         * then packed to bytes and transposed so that each 32-bit lane holds the 4 channels of one
+         * position: one 4-byte store per valid position, no int32 tensor */
+        __m256i r[KERN_COB][2];
+#pragma GCC unroll 4
+        for (int j = 0; j < KERN_COB; j++) {
+            int32_t c = co0 + j;
+            rq_consts rc = rq_make(_mm256_set1_epi32(dst->bias ? dst->bias[c] : 0), _mm256_set1_epi32(dst->mult[c]),
+                                   _mm256_set1_epi32(dst->shift[c]), dst->lo, dst->hi);
+            r[j][0] = rq_apply(acc[j][0], &rc);
+            r[j][1] = rq_apply(acc[j][1], &rc);
+        }
+        /* per 128-bit half: bytes [c0: l0..3, c1: l0..3, c2: l0..3, c3: l0..3] -> [l0: c0..3, l1: .., l3] */
+        const __m256i tr = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5, 9,
+                                            13, 2, 6, 10, 14, 3, 7, 11, 15);
+        int8_t *out = dst->out + img_base;
+        for (int h = 0; h < 2; h++) {
+            __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(r[0][h], r[1][h]), _mm256_packs_epi32(r[2][h], r[3][h]));
+            /* packs interleave: [c0 l0-3, c1 l0-3 | ...] then [c0 c1 | c2 c3] -> c0,c1,c2,c3 per half */
+            b = _mm256_shuffle_epi8(b, tr);
+            _Alignas(32) uint32_t w[8];
+            _mm256_store_si256((__m256i *)(void *)w, b);
+            for (int i = 0; i < 4; i++) {
+                int32_t plo = outpix[2 * i + h], phi = outpix[2 * i + h + 8];
+                if (plo >= 0) memcpy(out + (size_t)plo * cout, &w[i], 4);
+                if (phi >= 0) memcpy(out + (size_t)phi * cout, &w[4 + i], 4);
+            }
+        }
+        return;
+    }
     if (cout - co0 >= KERN_COB) {
         _Static_assert(KERN_COB == 4 && KERN_TQ == 16, "the AVX2 store transposes 4 channels x 16 positions");
         /* 4 x 8 transposes: r[i] holds the 4 channels of position 2i (low half) and 2i + 8 (high half)
          * for the even vector, 2i + 1 and 2i + 9 for the odd one */
-        int32_t *base = acc_img + co0;
+        int32_t *base = dst->acc + img_base;
         for (int h = 0; h < 2; h++) {
             __m256i a = _mm256_unpacklo_epi32(acc[0][h], acc[1][h]), b = _mm256_unpacklo_epi32(acc[2][h], acc[3][h]);
             __m256i c = _mm256_unpackhi_epi32(acc[0][h], acc[1][h]), d = _mm256_unpackhi_epi32(acc[2][h], acc[3][h]);
@@ -143,7 +264,7 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
         _mm256_store_si256((__m256i *)(void *)(out + j * KERN_TQ), _mm256_permute2x128_si256(lo, hi, 0x20));
         _mm256_store_si256((__m256i *)(void *)(out + j * KERN_TQ + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
     }
-    kern_tile_scatter(&k->g, k->s, out, KERN_TQ, cb, q0, acc_img);
+    kern_tile_scatter(k, out, KERN_TQ, cb, q0, img);
 }
 
 /* Pack 8 columns (int16, 256 entries each) into pc[a][j] (int32): 8 x 8 transposes of int16, then
@@ -219,73 +340,14 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
         }
 }
 
-/* ---- requantization (TFLite MultiplyByQuantizedMultiplier, bit-exact, 8 channels per vector) ---- */
-
-/* 32 x 32 -> 64-bit signed product, + nudge, / 2^31 truncating toward zero, for the even lanes of a
- * and b; result in the even 32-bit lanes. */
-static __m256i srdhm_even(__m256i a, __m256i b)
-{
-    const __m256i zero = _mm256_setzero_si256();
-    __m256i ab = _mm256_mul_epi32(a, b);
-    __m256i neg = _mm256_cmpgt_epi64(zero, ab);
-    /* nudge: 2^30 if ab >= 0 else 1 - 2^30; then toward-zero division adds 2^31 - 1 when negative */
-    __m256i nudge = _mm256_blendv_epi8(_mm256_set1_epi64x(1LL << 30), _mm256_set1_epi64x(1 - (1LL << 30)), neg);
-    __m256i v = _mm256_add_epi64(ab, nudge);
-    __m256i vneg = _mm256_cmpgt_epi64(zero, v);
-    v = _mm256_add_epi64(v, _mm256_and_si256(vneg, _mm256_set1_epi64x((1LL << 31) - 1)));
-    return _mm256_srli_epi64(v, 31); /* the low 32 bits equal those of the arithmetic shift */
-}
-
 void qnn_kern_requant_avx2(const int32_t *x, size_t n_pix, int32_t c, const int32_t *bias, const int32_t *mult,
                            const int32_t *shift, int32_t lo, int32_t hi, int8_t *out)
 {
     ASSERT(qnn_kern_have_avx2());
     const int32_t c8 = c / 8 * 8;
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i imin = _mm256_set1_epi32(INT32_MIN), imax = _mm256_set1_epi32(INT32_MAX);
-    const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
-    for (size_t p = 0; p < n_pix; p++)
-        for (int32_t j = 0; j < c8; j += 8) {
-            /* per-channel constants (L1-resident; pixels outer keeps x and out sequential) */
-            __m256i vb = bias ? _mm256_loadu_si256((const __m256i *)(const void *)(bias + j)) : zero;
-            __m256i vm = _mm256_loadu_si256((const __m256i *)(const void *)(mult + j));
-            __m256i vs = _mm256_loadu_si256((const __m256i *)(const void *)(shift + j));
-            __m256i left = _mm256_max_epi32(vs, zero), right = _mm256_max_epi32(_mm256_sub_epi32(zero, vs), zero);
-            __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-            __m256i half = _mm256_srai_epi32(mask, 1);
-            __m256i m_min = _mm256_cmpeq_epi32(vm, imin);
-            __m256i vm_odd = _mm256_srli_epi64(vm, 32);
-            const int32_t *xp = x + p * (size_t)c + (size_t)j;
-            __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)xp);
-            /* saturating a + bias */
-            __m256i sum = _mm256_add_epi32(a, vb);
-            __m256i ovf = _mm256_srai_epi32(_mm256_andnot_si256(_mm256_xor_si256(a, vb), _mm256_xor_si256(a, sum)), 31);
-            __m256i sat = _mm256_xor_si256(imax, _mm256_srai_epi32(a, 31)); /* INT32_MAX or INT32_MIN */
-            sum = _mm256_blendv_epi8(sum, sat, ovf);
-            /* saturating left shift */
-            __m256i sl = _mm256_sllv_epi32(sum, left);
-            __m256i lost = _mm256_xor_si256(_mm256_srav_epi32(sl, left), sum);
-            __m256i lsat = _mm256_xor_si256(imax, _mm256_srai_epi32(sum, 31));
-            sl = _mm256_blendv_epi8(lsat, sl, _mm256_cmpeq_epi32(lost, zero));
-            /* SaturatingRoundingDoublingHighMul */
-            __m256i ev = srdhm_even(sl, vm);
-            __m256i od = srdhm_even(_mm256_srli_epi64(sl, 32), vm_odd);
-            __m256i hm = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
-            __m256i both_min = _mm256_and_si256(m_min, _mm256_cmpeq_epi32(sl, imin));
-            hm = _mm256_blendv_epi8(hm, imax, both_min);
-            /* RoundingDivideByPOT */
-            __m256i rem = _mm256_and_si256(hm, mask);
-            __m256i thr = _mm256_sub_epi32(half, _mm256_srai_epi32(hm, 31)); /* + 1 when negative */
-            __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(hm, right), _mm256_cmpgt_epi32(rem, thr));
-            q = _mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi);
-            /* 8 int32 in -128..127 -> 8 int8 */
-            __m256i w16 = _mm256_packs_epi32(q, q);
-            __m256i b8 = _mm256_packs_epi16(w16, w16);
-            __m128i lo4 = _mm256_castsi256_si128(b8), hi4 = _mm256_extracti128_si256(b8, 1);
-            int32_t l0 = _mm_cvtsi128_si32(lo4), h0 = _mm_cvtsi128_si32(hi4);
-            memcpy(out + p * (size_t)c + (size_t)j, &l0, 4);
-            memcpy(out + p * (size_t)c + (size_t)j + 4, &h0, 4);
-        }
+    const qnn_conv_dst d = {.bias = bias, .mult = mult, .shift = shift, .lo = lo, .hi = hi};
+    /* channel block outer: its constants stay in registers over all pixels */
+    for (int32_t j = 0; j < c8; j += 8) kern_requant_rows8_avx2(x + j, (size_t)c, n_pix, &d, j, out + j, (size_t)c);
     if (c8 < c) kern_requant_tail(x, c8, c, c, n_pix, bias, mult, shift, lo, hi, out);
 }
 
@@ -297,13 +359,19 @@ void qnn_kern_requant_avx2(const int32_t *x, size_t n_pix, int32_t c, const int3
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }
 
-void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img)
+void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t img)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }
 
 void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
                          int32_t *ac)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
+                             int8_t *out, size_t os)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }

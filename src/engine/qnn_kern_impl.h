@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "qnn_conv.h"
+#include "qnn_kern.h"
 
 enum {
     KERN_COB = 4, /* output channels per tile (register block) */
@@ -44,6 +45,7 @@ typedef struct kern_geom {
 /* Separable plan. */
 typedef struct kern_sep {
     const qnn_conv_shape *s;
+    const qnn_conv_dst *dst;  /* results */
     kern_arena *ar;        /* where the plan's and the run's buffers come from */
     kern_geom g;
     int32_t n_items;       /* tap pairs per kernel */
@@ -63,14 +65,13 @@ typedef struct kern_sep {
     size_t xlen;           /* int16 elements of one image's input copy: n_planes * cin * chan_len */
 } kern_sep;
 
-/* A separable tile function computes channel block cb at flat positions q0 .. q0 + KERN_TQ - 1 of one
- * image and stores the valid ones into that image's NHWC accumulators acc_img. */
-typedef void (*kern_sep_tile_fn)(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0,
-                                 int32_t *acc_img);
+/* A separable tile function computes channel block cb at flat positions q0 .. q0 + KERN_TQ - 1 of
+ * image img and stores the valid ones into k->dst (accumulators, or requantized int8). */
+typedef void (*kern_sep_tile_fn)(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t img);
 
-/* Store tile[co * span + L] (sums of flat positions q0 + L, channel block cb) into acc_img. */
-void kern_tile_scatter(const kern_geom *g, const qnn_conv_shape *s, const int32_t *tile, int32_t span,
-                       int32_t cb, int32_t q0, int32_t *acc_img);
+/* Store tile[co * span + L] (sums of flat positions q0 + L, channel block cb, image img) into k->dst,
+ * scalar (requantized when dst is int8). */
+void kern_tile_scatter(const kern_sep *k, const int32_t *tile, int32_t span, int32_t cb, int32_t q0, int32_t img);
 
 /* Table plan. Lanes are output channels here: for a channel group (KERN_LCO channels), one input
  * channel ci and one tap, the group's columns are packed into pc[a][j] = lut_t(j)[a][w(j)] (int32), so
@@ -85,6 +86,7 @@ enum {
 
 typedef struct kern_lut {
     const qnn_conv_shape *s;
+    const qnn_conv_dst *dst;
     kern_arena *ar;
     kern_geom g;
     int32_t n_taps;        /* kh * kw */
@@ -94,6 +96,7 @@ typedef struct kern_lut {
     uint32_t *colp;        /* [cout][cin][n_taps]: element offset of the kernel tap's column in cols */
     uint32_t zero_col;     /* element offset of the zero column */
     int32_t grp;           /* images per group */
+    int avx2;              /* the AVX2 group function runs (its requantizer may too) */
     size_t xlen;           /* bytes of one image's input copy: cin * chan_len */
 } kern_lut;
 
@@ -107,25 +110,29 @@ typedef void (*kern_lut_group_fn)(const kern_lut *k, const uint8_t *x, int32_t n
  * threads (nt = 1: the calling thread only, no parallel region). */
 void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uint8_t *plane_of,
                    const int16_t *w, kern_arena *ar);
-void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int32_t *acc, int nt);
+void kern_sep_run(const kern_sep *k, const int16_t *const *planes, kern_sep_tile_fn tile, int nt);
 /* The same from the int8 input and one 256-entry activation transform per plane (NULL: one plane,
  * the identity), applied per image while copying into the phase images, or, when every transform is
  * a rounding, by the tile functions on the fly (kern_sep_fly). */
 void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const uint8_t *plane_of,
-                     kern_sep_tile_fn tile, int32_t *acc, int nt);
+                     kern_sep_tile_fn tile, int nt);
 /* Switch a plan to rounding on the fly: m[p], c[p] describe transform p (m >= 0 for every used
  * plane); afterwards the plan reads one plane, the identity of the int8 input. */
 void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const int16_t *c);
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
                    int n_luts, const uint16_t *lut_of, kern_arena *ar);
-void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int32_t *acc, int nt);
+void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int nt);
 
 /* Scalar requantization of channels c0 .. c1 - 1 (see qnn_kern_requant). */
 void kern_requant_tail(const int32_t *x, int32_t c0, int32_t c1, int32_t c, size_t n_pix, const int32_t *bias,
                        const int32_t *mult, const int32_t *shift, int32_t lo, int32_t hi, int8_t *out);
 
 /* AVX2 tile functions (qnn_kern_avx2.c). */
-void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t *acc_img);
+void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t q0, int32_t img);
+/* Requantize n_pix rows of 8 int32 (row stride xs) with the per-lane constants of dst's channels
+ * c0 .. c0 + 7 into int8 rows (stride os). */
+void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
+                             int8_t *out, size_t os);
 void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
                          int32_t *ac);
 
