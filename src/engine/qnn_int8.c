@@ -16,8 +16,7 @@ struct qnn_int8_ws {
     int32_t max_n, n;
     int threads;             /* kernel team size (qnn_kern_team rule; 0: OpenMP default) */
     int8_t **t;              /* per tensor: (max_n, h, w, c) */
-    int32_t *acc;            /* largest (max_n, ho, wo, cout) of any layer */
-    size_t acc_elems;
+    int32_t *pool;           /* one int32 per channel of the widest pool */
     void *scratch;           /* kernel scratch (qnn_conv_scratch_size): sized for exact layers at
                               * allocation, grown when a map needs more planes or tables */
     size_t scratch_size;
@@ -103,15 +102,11 @@ qnn_int8_ws *qnn_int8_ws_alloc(const qnn_int8_net *net, int32_t max_images)
     ws->max_n = max_images;
     ws->t = xcalloc((size_t)net->n_tensors, sizeof *ws->t);
     for (int t = 0; t < net->n_tensors; t++) ws->t[t] = xaligned_alloc(qnn_int8_tensor_bytes(net, t) * max_images);
-    size_t acc = 1;
-    for (int i = 0; i < net->n_ops; i++) {
-        const qnn_conv_shape *s = &net->ops[i].shape;
-        if (net->ops[i].op != QNN_OP_CONV) continue;
-        size_t a = (size_t)s->ho * s->wo * s->cout * max_images;
-        if (a > acc) acc = a;
-    }
-    ws->acc = xaligned_alloc(acc * sizeof *ws->acc);
-    ws->acc_elems = acc;
+    int32_t pc = 1;
+    for (int i = 0; i < net->n_ops; i++)
+        if ((net->ops[i].op == QNN_OP_MAXPOOL || net->ops[i].op == QNN_OP_AVGPOOL) && net->ops[i].shape.cin > pc)
+            pc = net->ops[i].shape.cin;
+    ws->pool = xmalloc((size_t)pc * sizeof *ws->pool);
     qnn_int8_ws_set_threads(ws, 0);
     return ws;
 }
@@ -121,7 +116,7 @@ void qnn_int8_ws_free(qnn_int8_ws *ws)
     if (!ws) return;
     for (int t = 0; t < ws->net->n_tensors; t++) free(ws->t[t]);
     free(ws->t);
-    free(ws->acc);
+    free(ws->pool);
     free(ws->scratch);
     free(ws);
 }
@@ -168,7 +163,7 @@ static int8_t clamp8(int32_t v, int32_t lo, int32_t hi)
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
-/* in (n, h, w, cin) int8 -> acc (n, ho, wo, cout) -> out (n, ho, wo, cout) int8 */
+/* in (n, h, w, cin) int8 -> out (n, ho, wo, cout) int8, requantized inside the kernels */
 static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul *mul)
 {
     qnn_conv_shape s = op->shape;
@@ -199,66 +194,51 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
 
 static void run_add(const qnn_int8_op *op, qnn_int8_ws *ws, size_t elems)
 {
-    const int8_t *a = ws->t[op->in[0]], *b = ws->t[op->in[1]];
-    int8_t *out = ws->t[op->out];
-    const int32_t ls = op->add_left_shift;
-    /* Each input is int8, so its rescaled value (TFLite: requant(v << left_shift)) takes one of 256
-     * values: tabulate them. The sum then goes through the vectorized requantizer, 8 elements as 8
-     * "channels" sharing one multiplier; both steps are the scalar formula's, so bit-identical. */
-    int32_t ta[256], tb[256];
-    for (int v = -128; v < 128; v++) {
-        ta[(uint8_t)v] = qnn_quant_requant(v * (1 << ls), op->add_mult[0], op->add_shift[0]);
-        tb[(uint8_t)v] = qnn_quant_requant(v * (1 << ls), op->add_mult[1], op->add_shift[1]);
-    }
-    size_t vec = elems <= ws->acc_elems ? elems / 8 * 8 : 0;
-    if (vec) {
-        int32_t *acc = ws->acc;
-        for (size_t i = 0; i < vec; i++) acc[i] = ta[(uint8_t)a[i]] + tb[(uint8_t)b[i]];
-        int32_t m8[8], s8[8];
-        for (int j = 0; j < 8; j++) {
-            m8[j] = op->add_mult[2];
-            s8[j] = op->add_shift[2];
-        }
-        qnn_kern_requant(acc, vec / 8, 8, NULL, m8, s8, op->act_min, op->act_max, out);
-    }
-    for (size_t i = vec; i < elems; i++)
-        out[i] = clamp8(qnn_quant_requant(ta[(uint8_t)a[i]] + tb[(uint8_t)b[i]], op->add_mult[2], op->add_shift[2]),
-                        op->act_min, op->act_max);
+    const qnn_kern_add_params p = {.left_shift = op->add_left_shift,
+                                   .mult = {op->add_mult[0], op->add_mult[1], op->add_mult[2]},
+                                   .shift = {op->add_shift[0], op->add_shift[1], op->add_shift[2]},
+                                   .lo = op->act_min,
+                                   .hi = op->act_max};
+    qnn_kern_add(ws->t[op->in[0]], ws->t[op->in[1]], elems, &p, ws->t[op->out]);
 }
 
+/* Max and average pools, channels innermost (contiguous in NHWC): per output pixel the window's
+ * rows are summed (or maxed) into one int32 per channel, then divided. */
 static void run_pool(const qnn_int8_op *op, qnn_int8_ws *ws)
 {
     const qnn_conv_shape *s = &op->shape;
     const int32_t c = s->cin;
+    const int is_max = op->op == QNN_OP_MAXPOOL;
     const int8_t *in = ws->t[op->in[0]];
     int8_t *out = ws->t[op->out];
+    int32_t *acc = ws->pool;
     for (int32_t img = 0; img < ws->n; img++)
         for (int32_t oy = 0; oy < s->ho; oy++)
             for (int32_t ox = 0; ox < s->wo; ox++) {
+                for (int32_t ch = 0; ch < c; ch++) acc[ch] = is_max ? -128 : 0;
+                int32_t cnt = 0;
+                for (int32_t ky = 0; ky < s->kh; ky++) {
+                    int32_t iy = oy * s->stride_h - s->pad_t + ky;
+                    if (iy < 0 || iy >= s->h) continue;
+                    for (int32_t kx = 0; kx < s->kw; kx++) {
+                        int32_t ix = ox * s->stride_w - s->pad_l + kx;
+                        if (ix < 0 || ix >= s->w) continue;
+                        const int8_t *v = in + (((size_t)img * s->h + iy) * s->w + ix) * c;
+                        cnt++;
+                        if (is_max)
+                            for (int32_t ch = 0; ch < c; ch++) acc[ch] = v[ch] > acc[ch] ? v[ch] : acc[ch];
+                        else
+                            for (int32_t ch = 0; ch < c; ch++) acc[ch] += v[ch];
+                    }
+                }
                 int8_t *o = out + (((size_t)img * s->ho + oy) * s->wo + ox) * c;
+                int32_t d = op->count_include_pad ? s->kh * s->kw : cnt;
+                if (d < 1) d = 1;
                 for (int32_t ch = 0; ch < c; ch++) {
-                    int32_t acc = op->op == QNN_OP_MAXPOOL ? -128 : 0, cnt = 0;
-                    for (int32_t ky = 0; ky < s->kh; ky++) {
-                        int32_t iy = oy * s->stride_h - s->pad_t + ky;
-                        if (iy < 0 || iy >= s->h) continue;
-                        for (int32_t kx = 0; kx < s->kw; kx++) {
-                            int32_t ix = ox * s->stride_w - s->pad_l + kx;
-                            if (ix < 0 || ix >= s->w) continue;
-                            int32_t v = in[(((size_t)img * s->h + iy) * s->w + ix) * c + ch];
-                            cnt++;
-                            if (op->op == QNN_OP_MAXPOOL)
-                                acc = v > acc ? v : acc;
-                            else
-                                acc += v;
-                        }
-                    }
-                    if (op->op == QNN_OP_AVGPOOL) {
-                        int32_t d = op->count_include_pad ? s->kh * s->kw : cnt;
-                        if (d < 1) d = 1;
-                        /* TFLite: round half away from zero */
-                        acc = acc > 0 ? (acc + d / 2) / d : (acc - d / 2) / d;
-                    }
-                    o[ch] = clamp8(acc, op->act_min, op->act_max);
+                    int32_t v = acc[ch];
+                    /* TFLite: round half away from zero */
+                    if (!is_max) v = v > 0 ? (v + d / 2) / d : (v - d / 2) / d;
+                    o[ch] = clamp8(v, op->act_min, op->act_max);
                 }
             }
 }

@@ -9,7 +9,9 @@
  *   LUT        raw int8 input and weights through the tables (qnn_conv_acc_lut).
  *
  * Execution state lives in a workspace (qnn_int8_ws): one buffer per tensor for up to max_images
- * images plus kernel scratch, all allocated up front. Two levels of API:
+ * images plus kernel scratch (qnn_conv_scratch_size; sized for exact layers up front, grown once
+ * when a map needs more planes or tables). Convolutions write int8 directly (requantization fused in
+ * the kernels' store), residual adds and pools run vectorized (qnn_kern_add). Two levels of API:
  *  - step API: set the input (or restore saved tensors), then run op by op or from an op onward.
  *    An activation cache keyed by a map prefix can save the live tensors before approximable layer L
  *    (qnn_int8_live_before()) and later resume with qnn_int8_forward(from = layers[L].op).
@@ -90,8 +92,7 @@ void qnn_int8_net_finish(qnn_int8_net *net);
 /* Number of output values (logits) per image. */
 int32_t qnn_int8_n_out(const qnn_int8_net *net);
 
-/* Workspace for up to max_images images at a time (every tensor, accumulators, planes for up to
- * QNN_MUL_MAX_PLANES transforms). Free with qnn_int8_ws_free(). */
+/* Workspace for up to max_images images at a time (every tensor, kernel scratch). Free with qnn_int8_ws_free(). */
 qnn_int8_ws *qnn_int8_ws_alloc(const qnn_int8_net *net, int32_t max_images);
 void qnn_int8_ws_free(qnn_int8_ws *ws);
 

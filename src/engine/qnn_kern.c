@@ -724,6 +724,28 @@ void qnn_kern_requant(const int32_t *x, size_t n_pix, int32_t c, const int32_t *
         qnn_kern_requant_generic(x, n_pix, c, bias, mult, shift, lo, hi, out);
 }
 
+static int g_portable; /* qnn_kern_set_portable: the portable kernels even with AVX2 */
+
+/* ---- residual add ---- */
+
+void qnn_kern_add_generic(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out)
+{
+    ASSERT(p->left_shift >= 0 && p->left_shift <= 23);
+    for (size_t i = 0; i < n; i++) {
+        int32_t x = qnn_quant_requant(a[i] * (1 << p->left_shift), p->mult[0], p->shift[0]) +
+                    qnn_quant_requant(b[i] * (1 << p->left_shift), p->mult[1], p->shift[1]);
+        out[i] = qnn_quant_requant_out(x, 0, p->mult[2], p->shift[2], p->lo, p->hi);
+    }
+}
+
+void qnn_kern_add(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out)
+{
+    if (qnn_kern_have_avx2() && !g_portable)
+        qnn_kern_add_avx2(a, b, n, p, out);
+    else
+        qnn_kern_add_generic(a, b, n, p, out);
+}
+
 /* ---- dispatch ---- */
 
 int qnn_kern_have_avx2(void)
@@ -750,7 +772,6 @@ size_t qnn_conv_scratch_size(const qnn_conv_shape *s, qnn_mul_kind kind, int n_t
     return sep_plan_bytes(s, n_tabs, &g) + ar_bytes((size_t)nt * n_tabs * s->cin * g.chan_len * sizeof(int16_t));
 }
 
-static int g_portable; /* qnn_kern_set_portable */
 
 void qnn_kern_set_portable(int on)
 {

@@ -111,6 +111,18 @@ void qnn_kern_requant_generic(const int32_t *x, size_t n_pix, int32_t c, const i
 void qnn_kern_requant_avx2(const int32_t *x, size_t n_pix, int32_t c, const int32_t *bias, const int32_t *mult,
                            const int32_t *shift, int32_t lo, int32_t hi, int8_t *out);
 
+/* TFLite int8 residual add, element-wise over n values:
+ *   out = clamp(requant(requant(a << ls, m0, s0) + requant(b << ls, m1, s1), m2, s2), lo, hi)
+ * (qnn_quant_requant; the inner sum wraps as int32). AVX2 (8 values per vector) when the CPU has it. */
+typedef struct qnn_kern_add_params {
+    int left_shift;          /* 0..23 */
+    int32_t mult[3], shift[3]; /* inputs a, b, output */
+    int32_t lo, hi;
+} qnn_kern_add_params;
+void qnn_kern_add(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out);
+void qnn_kern_add_generic(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out);
+void qnn_kern_add_avx2(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out);
+
 /* Test hook: while on (1), qnn_conv_acc_lut runs the scalar table reference (qnn_conv_acc_lut_ref),
  * so that whole networks can be checked against it. Process-wide; not for concurrent use. */
 void qnn_kern_set_reference(int on);

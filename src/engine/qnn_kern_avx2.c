@@ -340,6 +340,29 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
         }
 }
 
+void qnn_kern_add_avx2(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out)
+{
+    ASSERT(qnn_kern_have_avx2());
+    const __m256i zero = _mm256_setzero_si256();
+    rq_consts ca = rq_make(zero, _mm256_set1_epi32(p->mult[0]), _mm256_set1_epi32(p->shift[0]), INT32_MIN, INT32_MAX);
+    rq_consts cb = rq_make(zero, _mm256_set1_epi32(p->mult[1]), _mm256_set1_epi32(p->shift[1]), INT32_MIN, INT32_MAX);
+    rq_consts co = rq_make(zero, _mm256_set1_epi32(p->mult[2]), _mm256_set1_epi32(p->shift[2]), p->lo, p->hi);
+    const __m128i ls = _mm_cvtsi32_si128(p->left_shift);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        int64_t va, vb;
+        memcpy(&va, a + i, 8);
+        memcpy(&vb, b + i, 8);
+        /* int8 -> int32, << left_shift (|v| << 20 < 2^31: exact), each rescaled, summed (int32 wrap,
+         * as the scalar sum), rescaled to the output and clamped */
+        __m256i xa = _mm256_sll_epi32(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128(va)), ls);
+        __m256i xb = _mm256_sll_epi32(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128(vb)), ls);
+        __m256i sum = _mm256_add_epi32(rq_apply(xa, &ca), rq_apply(xb, &cb));
+        store8(rq_apply(sum, &co), out + i);
+    }
+    if (i < n) qnn_kern_add_generic(a + i, b + i, n - i, p, out + i);
+}
+
 void qnn_kern_requant_avx2(const int32_t *x, size_t n_pix, int32_t c, const int32_t *bias, const int32_t *mult,
                            const int32_t *shift, int32_t lo, int32_t hi, int8_t *out)
 {
@@ -372,6 +395,11 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
 
 void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
                              int8_t *out, size_t os)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void qnn_kern_add_avx2(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }
