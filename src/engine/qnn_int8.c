@@ -1,6 +1,7 @@
-/* int8 graph executor (see qnn_int8.h). Reference path: every product goes through the dispatch of
- * qnn_kern.h (which builds activation planes per image from the int8 tensors); this file applies
- * bias/requantization/clamp and runs the cheap non-multiplying ops. Workspaces are allocated once. */
+/* int8 graph executor (see qnn_int8.h). Every product goes through the dispatch of qnn_kern.h (which
+ * builds activation planes per image from the int8 tensors and requantizes in its store); this file
+ * sequences the ops, picks each layer's multiplier path, and runs pools. Workspaces are allocated
+ * once. */
 #include "qnn_int8.h"
 
 #include <stdlib.h>
