@@ -442,7 +442,7 @@ START_TEST(bad_graphs)
     build_tiny(&b, NULL);
     b.nodes[2]->op_type = astr("BatchNormalization");
     ck_assert_int_eq(mb_import(&b, &m), ST_EFORMAT);
-    ck_assert_ptr_nonnull(strstr(cap.text, "node 'gap' (op BatchNormalization): input 2 is missing"));
+    ck_assert_ptr_nonnull(strstr(cap.text, "node 'gap' (op BatchNormalization): expects 5 inputs, not 1"));
     afree();
     /* output declared with the wrong width */
     mb_init(&b);
@@ -453,6 +453,116 @@ START_TEST(bad_graphs)
     afree();
     ck_assert_ptr_null(m);
     msg_set_sink(NULL, NULL);
+}
+END_TEST
+
+/* Every field the importer reads is checked before use: each mutation of the tiny model is refused with
+ * its own message (several of these segfaulted: strcmp on a missing name). */
+START_TEST(hostile_fields)
+{
+    static const char *const want[] = {
+        "tiny.onnx: graph input 1 has no name",
+        "tiny.onnx: graph output 1 has no name",
+        "tiny.onnx: node 1 ('c1'): attribute 1 has no name",
+        "tiny.onnx: node 5 ('fc'): attribute 1 has no name",
+        "tiny.onnx: initializers 1 and 2 are both named 'w1'",
+        "tiny.onnx: node 1 ('c1'): attribute 'pads' is given twice",
+        "tiny.onnx: node 'fc' (op Gemm): attribute 'transB' must be an integer",
+        "tiny.onnx: node 'c1' (op Conv): attribute 'kernel_shape' must be a list of integers",
+        "tiny.onnx: node 'c1' (op Conv): expects 2 to 3 inputs, not 4",
+        "tiny.onnx: node 'fc' (op Gemm): constant 'w2': data size does not match its shape",
+        "tiny.onnx: node 'c1' (op Conv): constant 'w1' has data type 6; only float is supported",
+        "tiny.onnx: node 'c1' (op Conv): weights have an invalid shape",
+        "tiny.onnx: node 'r1' (op Relu): expects 1 input, not 2",
+        "tiny.onnx: the graph has 10001 nodes, 4 initializers, 1 inputs and 1 outputs; at most 10000 of each are "
+        "supported",
+    };
+    tu_capture_buf cap = {{0}, 0};
+    for (int i = 0; i < (int)(sizeof want / sizeof want[0]); i++) {
+        mb b;
+        build_tiny(&b, NULL);
+        Onnx__NodeProto *conv = b.nodes[0], *gemm = b.nodes[4];
+        Onnx__NodeProto **many = NULL;
+        switch (i) {
+        case 0: b.ins[0]->name = NULL; break;
+        case 1: b.outs[0]->name = NULL; break;
+        case 2: conv->attribute[0]->name = NULL; break;
+        case 3: gemm->attribute[0]->name = NULL; break;
+        case 4: b.inits[1]->name = astr("w1"); break;
+        case 5: conv->attribute[1]->name = astr("pads"); break;
+        case 6: gemm->attribute[0]->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT; break;
+        case 7: conv->attribute[2]->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT; break;
+        case 8: conv->input[conv->n_input++] = astr("b1"); break;
+        case 9:
+            b.inits[2]->has_raw_data = 1;
+            b.inits[2]->raw_data.len = 5;
+            b.inits[2]->raw_data.data = anew(5);
+            b.inits[2]->n_float_data = 0;
+            break;
+        case 10: b.inits[0]->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT32; break;
+        case 11: b.inits[0]->dims[2] = -3; break;
+        case 12: b.nodes[1]->input[b.nodes[1]->n_input++] = astr("c1o"); break;
+        case 13:
+            many = xcalloc(10001, sizeof *many);
+            for (int k = 0; k < 10001; k++) many[k] = b.nodes[k % 5];
+            b.g.node = many;
+            b.g.n_node = 10001;
+            break;
+        }
+        qnn_model *m = NULL;
+        msg_set_sink(tu_capture, &cap);
+        int rc = mb_import(&b, &m);
+        msg_set_sink(NULL, NULL);
+        ck_assert_msg(rc == ST_EFORMAT, "case %d: status %d", i, rc);
+        ck_assert_ptr_null(m);
+        ck_assert_str_eq(cap.text, want[i]);
+        free(many);
+        afree();
+    }
+}
+END_TEST
+
+/* Prepend a length-delimited field `field` holding buf[*start, end) (built back to front). */
+static void pb_wrap(uint8_t *buf, size_t *start, size_t end, unsigned field)
+{
+    uint8_t v[12];
+    size_t n = 0;
+    uint64_t len = end - *start;
+    v[n++] = (uint8_t)(field << 3 | 2);
+    do {
+        v[n++] = (uint8_t)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+        len >>= 7;
+    } while (len);
+    while (n) buf[--*start] = v[--n];
+}
+
+START_TEST(protobuf_nesting_is_bounded)
+{
+    /* graph -> node -> attribute -> graph ... : 3 message levels per round, refused before protobuf-c's
+     * recursive unpack; a shallow nesting of the same kind reaches the importer */
+    tu_capture_buf cap = {{0}, 0};
+    static const int rounds[] = {9, 11, 100000};
+    for (int r = 0; r < 3; r++) {
+        size_t cap_bytes = (size_t)rounds[r] * 3 * 12 + 64, end = cap_bytes, start = end;
+        uint8_t *buf = xmalloc(cap_bytes);
+        for (int k = 0; k < rounds[r]; k++) {
+            pb_wrap(buf, &start, end, 6); /* AttributeProto.g */
+            pb_wrap(buf, &start, end, 5); /* NodeProto.attribute */
+            pb_wrap(buf, &start, end, 1); /* GraphProto.node */
+        }
+        pb_wrap(buf, &start, end, 7);     /* ModelProto.graph */
+        qnn_model *m = NULL;
+        msg_set_sink(tu_capture, &cap);
+        int rc = onnx_import_buffer(buf + start, end - start, "deep.onnx", &m);
+        msg_set_sink(NULL, NULL);
+        ck_assert_int_eq(rc, ST_EFORMAT);
+        ck_assert_ptr_null(m);
+        if (r == 0)
+            ck_assert_str_eq(cap.text, "deep.onnx: node 1: attribute 1 has no name");
+        else
+            ck_assert_str_eq(cap.text, "deep.onnx: protobuf messages nested deeper than 32");
+        free(buf);
+    }
 }
 END_TEST
 
@@ -542,6 +652,8 @@ int main(void)
     tcase_add_test(tc, unsupported_attributes);
     tcase_add_test(tc, bad_graphs);
     tcase_add_test(tc, malformed_protobuf);
+    tcase_add_test(tc, hostile_fields);
+    tcase_add_test(tc, protobuf_nesting_is_bounded);
     suite_add_tcase(s, tc);
     int rc = tu_run(s);
     char *p = datadir_resolve("models/resnet8_mlperf_float.onnx");

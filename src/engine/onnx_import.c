@@ -21,6 +21,15 @@
 
 enum { MAX_DIM = 1 << 16 };
 
+/* Bounds on what a model may hold before anything is looked up: the name lookups are linear, so these
+ * keep a hostile graph from taking quadratic time (ResNet-8 has 31 nodes, 40 initializers). */
+enum { MAX_NODES = 10000, MAX_INITIALIZERS = 10000, MAX_GRAPH_VALUES = 10000, MAX_NODE_INPUTS = 8,
+       MAX_ATTRIBUTES = 32 };
+
+/* protobuf-c unpacks nested messages recursively; ONNX needs 7 levels (model, graph, value info, type,
+ * tensor type, shape, dimension); deeper files are refused before unpacking. */
+enum { MAX_PB_DEPTH = 32 };
+
 typedef struct binding {
     const char *name;                /* borrowed from the protobuf */
     int is_const;
@@ -182,6 +191,16 @@ static int const_ints(imp *im, const Onnx__TensorProto *t, int64_t **out, int64_
 
 /* ---- node inputs ---- */
 
+/* The operator takes between lo and hi inputs (trailing optional inputs may be absent). */
+static int n_inputs(imp *im, const Onnx__NodeProto *nd, size_t lo, size_t hi)
+{
+    if (nd->n_input < lo || nd->n_input > hi) {
+        if (lo == hi) return nerr(im, "expects %zu input%s, not %zu", lo, lo == 1 ? "" : "s", nd->n_input);
+        return nerr(im, "expects %zu to %zu inputs, not %zu", lo, hi, nd->n_input);
+    }
+    return ST_OK;
+}
+
 static int in_tensor(imp *im, const Onnx__NodeProto *nd, size_t k, binding **out)
 {
     if (k >= nd->n_input || !nd->input[k][0]) return nerr(im, "input %zu is missing", k + 1);
@@ -235,6 +254,13 @@ static int attrs_check(imp *im, attrs *a)
     return ST_OK;
 }
 
+/* Whether attribute `p` holds a value of `type`: its declared type when it has one (ONNX IR >= 2),
+ * else whether the matching field is present. */
+static int attr_is(const Onnx__AttributeProto *p, Onnx__AttributeProto__AttributeType type, int present)
+{
+    return p->has_type ? p->type == type : present;
+}
+
 static int attr_int(imp *im, attrs *a, const char *name, int64_t def, int64_t *v)
 {
     const Onnx__AttributeProto *p = attr(a, name);
@@ -242,7 +268,7 @@ static int attr_int(imp *im, attrs *a, const char *name, int64_t def, int64_t *v
         *v = def;
         return ST_OK;
     }
-    if (!p->has_i && p->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT)
+    if (!attr_is(p, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, p->has_i))
         return nerr(im, "attribute '%s' must be an integer", name);
     *v = p->i;
     return ST_OK;
@@ -255,7 +281,7 @@ static int attr_float(imp *im, attrs *a, const char *name, double def, double *v
         *v = def;
         return ST_OK;
     }
-    if (!p->has_f && p->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT)
+    if (!attr_is(p, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT, p->has_f))
         return nerr(im, "attribute '%s' must be a float", name);
     *v = p->f;
     return ST_OK;
@@ -267,6 +293,8 @@ static int attr_ints(imp *im, attrs *a, const char *name, size_t n, int64_t *v, 
     const Onnx__AttributeProto *p = attr(a, name);
     *present = p != NULL;
     if (!p) return ST_OK;
+    if (!attr_is(p, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS, p->n_ints > 0))
+        return nerr(im, "attribute '%s' must be a list of integers", name);
     if (p->n_ints != n) return nerr(im, "attribute '%s' must have %zu values, not %zu", name, n, p->n_ints);
     for (size_t i = 0; i < n; i++) v[i] = p->ints[i];
     return ST_OK;
@@ -276,6 +304,8 @@ static int check_auto_pad(imp *im, attrs *a)
 {
     const Onnx__AttributeProto *p = attr(a, "auto_pad");
     if (!p) return ST_OK;
+    if (!attr_is(p, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING, p->has_s))
+        return nerr(im, "attribute 'auto_pad' must be a string");
     if (p->has_s && p->s.len == 6 && !memcmp(p->s.data, "NOTSET", 6)) return ST_OK;
     return nerr(im, "unsupported attribute 'auto_pad' = '%.*s' (only NOTSET; write explicit pads)",
                 p->has_s ? (int)p->s.len : 0, p->has_s ? (const char *)p->s.data : "");
@@ -776,7 +806,8 @@ static int op_constant(imp *im, const Onnx__NodeProto *nd)
     if ((rc = out_name(im, nd, &oname))) return rc;
     const Onnx__AttributeProto *v = attr(&a, "value");
     if ((rc = attrs_check(im, &a))) return rc;
-    if (!v || !v->t) return nerr(im, "only a tensor 'value' is supported");
+    if (!v || !v->t || !attr_is(v, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR, 1))
+        return nerr(im, "only a tensor 'value' is supported");
     binding *b = bind(im, oname);
     b->is_const = 1;
     b->cst = v->t;
@@ -826,11 +857,56 @@ static int check_output(imp *im, const Onnx__ValueInfoProto *vi, const binding *
     return ST_OK;
 }
 
+/* Every name the importer looks up is present, counts are bounded, and names that must be unique are:
+ * checked once here so that nothing later dereferences a missing field. */
+static int check_structure(imp *im, const Onnx__GraphProto *g)
+{
+    if (g->n_node > MAX_NODES || g->n_initializer > MAX_INITIALIZERS || g->n_input > MAX_GRAPH_VALUES ||
+        g->n_output > MAX_GRAPH_VALUES)
+        return msg_error(ST_EFORMAT, "%s: the graph has %zu nodes, %zu initializers, %zu inputs and %zu outputs; "
+                         "at most %d of each are supported", im->path, g->n_node, g->n_initializer, g->n_input,
+                         g->n_output, MAX_NODES);
+    for (size_t i = 0; i < g->n_input; i++)
+        if (!g->input[i]->name || !g->input[i]->name[0])
+            return msg_error(ST_EFORMAT, "%s: graph input %zu has no name", im->path, i + 1);
+    for (size_t i = 0; i < g->n_output; i++)
+        if (!g->output[i]->name || !g->output[i]->name[0])
+            return msg_error(ST_EFORMAT, "%s: graph output %zu has no name", im->path, i + 1);
+    for (size_t i = 0; i < g->n_initializer; i++) {
+        const char *n = g->initializer[i]->name;
+        if (!n || !n[0]) return msg_error(ST_EFORMAT, "%s: initializer %zu has no name", im->path, i + 1);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(g->initializer[j]->name, n))
+                return msg_error(ST_EFORMAT, "%s: initializers %zu and %zu are both named '%s'", im->path, j + 1,
+                                 i + 1, n);
+    }
+    for (size_t i = 0; i < g->n_node; i++) {
+        const Onnx__NodeProto *nd = g->node[i];
+        const char *nn = nd->name && *nd->name ? nd->name : NULL;
+        if (nd->n_input > MAX_NODE_INPUTS || nd->n_attribute > MAX_ATTRIBUTES)
+            return msg_error(ST_EFORMAT, "%s: node %zu%s%s%s has %zu inputs and %zu attributes; at most %d and %d "
+                             "are supported", im->path, i + 1, nn ? " ('" : "", nn ? nn : "", nn ? "')" : "",
+                             nd->n_input, nd->n_attribute, MAX_NODE_INPUTS, MAX_ATTRIBUTES);
+        for (size_t k = 0; k < nd->n_attribute; k++) {
+            const char *an = nd->attribute[k]->name;
+            if (!an || !an[0])
+                return msg_error(ST_EFORMAT, "%s: node %zu%s%s%s: attribute %zu has no name", im->path, i + 1,
+                                 nn ? " ('" : "", nn ? nn : "", nn ? "')" : "", k + 1);
+            for (size_t j = 0; j < k; j++)
+                if (!strcmp(nd->attribute[j]->name, an))
+                    return msg_error(ST_EFORMAT, "%s: node %zu%s%s%s: attribute '%s' is given twice", im->path,
+                                     i + 1, nn ? " ('" : "", nn ? nn : "", nn ? "')" : "", an);
+        }
+    }
+    return ST_OK;
+}
+
 static int import_graph(imp *im, const Onnx__ModelProto *mp)
 {
     const Onnx__GraphProto *g = mp->graph;
     int rc;
     if (!g) return msg_error(ST_EFORMAT, "%s: the model has no graph", im->path);
+    if ((rc = check_structure(im, g))) return rc;
     for (size_t i = 0; i < mp->n_opset_import; i++) {
         const char *d = mp->opset_import[i]->domain;
         if (d && *d && strcmp(d, "ai.onnx"))
@@ -838,8 +914,6 @@ static int import_graph(imp *im, const Onnx__ModelProto *mp)
     }
     if (g->n_sparse_initializer) return msg_error(ST_EFORMAT, "%s: sparse initializers are unsupported", im->path);
     for (size_t i = 0; i < g->n_initializer; i++) {
-        if (!g->initializer[i]->name || !g->initializer[i]->name[0])
-            return msg_error(ST_EFORMAT, "%s: initializer %zu has no name", im->path, i + 1);
         binding *b = bind(im, g->initializer[i]->name);
         b->is_const = 1;
         b->cst = g->initializer[i];
@@ -872,36 +946,37 @@ static int import_graph(imp *im, const Onnx__ModelProto *mp)
         im->node_name = nd->name && *nd->name ? nd->name : nd->n_output && *nd->output[0] ? nd->output[0] : fallback;
         im->node_op = nd->op_type ? nd->op_type : "";
         const char *op = im->node_op;
-        if (nd->domain && *nd->domain && strcmp(nd->domain, "ai.onnx")) {
+        static const struct {
+            const char *name;
+            size_t lo, hi; /* input count */
+        } ops[] = {{"Conv", 2, 3},       {"BatchNormalization", 5, 5}, {"Relu", 1, 1},    {"Clip", 1, 3},
+                   {"Add", 2, 2},        {"MaxPool", 1, 1},            {"AveragePool", 1, 1},
+                   {"GlobalAveragePool", 1, 1}, {"Flatten", 1, 1},     {"Reshape", 2, 2}, {"Gemm", 2, 3},
+                   {"MatMul", 2, 2},     {"Constant", 0, 0}};
+        int k = -1;
+        for (int j = 0; j < (int)(sizeof ops / sizeof ops[0]); j++)
+            if (!strcmp(op, ops[j].name)) k = j;
+        if (nd->domain && *nd->domain && strcmp(nd->domain, "ai.onnx"))
             rc = nerr(im, "unsupported operator (domain '%s')", nd->domain);
-        } else if (!strcmp(op, "Conv")) {
-            rc = op_conv(im, nd);
-        } else if (!strcmp(op, "BatchNormalization")) {
-            rc = op_batchnorm(im, nd);
-        } else if (!strcmp(op, "Relu")) {
-            rc = op_relu(im, nd);
-        } else if (!strcmp(op, "Clip")) {
-            rc = op_clip(im, nd);
-        } else if (!strcmp(op, "Add")) {
-            rc = op_add(im, nd);
-        } else if (!strcmp(op, "MaxPool")) {
-            rc = op_pool(im, nd, 1, 0);
-        } else if (!strcmp(op, "AveragePool")) {
-            rc = op_pool(im, nd, 0, 0);
-        } else if (!strcmp(op, "GlobalAveragePool")) {
-            rc = op_pool(im, nd, 0, 1);
-        } else if (!strcmp(op, "Flatten")) {
-            rc = op_flatten(im, nd);
-        } else if (!strcmp(op, "Reshape")) {
-            rc = op_reshape(im, nd);
-        } else if (!strcmp(op, "Gemm")) {
-            rc = op_dense(im, nd, 1);
-        } else if (!strcmp(op, "MatMul")) {
-            rc = op_dense(im, nd, 0);
-        } else if (!strcmp(op, "Constant")) {
-            rc = op_constant(im, nd);
-        } else {
+        else if (k < 0)
             rc = nerr(im, "unsupported operator");
+        else
+            rc = n_inputs(im, nd, ops[k].lo, ops[k].hi);
+        if (rc) return rc;
+        switch (k) {
+        case 0: rc = op_conv(im, nd); break;
+        case 1: rc = op_batchnorm(im, nd); break;
+        case 2: rc = op_relu(im, nd); break;
+        case 3: rc = op_clip(im, nd); break;
+        case 4: rc = op_add(im, nd); break;
+        case 5: rc = op_pool(im, nd, 1, 0); break;
+        case 6: rc = op_pool(im, nd, 0, 0); break;
+        case 7: rc = op_pool(im, nd, 0, 1); break;
+        case 8: rc = op_flatten(im, nd); break;
+        case 9: rc = op_reshape(im, nd); break;
+        case 10: rc = op_dense(im, nd, 1); break;
+        case 11: rc = op_dense(im, nd, 0); break;
+        default: rc = op_constant(im, nd); break;
         }
         if (rc) return rc;
     }
@@ -915,8 +990,70 @@ static int import_graph(imp *im, const Onnx__ModelProto *mp)
     return ST_OK;
 }
 
+/* Base-128 varint at *pos (< end); 0 when truncated or longer than 10 bytes. */
+static int pb_varint(const uint8_t *buf, size_t end, size_t *pos, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 70 && *pos < end; shift += 7) {
+        uint8_t b = buf[(*pos)++];
+        *v |= (uint64_t)(b & 0x7f) << (shift < 64 ? shift : 0);
+        if (!(b & 0x80)) return 1;
+    }
+    return 0;
+}
+
+/* Deepest message nesting in a serialized ModelProto, walked iteratively with the descriptors (fields
+ * unknown to the schema are skipped, as protobuf-c does). Returns -1 when the nesting exceeds
+ * MAX_PB_DEPTH; malformed wire data ends the walk early (the unpacker reports it). */
+static int pb_depth_ok(const uint8_t *buf, size_t len)
+{
+    struct {
+        const ProtobufCMessageDescriptor *d;
+        size_t end;
+    } st[MAX_PB_DEPTH + 1];
+    int top = 0;
+    st[0].d = &onnx__model_proto__descriptor;
+    st[0].end = len;
+    size_t pos = 0;
+    for (;;) {
+        while (top > 0 && pos >= st[top].end) top--;
+        if (pos >= st[top].end) return 1;
+        uint64_t key, v;
+        if (!pb_varint(buf, st[top].end, &pos, &key)) return 1;
+        switch (key & 7) {
+        case 0:
+            if (!pb_varint(buf, st[top].end, &pos, &v)) return 1;
+            break;
+        case 1:
+            pos += 8;
+            break;
+        case 5:
+            pos += 4;
+            break;
+        case 2: {
+            if (!pb_varint(buf, st[top].end, &pos, &v) || v > st[top].end - pos) return 1;
+            const ProtobufCFieldDescriptor *f =
+                key >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(st[top].d, (unsigned)(key >> 3)) : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                if (top == MAX_PB_DEPTH) return 0;
+                top++;
+                st[top].d = f->descriptor;
+                st[top].end = pos + v;
+            } else {
+                pos += v;
+            }
+            break;
+        }
+        default:
+            return 1; /* groups are not part of ONNX: the unpacker refuses them */
+        }
+    }
+}
+
 int onnx_import_buffer(const void *data, size_t len, const char *name, qnn_model **out)
 {
+    if (!pb_depth_ok(data, len))
+        return msg_error(ST_EFORMAT, "%s: protobuf messages nested deeper than %d", name, MAX_PB_DEPTH);
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, data);
     if (!mp) return msg_error(ST_EPARSE, "%s: not a valid ONNX model (protobuf parse failed)", name);
     imp im = {0};
