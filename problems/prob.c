@@ -224,7 +224,7 @@ static int parse_reference(const prob_yaml *y, yaml_node_t *v, prob_spec *spec)
 static int load_doc(const prob_yaml *y, prob_spec *spec)
 {
     yaml_node_t *root = yaml_document_get_root_node(y->doc);
-    if (!root) return msg_error(ST_EPARSE, "%s: empty problem file", y->path);
+    if (!root) return msg_error(ST_EPARSE, "%s:1:1: empty problem file", y->path);
     if (root->type != YAML_MAPPING_NODE) return prob_yaml_error(y, root, "a problem file must be a mapping of keys");
     if (check_keys(y, root)) return ST_EPARSE;
 

@@ -109,7 +109,18 @@ static int parse_data(const prob_yaml *y, yaml_node_t *v, cnn_spec *c)
         int32_t first, count;
         if (cifar_range_parse(*dst, &file, &first, &count))
             return prob_yaml_error(y, val, "'%s' must be FILE[:FIRST[:COUNT]]", key);
+        /* a colon left in the file name is a malformed FIRST or COUNT, unless such a file exists */
+        int bad = 0;
+        if (strchr(file, ':')) {
+            char *path = datadir_resolve(file);
+            bad = access(path, F_OK) != 0;
+            free(path);
+        }
         free(file);
+        if (bad)
+            return prob_yaml_error(y, val, "bad range '%s' in 'data.%s': FIRST and COUNT must be non-negative integers "
+                                   "(FILE[:FIRST[:COUNT]])", *dst, key);
+        if (count == 0) return prob_yaml_error(y, val, "bad range '%s' in 'data.%s': COUNT is 0 (no records)", *dst, key);
     }
     return ST_OK;
 }

@@ -87,7 +87,20 @@ START_TEST(bad_files_exact_messages)
     expect_error("type: zdt1\nga:\n  population: 10\n   seed: 3\n",
                  "P:4:8: mapping values are not allowed in this context");
     expect_error("type: [zdt1\n", "P:2:1: did not find expected ',' or ']' while parsing a flow sequence");
-    expect_error("", "P: empty problem file");
+    expect_error("", "P:1:1: empty problem file");
+    expect_error("type: zdt1\n---\ntype: zdt2\n", "P:2:1: a second YAML document; the file must hold exactly one");
+    char deep[300];
+    snprintf(deep, sizeof deep, "type: zdt1\nreference: %.*s%.*s\n", 64, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+             "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 64, "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    expect_error(deep, "P:2:75: nesting deeper than 64");
+    expect_error("type: cnn\ndata:\n  search: x.bin:abc\n",
+                 "P:3:11: bad range 'x.bin:abc' in 'data.search': FIRST and COUNT must be non-negative integers "
+                 "(FILE[:FIRST[:COUNT]])");
+    expect_error("type: cnn\ndata:\n  holdout: x.bin:5:-1\n",
+                 "P:3:12: bad range 'x.bin:5:-1' in 'data.holdout': FIRST and COUNT must be non-negative integers "
+                 "(FILE[:FIRST[:COUNT]])");
+    expect_error("type: cnn\ndata:\n  calibration: x.bin:0:0\n",
+                 "P:3:16: bad range 'x.bin:0:0' in 'data.calibration': COUNT is 0 (no records)");
 }
 END_TEST
 

@@ -93,9 +93,10 @@ static int emit_verilog(const char *ks, const char *ms)
 }
 
 /* A usage error: print "approxmap: error: what" and return CMD_EXIT_USAGE. */
-static int usage_error(const char *what)
+/* "bad --opt 'value': wants ..." (the value given is quoted back). */
+static int bad_value(const char *opt, const char *value, const char *want)
 {
-    fprintf(stderr, "approxmap: error: %s\n", what);
+    fprintf(stderr, "approxmap: error: bad %s '%s': wants %s\n", opt, value, want);
     return CMD_EXIT_USAGE;
 }
 
@@ -126,25 +127,25 @@ static int parse_args(int argc, char **argv, args *a)
         case 's': a->o.stream = optarg; break;
         case 'n':
             a->o.pairs = strtol(optarg, &end, 10);
-            if (*end || a->o.pairs < 2 || a->o.pairs > 100000000) return usage_error("--pairs wants 2..1e8");
+            if (*end || a->o.pairs < 2 || a->o.pairs > 100000000) return bad_value("--pairs", optarg, "2..1e8");
             break;
         case 'S':
             a->o.seed = strtoull(optarg, &end, 10);
-            if (*end) return usage_error("--seed wants an integer");
+            if (*end) return bad_value("--seed", optarg, "an integer");
             break;
         case 'c':
-            if (parse_km(optarg, &k, &m)) return usage_error("--config wants K,M with K in 0..2, M in 0..6");
+            if (parse_km(optarg, &k, &m)) return bad_value("--config", optarg, "K,M with K in 0..2, M in 0..6");
             a->want[k][m] = 1;
             any = 1;
             break;
         case 'i':
             a->o.eo.input_slew = strtod(optarg, &end);
-            if (*end || !(a->o.eo.input_slew >= 0)) return usage_error("--input-slew wants a time >= 0");
+            if (*end || !(a->o.eo.input_slew >= 0)) return bad_value("--input-slew", optarg, "a time >= 0");
             break;
         case 'W': a->o.eo.wire_model = 0; break;
         case 'C':
             a->o.clock = strtod(optarg, &end);
-            if (*end || !(a->o.clock > 0)) return usage_error("--clock wants a period > 0");
+            if (*end || !(a->o.clock > 0)) return bad_value("--clock", optarg, "a period > 0");
             break;
         case 'x': free(a->script); a->script = xstrdup(optarg); break;
         case 'k': a->o.keep = optarg; break;
@@ -154,11 +155,11 @@ static int parse_args(int argc, char **argv, args *a)
         case O_CALIB: a->o.calib = optarg; break;
         case O_LIMG:
             a->o.layer_images = (int)strtol(optarg, &end, 10);
-            if (*end || a->o.layer_images < 1 || a->o.layer_images > 10000) return usage_error("--layer-images wants 1..10000");
+            if (*end || a->o.layer_images < 1 || a->o.layer_images > 10000) return bad_value("--layer-images", optarg, "1..10000");
             break;
         case O_LOUT: a->layers_out = optarg; a->o.layers = 1; break;
         case 'e':
-            if (optind >= argc) return usage_error("--emit-verilog wants K M");
+            if (optind >= argc) return bad_value("--emit-verilog", optarg, "K M");
             return emit_verilog(optarg, argv[optind]);
         case 'h': fputs(usage, stdout); return CMD_EXIT_OK;
         default:
