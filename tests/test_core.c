@@ -117,6 +117,11 @@ START_TEST(yload_bounds_depth_and_documents)
     /* syntax errors keep libyaml's position */
     ck_assert_int_eq(yload_text("a: [1, 2\n", &cap), ST_EPARSE);
     ck_assert_ptr_nonnull(strstr(cap.text, "t.yaml:2:1: did not find expected ',' or ']'"));
+    /* reader errors (encoding, control characters) carry a byte offset, turned into line:col */
+    ck_assert_int_eq(yload_text("a: 1\nb: \x01\n", &cap), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "t.yaml:2:4: control characters are not allowed");
+    ck_assert_int_eq(yload_text("a: 1\nb: \xc3\xa9\xff\n", &cap), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "t.yaml:2:5: invalid leading UTF-8 octet");
 }
 END_TEST
 

@@ -149,6 +149,10 @@ START_TEST(liberty_hostile_inputs_are_refused_with_positions)
     ck_assert_str_eq(cap.text, "empty.lib:1:1: no 'library' group (an empty file or not Liberty)");
     ck_assert_int_eq(gate_lib_parse("\n\n  hello world\n", "junk.lib", &lib), ST_EPARSE);
     ck_assert_str_eq(cap.text, "junk.lib:3:9: expected ':' or '('");
+    ck_assert_int_eq(gate_lib_parse("library (x) {\n  nom_voltage : \"1.8;\n}\n", "s.lib", &lib), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "s.lib:2:17: unterminated string");
+    ck_assert_int_eq(gate_lib_parse("library (x) { nom_voltage : 1; }\n}\n", "c.lib", &lib), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "c.lib:2:1: unexpected '}'");
     ck_assert_int_eq(gate_lib_read("/dev/zero", &lib), ST_EIO);
     ck_assert_str_eq(cap.text, "cannot read '/dev/zero': not a regular file");
     msg_set_sink(NULL, NULL);
@@ -162,6 +166,7 @@ START_TEST(liberty_hostile_inputs_are_refused_with_positions)
     deep[200001] = 0;
     msg_set_sink(tu_capture, &cap);
     ck_assert_ptr_null(gate_expr_compile(deep, &fa->cells[0], "t"));
+    ck_assert_ptr_nonnull(strstr(cap.text, "t: expression too deep in function '((("));
     memset(deep, '!', 100000);
     deep[100001] = 0;
     ck_assert_ptr_null(gate_expr_compile(deep, &fa->cells[0], "t"));

@@ -9,3 +9,6 @@ tests/iofail.so: $(srcdir)/tests/iofail.c
 CLEANFILES += tests/iofail.so
 TESTS += tests/cli_iofail.sh
 EXTRA_DIST += tests/iofail.c tests/cli_iofail.sh
+## the malformed-input corpus (tests/corpus/): generated cases, run against the built binary
+TESTS += tests/corpus.sh
+EXTRA_DIST += tests/corpus.sh tests/corpus/gen.py tests/corpus/run.py

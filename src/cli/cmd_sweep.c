@@ -287,6 +287,10 @@ int cmd_sweep(int argc, char **argv)
     qo.threads = threads;
     char *data_path = datadir_resolve(data);
     if (cifar_load(data_path, first, count, &set)) goto out;
+    if (set.n == 0) {
+        msg_error(ST_EINVAL, "%s: no records to evaluate from record %d on", data_path, (int)first);
+        goto out;
+    }
     approx_cnn_opts co = approx_cnn_opts_default();
     co.model = model;
     co.calib = calib;

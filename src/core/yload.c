@@ -7,9 +7,22 @@
 #include "msg.h"
 #include "status.h"
 
-static int parse_error(const char *path, const yaml_parser_t *p)
+static int parse_error(const char *path, const yaml_parser_t *p, const char *text, size_t len)
 {
-    return msg_error(ST_EPARSE, "%s:%zu:%zu: %s%s%s", path, p->problem_mark.line + 1, p->problem_mark.column + 1,
+    size_t line = p->problem_mark.line, col = p->problem_mark.column;
+    if (p->error == YAML_READER_ERROR) {
+        /* the reader (encoding, control characters) gives a byte offset, not a mark */
+        line = col = 0;
+        for (size_t i = 0; i < p->problem_offset && i < len; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 0;
+            } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+                col++;
+            }
+        }
+    }
+    return msg_error(ST_EPARSE, "%s:%zu:%zu: %s%s%s", path, line + 1, col + 1,
                      p->problem ? p->problem : "malformed YAML", p->context ? " " : "", p->context ? p->context : "");
 }
 
@@ -28,7 +41,7 @@ static int prescan(const char *path, const char *text, size_t len)
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) {
-            rc = parse_error(path, &p);
+            rc = parse_error(path, &p, text, len);
             break;
         }
         yaml_event_type_t t = ev.type;
@@ -56,7 +69,7 @@ int yload_parse(const char *path, const char *text, size_t len, yaml_document_t 
     if (rc) return rc;
     yaml_parser_t p;
     parser_init(&p, text, len);
-    if (!yaml_parser_load(&p, doc)) rc = parse_error(path, &p);
+    if (!yaml_parser_load(&p, doc)) rc = parse_error(path, &p, text, len);
     yaml_parser_delete(&p);
     return rc;
 }

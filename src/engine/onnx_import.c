@@ -344,6 +344,10 @@ static int window(imp *im, attrs *a, const qnn_tensor *in, int need_kernel, qnn_
         if (st[i] < 1 || st[i] > MAX_DIM) return nerr(im, "invalid strides");
     for (int i = 0; i < 4; i++)
         if (p[i] < 0 || p[i] > MAX_DIM) return nerr(im, "invalid pads");
+    /* as ONNX requires of pools: a window never lies wholly in the padding */
+    if (p[0] >= s->kh || p[2] >= s->kh || p[1] >= s->kw || p[3] >= s->kw)
+        return nerr(im, "pads [%lld, %lld, %lld, %lld] must be smaller than the %dx%d kernel", (long long)p[0],
+                    (long long)p[1], (long long)p[2], (long long)p[3], (int)s->kh, (int)s->kw);
     s->h = in->h;
     s->w = in->w;
     s->cin = in->c;

@@ -117,12 +117,19 @@ static char *read_token(lparser *p)
     char c = p->s[p->pos];
     size_t st = p->pos;
     if (c == '"') {
+        int line0 = p->line;
         st = ++p->pos;
         while (p->pos < p->len && p->s[p->pos] != '"') {
             if (p->s[p->pos] == '\n') p->line++;
             p->pos++;
         }
-        if (p->pos >= p->len) { perr(p, "unterminated string"); return NULL; }
+        if (p->pos >= p->len) {
+            /* report where the string opens */
+            p->line = line0;
+            p->pos = st - 1;
+            perr(p, "unterminated string");
+            return NULL;
+        }
         size_t n = p->pos - st;
         p->pos++;
         char *out = xmalloc(n + 1);
@@ -441,6 +448,7 @@ static void e_primary_body(eparser *e)
     if (c == '(') {
         e->pos++;
         e_or(e);
+        if (e->bad) return;
         if (epeek(e) != ')') { e->bad = 1; return; }
         e->pos++;
     } else if (isalnum(c) || c == '_') {
@@ -658,7 +666,11 @@ int gate_lib_parse(const char *text, const char *name, gate_lib **out)
 {
     lparser p = { .s = text, .len = strlen(text), .line = 1, .path = name };
     lnode *root = parse_body(&p, 1);
-    if (p.err) return p.err;
+    if (!p.err && peek(&p) == '}') perr(&p, "unexpected '}'");
+    if (p.err) {
+        lnode_free(root);
+        return p.err;
+    }
     const lnode *lg = NULL;
     for (const lnode *n = root; n; n = n->next)
         if (n->is_group && !strcmp(n->name, "library")) { lg = n; break; }
