@@ -676,22 +676,26 @@ def run_cases(base_zdt, base_cnn):
            raw=ckpt_join(magic, 99, pay))
         ck("hash", put("<Q", OFF["hash"], 12345), "'" + cp + "' was written for a different problem")
         ck("n-genes", put("<Q", OFF["n_genes"], n_genes + 1), "'" + cp + "' was written for a different problem")
-        ck("pop-zero", put("<Q", OFF["pop"], 0), "\'" + cp + "\' is damaged")
-        ck("pop-odd", put("<Q", OFF["pop"], 7), "\'" + cp + "\' is damaged")
-        ck("pc-2", put("<d", OFF["pc"], 2.0), "\'" + cp + "\' is damaged")
-        ck("pc-nan", put("<d", OFF["pc"], float("nan")), "\'" + cp + "\' is damaged")
-        ck("gen-neg", put("<q", OFF["gen"], -5), "\'" + cp + "\' is damaged")
-        ck("rng-even", put("<Q", OFF["rng"] + 8, 2), "\'" + cp + "\' is damaged")
-        ck("n-pop-big", put("<Q", OFF["n_pop"], 1 << 40), "'" + cp + "' is damaged")
+        ck("pop-zero", put("<Q", OFF["pop"], 0), cp + ": population is 0, not an even number in 4..100000")
+        ck("pop-odd", put("<Q", OFF["pop"], 7), cp + ": population is 7, not an even number in 4..100000")
+        ck("pc-2", put("<d", OFF["pc"], 2.0), cp + ": crossover probability is 2, outside 0..1")
+        ck("pc-nan", put("<d", OFF["pc"], float("nan")), cp + ": crossover probability is nan, outside 0..1")
+        ck("gen-neg", put("<q", OFF["gen"], -5), cp + ": generation is -5, outside")
+        ck("rng-even", put("<Q", OFF["rng"] + 8, 2), cp + ": random generator state is invalid")
+        ck("n-pop-big", put("<Q", OFF["n_pop"], 1 << 40),
+           cp + ": population count is 1099511627776 at generation 3, where it must be the population size 8")
         ck("n-pop-zero", lambda p: (struct.pack_into("<Q", p, OFF["n_pop"], 0), p.__delitem__(slice(OFF["indiv"], None))),
-           cp, xfail=RUNDIR_XFAIL)
-        ck("gene-nan", put("<d", OFF["indiv"], float("nan")), cp, xfail=RUNDIR_XFAIL)
-        ck("gene-999", put("<d", OFF["indiv"], 999.0), cp, xfail=RUNDIR_XFAIL)
+           cp + ": population count is 0 at generation 3, where it must be the population size 8")
+        ck("gene-nan", put("<d", OFF["indiv"], float("nan")), cp + ": gene 1 of individual 1 is nan, outside 0..1")
+        ck("gene-999", put("<d", OFF["indiv"], 999.0), cp + ": gene 1 of individual 1 is 999, outside 0..1")
         n_obj = struct.unpack_from("<I", pay, OFF["n_obj"])[0]
-        ck("rank-huge", put("<I", OFF["indiv"] + 8 * (n_genes + n_obj + 1), 0xFFFFFFFF), cp, xfail=RUNDIR_XFAIL)
-        ck("extra-bytes", lambda p: p.extend(b"\0" * 8), "\'" + cp + "\' is damaged")
-        ck("arc-saved-huge", put("<Q", OFF["arc_saved"], 1 << 50), cp, xfail=RUNDIR_XFAIL)
-        ck("gens-bytes-huge", put("<Q", OFF["gens_bytes"], 1 << 50), "{d}/generations.csv")
+        ck("rank-huge", put("<I", OFF["indiv"] + 8 * (n_genes + n_obj + 1), 0xFFFFFFFF),
+           cp + ": rank of individual 1 is 4294967295, outside")
+        ck("extra-bytes", lambda p: p.extend(b"\0" * 8), cp + ": 8 bytes follow the population")
+        ck("arc-saved-huge", put("<Q", OFF["arc_saved"], 1 << 50),
+           cp + ": archive records is 1125899906842624, but evaluations is 23")
+        ck("gens-bytes-huge", put("<Q", OFF["gens_bytes"], 1 << 50),
+           "'{d}/generations.csv' is missing or shorter than the checkpoint records")
         # archive
         arch = files["archive"]
 
@@ -710,7 +714,7 @@ def run_cases(base_zdt, base_cnn):
         rec = bytearray(arch)
         if len(rec) > hdr + 20:
             rec[hdr + 20] ^= 0xFF
-        ar("record-crc", bytes(rec), "'" + ap + "' is corrupt: record 0 fails its checksum")
+        ar("record-crc", bytes(rec), "'" + ap + "' is corrupt: record 0 (byte 32) fails its checksum")
         ar("header-only", arch[:hdr], "'" + ap + "' is truncated: 0 of")
     if base_cnn and os.path.exists(os.path.join(base_cnn, "holdout.csv")):
         files = {}
