@@ -1,7 +1,8 @@
 /* The convolution contract every int8 kernel (exact or approximate, reference or optimized) obeys.
  *
  * Tensors are NHWC. A convolution is described by qnn_conv_shape; a dense layer is a 1x1 convolution
- * on a 1x1 map. Kernels produce int32 accumulators; bias, requantization and clamping happen after.
+ * on a 1x1 map. Kernels produce int32 accumulators; bias, requantization and clamping come after
+ * (the optimized kernels of qnn_kern.h can apply them in their store: qnn_conv_dst).
  *
  * Multipliers enter in two ways:
  *  - separable: M(a, w) = f(a) * g(w). The caller transforms weights once (g, int16 in -128..128) and
