@@ -112,71 +112,78 @@ static int write_logits(const char *path, const cifar_set *set, int32_t first, c
     return afile_commit(f) ? -1 : 0;
 }
 
-int cmd_eval(int argc, char **argv)
+/* The command line. */
+typedef struct eval_args {
+    const char *model, *data, *calib, *logits_path, *exact_logits_path;
+    const char *map_path, *uniform, *library, *energy;
+    int32_t first, count, threads;
+    int json, do_float;
+    int comp_mode; /* -1 off, 1 per input channel, 0 per layer input */
+    qnn_quant_opts qo;
+} eval_args;
+
+/* What was measured. */
+typedef struct eval_out {
+    int32_t ok_f, ok_q, ok_a, ok_u, agree; /* float, exact int8, approximate, uncompensated; agreement */
+    double tf, tq, ta;                     /* seconds */
+    int map_bias;                          /* the map carries its own bias_delta */
+    energy_report er;
+    const energy_model *em;
+} eval_out;
+
+/* Options into `a`; returns -1 to go on, else the exit status (help, usage errors). */
+static int parse_args(int argc, char **argv, eval_args *a)
 {
     enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_NOFLOAT, O_METHOD, O_PCT, O_LOGITS, O_XLOGITS, O_MAP, O_UNIFORM, O_ENERGY,
            O_COMP };
-    static const struct option opts[] = {{"model", required_argument, NULL, 'm'},
-                                         {"data", required_argument, NULL, 'd'},
-                                         {"first", required_argument, NULL, O_FIRST},
-                                         {"count", required_argument, NULL, O_COUNT},
-                                         {"calib", required_argument, NULL, O_CALIB},
-                                         {"calib-method", required_argument, NULL, O_METHOD},
-                                         {"percentile", required_argument, NULL, O_PCT},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"threads", required_argument, NULL, 'j'},
-                                         {"no-float", no_argument, NULL, O_NOFLOAT},
-                                         {"logits", required_argument, NULL, O_LOGITS},
-                                         {"exact-logits", required_argument, NULL, O_XLOGITS},
-                                         {"data-dir", required_argument, NULL, O_DATADIR},
-                                         {"map", required_argument, NULL, O_MAP},
-                                         {"uniform", required_argument, NULL, O_UNIFORM},
-                                         {"library", required_argument, NULL, 'l'},
-                                         {"energy", required_argument, NULL, O_ENERGY},
-                                         {"compensate", required_argument, NULL, O_COMP},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *model = DEFAULT_MODEL, *data = DEFAULT_DATA, *calib = DEFAULT_CALIB, *logits_path = NULL;
-    const char *exact_logits_path = NULL;
-    int32_t first = 0, count = -1, threads = 0;
-    int json = 0, do_float = 1, c;
-    const char *map_path = NULL, *uniform = NULL, *library = NULL, *energy = NULL;
-    int comp_mode = -1; /* -1 off, 1 per input channel, 0 per layer input */
-    qnn_quant_opts qo = qnn_quant_opts_default();
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'}, {"data", required_argument, NULL, 'd'},
+        {"first", required_argument, NULL, O_FIRST}, {"count", required_argument, NULL, O_COUNT},
+        {"calib", required_argument, NULL, O_CALIB}, {"calib-method", required_argument, NULL, O_METHOD},
+        {"percentile", required_argument, NULL, O_PCT}, {"format", required_argument, NULL, 'f'},
+        {"threads", required_argument, NULL, 'j'}, {"no-float", no_argument, NULL, O_NOFLOAT},
+        {"logits", required_argument, NULL, O_LOGITS}, {"exact-logits", required_argument, NULL, O_XLOGITS},
+        {"data-dir", required_argument, NULL, O_DATADIR}, {"map", required_argument, NULL, O_MAP},
+        {"uniform", required_argument, NULL, O_UNIFORM}, {"library", required_argument, NULL, 'l'},
+        {"energy", required_argument, NULL, O_ENERGY}, {"compensate", required_argument, NULL, O_COMP},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:d:l:f:j:h", opts, NULL)) != -1) {
         switch (c) {
-        case O_MAP: map_path = optarg; break;
-        case O_UNIFORM: uniform = optarg; break;
-        case 'l': library = optarg; break;
-        case O_ENERGY: energy = optarg; break;
+        case O_MAP: a->map_path = optarg; break;
+        case O_UNIFORM: a->uniform = optarg; break;
+        case 'l': a->library = optarg; break;
+        case O_ENERGY: a->energy = optarg; break;
         case O_COMP:
-            if (cmd_parse_compensate("eval", optarg, &comp_mode)) return CMD_EXIT_USAGE;
+            if (cmd_parse_compensate("eval", optarg, &a->comp_mode)) return CMD_EXIT_USAGE;
             break;
-        case 'm': model = optarg; break;
-        case 'd': data = optarg; break;
+        case 'm': a->model = optarg; break;
+        case 'd': a->data = optarg; break;
         case O_FIRST:
-            if (cmd_parse_count("eval", "--first", optarg, &first)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("eval", "--first", optarg, &a->first)) return CMD_EXIT_USAGE;
             break;
         case O_COUNT:
-            if (cmd_parse_count("eval", "--count", optarg, &count)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("eval", "--count", optarg, &a->count)) return CMD_EXIT_USAGE;
             break;
         case O_METHOD:
-            if (cmd_parse_calib_method("eval", optarg, &qo)) return CMD_EXIT_USAGE;
+            if (cmd_parse_calib_method("eval", optarg, &a->qo)) return CMD_EXIT_USAGE;
             break;
         case O_PCT:
-            if (cmd_parse_percentile("eval", optarg, &qo)) return CMD_EXIT_USAGE;
+            if (cmd_parse_percentile("eval", optarg, &a->qo)) return CMD_EXIT_USAGE;
             break;
-        case O_CALIB: calib = optarg; break;
+        case O_CALIB: a->calib = optarg; break;
         case 'f':
-            if (cmd_parse_format("eval", optarg, &json)) return CMD_EXIT_USAGE;
+            if (cmd_parse_format("eval", optarg, &a->json)) return CMD_EXIT_USAGE;
             break;
         case 'j':
-            if (cmd_parse_count("eval", "--threads", optarg, &threads)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("eval", "--threads", optarg, &a->threads)) return CMD_EXIT_USAGE;
             break;
-        case O_NOFLOAT: do_float = 0; break;
-        case O_LOGITS: logits_path = optarg; break;
-        case O_XLOGITS: exact_logits_path = optarg; break;
+        case O_NOFLOAT: a->do_float = 0; break;
+        case O_LOGITS: a->logits_path = optarg; break;
+        case O_XLOGITS: a->exact_logits_path = optarg; break;
         case O_DATADIR: datadir_set(optarg); break;
         case 'h': usage(stdout); return CMD_EXIT_OK;
         default: usage(stderr); return CMD_EXIT_USAGE;
@@ -187,152 +194,161 @@ int cmd_eval(int argc, char **argv)
         usage(stderr);
         return CMD_EXIT_USAGE;
     }
-    if (count == 0) {
+    if (a->count == 0) {
         fprintf(stderr, "approxmap eval: --count must be at least 1\n");
         return CMD_EXIT_USAGE;
     }
-    if (map_path && uniform) {
+    if (a->map_path && a->uniform) {
         fprintf(stderr, "approxmap eval: --map and --uniform are alternatives\n");
         return CMD_EXIT_USAGE;
     }
-    const int approx = map_path || uniform;
-    if (!approx && (library || energy || comp_mode >= 0)) {
+    if (!(a->map_path || a->uniform) && (a->library || a->energy || a->comp_mode >= 0)) {
         fprintf(stderr, "approxmap eval: --%s needs --map or --uniform\n",
-                library ? "library" : energy ? "energy" : "compensate");
+                a->library ? "library" : a->energy ? "energy" : "compensate");
         return CMD_EXIT_USAGE;
     }
+    return -1;
+}
 
-    approx_cnn cnn = {0};
+static void print_json(const eval_args *a, const approx_cnn *cnn, const cifar_set *set, const eval_out *o)
+{
+    const amap_layer *layers = cnn->layers;
+    const double n = set->n;
+    char cdesc[48];
+    printf("{\"model\": \"%s\", \"data\": \"%s\", \"first\": %d, \"images\": %d, \"calib\": \"%s\", "
+           "\"calibration\": \"%s\", ",
+           a->model, a->data, (int)a->first, (int)set->n, a->calib, qnn_quant_opts_describe(&a->qo, cdesc));
+    if (a->do_float)
+        printf("\"accuracy_float\": %.2f, \"correct_float\": %d, \"agreement\": %.2f, \"seconds_float\": %.3f, ",
+               100.0 * o->ok_f / n, (int)o->ok_f, 100.0 * o->agree / n, o->tf);
+    printf("\"accuracy_int8\": %.2f, \"correct_int8\": %d, \"seconds_int8\": %.3f, \"images_per_s_int8\": %.1f",
+           100.0 * o->ok_q / n, (int)o->ok_q, o->tq, o->tq > 0 ? n / o->tq : 0.0);
+    if (a->map_path || a->uniform) {
+        printf(", \"library\": \"%s\", \"%s\": \"%s\", \"energy_model\": ", cnn->lib.path,
+               a->uniform ? "uniform" : "map", a->uniform ? a->uniform : a->map_path);
+        if (o->em)
+            printf("\"%s\"", o->em->path);
+        else
+            printf("null");
+        printf(", \"compensate\": %s",
+               o->map_bias ? "\"map\"" : a->comp_mode < 0 ? "null" : a->comp_mode ? "\"bias\"" : "\"bias-tensor\"");
+        printf(", \"accuracy_approx\": %.2f, \"correct_approx\": %d, \"loss_pp\": %.4f, \"seconds_approx\": %.3f",
+               100.0 * o->ok_a / n, (int)o->ok_a, approx_loss_pp(o->ok_q, o->ok_a, set->n), o->ta);
+        if (a->comp_mode >= 0 || o->map_bias)
+            printf(", \"accuracy_uncompensated\": %.2f, \"loss_pp_uncompensated\": %.4f", 100.0 * o->ok_u / n,
+                   approx_loss_pp(o->ok_q, o->ok_u, set->n));
+        printf(", \"energy_rel\": %.6f, \"energy_layers\": [", o->er.rel);
+        for (int l = 0; l < cnn->n_layers; l++)
+            printf("%s{\"name\": \"%s\", \"macs\": %llu, \"energy_rel\": %.6f, \"energy_share\": %.6f}",
+                   l ? ", " : "", layers[l].name, (unsigned long long)layers[l].macs, o->er.layer_rel[l],
+                   o->er.layer[l] / o->er.exact);
+        printf("]");
+    }
+    printf("}\n");
+}
+
+static void print_text(const eval_args *a, const approx_cnn *cnn, const cifar_set *set, const eval_out *o)
+{
+    const amap_layer *layers = cnn->layers;
+    const double n = set->n;
+    char cdesc[48];
+    printf("model: %s\ndata: %s records %d..%d (%d images)\ncalibration: %s (%s of |x|)\n", a->model, a->data,
+           (int)a->first, (int)(a->first + set->n - 1), (int)set->n, a->calib, qnn_quant_opts_describe(&a->qo, cdesc));
+    if (a->do_float)
+        printf("float accuracy: %.2f %% (%d/%d) in %.2f s\n", 100.0 * o->ok_f / n, (int)o->ok_f, (int)set->n, o->tf);
+    printf("int8 accuracy (exact): %.2f %% (%d/%d) in %.2f s, %.0f images/s\n", 100.0 * o->ok_q / n, (int)o->ok_q,
+           (int)set->n, o->tq, o->tq > 0 ? n / o->tq : 0.0);
+    if (a->do_float) printf("float/int8 top-1 agreement: %.2f %%\n", 100.0 * o->agree / n);
+    if (!(a->map_path || a->uniform)) return;
+    printf("approximate: %s '%s' from %s\n", a->uniform ? "every layer on" : "map",
+           a->uniform ? a->uniform : a->map_path, cnn->lib.path);
+    if (a->comp_mode >= 0 || o->map_bias)
+        printf("int8 accuracy (approximate, no compensation): %.2f %% (%d/%d), loss %.2f pp\n", 100.0 * o->ok_u / n,
+               (int)o->ok_u, (int)set->n, approx_loss_pp(o->ok_q, o->ok_u, set->n));
+    printf("int8 accuracy (approximate%s): %.2f %% (%d/%d) in %.2f s\n",
+           o->map_bias ? ", the map's bias_delta" : a->comp_mode < 0 ? "" : a->comp_mode ? ", bias compensation"
+                                                                 : ", bias compensation per layer input",
+           100.0 * o->ok_a / n, (int)o->ok_a, (int)set->n, o->ta);
+    printf("loss: %.2f pp against exact int8\n", approx_loss_pp(o->ok_q, o->ok_a, set->n));
+    printf("relative energy: %.4f (%s, MAC-weighted, padding taps included)\n", o->er.rel,
+           o->em ? o->em->path : "library relative energies");
+    printf("%-4s %-24s %10s %8s %8s\n", "", "layer", "MACs", "E_rel", "E_share");
+    for (int l = 0; l < cnn->n_layers; l++)
+        printf("L%-3d %-24s %10llu %8.4f %8.4f\n", l, layers[l].name, (unsigned long long)layers[l].macs,
+               o->er.layer_rel[l], o->er.layer[l] / o->er.exact);
+}
+
+/* Load, measure (float, exact int8, the map), write the logits files; the figures into *o (its
+ * energy report lives in the evaluator, which the caller closes after printing). */
+static int run(const eval_args *a, approx_cnn *cnn, cifar_set *set, approx_eval **evp, eval_out *o)
+{
+    const int approx = a->map_path || a->uniform;
     approx_eval *ev = NULL;
     approx_eval_data d = {0};
-    cifar_set set = {0};
     uint8_t *pf = NULL, *pq = NULL, *pa = NULL;
     int8_t *lq = NULL, *la = NULL; /* exact and approximate logits, when written */
     amap map = {0};
-    int rc = CMD_EXIT_FAIL;
-    qo.threads = threads;
-    char *data_path = datadir_resolve(data);
-    if (cifar_load(data_path, first, count, &set)) goto out;
-    if (set.n == 0) {
-        msg_error(ST_EINVAL, "%s: no records to evaluate from record %d on", data_path, (int)first);
+    int rc = ST_EINVAL;
+    char *data_path = datadir_resolve(a->data);
+    if (cifar_load(data_path, a->first, a->count, set)) goto out;
+    if (set->n == 0) {
+        msg_error(ST_EINVAL, "%s: no records to evaluate from record %d on", data_path, (int)a->first);
         goto out;
     }
     approx_cnn_opts co = approx_cnn_opts_default();
-    co.model = model;
-    co.calib = calib;
-    co.qo = qo;
+    co.model = a->model;
+    co.calib = a->calib;
+    co.qo = a->qo;
+    co.qo.threads = a->threads;
     co.want_float = 1;
     co.with_library = approx;
-    co.library = library;
-    co.energy = energy;
-    co.compensate = comp_mode;
-    co.threads = threads;
-    if (approx_cnn_open(&cnn, &co)) goto out;
-    const amap_layer *layers = cnn.layers;
-    const energy_model *em = approx_cnn_em(&cnn);
-    int map_bias = 0; /* the map carries its own bias_delta */
+    co.library = a->library;
+    co.energy = a->energy;
+    co.compensate = a->comp_mode;
+    co.threads = a->threads;
+    if (approx_cnn_open(cnn, &co)) goto out;
+    o->em = approx_cnn_em(cnn);
     if (approx) {
-        if (uniform ? approx_map_uniform(&map, layers, cnn.n_layers, &cnn.lib, uniform)
-                    : amap_read(&map, map_path, &cnn.lib, layers, cnn.n_layers))
+        if (a->uniform ? approx_map_uniform(&map, cnn->layers, cnn->n_layers, &cnn->lib, a->uniform)
+                       : amap_read(&map, a->map_path, &cnn->lib, cnn->layers, cnn->n_layers))
             goto out;
-        map_bias = map.bias_delta != NULL;
-        if (map_bias && comp_mode >= 0) {
-            msg_error(-1, "%s: the map carries its own bias_delta (its compensation); drop --compensate", map_path);
+        o->map_bias = map.bias_delta != NULL;
+        if (o->map_bias && a->comp_mode >= 0) {
+            msg_error(-1, "%s: the map carries its own bias_delta (its compensation); drop --compensate", a->map_path);
             goto out;
         }
     }
-    ev = approx_eval_open(&cnn, 1, 0);
+    ev = *evp = approx_eval_open(cnn, 1, 0);
     approx_eval_result res = {0};
-    if (approx && approx_eval_map(ev, 0, &map, NULL, threads, 0, NULL, NULL, &res)) goto out; /* energy first */
-    pf = xmalloc((size_t)set.n + 1);
-    pq = xmalloc((size_t)set.n + 1);
-    pa = xmalloc((size_t)set.n + 1);
-    const size_t n_logits = (size_t)set.n * CIFAR_CLASSES + 1;
-    if (exact_logits_path || (logits_path && !approx)) lq = xmalloc(n_logits);
-    if (logits_path && approx) la = xmalloc(n_logits);
-    double tf = 0, tq = 0, ta = 0, t0;
-    int32_t ok_f = do_float ? eval_float(cnn.fmodel, &set, threads, pf, &tf) : 0;
+    if (approx && approx_eval_map(ev, 0, &map, NULL, a->threads, 0, NULL, NULL, &res)) goto out; /* energy first */
+    pf = xmalloc((size_t)set->n + 1);
+    pq = xmalloc((size_t)set->n + 1);
+    pa = xmalloc((size_t)set->n + 1);
+    const size_t n_logits = (size_t)set->n * CIFAR_CLASSES + 1;
+    if (a->exact_logits_path || (a->logits_path && !approx)) lq = xmalloc(n_logits);
+    if (a->logits_path && approx) la = xmalloc(n_logits);
+    double t0;
+    o->ok_f = a->do_float ? eval_float(cnn->fmodel, set, a->threads, pf, &o->tf) : 0;
     t0 = now();
-    approx_eval_data_init(ev, &d, &set, 0, threads, pq, lq);
-    tq = now() - t0;
-    const int32_t ok_q = d.exact_correct;
-    int32_t ok_a = 0, ok_u = 0; /* approximate (compensated when asked), and uncompensated */
+    approx_eval_data_init(ev, &d, set, 0, a->threads, pq, lq);
+    o->tq = now() - t0;
+    o->ok_q = d.exact_correct;
     if (approx) {
-        if (comp_mode >= 0 || map_bias) {
-            if (approx_eval_map(ev, 0, &map, &d, threads, APPROX_EVAL_PLAIN, pa, NULL, &res)) goto out;
-            ok_u = res.correct;
+        if (a->comp_mode >= 0 || o->map_bias) {
+            if (approx_eval_map(ev, 0, &map, &d, a->threads, APPROX_EVAL_PLAIN, pa, NULL, &res)) goto out;
+            o->ok_u = res.correct;
             approx_eval_compensate(ev, &map); /* --compensate: the map's deltas from the calibration images */
         }
         t0 = now();
-        if (approx_eval_map(ev, 0, &map, &d, threads, 0, pa, la, &res)) goto out;
-        ta = now() - t0;
-        ok_a = res.correct;
+        if (approx_eval_map(ev, 0, &map, &d, a->threads, 0, pa, la, &res)) goto out;
+        o->ta = now() - t0;
+        o->ok_a = res.correct;
+        o->er = *res.energy;
     }
-    const energy_report er = approx ? *res.energy : (energy_report){0};
-    if (logits_path && write_logits(logits_path, &set, first, approx ? la : lq, approx ? pa : pq)) goto out;
-    if (exact_logits_path && write_logits(exact_logits_path, &set, first, lq, pq)) goto out;
-    int32_t agree = 0;
-    for (int32_t i = 0; do_float && i < set.n; i++) agree += pf[i] == pq[i];
-    const double n = set.n;
-    char cdesc[48];
-    if (json) {
-        printf("{\"model\": \"%s\", \"data\": \"%s\", \"first\": %d, \"images\": %d, \"calib\": \"%s\", "
-               "\"calibration\": \"%s\", ",
-               model, data, (int)first, (int)set.n, calib, qnn_quant_opts_describe(&qo, cdesc));
-        if (do_float)
-            printf("\"accuracy_float\": %.2f, \"correct_float\": %d, \"agreement\": %.2f, \"seconds_float\": %.3f, ",
-                   100.0 * ok_f / n, (int)ok_f, 100.0 * agree / n, tf);
-        printf("\"accuracy_int8\": %.2f, \"correct_int8\": %d, \"seconds_int8\": %.3f, \"images_per_s_int8\": %.1f",
-               100.0 * ok_q / n, (int)ok_q, tq, tq > 0 ? n / tq : 0.0);
-        if (approx) {
-            printf(", \"library\": \"%s\", \"%s\": \"%s\", \"energy_model\": ", cnn.lib.path, uniform ? "uniform" : "map",
-                   uniform ? uniform : map_path);
-            if (em)
-                printf("\"%s\"", em->path);
-            else
-                printf("null");
-            printf(", \"compensate\": %s",
-                   map_bias ? "\"map\"" : comp_mode < 0 ? "null" : comp_mode ? "\"bias\"" : "\"bias-tensor\"");
-            printf(", \"accuracy_approx\": %.2f, \"correct_approx\": %d, \"loss_pp\": %.4f, \"seconds_approx\": %.3f",
-                   100.0 * ok_a / n, (int)ok_a, approx_loss_pp(ok_q, ok_a, set.n), ta);
-            if (comp_mode >= 0 || map_bias)
-                printf(", \"accuracy_uncompensated\": %.2f, \"loss_pp_uncompensated\": %.4f", 100.0 * ok_u / n,
-                       approx_loss_pp(ok_q, ok_u, set.n));
-            printf(", \"energy_rel\": %.6f, \"energy_layers\": [", er.rel);
-            for (int l = 0; l < cnn.n_layers; l++)
-                printf("%s{\"name\": \"%s\", \"macs\": %llu, \"energy_rel\": %.6f, \"energy_share\": %.6f}",
-                       l ? ", " : "", layers[l].name, (unsigned long long)layers[l].macs, er.layer_rel[l],
-                       er.layer[l] / er.exact);
-            printf("]");
-        }
-        printf("}\n");
-    } else {
-        printf("model: %s\ndata: %s records %d..%d (%d images)\ncalibration: %s (%s of |x|)\n", model, data,
-               (int)first, (int)(first + set.n - 1), (int)set.n, calib, qnn_quant_opts_describe(&qo, cdesc));
-        if (do_float) printf("float accuracy: %.2f %% (%d/%d) in %.2f s\n", 100.0 * ok_f / n, (int)ok_f, (int)set.n, tf);
-        printf("int8 accuracy (exact): %.2f %% (%d/%d) in %.2f s, %.0f images/s\n", 100.0 * ok_q / n, (int)ok_q,
-               (int)set.n, tq, tq > 0 ? n / tq : 0.0);
-        if (do_float) printf("float/int8 top-1 agreement: %.2f %%\n", 100.0 * agree / n);
-        if (approx) {
-            printf("approximate: %s '%s' from %s\n", uniform ? "every layer on" : "map", uniform ? uniform : map_path,
-                   cnn.lib.path);
-            if (comp_mode >= 0 || map_bias)
-                printf("int8 accuracy (approximate, no compensation): %.2f %% (%d/%d), loss %.2f pp\n",
-                       100.0 * ok_u / n, (int)ok_u, (int)set.n, approx_loss_pp(ok_q, ok_u, set.n));
-            printf("int8 accuracy (approximate%s): %.2f %% (%d/%d) in %.2f s\n",
-                   map_bias ? ", the map's bias_delta" : comp_mode < 0 ? "" : comp_mode ? ", bias compensation"
-                                                                     : ", bias compensation per layer input",
-                   100.0 * ok_a / n, (int)ok_a, (int)set.n, ta);
-            printf("loss: %.2f pp against exact int8\n", approx_loss_pp(ok_q, ok_a, set.n));
-            printf("relative energy: %.4f (%s, MAC-weighted, padding taps included)\n", er.rel,
-                   em ? em->path : "library relative energies");
-            printf("%-4s %-24s %10s %8s %8s\n", "", "layer", "MACs", "E_rel", "E_share");
-            for (int l = 0; l < cnn.n_layers; l++)
-                printf("L%-3d %-24s %10llu %8.4f %8.4f\n", l, layers[l].name, (unsigned long long)layers[l].macs,
-                       er.layer_rel[l], er.layer[l] / er.exact);
-        }
-    }
-    rc = CMD_EXIT_OK;
+    if (a->logits_path && write_logits(a->logits_path, set, a->first, approx ? la : lq, approx ? pa : pq)) goto out;
+    if (a->exact_logits_path && write_logits(a->exact_logits_path, set, a->first, lq, pq)) goto out;
+    for (int32_t i = 0; a->do_float && i < set->n; i++) o->agree += pf[i] == pq[i];
+    rc = ST_OK;
 out:
     free(pf);
     free(pq);
@@ -340,10 +356,31 @@ out:
     free(lq);
     free(la);
     approx_eval_data_deinit(&d);
-    approx_eval_close(ev);
     amap_deinit(&map);
-    approx_cnn_close(&cnn);
     free(data_path);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    eval_args a = { .model = DEFAULT_MODEL, .data = DEFAULT_DATA, .calib = DEFAULT_CALIB, .count = -1, .do_float = 1,
+                    .comp_mode = -1, .qo = qnn_quant_opts_default() };
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0) return rc;
+    approx_cnn cnn = {0};
+    cifar_set set = {0};
+    approx_eval *ev = NULL;
+    eval_out o = {0};
+    rc = CMD_EXIT_FAIL;
+    if (!run(&a, &cnn, &set, &ev, &o)) {
+        if (a.json)
+            print_json(&a, &cnn, &set, &o);
+        else
+            print_text(&a, &cnn, &set, &o);
+        rc = CMD_EXIT_OK;
+    }
+    approx_eval_close(ev);
+    approx_cnn_close(&cnn);
     cifar_set_deinit(&set);
     return rc;
 }
