@@ -209,59 +209,58 @@ static void print_json(const approx_sweep *s, const amul_lib *lib, const amap_la
     printf("]}\n");
 }
 
-int cmd_sweep(int argc, char **argv)
+/* The command line. */
+typedef struct sweep_args {
+    const char *model, *data, *calib, *library, *energy, *only_list;
+    int32_t first, count, threads;
+    int json, comp_mode; /* comp_mode: -1 off, 1 per channel, 0 per tensor */
+    qnn_quant_opts qo;
+} sweep_args;
+
+/* Options into `a`; returns -1 to go on, else the exit status (help, usage errors). */
+static int parse_args(int argc, char **argv, sweep_args *a)
 {
     enum { O_FIRST = 256, O_COUNT, O_CALIB, O_DATADIR, O_METHOD, O_PCT, O_ENERGY, O_ONLY, O_COMP };
-    static const struct option opts[] = {{"model", required_argument, NULL, 'm'},
-                                         {"data", required_argument, NULL, 'd'},
-                                         {"first", required_argument, NULL, O_FIRST},
-                                         {"count", required_argument, NULL, O_COUNT},
-                                         {"calib", required_argument, NULL, O_CALIB},
-                                         {"calib-method", required_argument, NULL, O_METHOD},
-                                         {"percentile", required_argument, NULL, O_PCT},
-                                         {"library", required_argument, NULL, 'l'},
-                                         {"energy", required_argument, NULL, O_ENERGY},
-                                         {"multipliers", required_argument, NULL, O_ONLY},
-                                         {"compensate", required_argument, NULL, O_COMP},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"threads", required_argument, NULL, 'j'},
-                                         {"data-dir", required_argument, NULL, O_DATADIR},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *model = DEFAULT_MODEL, *data = DEFAULT_DATA, *calib = DEFAULT_CALIB;
-    const char *library = NULL, *energy = NULL, *only_list = NULL;
-    int32_t first = 0, count = -1, threads = 0;
-    int json = 0, comp_mode = -1, c; /* comp_mode: -1 off, 1 per channel, 0 per tensor */
-    qnn_quant_opts qo = qnn_quant_opts_default();
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'}, {"data", required_argument, NULL, 'd'},
+        {"first", required_argument, NULL, O_FIRST}, {"count", required_argument, NULL, O_COUNT},
+        {"calib", required_argument, NULL, O_CALIB}, {"calib-method", required_argument, NULL, O_METHOD},
+        {"percentile", required_argument, NULL, O_PCT}, {"library", required_argument, NULL, 'l'},
+        {"energy", required_argument, NULL, O_ENERGY}, {"multipliers", required_argument, NULL, O_ONLY},
+        {"compensate", required_argument, NULL, O_COMP}, {"format", required_argument, NULL, 'f'},
+        {"threads", required_argument, NULL, 'j'}, {"data-dir", required_argument, NULL, O_DATADIR},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:d:l:f:j:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'd': data = optarg; break;
-        case 'l': library = optarg; break;
-        case O_ENERGY: energy = optarg; break;
-        case O_ONLY: only_list = optarg; break;
+        case 'm': a->model = optarg; break;
+        case 'd': a->data = optarg; break;
+        case 'l': a->library = optarg; break;
+        case O_ENERGY: a->energy = optarg; break;
+        case O_ONLY: a->only_list = optarg; break;
         case O_FIRST:
-            if (cmd_parse_count("sweep", "--first", optarg, &first)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("sweep", "--first", optarg, &a->first)) return CMD_EXIT_USAGE;
             break;
         case O_COUNT:
-            if (cmd_parse_count("sweep", "--count", optarg, &count)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("sweep", "--count", optarg, &a->count)) return CMD_EXIT_USAGE;
             break;
         case O_METHOD:
-            if (cmd_parse_calib_method("sweep", optarg, &qo)) return CMD_EXIT_USAGE;
+            if (cmd_parse_calib_method("sweep", optarg, &a->qo)) return CMD_EXIT_USAGE;
             break;
         case O_PCT:
-            if (cmd_parse_percentile("sweep", optarg, &qo)) return CMD_EXIT_USAGE;
+            if (cmd_parse_percentile("sweep", optarg, &a->qo)) return CMD_EXIT_USAGE;
             break;
-        case O_CALIB: calib = optarg; break;
+        case O_CALIB: a->calib = optarg; break;
         case O_COMP:
-            if (cmd_parse_compensate("sweep", optarg, &comp_mode)) return CMD_EXIT_USAGE;
+            if (cmd_parse_compensate("sweep", optarg, &a->comp_mode)) return CMD_EXIT_USAGE;
             break;
         case 'f':
-            if (cmd_parse_format("sweep", optarg, &json)) return CMD_EXIT_USAGE;
+            if (cmd_parse_format("sweep", optarg, &a->json)) return CMD_EXIT_USAGE;
             break;
         case 'j':
-            if (cmd_parse_count("sweep", "--threads", optarg, &threads)) return CMD_EXIT_USAGE;
+            if (cmd_parse_count("sweep", "--threads", optarg, &a->threads)) return CMD_EXIT_USAGE;
             break;
         case O_DATADIR: datadir_set(optarg); break;
         case 'h': usage(stdout); return CMD_EXIT_OK;
@@ -273,51 +272,59 @@ int cmd_sweep(int argc, char **argv)
         usage(stderr);
         return CMD_EXIT_USAGE;
     }
-    if (count == 0) {
+    if (a->count == 0) {
         fprintf(stderr, "approxmap sweep: --count must be at least 1\n");
         return CMD_EXIT_USAGE;
     }
+    return -1;
+}
 
+int cmd_sweep(int argc, char **argv)
+{
+    sweep_args a = { .model = DEFAULT_MODEL, .data = DEFAULT_DATA, .calib = DEFAULT_CALIB, .count = -1,
+                     .comp_mode = -1, .qo = qnn_quant_opts_default() };
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0) return rc;
     cifar_set set = {0};
     approx_cnn cnn = {0};
     approx_eval *ev = NULL;
     approx_sweep sw = {0};
     uint8_t *only = NULL;
-    int rc = CMD_EXIT_FAIL;
-    qo.threads = threads;
-    char *data_path = datadir_resolve(data);
-    if (cifar_load(data_path, first, count, &set)) goto out;
+    rc = CMD_EXIT_FAIL;
+    a.qo.threads = a.threads;
+    char *data_path = datadir_resolve(a.data);
+    if (cifar_load(data_path, a.first, a.count, &set)) goto out;
     if (set.n == 0) {
-        msg_error(ST_EINVAL, "%s: no records to evaluate from record %d on", data_path, (int)first);
+        msg_error(ST_EINVAL, "%s: no records to evaluate from record %d on", data_path, (int)a.first);
         goto out;
     }
     approx_cnn_opts co = approx_cnn_opts_default();
-    co.model = model;
-    co.calib = calib;
-    co.qo = qo;
-    co.library = library;
-    co.energy = energy;
-    co.compensate = comp_mode;
-    co.threads = threads;
+    co.model = a.model;
+    co.calib = a.calib;
+    co.qo = a.qo;
+    co.library = a.library;
+    co.energy = a.energy;
+    co.compensate = a.comp_mode;
+    co.threads = a.threads;
     if (approx_cnn_open(&cnn, &co)) goto out;
-    if (only_list) {
+    if (a.only_list) {
         only = xcalloc((size_t)cnn.lib.n + 1, 1);
-        if (parse_only(only_list, &cnn.lib, only)) {
+        if (parse_only(a.only_list, &cnn.lib, only)) {
             rc = CMD_EXIT_USAGE;
             goto out;
         }
     }
     ev = approx_eval_open(&cnn, 1, 0);
     double t0 = now();
-    if (approx_sweep_run(ev, &set, only, cnn.has_comp, threads, &sw)) goto out;
+    if (approx_sweep_run(ev, &set, only, cnn.has_comp, a.threads, &sw)) goto out;
     double secs = now() - t0;
     char cdesc[48];
-    qnn_quant_opts_describe(&qo, cdesc);
+    qnn_quant_opts_describe(&a.qo, cdesc);
     const approx_comp *comp = cnn.has_comp ? &cnn.comp : NULL;
-    if (json)
-        print_json(&sw, &cnn.lib, cnn.layers, approx_cnn_em(&cnn), model, data, first, calib, cdesc, comp, secs);
+    if (a.json)
+        print_json(&sw, &cnn.lib, cnn.layers, approx_cnn_em(&cnn), a.model, a.data, a.first, a.calib, cdesc, comp, secs);
     else
-        print_text(&sw, &cnn.lib, cnn.layers, approx_cnn_em(&cnn), model, data, first, calib, cdesc, comp, secs);
+        print_text(&sw, &cnn.lib, cnn.layers, approx_cnn_em(&cnn), a.model, a.data, a.first, a.calib, cdesc, comp, secs);
     rc = CMD_EXIT_OK;
 out:
     approx_sweep_deinit(&sw);
