@@ -180,6 +180,12 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
         rc = prob_yaml_int(y, v, key, 0, 1L << 20, &c->cache_mb);
     } else if (!strcmp(key, "chunk")) {
         rc = prob_yaml_int(y, v, key, 1, 4096, &c->chunk);
+    } else if (!strcmp(key, "early_reject")) {
+        const char *s;
+        if ((rc = prob_yaml_str(y, v, key, &s))) return rc;
+        if (!strcmp(s, "true") || !strcmp(s, "yes")) c->early_reject = 1;
+        else if (!strcmp(s, "false") || !strcmp(s, "no")) c->early_reject = 0;
+        else return prob_yaml_error(y, v, "early_reject wants true or false, not '%s'", s);
     } else if (!strcmp(key, "compensate")) {
         const char *s;
         if ((rc = prob_yaml_str(y, v, key, &s))) return rc;
@@ -286,8 +292,18 @@ static int eval_one(cnn_ctx *x, int slot, const double *genes, double *f, double
     int rc = approx_eval_map(x->ev, slot, m, &x->search, 1, 0, NULL, NULL, &res);
     if (rc) return rc;
     f[0] = res.energy->rel;
-    f[1] = res.loss_pp;
+    f[1] = res.loss_pp; /* rejected early: a lower bound, above the limit */
     *cv = res.loss_pp > x->max_loss_pp ? res.loss_pp - x->max_loss_pp : 0;
+#pragma omp atomic
+    x->n_scored++;
+#pragma omp atomic
+    x->images_total += (uint64_t)res.n;
+#pragma omp atomic
+    x->images_run += (uint64_t)res.images_run;
+    if (res.rejected) {
+#pragma omp atomic
+        x->n_rejected++;
+    }
     return ST_OK;
 }
 
@@ -313,16 +329,21 @@ static int cnn_evaluate(prob *p, size_t n, const double *xs, double *f, double *
 static void cnn_stats(prob *p, char *buf, size_t len)
 {
     cnn_ctx *x = p->ctx;
+    int k;
     if (!x->cache) {
-        snprintf(buf, len, "act-cache off");
-        return;
+        k = snprintf(buf, len, "act-cache off");
+    } else {
+        cnn_cache_stats st;
+        cnn_cache_get_stats(x->cache, &st);
+        k = snprintf(buf, len, "act-cache %.0f%% hits, %.0f%% MACs skipped, %d entries %.0f MB",
+                     st.lookups ? 100.0 * (double)st.hits / (double)st.lookups : 0.0,
+                     st.macs_total > 0 ? 100.0 * st.macs_skipped / st.macs_total : 0.0, st.entries,
+                     (double)st.bytes / (1 << 20));
     }
-    cnn_cache_stats st;
-    cnn_cache_get_stats(x->cache, &st);
-    snprintf(buf, len, "act-cache %.0f%% hits, %.0f%% MACs skipped, %d entries %.0f MB", 
-             st.lookups ? 100.0 * (double)st.hits / (double)st.lookups : 0.0,
-             st.macs_total > 0 ? 100.0 * st.macs_skipped / st.macs_total : 0.0, st.entries,
-             (double)st.bytes / (1 << 20));
+    if (x->search.early_reject && k > 0 && (size_t)k < len)
+        snprintf(buf + k, len - (size_t)k, "; early rejection: %llu of %llu maps, %.0f%% of images skipped",
+                 (unsigned long long)x->n_rejected, (unsigned long long)x->n_scored,
+                 x->images_total ? 100.0 * (double)(x->images_total - x->images_run) / (double)x->images_total : 0.0);
 }
 
 static void cnn_destroy(prob *p)
@@ -404,6 +425,8 @@ int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int thr
     }
     /* the exact baseline on the search subset; then the cache serves the search's serial runs */
     approx_eval_data_init(x->ev, &x->search, &x->search_set, 0, threads, NULL, NULL);
+    x->search.early_reject = c->early_reject;
+    x->search.max_loss_pp = c->max_loss_pp;
     if (cache_bytes > 0) {
         x->cache = cnn_cache_alloc(cn->net, x->search_set.n, (int32_t)x->chunk, cache_bytes);
         x->search.run = cnn_cache_run;
@@ -427,6 +450,10 @@ int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int thr
     }
     if (cn->has_em) h = util_fnv1a(h, cn->em.e_layer, (size_t)cn->n_layers * cn->lib.n * sizeof *cn->em.e_layer);
     if (x->compensate >= 0) h = util_fnv1a(h, &x->compensate, sizeof x->compensate); /* none keeps older hashes */
+    if (c->early_reject) { /* the bounds it records depend on where it stops: on the chunk size */
+        h = util_fnv1a(h, "early_reject", 13);
+        h = util_fnv1a(h, &x->chunk, sizeof x->chunk);
+    }
     x->definition_hash = h;
     *out = x;
     return ST_OK;

@@ -30,6 +30,7 @@ typedef struct cnn_spec {
     double max_loss_pp;
     long cache_mb, chunk;
     int compensate;            /* -1 none (default), 1 bias (per input channel), 0 bias-tensor */
+    int early_reject;          /* stop scoring maps that can no longer be feasible (approx_eval_reject) */
 } cnn_spec;
 
 /* The problem's binding (prob_cnn_ctx.h, private to problems/): genome <-> map over the shared CNN
@@ -69,7 +70,7 @@ void cnn_cache_free(cnn_cache *c);
 /* The evaluator's runner (approx_eval_runner; ctx = the cache): correct answers of `set` (the one the
  * cache was made for) under `muls`, the hooks of map `m`, on workspace `ws`. */
 int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn_int8_ws *ws, const cifar_set *set,
-                      uint8_t *pred);
+                      uint8_t *pred, const approx_eval_reject *rj, int32_t *done);
 void cnn_cache_get_stats(cnn_cache *c, cnn_cache_stats *out);
 
 #endif

@@ -218,7 +218,7 @@ static void copy_state(const boundary *B, qnn_int8_ws *ws, uint8_t *data, int32_
 }
 
 int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn_int8_ws *ws, const cifar_set *set,
-                      uint8_t *pred)
+                      uint8_t *pred, const approx_eval_reject *rj, int32_t *done)
 {
     cnn_cache *c = cache;
     ASSERT(set->n == c->n_images);
@@ -275,6 +275,8 @@ int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn
             if (pred) pred[first + i] = (uint8_t)best;
             correct += best == set->labels[first + i];
         }
+        *done = first + n;
+        if (approx_eval_hopeless(rj, correct, first + n, set->n)) break; /* entries below stay partial */
     }
 
     pthread_mutex_lock(&c->lock);
@@ -283,8 +285,8 @@ int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn
         entry *e = fill[b];
         if (!e) continue;
         e->refs--;
-        if (find(c, b, h[b], m)) {
-            drop(c, e); /* another thread published the same prefix meanwhile */
+        if (*done < set->n || find(c, b, h[b], m)) {
+            drop(c, e); /* filled part-way (early rejection), or another thread published it meanwhile */
         } else {
             e->published = 1;
             c->st.inserts++;

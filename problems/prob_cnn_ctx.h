@@ -27,6 +27,7 @@ struct cnn_ctx {
     amap *maps;                /* n_slots: each slot's current map */
     int **genome;              /* n_slots scratch: library indices, genome_len */
     cnn_cache *cache;          /* NULL: off */
+    uint64_t n_scored, n_rejected, images_total, images_run; /* early-rejection counters */
 };
 
 #endif

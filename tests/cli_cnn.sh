@@ -163,6 +163,18 @@ sz_b=$(wc -c <"$T/blkh/checkpoint"); sz_u=$(wc -c <"$T/nocomp/checkpoint")
 same "block operators: resume after 3 of 6 generations is byte-identical" "$T/blk" "$T/blkh"
 "$BIN" search "$T/pb.yaml" -o "$T/blk2" --threads 2 --quiet || bad "block operators: 2 threads"
 same "block operators: 2 threads give the same front and archive as 1" "$T/blk" "$T/blk2"
+# exact early rejection (early_reject: true, chunks of 8 so that maps stop part-way): as deterministic,
+# resume and 2 threads byte-identical, and the run says what it skipped
+sed -e 's/^chunk: 32/chunk: 8/' -e 's/^max_loss_pp: 4/max_loss_pp: 1/' "$P" >"$T/pe.yaml"
+echo "early_reject: true" >>"$T/pe.yaml"
+"$BIN" search "$T/pe.yaml" -o "$T/er" 2>"$T/er.err" || bad "search with early rejection"
+grep -q "early rejection: [1-9][0-9]* of [0-9]* maps" "$T/er.err" && pass "early rejection stopped some maps: $(grep -o 'early rejection: [^;]*' "$T/er.err" | tail -n 1)" \
+    || { bad "early rejection reported"; cat "$T/er.err"; }
+"$BIN" search "$T/pe.yaml" -o "$T/erh" --generations 3 --quiet && "$BIN" resume "$T/erh" --generations 6 --quiet \
+    || bad "early rejection: stop and resume"
+same "early rejection: resume after 3 of 6 generations is byte-identical" "$T/er" "$T/erh"
+"$BIN" search "$T/pe.yaml" -o "$T/er2" --threads 2 --quiet || bad "early rejection: 2 threads"
+same "early rejection: 2 threads give the same front and archive as 1" "$T/er" "$T/er2"
 # a run directory from another problem is refused by resume
 sed 's/max_loss_pp: 4/max_loss_pp: 3/' "$T/half/problem.yaml" >"$T/half/problem.yaml.new" && mv "$T/half/problem.yaml.new" "$T/half/problem.yaml"
 out=$("$BIN" resume "$T/half" --generations 7 --quiet 2>&1); rc=$?

@@ -78,25 +78,42 @@ static uint8_t *slot_pred(eval_slot *s, int32_t n)
 
 /* Run `set` under `muls` (NULL: exact) into pred (set->n entries, required) and optionally logits;
  * returns the correct answers. */
+int approx_eval_hopeless(const approx_eval_reject *rj, int32_t correct, int32_t done, int32_t n)
+{
+    return rj && done < n && approx_loss_pp(rj->exact_correct, correct + (n - done), n) > rj->max_loss_pp;
+}
+
+/* Correct answers among the images run; *done gets how many were run (set->n unless rj stopped it). */
 static int32_t run_set(approx_eval *ev, eval_slot *s, const approx_eval_data *d, const cifar_set *set,
-                       const amap *m, const qnn_layer_mul *muls, int threads, uint8_t *pred, int8_t *logits)
+                       const amap *m, const qnn_layer_mul *muls, int threads, uint8_t *pred, int8_t *logits,
+                       const approx_eval_reject *rj, int32_t *done)
 {
     const qnn_int8_net *net = ev->cnn->net;
+    *done = set->n;
     if (threads != 1) {
         qnn_int8_predict(net, set->pixels, set->n, muls, threads, ev->chunk, logits, pred);
     } else {
         if (!s->ws) s->ws = qnn_int8_ws_alloc(net, ev->chunk);
-        if (d && d->run && !logits) return d->run(d->run_ctx, m, muls, s->ws, set, pred);
+        if (d && d->run && !logits) return d->run(d->run_ctx, m, muls, s->ws, set, pred, rj, done);
         const int32_t k = qnn_int8_n_out(net);
         const size_t in_sz = (size_t)net->in_c * net->in_h * net->in_w;
+        int32_t ok = 0;
         for (int32_t first = 0; first < set->n; first += ev->chunk) {
             const int32_t n = set->n - first < ev->chunk ? set->n - first : ev->chunk;
             qnn_int8_set_input(net, s->ws, set->pixels + (size_t)first * in_sz, n);
             qnn_int8_forward(net, s->ws, 0, muls);
             const int8_t *out = qnn_int8_ws_tensor(s->ws, net->output);
             if (logits) memcpy(logits + (size_t)first * k, out, (size_t)n * k);
-            for (int32_t i = 0; i < n; i++) pred[first + i] = (uint8_t)util_argmax_s8(out + (size_t)i * k, k);
+            for (int32_t i = 0; i < n; i++) {
+                pred[first + i] = (uint8_t)util_argmax_s8(out + (size_t)i * k, k);
+                ok += pred[first + i] == set->labels[first + i];
+            }
+            if (approx_eval_hopeless(rj, ok, first + n, set->n)) {
+                *done = first + n;
+                break;
+            }
         }
+        return ok;
     }
     int32_t ok = 0;
     for (int32_t i = 0; i < set->n; i++) ok += pred[i] == set->labels[i];
@@ -110,7 +127,8 @@ void approx_eval_data_init(approx_eval *ev, approx_eval_data *d, const cifar_set
     d->set = set;
     eval_slot *s = &ev->slots[0];
     uint8_t *p = pred ? pred : slot_pred(s, set->n);
-    d->exact_correct = run_set(ev, s, NULL, set, NULL, NULL, threads, p, logits);
+    int32_t done;
+    d->exact_correct = run_set(ev, s, NULL, set, NULL, NULL, threads, p, logits, NULL, &done);
     if (keep_ok) {
         d->exact_ok = xmalloc((size_t)set->n + 1);
         for (int32_t i = 0; i < set->n; i++) d->exact_ok[i] = p[i] == set->labels[i];
@@ -144,7 +162,16 @@ int approx_eval_map(approx_eval *ev, int slot_i, const amap *m, const approx_eva
     uint8_t *p = pred ? pred : (d->exact_ok || !d->run || threads != 1 || logits) ? slot_pred(s, set->n) : NULL;
     out->n = set->n;
     out->exact_correct = d->exact_correct;
-    out->correct = run_set(ev, s, d, set, m, s->mul.layer, threads, p, logits);
+    /* early rejection only where nothing per image is asked for: the search's serial runs */
+    const approx_eval_reject rj = {d->exact_correct, d->max_loss_pp};
+    const int early = d->early_reject && threads == 1 && !pred && !logits && !d->exact_ok;
+    int32_t done;
+    out->correct = run_set(ev, s, d, set, m, s->mul.layer, threads, p, logits, early ? &rj : NULL, &done);
+    out->images_run = done;
+    if (done < set->n) {
+        out->rejected = 1;
+        out->correct += set->n - done; /* the best case: an upper bound */
+    }
     out->loss_pp = approx_loss_pp(d->exact_correct, out->correct, set->n);
     out->ci_lo = out->ci_hi = out->loss_pp;
     if (d->exact_ok) {

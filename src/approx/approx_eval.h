@@ -27,11 +27,28 @@
 
 typedef struct approx_eval approx_eval;
 
+/* Exact early rejection (the search's serial evaluations): the images are run chunk by chunk, and with
+ * `c` right among the `done` images run so far a map can at best end with c + (n - done) right. When even
+ * that best case loses more than max_loss_pp against the baseline, no remaining image can make the map
+ * feasible, so its evaluation stops there: it is infeasible for certain, and the loss of the best case
+ * is a lower bound of its true loss (so loss - max_loss_pp bounds its violation from below). The point
+ * where it stops depends only on the map and the chunk size, never on threads or timing. */
+typedef struct approx_eval_reject {
+    int32_t exact_correct;
+    double max_loss_pp;
+} approx_eval_reject;
+
+/* Whether a map with `correct` right among `done` of n images can no longer end within the limit. */
+int approx_eval_hopeless(const approx_eval_reject *rj, int32_t correct, int32_t done, int32_t n);
+
 /* Run `set` under hooks `muls` on workspace `ws` (sized for the evaluator's chunk) and return the
- * correct answers, writing predictions to pred when not NULL; `m` is the map the hooks come from.
- * Replaces the plain forward pass for serial evaluations (the search's activation cache). */
+ * correct answers among the images run, writing predictions to pred when not NULL; `m` is the map the
+ * hooks come from. rj: NULL, or stop after the first chunk where approx_eval_hopeless() holds; *done
+ * receives the number of images run (set->n unless stopped). Replaces the plain forward pass for serial
+ * evaluations (the search's activation cache). */
 typedef int32_t (*approx_eval_runner)(void *ctx, const amap *m, const qnn_layer_mul *muls, qnn_int8_ws *ws,
-                                      const cifar_set *set, uint8_t *pred);
+                                      const cifar_set *set, uint8_t *pred, const approx_eval_reject *rj,
+                                      int32_t *done);
 
 /* A data set with the exact int8 network's answers on it. */
 typedef struct approx_eval_data {
@@ -40,6 +57,8 @@ typedef struct approx_eval_data {
     uint8_t *exact_ok;        /* set->n flags (exact right on the image) or NULL: no interval */
     approx_eval_runner run;   /* NULL: the plain forward pass */
     void *run_ctx;
+    int early_reject;         /* stop serial evaluations of hopeless maps (approx_eval_reject) */
+    double max_loss_pp;       /* the limit early rejection checks against */
 } approx_eval_data;
 
 /* Figures of one map on one data set. */
@@ -49,6 +68,9 @@ typedef struct approx_eval_result {
     double ci_lo, ci_hi;      /* 95 % interval of the loss from paired per-image differences (normal
                                * approximation; the point when n < 2); equal to loss_pp without flags */
     const energy_report *energy; /* the slot's report, valid until the slot's next evaluation */
+    int rejected;             /* stopped early (d->early_reject): correct is then an upper bound and
+                               * loss_pp a lower bound, both above the limit */
+    int32_t images_run;       /* images evaluated (n unless rejected) */
 } approx_eval_result;
 
 enum {
