@@ -2,8 +2,6 @@
 problems_libproblems_a_SOURCES += problems/prob_cnn.h problems/prob_cnn.c problems/prob_cnn_cache.c
 TESTS += tests/cli_cnn.sh
 EXTRA_DIST += tests/cli_cnn.sh tests/data/cnn_tiny.yaml
-BENCH_RUNS += tests/bench_cnn.sh
-EXTRA_DIST += tests/bench_cnn.sh tests/data/bench_kernel.yaml
 # Exact early rejection (early_reject: true) against the full evaluation on random maps.
 check_PROGRAMS += tests/test_early
 tests_test_early_SOURCES = tests/test_early.c tests/tu.h

@@ -1,45 +1,43 @@
 #!/bin/sh
-# `make bench` runner for the kernels (run from the build directory by Makefile.am's bench-local):
-# tests/bench_kern (kernel GMAC/s on ResNet-8's shapes, whole-network images/s at 1 thread and all
-# cores, exact and under random kernel-level ROUP / table maps, the in-register MAC peak), then the
-# same network's float inference in PyTorch (tests/bench_torch.py) at all cores, and the ratio of
-# the two. PyTorch is skipped with a note when no python3 with torch and onnx is found.
-# Environment: APPROXMAP_DATA (default: data/ in the source tree), BENCH_BATCH, BENCH_SECS,
-# BENCH_CPU_TIME=1 (bench_kern measures process CPU time: use it when other jobs share the machine;
-# the PyTorch figure stays wall time).
+# `make bench` runner for the engine (run from the build directory by Makefile.am's bench-local):
+#  1. tests/bench_kern: kernel GMAC/s on ResNet-8's shapes at 1 thread and all cores, exact and under random
+#     kernel-level ROUP / table maps, and the in-register int8 MAC peaks (vpmaddwd; vpmaddubsw+vpmaddwd).
+#  2. tests/bench_cmp.py: the whole quantized network side by side in one run, interleaved rounds, medians:
+#     approxmap exact, a random kernel-level ROUP map and a random 7-table map (tests/bench_net), XNNPACK
+#     int8 on the same quantized network (when configure found libxnnpack-dev, else a note), PyTorch int8
+#     built from approxmap's quantized YAML and PyTorch float (tests/bench_torch.py, when python3 has torch,
+#     onnx and yaml); images per CPU-second at one thread and wall images/s at all cores, batch 256, ratios
+#     to approxmap exact and fractions of the vpmaddubsw peak measured in step 1.
+# Environment: APPROXMAP_DATA (default: data/ in the source tree), BENCH_BATCH and BENCH_SECS (step 1),
+# BENCH_ROUNDS (step 2, default 5), BENCH_NET_BATCH (step 2, default 256), BENCH_CPU_TIME=1 (step 1 measures
+# process CPU time: use it when other jobs share the machine; the peaks are always CPU time).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 data=${APPROXMAP_DATA:-$top/data}
+export APPROXMAP_DATA="$data"
 out=$(mktemp /tmp/approxmap-bench-XXXXXX)
 trap 'rm -f "$out"' EXIT
 ncores=$(nproc 2>/dev/null || echo 1)
 
-echo "== kernels and int8 network ($(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
+echo "== kernels and int8 MAC peak ($(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 ./tests/bench_kern "${BENCH_BATCH:-64}" "${BENCH_SECS:-0.3}" | tee "$out"
+peak1=$(awk '$1 == "peak_maddubs_gmacs_1core" { print $2 }' "$out")
+peakall=$(awk '$1 == "peak_maddubs_gmacs" { print $2 }' "$out")
 
 echo
-echo "== PyTorch float reference"
+echo "== whole network: approxmap, XNNPACK, PyTorch ($(date -u '+%H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 py=
-for c in python3 /usr/bin/python3; do
-  if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import torch, onnx' >/dev/null 2>&1; then py=$c; break; fi
+for c in python3 /usr/bin/python3; do # prefer a python3 that has torch (the servers run with the same one)
+  if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import torch' >/dev/null 2>&1; then py=$c; break; fi
 done
 if [ -z "$py" ]; then
-  echo "# pytorch comparison skipped: no python3 with torch and onnx (Debian: python3-torch python3-onnx)"
+  for c in python3 /usr/bin/python3; do command -v "$c" >/dev/null 2>&1 && { py=$c; break; }; done
+  [ -n "$py" ] && echo "# PyTorch columns will be skipped: no python3 with torch (Debian: python3-torch python3-onnx python3-yaml)"
+fi
+if [ -z "$py" ]; then
+  echo "# whole-network comparison skipped: no python3"
 else
-  "$py" "$here/bench_torch.py" "$data" "$ncores" 2048 | tee -a "$out" || true
-fi
-
-ours=$(awk '$1 == "net_exact_images_per_s" { print $2 }' "$out")
-what="whole int8 network"
-if [ -z "$ours" ]; then
-  ours=$(awk '$1 == "kern_exact_images_per_s" { print $2 }' "$out")
-  what="int8 kernels only (network data absent)"
-fi
-torch=$(awk '$1 == "torch_images_per_s" { print $2 }' "$out")
-echo
-if [ -n "$ours" ] && [ -n "$torch" ]; then
-  awk -v o="$ours" -v t="$torch" -v w="$what" -v n="$ncores" 'BEGIN {
-    printf "exact %s at %d cores: %.0f images/s; PyTorch float at %d threads: %.0f images/s; ratio %.2fx\n",
-           w, n, o, n, t, o / t }'
+  "$py" "$here/bench_cmp.py" . "$data" "$top" --rounds "${BENCH_ROUNDS:-5}" --batch "${BENCH_NET_BATCH:-256}" \
+    --threads "$ncores" --peak1 "${peak1:-0}" --peakall "${peakall:-0}"
 fi
