@@ -310,7 +310,7 @@ static int xnet_compare(xnet *x, const uint8_t *pixels, int32_t n)
             uint8_t *pred = xmalloc((size_t)n);
             xnet_predict(x, pixels, n, pred);
             free(pred);
-            printf("\n# whole chain, logits:");
+            printf("\n# whole chain:");
         }
         const int8_t *a = qnn_int8_ws_tensor(ws, t), *b = x->buf[t];
         size_t len = (size_t)n * qnn_int8_tensor_bytes(net, t), eq = 0;
@@ -320,8 +320,8 @@ static int xnet_compare(xnet *x, const uint8_t *pixels, int32_t n)
             eq += d == 0;
             if (d > dmax) dmax = d;
         }
-        printf(" %s %.2f%% %d%s", i < net->n_ops ? net->ops[i].onnx_op : "", 100.0 * (double)eq / (double)len, dmax,
-               i + 1 < net->n_ops ? ";" : "");
+        printf(" %s %.2f%% %d%s", i < net->n_ops ? net->ops[i].onnx_op : "logits",
+               100.0 * (double)eq / (double)len, dmax, i + 1 < net->n_ops ? ";" : "");
     }
     printf("\n");
     qnn_int8_ws_free(ws);
