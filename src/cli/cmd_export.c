@@ -80,7 +80,18 @@ static int is_identifier(const char *s)
     return 1;
 }
 
-int cmd_export(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct export_opts {
+    enum { PICK_KNEE, PICK_MAXLOSS, PICK_INDEX, PICK_ID, PICK_ALL } pick;
+    int holdout, threads;
+    double max_loss;
+    unsigned long long index;
+    export_format fmt;
+    const char *output, *prefix, *dir;
+} export_opts;
+
+/* Parse argv into o; returns -1 to go on, else the exit status (help, usage errors). */
+static int parse_opts(int argc, char **argv, export_opts *o)
 {
     enum { O_MAXLOSS = 256, O_INDEX, O_ID, O_KNEE, O_ALL, O_PREFIX, O_NOHOLD, O_DATADIR };
     static const struct option opts[] = {{"max-loss", required_argument, NULL, O_MAXLOSS},
@@ -96,54 +107,50 @@ int cmd_export(int argc, char **argv)
                                          {"data-dir", required_argument, NULL, O_DATADIR},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    enum { PICK_KNEE, PICK_MAXLOSS, PICK_INDEX, PICK_ID, PICK_ALL } pick = PICK_KNEE;
-    int n_picks = 0, holdout = 1, threads = 0, c;
-    double max_loss = 0;
-    unsigned long long index = 0;
-    export_format fmt = EXPORT_YAML;
-    const char *output = NULL, *prefix = "amap";
+    *o = (export_opts){.pick = PICK_KNEE, .holdout = 1, .fmt = EXPORT_YAML, .prefix = "amap"};
+    int n_picks = 0, c;
     char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:o:j:h", opts, NULL)) != -1) {
         switch (c) {
         case O_MAXLOSS:
-            max_loss = strtod(optarg, &end);
+            o->max_loss = strtod(optarg, &end);
             if (!*optarg || *end) return bad_usage("--max-loss must be a number of percentage points, not '%s'", optarg);
-            pick = PICK_MAXLOSS, n_picks++;
+            o->pick = PICK_MAXLOSS, n_picks++;
             break;
         case O_INDEX:
         case O_ID:
             errno = 0;
-            index = strtoull(optarg, &end, 10);
+            o->index = strtoull(optarg, &end, 10);
             if (!*optarg || *end || errno || *optarg == '-')
                 return bad_usage(c == O_ID ? "--id must be a non-negative integer, not '%s'"
                                            : "--index must be a non-negative integer, not '%s'",
                                  optarg);
-            pick = c == O_ID ? PICK_ID : PICK_INDEX, n_picks++;
+            o->pick = c == O_ID ? PICK_ID : PICK_INDEX, n_picks++;
             break;
-        case O_KNEE: pick = PICK_KNEE, n_picks++; break;
-        case O_ALL: pick = PICK_ALL, n_picks++; break;
+        case O_KNEE: o->pick = PICK_KNEE, n_picks++; break;
+        case O_ALL: o->pick = PICK_ALL, n_picks++; break;
         case 'f':
             if (!strcmp(optarg, "yaml"))
-                fmt = EXPORT_YAML;
+                o->fmt = EXPORT_YAML;
             else if (!strcmp(optarg, "json"))
-                fmt = EXPORT_JSON;
+                o->fmt = EXPORT_JSON;
             else if (!strcmp(optarg, "c"))
-                fmt = EXPORT_C;
+                o->fmt = EXPORT_C;
             else
                 return bad_usage("unknown format '%s' (yaml, json or c)", optarg);
             break;
-        case 'o': output = optarg; break;
+        case 'o': o->output = optarg; break;
         case O_PREFIX:
             if (!is_identifier(optarg)) return bad_usage("--prefix must be a C identifier, not '%s'", optarg);
-            prefix = optarg;
+            o->prefix = optarg;
             break;
-        case O_NOHOLD: holdout = 0; break;
+        case O_NOHOLD: o->holdout = 0; break;
         case 'j': {
             long t = strtol(optarg, &end, 10);
             if (!*optarg || *end || t < 0 || t > 4096)
                 return bad_usage("--threads must be an integer in 0..4096, not '%s'", optarg);
-            threads = (int)t;
+            o->threads = (int)t;
             break;
         }
         case O_DATADIR: datadir_set(optarg); break;
@@ -156,98 +163,108 @@ int cmd_export(int argc, char **argv)
         if (optind >= argc) return bad_usage("%s", "missing RUNDIR");
         return bad_usage("unexpected argument '%s'", argv[optind + 1]);
     }
-    const char *dir = argv[optind];
+    o->dir = argv[optind];
+    return -1;
+}
 
-    export_run *r;
-    if (export_run_open(dir, threads, &r)) return CMD_EXIT_FAIL;
-    int rc = CMD_EXIT_FAIL;
+/* The front rows the options choose, into rows (room for every row) and their count into *n; `how`
+ * describes the choice for the written metadata. Errors reported. */
+static int pick_rows(const export_run *r, const export_opts *o, long *rows, size_t *n, char *how, size_t how_len)
+{
     const export_front *f = &r->front;
-    long *rows = xmalloc((f->n_rows + 1) * sizeof *rows);
-    size_t n_rows = 0;
-    char how[96];
-    afile *af = NULL;
-    char *guard = NULL;
-    export_eval e;
-    export_eval_init(&e, r->pb.n_layers);
-    if (f->n_rows == 0) {
-        msg_error(ST_EFORMAT, "%s: the front is empty (no rows)", r->front_path);
-        goto out;
-    }
-    switch (pick) {
+    if (f->n_rows == 0) return msg_error(ST_EFORMAT, "%s: the front is empty (no rows)", r->front_path);
+    *n = 1;
+    switch (o->pick) {
     case PICK_KNEE:
         rows[0] = export_pick_knee(f);
-        snprintf(how, sizeof how, "the knee of the feasible front");
-        if (rows[0] < 0) {
-            msg_error(ST_EFORMAT, "%s: no feasible map (every row violates max_loss_pp %g)", r->front_path,
-                      r->pb.max_loss_pp);
-            goto out;
-        }
+        snprintf(how, how_len, "the knee of the feasible front");
+        if (rows[0] < 0)
+            return msg_error(ST_EFORMAT, "%s: no feasible map (every row violates max_loss_pp %g)", r->front_path,
+                             r->pb.max_loss_pp);
         break;
     case PICK_MAXLOSS:
-        rows[0] = export_pick_max_loss(f, max_loss);
-        snprintf(how, sizeof how, "the lowest energy at search loss <= %g pp", max_loss);
-        if (rows[0] < 0) {
-            msg_error(ST_EFORMAT, "%s: no feasible map has a search loss <= %g pp", r->front_path, max_loss);
-            goto out;
-        }
+        rows[0] = export_pick_max_loss(f, o->max_loss);
+        snprintf(how, how_len, "the lowest energy at search loss <= %g pp", o->max_loss);
+        if (rows[0] < 0)
+            return msg_error(ST_EFORMAT, "%s: no feasible map has a search loss <= %g pp", r->front_path, o->max_loss);
         break;
     case PICK_INDEX:
-        if (index >= f->n_rows) {
-            msg_error(ST_EINVAL, "%s: no row %llu (the front has %zu rows, 0..%zu)", r->front_path, index, f->n_rows,
-                      f->n_rows - 1);
-            goto out;
-        }
-        rows[0] = (long)index;
-        snprintf(how, sizeof how, "--index %llu", index);
+        if (o->index >= f->n_rows)
+            return msg_error(ST_EINVAL, "%s: no row %llu (the front has %zu rows, 0..%zu)", r->front_path, o->index,
+                             f->n_rows, f->n_rows - 1);
+        rows[0] = (long)o->index;
+        snprintf(how, how_len, "--index %llu", o->index);
         break;
     case PICK_ID:
-        rows[0] = export_pick_id(f, (uint64_t)index);
-        snprintf(how, sizeof how, "--id %llu", index);
-        if (rows[0] < 0) {
-            msg_error(ST_EINVAL, "%s: no row has archive id %llu", r->front_path, index);
-            goto out;
-        }
+        rows[0] = export_pick_id(f, (uint64_t)o->index);
+        snprintf(how, how_len, "--id %llu", o->index);
+        if (rows[0] < 0) return msg_error(ST_EINVAL, "%s: no row has archive id %llu", r->front_path, o->index);
         break;
     case PICK_ALL:
-        snprintf(how, sizeof how, "--all");
+        snprintf(how, how_len, "--all");
+        *n = 0;
+        for (size_t i = 0; i < f->n_rows; i++) rows[(*n)++] = (long)i;
         break;
     }
-    if (pick == PICK_ALL)
-        for (size_t i = 0; i < f->n_rows; i++) rows[n_rows++] = (long)i;
-    else
-        n_rows = 1;
+    return ST_OK;
+}
 
-    FILE *fp = stdout;
-    if (output) {
-        if (!(af = afile_open(output))) goto out;
-        fp = afile_stream(af);
-    }
-    export_meta meta = {how, pick == PICK_ALL ? NULL : output};
-    if (fmt == EXPORT_JSON && pick == PICK_ALL) fprintf(fp, "[\n");
-    if (fmt == EXPORT_C) {
-        guard = guard_name(output);
-        fprintf(fp, "/* approxmap export: approximation map(s) of run '%s' (approxmap export --help) */\n", dir);
+/* Measure and write rows[0..n-1] to fp in the chosen format. */
+static int write_maps(FILE *fp, export_run *r, const export_opts *o, const long *rows, size_t n, const char *how,
+                      export_eval *e)
+{
+    const int all = o->pick == PICK_ALL;
+    export_meta meta = {how, all ? NULL : o->output};
+    char *guard = NULL;
+    int st = ST_OK;
+    if (o->fmt == EXPORT_JSON && all) fprintf(fp, "[\n");
+    if (o->fmt == EXPORT_C) {
+        guard = guard_name(o->output);
+        fprintf(fp, "/* approxmap export: approximation map(s) of run '%s' (approxmap export --help) */\n", o->dir);
         fprintf(fp, "#ifndef %s\n#define %s\n\n", guard, guard);
         export_write_c_types(fp, r);
     }
-    for (size_t i = 0; i < n_rows; i++) {
-        if (export_eval_row(r, rows[i], 1, holdout, &e)) goto out;
-        int st;
-        if (fmt == EXPORT_YAML) {
+    for (size_t i = 0; i < n && st == ST_OK; i++) {
+        if ((st = export_eval_row(r, rows[i], 1, o->holdout, e))) break;
+        if (o->fmt == EXPORT_YAML) {
             if (i) fprintf(fp, "---\n");
-            st = export_write_yaml(fp, r, &e, &meta);
-        } else if (fmt == EXPORT_JSON) {
-            st = export_write_json(fp, r, &e, &meta, pick == PICK_ALL ? 2 : 0);
-            fprintf(fp, "%s\n", pick == PICK_ALL && i + 1 < n_rows ? "," : "");
+            st = export_write_yaml(fp, r, e, &meta);
+        } else if (o->fmt == EXPORT_JSON) {
+            st = export_write_json(fp, r, e, &meta, all ? 2 : 0);
+            fprintf(fp, "%s\n", all && i + 1 < n ? "," : "");
         } else {
-            char *pfx = pick == PICK_ALL ? xasprintf("%s_r%ld", prefix, rows[i]) : xstrdup(prefix);
-            st = export_write_c_map(fp, r, &e, &meta, pfx);
+            char *pfx = all ? xasprintf("%s_r%ld", o->prefix, rows[i]) : xstrdup(o->prefix);
+            st = export_write_c_map(fp, r, e, &meta, pfx);
             free(pfx);
         }
-        if (st) goto out;
     }
-    if (fmt == EXPORT_JSON && pick == PICK_ALL) fprintf(fp, "]\n");
-    if (fmt == EXPORT_C) fprintf(fp, "\n#endif /* %s */\n", guard);
+    if (st == ST_OK && o->fmt == EXPORT_JSON && all) fprintf(fp, "]\n");
+    if (st == ST_OK && o->fmt == EXPORT_C) fprintf(fp, "\n#endif /* %s */\n", guard);
+    free(guard);
+    return st;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    export_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc >= 0) return rc;
+    export_run *r;
+    if (export_run_open(o.dir, o.threads, &r)) return CMD_EXIT_FAIL;
+    rc = CMD_EXIT_FAIL;
+    long *rows = xmalloc((r->front.n_rows + 1) * sizeof *rows);
+    size_t n_rows = 0;
+    char how[96];
+    afile *af = NULL;
+    export_eval e;
+    export_eval_init(&e, r->pb.n_layers);
+    if (pick_rows(r, &o, rows, &n_rows, how, sizeof how)) goto out;
+    FILE *fp = stdout;
+    if (o.output) {
+        if (!(af = afile_open(o.output))) goto out;
+        fp = afile_stream(af);
+    }
+    if (write_maps(fp, r, &o, rows, n_rows, how, &e)) goto out;
     if (af) {
         int st = afile_commit(af);
         af = NULL;
@@ -259,7 +276,6 @@ int cmd_export(int argc, char **argv)
     rc = CMD_EXIT_OK;
 out:
     afile_abort(af);
-    free(guard);
     export_eval_deinit(&e);
     free(rows);
     export_run_free(r);
