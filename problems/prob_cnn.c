@@ -22,7 +22,11 @@
  * layer's deltas depend on its own multipliers only, so the activation cache's prefix keys stay valid.
  *
  * Keys of its own (problems/README.md): model, data {calibration, search, holdout}, library,
- * multipliers, granularity, seed_from, max_loss_pp, cache_mb, chunk, compensate. */
+ * multipliers, granularity, seed_from, max_loss_pp, cache_mb, chunk, compensate, encoding, shares.
+ *
+ * With `encoding: ranked` (and `shares: S`, filter or kernel granularity) a genome has S genes per layer,
+ * each the multiplier of one share of the layer's filters or kernels ordered by estimated sensitivity
+ * (src/approx/sens.h; the order is computed once from the calibration distributions). */
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -44,6 +48,7 @@
 #include "qnn_int8.h"
 #include "qnn_quant.h"
 #include "rundir.h"
+#include "sens.h"
 #include "status.h"
 #include "util.h"
 
@@ -55,6 +60,7 @@ static int cnn_spec_init(prob_spec *spec)
     c->cache_mb = 1024;
     c->chunk = 50;
     c->compensate = -1;
+    c->shares = 4;
     spec->data = c;
     return ST_OK;
 }
@@ -192,6 +198,14 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
         c->compensate = approx_comp_mode_parse(s);
         if (c->compensate == -2)
             return prob_yaml_error(y, v, "unknown compensation '%s' (expected none, bias or bias-tensor)", s);
+    } else if (!strcmp(key, "encoding")) {
+        const char *s;
+        if ((rc = prob_yaml_str(y, v, key, &s))) return rc;
+        if (strcmp(s, "direct") && strcmp(s, "ranked"))
+            return prob_yaml_error(y, v, "unknown encoding '%s' (expected direct or ranked)", s);
+        c->ranked = !strcmp(s, "ranked");
+    } else if (!strcmp(key, "shares")) {
+        rc = prob_yaml_int(y, v, key, 1, 256, &c->shares);
     } else {
         (void)key_node;
         return 0;
@@ -205,6 +219,8 @@ static int cnn_validate(const prob_yaml *y, yaml_node_t *root, prob_spec *spec)
     const char *missing = !c->model ? "model" : !c->library ? "library" : !c->search ? "data.search"
                         : !c->calibration ? "data.calibration" : NULL;
     if (missing) return prob_yaml_error(y, root, "missing key '%s'", missing);
+    if (c->ranked && c->granularity == AMAP_LAYER)
+        return prob_yaml_error(y, root, "encoding 'ranked' needs granularity filter or kernel");
     return ST_OK;
 }
 
@@ -278,7 +294,10 @@ void cnn_genome_to_map(cnn_ctx *x, int slot, const double *genes, amap *m)
         ASSERT(g >= 0 && g < x->n_allowed);
         genome[i] = x->allowed[g];
     }
-    amap_expand(m, x->cnn.layers, x->granularity, genome);
+    if (x->shares)
+        sens_rank_expand(m, x->cnn.layers, x->cnn.n_layers, x->granularity, x->shares, x->rank_order, genome);
+    else
+        amap_expand(m, x->cnn.layers, x->granularity, genome);
     approx_eval_compensate(x->ev, m); /* with compensation: the map's own bias deltas */
 }
 
@@ -367,11 +386,45 @@ void cnn_ctx_free(cnn_ctx *x)
     approx_eval_close(x->ev);
     approx_cnn_close(&x->cnn);
     free(x->allowed);
+    free(x->rank_order);
     cifar_set_deinit(&x->search_set);
     free(x->path);
     free(x->holdout_spec);
     free(x->seed_from);
     free(x);
+}
+
+/* Ranked encoding: each layer's filters or kernels by ascending estimated sensitivity under the allowed
+ * multipliers (sens.h), from the calibration distributions (the compensation's, else measured here). */
+static int rank_order_init(cnn_ctx *x, const cnn_spec *c)
+{
+    const approx_cnn *cn = &x->cnn;
+    approx_comp own = {0};
+    const approx_comp *comp = &cn->comp;
+    int rc;
+    if (!cn->has_comp) {
+        cifar_set cal = {0};
+        if ((rc = cifar_load_range(c->calibration, &cal))) return rc;
+        rc = approx_comp_init(&own, cn->net, cn->layers, &cn->lib, &cal, 1, 0);
+        cifar_set_deinit(&cal);
+        if (rc) return rc;
+        comp = &own;
+    }
+    double **fs = sens_fscale_from_net(cn->net);
+    sens_input in = {.layers = cn->layers, .n_layers = cn->n_layers, .lib = &cn->lib, .mults = x->allowed,
+                     .n_mults = x->n_allowed, .act_p = (const double *const *)comp->act_p,
+                     .per_channel = comp->per_channel, .fscale = (const double *const *)fs,
+                     .compensated = x->compensate >= 0};
+    sens_table t;
+    rc = sens_compute(&t, &in, 0);
+    if (!rc) {
+        x->rank_order = xmalloc((sens_rank_offset(cn->layers, cn->n_layers, x->granularity) + 1) * sizeof *x->rank_order);
+        sens_rank_order(&t, cn->layers, x->granularity, x->rank_order);
+        sens_deinit(&t);
+    }
+    sens_fscale_free(fs, cn->n_layers);
+    approx_comp_deinit(&own);
+    return rc;
 }
 
 int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int threads, cnn_ctx **out)
@@ -414,6 +467,11 @@ int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int thr
         goto fail;
     }
     x->genome_len = amap_genome_len(cn->layers, cn->n_layers, x->granularity);
+    if (c->ranked) {
+        x->shares = (int)c->shares;
+        x->genome_len = (size_t)cn->n_layers * (size_t)x->shares;
+        if ((rc = rank_order_init(x, c))) goto fail;
+    }
 
     x->n_slots = n_slots > 0 ? n_slots : 1;
     x->ev = approx_eval_open(cn, x->n_slots, (int32_t)x->chunk);
@@ -454,6 +512,9 @@ int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int thr
         h = util_fnv1a(h, "early_reject", 13);
         h = util_fnv1a(h, &x->chunk, sizeof x->chunk);
     }
+    if (x->shares)
+        h = util_fnv1a(h, x->rank_order, sens_rank_offset(cn->layers, cn->n_layers, x->granularity) * sizeof *x->rank_order);
+    if (x->shares) h = util_fnv1a(h, &x->shares, sizeof x->shares);
     x->definition_hash = h;
     *out = x;
     return ST_OK;
@@ -475,12 +536,13 @@ static int cnn_create(const prob_spec *spec, prob **out)
         p->genes[i].hi = x->n_allowed - 1;
     }
     /* gene blocks for the GA's block operators: one per layer (its filters' or kernels' genes in genome
-     * order; a single gene at layer granularity) */
+     * order; a single gene at layer granularity; its shares with the ranked encoding, a run of the layer's
+     * sensitivity order) */
     p->n_blocks = (size_t)x->cnn.n_layers;
     p->blocks = xmalloc((p->n_blocks + 1) * sizeof *p->blocks);
     p->blocks[0] = 0;
     for (int l = 0; l < x->cnn.n_layers; l++)
-        p->blocks[l + 1] = p->blocks[l] + amap_genome_len(&x->cnn.layers[l], 1, x->granularity);
+        p->blocks[l + 1] = p->blocks[l] + (x->shares ? (size_t)x->shares : amap_genome_len(&x->cnn.layers[l], 1, x->granularity));
     ASSERT(p->blocks[p->n_blocks] == p->n_genes);
     /* hypervolume reference: energy 1.1 (all exact = 1), loss just past the constraint */
     p->ref[0] = 1.1;
@@ -530,6 +592,11 @@ static int seed_from_run(prob *p, size_t max, double *genes, size_t *n_out)
         goto out;
     }
     const cnn_spec *c = cs.data;
+    if (x->shares && c->granularity != AMAP_LAYER) {
+        rc = msg_error(ST_EFORMAT, "%s: a ranked search can be seeded from a layer-level run only ('%s' is %s)",
+                       x->path, x->seed_from, amap_granularity_name(c->granularity));
+        goto out;
+    }
     if (c->granularity > x->granularity) {
         rc = msg_error(ST_EFORMAT, "%s: cannot seed a %s search from the %s run '%s' (it is finer)", x->path,
                        amap_granularity_name(x->granularity), amap_granularity_name(c->granularity), x->seed_from);
@@ -579,6 +646,8 @@ static int seed_from_run(prob *p, size_t max, double *genes, size_t *n_out)
             int32_t cout = layers[l].cout, cin = layers[l].cin;
             if (x->granularity == AMAP_LAYER)
                 dst[gi++] = m[0];
+            else if (x->shares) /* ranked: every share of the layer gets the layer's multiplier */
+                for (int s = 0; s < x->shares; s++) dst[gi++] = m[0];
             else if (x->granularity == AMAP_FILTER)
                 for (int32_t co = 0; co < cout; co++) dst[gi++] = m[(size_t)co * cin];
             else

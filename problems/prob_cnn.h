@@ -31,6 +31,8 @@ typedef struct cnn_spec {
     long cache_mb, chunk;
     int compensate;            /* -1 none (default), 1 bias (per input channel), 0 bias-tensor */
     int early_reject;          /* stop scoring maps that can no longer be feasible (approx_eval_reject) */
+    int ranked;                /* encoding: 0 direct (default), 1 ranked */
+    long shares;               /* ranked: genes per layer (default 4) */
 } cnn_spec;
 
 /* The problem's binding (prob_cnn_ctx.h, private to problems/): genome <-> map over the shared CNN

@@ -28,6 +28,8 @@ struct cnn_ctx {
     int **genome;              /* n_slots scratch: library indices, genome_len */
     cnn_cache *cache;          /* NULL: off */
     uint64_t n_scored, n_rejected, images_total, images_run; /* early-rejection counters */
+    int shares;                /* ranked encoding (sens.h): genes per layer; 0 = direct encoding */
+    uint32_t *rank_order;      /* ranked: each layer's filters or kernels by ascending sensitivity */
 };
 
 #endif

@@ -3,7 +3,7 @@
 # is byte-identical to an uninterrupted run, results do not depend on the thread count, no map is
 # evaluated twice (also across resumes), compensated searches (compensate: bias) are deterministic and
 # export maps with bias deltas that eval reproduces, block operators are deterministic and resumable,
-# and malformed CNN problem files fail cleanly.
+# ranked-encoding searches (encoding: ranked) too, and malformed CNN problem files fail cleanly.
 # Skips (77) when the reference model or CIFAR-10 is absent from the data directory.
 set -u
 : "${BIN:?}" "${TOP_SRCDIR:?}"
@@ -126,6 +126,24 @@ done
     && pass "C export carries the bias deltas" || bad "C export carries the bias deltas"
 sed 's/^compensate: bias$/compensate: mean/' "$T/pc.yaml" >"$T/p7.yaml"
 
+# ranked encoding (sens.h): 3 genes per layer, each the multiplier of a third of the layer's kernels in
+# order of estimated sensitivity; the same front and archive at 1 and 2 threads and across a resume
+sed 's/^granularity: layer$/granularity: kernel\nencoding: ranked\nshares: 3\ncompensate: bias/' "$P" >"$T/pr.yaml"
+"$BIN" search "$T/pr.yaml" -o "$T/rk" --generations 4 --quiet || bad "ranked search"
+head -n 1 "$T/rk/front.csv" | grep -q ',x30$' && pass "ranked genome: 3 genes for each of 10 layers" \
+    || bad "ranked genome length: $(head -n 1 "$T/rk/front.csv")"
+"$BIN" search "$T/pr.yaml" -o "$T/rk2" --generations 2 --threads 2 --quiet && "$BIN" resume "$T/rk2" --generations 4 --quiet \
+    || bad "ranked search at 2 threads, stopped and resumed"
+same "ranked: 2 threads, stopped after 2 of 4 generations and resumed, give the same front and archive" "$T/rk" "$T/rk2"
+"$BIN" export "$T/rk" --knee --no-holdout -o "$T/rk/knee.yaml" 2>"$T/rk/export.err" && ! grep -q 'recomputed' "$T/rk/export.err" \
+    && pass "export agrees with the ranked search's figures" || bad "export of the ranked knee"
+# uncompensated ranked filter search seeded from a layer run (each share starts at the layer's gene)
+sed -e 's/^granularity: layer$/granularity: filter\nencoding: ranked\nshares: 2/' -e "s|^max_loss_pp: 4$|max_loss_pp: 4\nseed_from: $T/full|" "$P" >"$T/pr2.yaml"
+"$BIN" search "$T/pr2.yaml" -o "$T/rk3" --generations 1 --quiet && head -n 1 "$T/rk3/front.csv" | grep -q ',x20$' \
+    && pass "ranked filter search seeded from a layer run" || bad "ranked filter search seeded from a layer run"
+sed 's/^granularity: filter$/granularity: layer/' "$T/pr2.yaml" >"$T/p8.yaml"
+sed 's/^encoding: ranked$/encoding: sorted/' "$T/pr2.yaml" >"$T/p9.yaml"
+
 "$BIN" search "$P" -o "$T/new/parent/run" --generations 1 --quiet && [ -s "$T/new/parent/run/front.csv" ] \
     && pass "search creates missing parent directories" || bad "search creates missing parent directories"
 
@@ -147,6 +165,8 @@ check_err "out-of-range constraint" "p5.yaml:11:14:" "$T/p5.yaml"
 sed 's|search: cifar10|search: cifar10/nope|' "$P" >"$T/p6.yaml"
 check_err "missing data file" "nope" "$T/p6.yaml"
 check_err "unknown compensation" "p7.yaml:11:13: unknown compensation 'mean'" "$T/p7.yaml"
+check_err "ranked encoding needs filters or kernels" "p8.yaml:.*encoding 'ranked' needs granularity filter or kernel" "$T/p8.yaml"
+check_err "unknown encoding" "p9.yaml:11:11: unknown encoding 'sorted'" "$T/p9.yaml"
 # block operators (ga: crossover operator: block, block_run; mutation block_rate) on the filter-level
 # problem: used (another front than uniform crossover and 1/L mutation), written into the checkpoint
 # (24 bytes after the population), and as deterministic: resume and 2 threads are byte-identical
