@@ -243,9 +243,7 @@ static int write_plot(const report *rp, const char *base, void (*plot)(const rep
     return rc;
 }
 
-/* Run `gnuplot script` in dir; returns its exit status, 127 when it could not be started. Its output
- * goes to dir/gnuplot.log. */
-static int run_gnuplot(const char *dir, const char *script)
+int report_gnuplot(const char *dir, const char *script)
 {
     const char *prog = getenv("APPROXMAP_GNUPLOT");
     if (!prog || !*prog) prog = "gnuplot";
@@ -283,7 +281,7 @@ int report_plots(report *rp)
     rp->plotted = 1;
     for (int i = 0; i < 4; i++) {
         if ((i == 1 && !rp->n_gens) || (i == 2 && rp->knee < 0) || (i == 3 && !rp->heat)) continue;
-        int g = run_gnuplot(dir, scripts[i]);
+        int g = report_gnuplot(dir, scripts[i]);
         if (g == 127) {
             rp->gnuplot_missing = 1, rp->plotted = 0;
             break;

@@ -50,6 +50,10 @@ void report_deinit(report *rp);
  * reported. */
 int report_plots(report *rp);
 
+/* Run `gnuplot script` in dir (APPROXMAP_GNUPLOT, default gnuplot); returns its exit status, 127 when it
+ * could not be started. Its output goes to dir/gnuplot.log (also used by approxmap sensitivity). */
+int report_gnuplot(const char *dir, const char *script);
+
 /* Write RUN/report.md (after report_plots). */
 int report_markdown(report *rp);
 

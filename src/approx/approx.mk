@@ -11,8 +11,11 @@ tests_test_approx_LDADD = $(TEST_LIBS)
 TESTS += tests/cli_approx.sh
 EXTRA_DIST += tests/cli_approx.sh
 ## Sensitivity estimates and the ranked encoding (owner: sensitivity).
+approxmap_SOURCES += src/cli/cmd_sensitivity.c
 src_libcore_a_SOURCES += src/approx/sens.h src/approx/sens.c
 check_PROGRAMS += tests/test_sens
 tests_test_sens_SOURCES = tests/test_sens.c tests/tu.h
 tests_test_sens_CFLAGS = $(TEST_CFLAGS)
 tests_test_sens_LDADD = $(TEST_LIBS)
+TESTS += tests/cli_sens.sh
+EXTRA_DIST += tests/cli_sens.sh

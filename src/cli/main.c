@@ -25,6 +25,7 @@ static const command commands[] = {
     {"export", cmd_export, "write chosen maps of a run (yaml, json or a C header)"},
     {"report", cmd_report, "write report.md and plots for a run"},
     {"characterize", cmd_characterize, "gate-level energy of a multiplier library"},
+    {"sensitivity", cmd_sensitivity, "estimated error and energy saved per filter, kernel and multiplier"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
