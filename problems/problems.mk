@@ -12,7 +12,8 @@ EXTRA_DIST += problems/README.md problems/zdt/zdt1.yaml problems/zdt/zdt2.yaml p
 EXTRA_DIST += problems/resnet8-cifar10/demo.yaml problems/resnet8-cifar10/layer.yaml \
 	problems/resnet8-cifar10/filter.yaml problems/resnet8-cifar10/kernel.yaml \
 	problems/resnet8-cifar10/layer-comp.yaml problems/resnet8-cifar10/filter-comp.yaml \
-	problems/resnet8-cifar10/kernel-comp.yaml
+	problems/resnet8-cifar10/kernel-comp.yaml \
+	problems/resnet8-cifar10/filter-ranked.yaml problems/resnet8-cifar10/kernel-ranked.yaml
 TESTS += tests/cli_search.sh tests/cli_rundir.sh
 EXTRA_DIST += tests/cli_search.sh tests/cli_rundir.sh
 ## Distributed evaluation under mpirun (problems/prob_mpi.h); skipped without MPI.
