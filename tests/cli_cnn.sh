@@ -141,6 +141,11 @@ same "ranked: 2 threads, stopped after 2 of 4 generations and resumed, give the 
 sed -e 's/^granularity: layer$/granularity: filter\nencoding: ranked\nshares: 2/' -e "s|^max_loss_pp: 4$|max_loss_pp: 4\nseed_from: $T/full|" "$P" >"$T/pr2.yaml"
 "$BIN" search "$T/pr2.yaml" -o "$T/rk3" --generations 1 --quiet && head -n 1 "$T/rk3/front.csv" | grep -q ',x20$' \
     && pass "ranked filter search seeded from a layer run" || bad "ranked filter search seeded from a layer run"
+# block operators on a ranked genome: one block per layer = its shares
+cp "$T/pr.yaml" "$T/prb.yaml"
+printf '  crossover: {operator: block, block_run: 0.5}\n  mutation: {block_rate: 0.3}\n' >>"$T/prb.yaml"
+"$BIN" search "$T/prb.yaml" -o "$T/rkb" --generations 2 --quiet && [ -s "$T/rkb/front.csv" ] \
+    && pass "ranked search with block operators" || bad "ranked search with block operators"
 sed 's/^granularity: filter$/granularity: layer/' "$T/pr2.yaml" >"$T/p8.yaml"
 sed 's/^encoding: ranked$/encoding: sorted/' "$T/pr2.yaml" >"$T/p9.yaml"
 
