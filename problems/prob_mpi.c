@@ -27,6 +27,9 @@
 
 enum { TAG_READY = 1, TAG_WORK = 2, TAG_RESULT = 3, TAG_STOP = 4, TAG_STATS = 5 };
 
+/* Genomes per message at most: a worker's evaluation threads, capped (as search --threads is). */
+enum { MAX_WORKER_THREADS = 1024 };
+
 static double mono_now(void)
 {
     struct timespec t;
@@ -114,7 +117,7 @@ int pmpi_start(int *argc, char ***argv)
     g.active = 1;
     if (g.rank == 0 && g.size > 1) {
         g.w = xcalloc((size_t)g.size, sizeof *g.w);
-        for (int r = 1; r < g.size; r++) g.w[r].inflight = xmalloc(1024 * sizeof(size_t));
+        for (int r = 1; r < g.size; r++) g.w[r].inflight = xmalloc(MAX_WORKER_THREADS * sizeof(size_t));
     }
     return ST_OK;
 }
@@ -157,7 +160,7 @@ static int gather_ready(const volatile sig_atomic_t *stop)
         }
         int msg[2];
         MPI_Recv(msg, 2, MPI_INT, s.MPI_SOURCE, TAG_READY, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        g.w[s.MPI_SOURCE].threads = msg[1] > 0 ? msg[1] : 1;
+        g.w[s.MPI_SOURCE].threads = msg[1] < 1 ? 1 : msg[1] > MAX_WORKER_THREADS ? MAX_WORKER_THREADS : msg[1];
         g.w[s.MPI_SOURCE].ready = 1;
         if (msg[0] != ST_OK) failed = s.MPI_SOURCE;
     }
@@ -317,7 +320,7 @@ int pmpi_worker(const char *problem_path, long threads)
     int loaded = st == ST_OK;
     if (loaded) st = prob_create(&spec, &p);
     int nt = (int)(threads >= 0 ? threads : loaded ? spec.ga.threads : 1);
-    nt = util_threads(nt, 1024);
+    nt = util_threads(nt, MAX_WORKER_THREADS);
     int hello[2] = {st, nt};
     MPI_Send(hello, 2, MPI_INT, 0, TAG_READY, MPI_COMM_WORLD);
 
