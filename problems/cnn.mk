@@ -7,3 +7,8 @@ check_PROGRAMS += tests/test_early
 tests_test_early_SOURCES = tests/test_early.c tests/tu.h
 tests_test_early_CFLAGS = $(TEST_CFLAGS)
 tests_test_early_LDADD = $(TEST_LIBS)
+# The sensitivity-ordered greedy baseline (approxmap greedy) and the greedy seeds (seed_greedy).
+problems_libproblems_a_SOURCES += problems/greedy.h problems/greedy.c
+approxmap_SOURCES += src/cli/cmd_greedy.c
+TESTS += tests/cli_greedy.sh
+EXTRA_DIST += tests/cli_greedy.sh

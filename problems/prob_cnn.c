@@ -22,7 +22,8 @@
  * layer's deltas depend on its own multipliers only, so the activation cache's prefix keys stay valid.
  *
  * Keys of its own (problems/README.md): model, data {calibration, search, holdout}, library,
- * multipliers, granularity, seed_from, max_loss_pp, cache_mb, chunk, compensate, encoding, shares.
+ * multipliers, granularity, seed_from, seed_greedy, max_loss_pp, cache_mb, chunk, compensate, encoding,
+ * shares.
  *
  * With `encoding: ranked` (and `shares: S`, filter or kernel granularity) a genome has S genes per layer,
  * each the multiplier of one share of the layer's filters or kernels ordered by estimated sensitivity
@@ -41,6 +42,7 @@
 #include "cifar.h"
 #include "datadir.h"
 #include "energy.h"
+#include "greedy.h"
 #include "msg.h"
 #include "prob.h"
 #include "prob_cnn.h"
@@ -78,6 +80,7 @@ static void cnn_spec_free(prob_spec *spec)
     free(c->allowed);
     free(c->allowed_line);
     free(c->allowed_col);
+    for (int i = 0; i < c->n_seed_from; i++) free(c->seed_from[i]);
     free(c->seed_from);
     free(c->energy);
     free(c);
@@ -179,7 +182,30 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
     } else if (!strcmp(key, "energy")) {
         rc = set_str(y, v, key, &c->energy);
     } else if (!strcmp(key, "seed_from")) {
-        rc = set_str(y, v, key, &c->seed_from);
+        for (int i = 0; i < c->n_seed_from; i++) free(c->seed_from[i]);
+        free(c->seed_from);
+        c->seed_from = NULL;
+        c->n_seed_from = 0;
+        rc = ST_OK;
+        c->seed_from_list = v->type == YAML_SEQUENCE_NODE;
+        if (c->seed_from_list) {
+            int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+            if (n < 1) return prob_yaml_error(y, v, "'seed_from' must name at least one run directory");
+            c->seed_from = xcalloc((size_t)n, sizeof *c->seed_from);
+            for (int i = 0; i < n && !rc; i++) {
+                rc = set_str(y, yaml_document_get_node(y->doc, v->data.sequence.items.start[i]), "seed_from item",
+                             &c->seed_from[i]);
+                if (!rc) c->n_seed_from = i + 1;
+            }
+        } else {
+            c->seed_from = xcalloc(1, sizeof *c->seed_from);
+            rc = set_str(y, v, key, &c->seed_from[0]);
+            if (!rc) c->n_seed_from = 1;
+        }
+    } else if (!strcmp(key, "seed_greedy")) {
+        rc = prob_yaml_int(y, v, key, 0, 1L << 20, &c->seed_greedy);
+        c->seed_greedy_line = (int)v->start_mark.line + 1;
+        c->seed_greedy_col = (int)v->start_mark.column + 1;
     } else if (!strcmp(key, "max_loss_pp")) {
         rc = prob_yaml_real(y, v, key, 0, 100, &c->max_loss_pp);
     } else if (!strcmp(key, "cache_mb")) {
@@ -221,6 +247,9 @@ static int cnn_validate(const prob_yaml *y, yaml_node_t *root, prob_spec *spec)
     if (missing) return prob_yaml_error(y, root, "missing key '%s'", missing);
     if (c->ranked && c->granularity == AMAP_LAYER)
         return prob_yaml_error(y, root, "encoding 'ranked' needs granularity filter or kernel");
+    if (c->seed_greedy > spec->ga.population)
+        return msg_error(ST_EPARSE, "%s:%d:%d: seed_greedy %ld exceeds the population (%ld)", y->path,
+                         c->seed_greedy_line, c->seed_greedy_col, c->seed_greedy, (long)spec->ga.population);
     return ST_OK;
 }
 
@@ -390,13 +419,13 @@ void cnn_ctx_free(cnn_ctx *x)
     cifar_set_deinit(&x->search_set);
     free(x->path);
     free(x->holdout_spec);
+    for (int i = 0; i < x->n_seed_from; i++) free(x->seed_from[i]);
     free(x->seed_from);
+    free(x->calibration);
     free(x);
 }
 
-/* Ranked encoding: each layer's filters or kernels by ascending estimated sensitivity under the allowed
- * multipliers (sens.h), from the calibration distributions (the compensation's, else measured here). */
-static int rank_order_init(cnn_ctx *x, const cnn_spec *c)
+int cnn_sens_table(cnn_ctx *x, sens_table *t)
 {
     const approx_cnn *cn = &x->cnn;
     approx_comp own = {0};
@@ -404,7 +433,7 @@ static int rank_order_init(cnn_ctx *x, const cnn_spec *c)
     int rc;
     if (!cn->has_comp) {
         cifar_set cal = {0};
-        if ((rc = cifar_load_range(c->calibration, &cal))) return rc;
+        if ((rc = cifar_load_range(x->calibration, &cal))) return rc;
         rc = approx_comp_init(&own, cn->net, cn->layers, &cn->lib, &cal, 1, 0);
         cifar_set_deinit(&cal);
         if (rc) return rc;
@@ -414,16 +443,26 @@ static int rank_order_init(cnn_ctx *x, const cnn_spec *c)
     sens_input in = {.layers = cn->layers, .n_layers = cn->n_layers, .lib = &cn->lib, .mults = x->allowed,
                      .n_mults = x->n_allowed, .act_p = (const double *const *)comp->act_p,
                      .per_channel = comp->per_channel, .fscale = (const double *const *)fs,
-                     .compensated = x->compensate >= 0};
+                     .compensated = x->compensate >= 0,
+                     .e_layer = cn->has_em ? cn->em.e_layer : NULL, .e_exact = cn->has_em ? cn->em.e_exact : NULL};
+    rc = sens_compute(t, &in, 0);
+    sens_fscale_free(fs, cn->n_layers);
+    approx_comp_deinit(&own);
+    return rc;
+}
+
+/* Ranked encoding: each layer's filters or kernels by ascending estimated sensitivity under the allowed
+ * multipliers (sens.h; the order depends on the noise figures only). */
+static int rank_order_init(cnn_ctx *x)
+{
+    const approx_cnn *cn = &x->cnn;
     sens_table t;
-    rc = sens_compute(&t, &in, 0);
+    int rc = cnn_sens_table(x, &t);
     if (!rc) {
         x->rank_order = xmalloc((sens_rank_offset(cn->layers, cn->n_layers, x->granularity) + 1) * sizeof *x->rank_order);
         sens_rank_order(&t, cn->layers, x->granularity, x->rank_order);
         sens_deinit(&t);
     }
-    sens_fscale_free(fs, cn->n_layers);
-    approx_comp_deinit(&own);
     return rc;
 }
 
@@ -436,7 +475,11 @@ int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int thr
     x->max_loss_pp = c->max_loss_pp;
     x->chunk = c->chunk;
     x->holdout_spec = c->holdout ? xstrdup(c->holdout) : NULL;
-    x->seed_from = c->seed_from ? xstrdup(c->seed_from) : NULL;
+    x->n_seed_from = c->n_seed_from;
+    x->seed_from = xcalloc((size_t)c->n_seed_from + 1, sizeof *x->seed_from);
+    for (int i = 0; i < c->n_seed_from; i++) x->seed_from[i] = xstrdup(c->seed_from[i]);
+    x->seed_greedy = (int)c->seed_greedy;
+    x->calibration = xstrdup(c->calibration);
     x->compensate = c->compensate;
     int rc;
     approx_cnn_opts o = approx_cnn_opts_default();
@@ -470,7 +513,7 @@ int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int thr
     if (c->ranked) {
         x->shares = (int)c->shares;
         x->genome_len = (size_t)cn->n_layers * (size_t)x->shares;
-        if ((rc = rank_order_init(x, c))) goto fail;
+        if ((rc = rank_order_init(x))) goto fail;
     }
 
     x->n_slots = n_slots > 0 ? n_slots : 1;
@@ -515,6 +558,15 @@ int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int thr
     if (x->shares)
         h = util_fnv1a(h, x->rank_order, sens_rank_offset(cn->layers, cn->n_layers, x->granularity) * sizeof *x->rank_order);
     if (x->shares) h = util_fnv1a(h, &x->shares, sizeof x->shares);
+    /* what changes the initial population (a single seed_from path keeps older hashes) */
+    if (c->seed_from_list) {
+        h = util_fnv1a(h, "seed_from", 10);
+        for (int i = 0; i < c->n_seed_from; i++) h = util_fnv1a(h, c->seed_from[i], strlen(c->seed_from[i]) + 1);
+    }
+    if (c->seed_greedy) {
+        h = util_fnv1a(h, "seed_greedy", 12);
+        h = util_fnv1a(h, &c->seed_greedy, sizeof c->seed_greedy);
+    }
     x->definition_hash = h;
     *out = x;
     return ST_OK;
@@ -575,11 +627,11 @@ static int read_front_genes(const char *path, size_t n_genes, double **rows, siz
     return ST_OK;
 }
 
-static int seed_from_run(prob *p, size_t max, double *genes, size_t *n_out)
+static int seed_from_run(prob *p, const char *dir, size_t max, double *genes, size_t *n_out)
 {
     cnn_ctx *x = p->ctx;
-    char *ppath = xasprintf("%s/problem.yaml", x->seed_from);
-    char *fpath = xasprintf("%s/front.csv", x->seed_from);
+    char *ppath = xasprintf("%s/problem.yaml", dir);
+    char *fpath = xasprintf("%s/front.csv", dir);
     prob_spec cs;
     amul_lib clib = {0};
     int *callowed = NULL, n_callowed = 0;
@@ -588,18 +640,18 @@ static int seed_from_run(prob *p, size_t max, double *genes, size_t *n_out)
     int rc = prob_load(&cs, ppath);
     if (rc) goto out_nospec;
     if (cs.type != &prob_type_cnn) {
-        rc = msg_error(ST_EFORMAT, "%s: seed_from run '%s' is not a cnn search", x->path, x->seed_from);
+        rc = msg_error(ST_EFORMAT, "%s: seed_from run '%s' is not a cnn search", x->path, dir);
         goto out;
     }
     const cnn_spec *c = cs.data;
     if (x->shares && c->granularity != AMAP_LAYER) {
         rc = msg_error(ST_EFORMAT, "%s: a ranked search can be seeded from a layer-level run only ('%s' is %s)",
-                       x->path, x->seed_from, amap_granularity_name(c->granularity));
+                       x->path, dir, amap_granularity_name(c->granularity));
         goto out;
     }
     if (c->granularity > x->granularity) {
         rc = msg_error(ST_EFORMAT, "%s: cannot seed a %s search from the %s run '%s' (it is finer)", x->path,
-                       amap_granularity_name(x->granularity), amap_granularity_name(c->granularity), x->seed_from);
+                       amap_granularity_name(x->granularity), amap_granularity_name(c->granularity), dir);
         goto out;
     }
     char *lib_path = amul_lib_resolve(c->library);
@@ -670,16 +722,23 @@ out_nospec:
     return rc;
 }
 
-/* Initial genomes: the coarser run's front when seed_from is set, then every uniform map (each allowed
- * multiplier everywhere, the exact one included), so that the first population already spans the
- * whole energy range with known-good points; random individuals fill the rest (the driver's job). */
+/* Initial genomes: the estimate-only greedy path's maps (seed_greedy, greedy.h), the fronts of the
+ * seed_from runs in the order given, then every uniform map (each allowed multiplier everywhere, the
+ * exact one included), so that the first population already spans the whole energy range with
+ * known-good points; random individuals fill the rest (the driver's job). */
 int cnn_seed_genomes(prob *p, size_t max, double *genes, size_t *n_out)
 {
     cnn_ctx *x = p->ctx;
     size_t n = 0;
-    if (x->seed_from) {
-        int rc = seed_from_run(p, max, genes, &n);
+    if (x->seed_greedy > 0) {
+        int rc = greedy_seed_genomes(x, p->n_genes, x->seed_greedy, max, genes, &n);
         if (rc) return rc;
+    }
+    for (int i = 0; i < x->n_seed_from && n < max; i++) {
+        size_t k = 0;
+        int rc = seed_from_run(p, x->seed_from[i], max - n, genes + n * p->n_genes, &k);
+        if (rc) return rc;
+        n += k;
     }
     for (int a = x->n_allowed - 1; a >= 0 && n < max; a--, n++)
         for (size_t g = 0; g < p->n_genes; g++) genes[n * p->n_genes + g] = a;

@@ -21,7 +21,12 @@ extern const prob_type prob_type_cnn;
 
 /* Settings read from the problem file (spec->data of a `type: cnn` spec). */
 typedef struct cnn_spec {
-    char *model, *calibration, *search, *holdout, *library, *seed_from, *energy;
+    char *model, *calibration, *search, *holdout, *library, *energy;
+    char **seed_from;          /* n_seed_from run directories (`seed_from:` one path or a list) */
+    int n_seed_from;
+    int seed_from_list;        /* given as a YAML list (then part of the problem hash) */
+    long seed_greedy;          /* K maps of the estimate-only greedy path in the initial population */
+    int seed_greedy_line, seed_greedy_col;
     int library_line, library_col;
     int n_allowed;             /* 0: every multiplier of the library */
     char **allowed;
@@ -51,7 +56,8 @@ void cnn_ctx_free(cnn_ctx *x);
  * by granularity, and with compensation the map's bias deltas. Uses slot `slot`'s scratch. */
 void cnn_genome_to_map(cnn_ctx *x, int slot, const double *genes, amap *m);
 
-/* seed_genomes hook: expand the front of the run in x->seed_from into this problem's genomes. */
+/* seed_genomes hook: the greedy path's maps (seed_greedy), the fronts of the seed_from runs expanded
+ * into this problem's genomes, then the uniform maps. */
 int cnn_seed_genomes(prob *p, size_t max, double *genes, size_t *n);
 
 /* --- activation cache ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "approx_cnn.h"
 #include "approx_eval.h"
 #include "prob_cnn.h"
+#include "sens.h"
 
 struct cnn_ctx {
     char *path;                /* the problem file */
@@ -22,7 +23,10 @@ struct cnn_ctx {
     cifar_set search_set;
     approx_eval_data search;   /* the search subset with its exact baseline (and the cache as runner) */
     char *holdout_spec;        /* NULL: none */
-    char *seed_from;           /* NULL: none */
+    char **seed_from;          /* n_seed_from run directories whose fronts seed the population */
+    int n_seed_from;
+    int seed_greedy;           /* maps of the estimate-only greedy path in the initial population */
+    char *calibration;         /* the calibration data spec (the sensitivity's distributions) */
     uint64_t definition_hash;
     amap *maps;                /* n_slots: each slot's current map */
     int **genome;              /* n_slots scratch: library indices, genome_len */
@@ -31,5 +35,10 @@ struct cnn_ctx {
     int shares;                /* ranked encoding (sens.h): genes per layer; 0 = direct encoding */
     uint32_t *rank_order;      /* ranked: each layer's filters or kernels by ascending sensitivity */
 };
+
+/* The sensitivity table of the problem's allowed multipliers (in gene order: mults[j] = allowed[j]),
+ * from the calibration distributions (the compensation's, else measured here), compensated as the
+ * problem is, energies from its per-layer model when it has one. Caller frees with sens_deinit(). */
+int cnn_sens_table(cnn_ctx *x, sens_table *t);
 
 #endif

@@ -274,8 +274,7 @@ static void apply_session_opts(run *r, const run_opts *o)
     r->live = o->live;
 }
 
-/* mkdir -p: create `dir` and any missing parents (0 on success, -1 with errno set). */
-static int mkdir_parents(const char *dir)
+int run_mkdir_parents(const char *dir)
 {
     char *p = xstrdup(dir);
     for (char *q = p + 1; *q; q++) {
@@ -327,7 +326,7 @@ int run_search(const run_opts *o)
             rundir_remove_outputs(&r.d);
         }
         remove_stale(o->dir, o->quiet);
-    } else if (mkdir_parents(o->dir) != 0) {
+    } else if (run_mkdir_parents(o->dir) != 0) {
         rc = msg_error(ST_EIO, "cannot create run directory '%s': %s", o->dir, strerror(errno));
         goto out;
     }

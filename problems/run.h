@@ -38,6 +38,9 @@ void run_opts_init(run_opts *o);
  * (SIGINT/SIGTERM: the checkpoint holds the last finished generation), or a reported error. */
 int run_search(const run_opts *o);
 
+/* mkdir -p: create `dir` and any missing parents (0 on success, -1 with errno set). */
+int run_mkdir_parents(const char *dir);
+
 /* Continue the run in o->dir. Refuses a checkpoint of another problem, version or a corrupt one. */
 int run_resume(const run_opts *o);
 

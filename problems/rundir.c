@@ -33,6 +33,7 @@ void rundir_init(rundir *d, const char *dir)
     d->generations = xasprintf("%s/generations.csv", dir);
     d->problem = xasprintf("%s/problem.yaml", dir);
     d->holdout = xasprintf("%s/holdout.csv", dir);
+    d->greedy = xasprintf("%s/greedy.csv", dir);
 }
 
 void rundir_deinit(rundir *d)
@@ -44,13 +45,14 @@ void rundir_deinit(rundir *d)
     free(d->generations);
     free(d->problem);
     free(d->holdout);
+    free(d->greedy);
     memset(d, 0, sizeof *d);
 }
 
 int rundir_has_run(const rundir *d)
 {
-    const char *const paths[] = {d->checkpoint, d->archive, d->front, d->generations, d->problem};
-    for (int i = 0; i < 5; i++)
+    const char *const paths[] = {d->checkpoint, d->archive, d->front, d->generations, d->problem, d->greedy};
+    for (int i = 0; i < 6; i++)
         if (access(paths[i], F_OK) == 0) return 1;
     return 0;
 }
@@ -61,6 +63,7 @@ void rundir_remove_outputs(const rundir *d)
     unlink(d->archive);
     unlink(d->generations);
     unlink(d->front);
+    unlink(d->greedy);
 }
 
 static int write_full(int fd, const void *data, size_t len)
@@ -348,11 +351,62 @@ static int front_less(const front_ctx *c, size_t a, size_t b)
     return c->id[a] < c->id[b];
 }
 
+/* Write rows sel[0..k) of (f, cv, x, id), sorted by front_less, to `path` atomically. */
+static int front_write_sel(const char *path, const prob *p, size_t *sel, size_t k, const size_t *id, const double *f,
+                           const double *cv, const double *x)
+{
+    size_t M = (size_t)p->n_obj, L = p->n_genes;
+    front_ctx c = {f, p->n_obj, id};
+    for (size_t i = 1; i < k; i++) /* insertion sort: fronts are small */
+        for (size_t j = i; j > 0 && front_less(&c, sel[j], sel[j - 1]); j--) {
+            size_t t = sel[j];
+            sel[j] = sel[j - 1];
+            sel[j - 1] = t;
+        }
+    /* front.csv is derived from the checkpoint (resume rewrites it), so it is replaced atomically
+     * for readers but not fsync'd: that saves two of the six syncs per generation. */
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp, "w");
+    if (!fp) {
+        int rc = msg_error(ST_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    fputs("id", fp);
+    for (size_t j = 0; j < M; j++) fprintf(fp, ",f%zu", j + 1);
+    if (p->n_con) fputs(",violation", fp);
+    if (p->front_extra)
+        p->front_extra(p, fp, NULL);
+    else
+        for (size_t g = 0; g < L; g++) fprintf(fp, ",x%zu", g + 1);
+    fputc('\n', fp);
+    for (size_t s = 0; s < k; s++) {
+        size_t i = sel[s];
+        fprintf(fp, "%zu", id[i]);
+        for (size_t j = 0; j < M; j++) fprintf(fp, ",%.17g", f[i * M + j]);
+        if (p->n_con) fprintf(fp, ",%.17g", cv[i]);
+        if (p->front_extra)
+            p->front_extra(p, fp, x + i * L);
+        else
+            for (size_t g = 0; g < L; g++) fprintf(fp, ",%.17g", x[i * L + g]);
+        fputc('\n', fp);
+    }
+    int bad = ferror(fp);
+    if (fclose(fp) != 0) bad = 1;
+    int rc = ST_OK;
+    if (bad || rename(tmp, path) != 0) {
+        rc = msg_error(ST_EIO, "cannot write '%s': %s", path, strerror(errno ? errno : EIO));
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
 int rundir_front_write(const char *path, const prob *p, const nsga *ga)
 {
     nsga_pop pop = nsga_population(ga);
     const archive *a = nsga_archive_const(ga);
-    size_t M = (size_t)pop.n_obj, L = pop.n_genes;
+    size_t L = pop.n_genes;
     size_t *sel = xmalloc((2 * pop.n + 1) * sizeof *sel), *id = sel + pop.n, k = 0;
     unsigned char *key = xmalloc(nsga_key_bytes(ga));
     for (size_t i = 0; i < pop.n; i++) {
@@ -367,52 +421,53 @@ int rundir_front_write(const char *path, const prob *p, const nsga *ga)
         if (!dup) sel[k++] = i;
     }
     free(key);
-    front_ctx c = {pop.f, pop.n_obj, id};
-    for (size_t i = 1; i < k; i++) /* insertion sort: fronts are small */
-        for (size_t j = i; j > 0 && front_less(&c, sel[j], sel[j - 1]); j--) {
-            size_t t = sel[j];
-            sel[j] = sel[j - 1];
-            sel[j - 1] = t;
-        }
-    /* front.csv is derived from the checkpoint (resume rewrites it), so it is replaced atomically
-     * for readers but not fsync'd: that saves two of the six syncs per generation. */
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *fp = fopen(tmp, "w");
-    if (!fp) {
-        int rc = msg_error(ST_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-        free(tmp);
-        free(sel);
-        return rc;
-    }
-    fputs("id", fp);
-    for (size_t j = 0; j < M; j++) fprintf(fp, ",f%zu", j + 1);
-    if (p->n_con) fputs(",violation", fp);
-    if (p->front_extra)
-        p->front_extra(p, fp, NULL);
-    else
-        for (size_t g = 0; g < L; g++) fprintf(fp, ",x%zu", g + 1);
-    fputc('\n', fp);
-    for (size_t s = 0; s < k; s++) {
-        size_t i = sel[s];
-        fprintf(fp, "%zu", id[i]);
-        for (size_t j = 0; j < M; j++) fprintf(fp, ",%.17g", pop.f[i * M + j]);
-        if (p->n_con) fprintf(fp, ",%.17g", pop.cv[i]);
-        if (p->front_extra)
-            p->front_extra(p, fp, pop.x + i * L);
-        else
-            for (size_t g = 0; g < L; g++) fprintf(fp, ",%.17g", pop.x[i * L + g]);
-        fputc('\n', fp);
-    }
+    int rc = front_write_sel(path, p, sel, k, id, pop.f, pop.cv, pop.x);
     free(sel);
-    int bad = ferror(fp);
-    if (fclose(fp) != 0) bad = 1;
-    int rc = ST_OK;
-    if (bad || rename(tmp, path) != 0) {
-        rc = msg_error(ST_EIO, "cannot write '%s': %s", path, strerror(errno ? errno : EIO));
-        unlink(tmp);
-    }
-    free(tmp);
     return rc;
+}
+
+/* Constrained domination (the GA's): a feasible row beats an infeasible one, two infeasible rows
+ * compare by violation, two feasible rows by Pareto dominance. */
+static int cdominates(const double *fa, double cva, const double *fb, double cvb, int m)
+{
+    if (cva > 0 || cvb > 0) return cva < cvb;
+    int better = 0;
+    for (int j = 0; j < m; j++) {
+        if (fa[j] > fb[j]) return 0;
+        if (fa[j] < fb[j]) better = 1;
+    }
+    return better;
+}
+
+int rundir_front_write_rows(const char *path, const prob *p, size_t n, const double *f, const double *cv,
+                            const double *x)
+{
+    size_t M = (size_t)p->n_obj;
+    size_t *sel = xmalloc((2 * n + 1) * sizeof *sel), *id = sel + n, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        id[i] = i;
+        int dominated = 0;
+        for (size_t j = 0; j < n && !dominated; j++)
+            dominated = j != i && cdominates(f + j * M, cv[j], f + i * M, cv[i], p->n_obj);
+        if (!dominated) sel[k++] = i;
+    }
+    int rc = front_write_sel(path, p, sel, k, id, f, cv, x);
+    free(sel);
+    return rc;
+}
+
+int rundir_greedy_write(const char *path, const rundir_greedy_row *rows, size_t n)
+{
+    afile *af = afile_open(path);
+    if (!af) return ST_EIO;
+    FILE *fp = afile_stream(af);
+    fputs("point,moves,est_energy,est_error,id,energy,loss,violation\n", fp);
+    for (size_t i = 0; i < n; i++) {
+        const rundir_greedy_row *r = &rows[i];
+        fprintf(fp, "%ld,%ld,%.17g,%.17g,%" PRIu64 ",%.17g,%.17g,%.17g\n", r->point, r->moves, r->est_energy,
+                r->est_error, r->id, r->energy, r->loss, r->violation);
+    }
+    return afile_commit(af);
 }
 
 void rundir_front_deinit(rundir_front *f)

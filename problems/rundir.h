@@ -14,6 +14,8 @@
  *   generations.csv  generation,evaluations,cache_hits,hypervolume,best_f1,seconds (append-only;
  *                    truncated like the archive on resume; best_f1 = lowest f1 among feasible members)
  *   holdout.csv      export/report's cache of holdout figures (CNN runs; format at rundir_holdout_read)
+ *   greedy.csv       `approxmap greedy` runs only (they have no checkpoint): the path's evaluated points
+ *                    (format at rundir_greedy_write)
  *
  * Checkpoint payload (little-endian, ckpt.h fields): u64 problem hash, u64 genes, u32 objectives;
  * the GA settings (nsga_save_settings, pm_* resolved); the GA counters (nsga_save_counters); f64
@@ -43,12 +45,13 @@ enum { RUNDIR_CKPT_VERSION = 1, RUNDIR_ARCHIVE_VERSION = 1, RUNDIR_ARCHIVE_HEADE
 
 /* The paths of a run directory's files (owned strings). */
 typedef struct rundir {
-    char *dir, *checkpoint, *archive, *front, *generations, *problem, *holdout;
+    char *dir, *checkpoint, *archive, *front, *generations, *problem, *holdout, *greedy;
 } rundir;
 
 void rundir_init(rundir *d, const char *dir);
 void rundir_deinit(rundir *d);
-/* 1 if any of the search's files (checkpoint, archive, front.csv, generations.csv, problem.yaml) exists. */
+/* 1 if any of the search's files (checkpoint, archive, front.csv, generations.csv, problem.yaml,
+ * greedy.csv) exists. */
 int rundir_has_run(const rundir *d);
 /* Remove the search's output files, the checkpoint first (an interrupted removal never leaves a
  * checkpoint beside new files). */
@@ -94,6 +97,11 @@ int rundir_resume_archive(const rundir *d, uint64_t problem_hash, nsga *ga, uint
  * has constraints, genes or p->front_extra's columns), replaced atomically (not fsync'd: resume
  * rewrites it from the checkpoint). */
 int rundir_front_write(const char *path, const prob *p, const nsga *ga);
+/* The same for runs without a GA (approxmap greedy): the first front, under the GA's constrained
+ * domination, of n evaluated rows (f: n x n_obj, cv: n, x: n x n_genes), whose archive ids are their
+ * row indices. */
+int rundir_front_write_rows(const char *path, const prob *p, size_t n, const double *f, const double *cv,
+                            const double *x);
 
 enum { RUNDIR_MAX_OBJ = 8 };
 
@@ -130,6 +138,20 @@ int rundir_gens_append(const char *path, uint64_t *bytes, const rundir_gen *g);
 int rundir_gens_truncate(const char *path, uint64_t bytes);
 /* Rows of generations.csv (*rows NULL and *n = 0 when the file is absent). Caller frees *rows. */
 int rundir_gens_read(const char *path, rundir_gen **rows, size_t *n);
+
+/* --- greedy.csv: the path of `approxmap greedy` ------------------------------------------------ */
+
+/* One evaluated point of the path: its index along the path (0 = the start map), the single-gene moves
+ * made since the start, the estimate's energy and error, and the archive id and figures of the map. */
+typedef struct rundir_greedy_row {
+    long point, moves;
+    double est_energy, est_error;
+    uint64_t id;
+    double energy, loss, violation;
+} rundir_greedy_row;
+
+/* Write greedy.csv atomically: point,moves,est_energy,est_error,id,energy,loss,violation. */
+int rundir_greedy_write(const char *path, const rundir_greedy_row *rows, size_t n);
 
 /* --- holdout.csv: export/report's cache of holdout figures -------------------------------------- */
 

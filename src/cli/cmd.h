@@ -17,5 +17,6 @@ int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_characterize(int argc, char **argv);
 int cmd_sensitivity(int argc, char **argv);
+int cmd_greedy(int argc, char **argv);
 
 #endif

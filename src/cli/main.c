@@ -26,6 +26,7 @@ static const command commands[] = {
     {"report", cmd_report, "write report.md and plots for a run"},
     {"characterize", cmd_characterize, "gate-level energy of a multiplier library"},
     {"sensitivity", cmd_sensitivity, "estimated error and energy saved per filter, kernel and multiplier"},
+    {"greedy", cmd_greedy, "sensitivity-ordered greedy baseline: a run directory like search's"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
