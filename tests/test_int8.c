@@ -1,5 +1,6 @@
 /* int8 executor on the reference ResNet-8 (skipped when the model or CIFAR-10 is absent):
- *  - whole-network int8 logits with EXACT multipliers equal the run with an explicit SEPARABLE identity
+ *  - whole-network int8 logits with EXACT multipliers (the u8 kernels on every layer) equal the int16
+ *    exact path, and the run with an explicit SEPARABLE identity
  *    transform (two planes) and with a LUT exact table (two tables), on 256 test images;
  *  - a non-identity separable multiplier (activation rounded at bit 2) equals its LUT;
  *  - random maps at layer, filter and kernel granularity over the 21 ROUP multipliers and two
@@ -64,6 +65,20 @@ START_TEST(exact_separable_lut_agree)
     int8_t *lg = run(muls, 0, 0);
     ck_assert_mem_eq(lg, ref, (size_t)N_IMG * 10);
     free(lg);
+    /* every layer runs the u8 kernels (the first on pixels 0..127, the others after ReLU), and the
+     * int16 path they replace gives the same logits */
+    struct qnn_conv_u8 *u8s[16];
+    for (int i = 0, l = 0; i < net->n_ops; i++)
+        if (net->ops[i].op == QNN_OP_CONV) {
+            ck_assert_ptr_nonnull(net->ops[i].u8);
+            u8s[l++] = net->ops[i].u8;
+            net->ops[i].u8 = NULL;
+        }
+    lg = run(muls, 0, 0);
+    ck_assert_mem_eq(lg, ref, (size_t)N_IMG * 10);
+    free(lg);
+    for (int i = 0, l = 0; i < net->n_ops; i++)
+        if (net->ops[i].op == QNN_OP_CONV) net->ops[i].u8 = u8s[l++];
     /* SEPARABLE identity with two identical planes, kernels alternating between them */
     int16_t act[2 * 256], act_r[2 * 256];
     for (int p = 0; p < 2; p++)

@@ -683,6 +683,187 @@ START_TEST(add_matches_scalar)
 }
 END_TEST
 
+/* ---- the exact u8 path (qnn_conv_u8_*, vpmaddubsw) ---- */
+
+/* One u8 case: input values a_lo..a_hi (extremes over-represented), weights -wmax..wmax (extremes
+ * over-represented, -128 too when wmax is 128); every variant, 1 and 2 threads, accumulators and fused
+ * int8 output, against the reference. Returns the number of runs checked, or 0 when the proof refused. */
+static int u8_check(const qnn_conv_shape *s, uint64_t *st, int32_t a_lo, int32_t a_hi, int32_t wmax)
+{
+    size_t in_len = (size_t)s->n * s->h * s->w * s->cin, w_len = (size_t)s->cout * s->kh * s->kw * s->cin;
+    size_t out_len = (size_t)s->n * s->ho * s->wo * s->cout;
+    int8_t *in = xmalloc(in_len ? in_len : 1), *w8 = xmalloc(w_len), *got8 = xmalloc(out_len);
+    int16_t *in16 = xmalloc((in_len ? in_len : 1) * sizeof *in16), *w16 = xmalloc(w_len * sizeof *w16);
+    int32_t *ref = xmalloc(out_len * sizeof *ref), *got = xmalloc(out_len * sizeof *got);
+    int32_t *bias = xmalloc((size_t)s->cout * 4), *mult = xmalloc((size_t)s->cout * 4), *shift = xmalloc((size_t)s->cout * 4);
+    for (size_t i = 0; i < in_len; i++) {
+        int32_t r = sm_range(st, 0, 5);
+        in16[i] = in[i] = (int8_t)(r == 0 ? a_lo : r == 1 ? a_hi : sm_range(st, a_lo, a_hi));
+    }
+    for (size_t i = 0; i < w_len; i++) {
+        int32_t r = sm_range(st, 0, 5);
+        int32_t v = r == 0 ? -wmax : r == 1 ? (wmax > 127 ? 127 : wmax) : sm_range(st, -wmax, wmax > 127 ? 127 : wmax);
+        w16[i] = w8[i] = (int8_t)v;
+    }
+    rq_fill(st, s->cout, bias, mult, shift);
+    const int16_t *pl[1] = {in16};
+    qnn_conv_acc_ref(s, pl, NULL, w16, ref);
+    qnn_conv_u8 *k = qnn_conv_u8_alloc(s, w8, a_lo, a_hi);
+    int checked = 0;
+    if (k) {
+        qnn_conv_dst d = {.out = got8, .bias = bias, .mult = mult, .shift = shift, .lo = -128, .hi = 127};
+        for (int portable = 0; portable < 2; portable++) {
+            qnn_kern_set_portable(portable);
+            for (int nt = 1; nt <= 2; nt++) {
+                size_t sz = qnn_conv_u8_scratch_size(k, s->n, nt);
+                void *scr = sz ? xaligned_alloc(sz) : NULL;
+                memset(got, 0x5a, out_len * sizeof *got);
+                ck_assert_int_eq(qnn_conv_u8_team(k, s->n, in, &(qnn_conv_dst){.acc = got}, nt, scr, sz), 1);
+                for (size_t i = 0; i < out_len; i++)
+                    if (got[i] != ref[i])
+                        ck_abort_msg("u8 %s threads %d inputs %d..%d weights +-%d: n%d h%d w%d cin%d cout%d k%dx%d "
+                                     "s%dx%d pad %d,%d,%d,%d: acc[%zu] = %d, reference %d",
+                                     portable ? "portable" : "dispatch", nt, a_lo, a_hi, wmax, s->n, s->h, s->w, s->cin,
+                                     s->cout, s->kh, s->kw, s->stride_h, s->stride_w, s->pad_t, s->pad_l, s->pad_b,
+                                     s->pad_r, i, got[i], ref[i]);
+                memset(got8, 0x5a, out_len);
+                ck_assert_int_eq(qnn_conv_u8_team(k, s->n, in, &d, nt, NULL, 0), 1);
+                fused_expect(s, ref, &d, got8, portable ? "u8 fused portable" : "u8 fused");
+                free(scr);
+                checked++;
+            }
+        }
+        qnn_kern_set_portable(0);
+        set_threads(2);
+    }
+    qnn_conv_u8_free(k);
+    free(in), free(w8), free(got8), free(in16), free(w16), free(ref), free(got), free(bias), free(mult), free(shift);
+    return checked;
+}
+
+START_TEST(u8_matches_reference)
+{
+    /* ReLU-range inputs 0..127 with any int8 weights (-128..127): always proven, exact on random
+     * shapes (stride 1, 2, 3, 1x1, Cin 1..21 and 3 as the first layer, rows narrower than a vector
+     * and not multiples of it, batches below the thread count), and on ResNet-8's shapes */
+    uint64_t st = 8080;
+    int checked = 0;
+    for (int iter = 0; iter < 200; iter++) {
+        qnn_conv_shape s = random_shape(&st);
+        int c = u8_check(&s, &st, 0, 127, 128);
+        ck_assert_int_gt(c, 0);
+        checked += c;
+    }
+    const int32_t r8[][8] = {/* h, cin, cout, k, stride, pad, n */
+                             {32, 3, 16, 3, 1, 1, 2}, {32, 16, 16, 3, 1, 1, 1}, {32, 16, 32, 3, 2, 1, 2},
+                             {16, 32, 32, 3, 1, 1, 3}, {32, 16, 32, 1, 2, 0, 2}, {8, 64, 64, 3, 1, 1, 2},
+                             {1, 64, 10, 1, 1, 0, 3}};
+    for (size_t i = 0; i < sizeof r8 / sizeof r8[0]; i++) {
+        qnn_conv_shape s = {.n = r8[i][6], .h = r8[i][0], .w = r8[i][0], .cin = r8[i][1], .cout = r8[i][2],
+                            .kh = r8[i][3], .kw = r8[i][3], .stride_h = r8[i][4], .stride_w = r8[i][4],
+                            .pad_t = r8[i][5], .pad_l = r8[i][5], .pad_b = r8[i][5], .pad_r = r8[i][5]};
+        ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+        checked += u8_check(&s, &st, 0, 127, 128);
+    }
+    ck_assert_int_eq(checked, (200 + 7) * 4);
+}
+END_TEST
+
+START_TEST(u8_signed_inputs_and_saturation_boundary)
+{
+    /* signed inputs (-128..127, the kernel's operand u = a + 128 in 0..255 with the correction
+     * -128 * sum(w)) under weights |w| <= 64, so that |w1| + |w2| <= 128 and |u1 w1 + u2 w2| <= 255 * 128
+     * = 32640: proven and exact, including all-extreme data (u = 0 and 255, w = -64 and 64); a one-sided
+     * range 5..127 (offset 0) and a negative-only one -128..-3 (offset 128) too */
+    uint64_t st = 9191;
+    int checked = 0;
+    for (int iter = 0; iter < 80; iter++) {
+        qnn_conv_shape s = random_shape(&st);
+        int c = iter % 3 == 0 ? u8_check(&s, &st, -128, 127, 64)
+                : iter % 3 == 1 ? u8_check(&s, &st, 5, 127, 128) : u8_check(&s, &st, -128, -3, 64);
+        ck_assert_int_gt(c, 0);
+        checked += c;
+    }
+    ck_assert_int_eq(checked, 80 * 4);
+    /* every pair at the boundary: all inputs 127 (u = 255), all weights 64 (pair 32640) or -64 */
+    qnn_conv_shape s = {.n = 2, .h = 9, .w = 11, .cin = 8, .cout = 5, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
+                        .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+    size_t in_len = (size_t)s.n * s.h * s.w * s.cin, w_len = (size_t)s.cout * 9 * s.cin;
+    size_t out_len = (size_t)s.n * s.ho * s.wo * s.cout;
+    int8_t *in = xmalloc(in_len), *w8 = xmalloc(w_len);
+    int16_t *in16 = xmalloc(in_len * 2), *w16 = xmalloc(w_len * 2);
+    int32_t *ref = xmalloc(out_len * 4), *got = xmalloc(out_len * 4);
+    for (int sign = -1; sign <= 1; sign += 2)
+        for (int a = -128; a <= 127; a += 255) {
+            for (size_t i = 0; i < in_len; i++) in16[i] = in[i] = (int8_t)a;
+            for (size_t i = 0; i < w_len; i++) w16[i] = w8[i] = (int8_t)(sign * 64);
+            const int16_t *pl[1] = {in16};
+            qnn_conv_acc_ref(&s, pl, NULL, w16, ref);
+            qnn_conv_u8 *k = qnn_conv_u8_alloc(&s, w8, -128, 127);
+            ck_assert_ptr_nonnull(k);
+            for (int portable = 0; portable < 2; portable++) {
+                qnn_kern_set_portable(portable);
+                memset(got, 0x5a, out_len * 4);
+                ck_assert_int_eq(qnn_conv_u8_team(k, s.n, in, &(qnn_conv_dst){.acc = got}, 1, NULL, 0), 1);
+                ck_assert_mem_eq(got, ref, out_len * 4);
+            }
+            qnn_kern_set_portable(0);
+            qnn_conv_u8_free(k);
+        }
+    /* the interior value of an all-64 layer on all-127 input: 9 taps x 8 channels x 127 x 64 */
+    ck_assert_int_eq(ref[(size_t)(1 * s.wo + 1) * s.cout], 9 * 8 * 127 * 64);
+    free(in), free(w8), free(in16), free(w16), free(ref), free(got);
+}
+END_TEST
+
+START_TEST(u8_proof_refuses_unsafe_layers)
+{
+    /* the proof decides exactly at the int16 bound, on the pairs the kernel forms (channels 2i, 2i + 1) */
+    qnn_conv_shape s = {.n = 1, .h = 1, .w = 1, .cin = 4, .cout = 1, .kh = 1, .kw = 1, .stride_h = 1, .stride_w = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+    /* ReLU inputs 0..127: safe for any weights, the worst pair 127 * (-128 - 128) = -32512 */
+    const int8_t w_min[4] = {-128, -128, -128, -128}, w_max[4] = {127, 127, 127, 127};
+    ck_assert_int_eq(qnn_conv_u8_proof(&s, w_min, 0, 127), 1);
+    ck_assert_int_eq(qnn_conv_u8_proof(&s, w_max, 0, 127), 1);
+    /* signed inputs: u in 0..255; pair 64 + 64 -> 255 * 128 = 32640 safe, 64 + 65 -> 32895 not */
+    const int8_t w_ok[4] = {64, 64, -64, -64}, w_hi[4] = {64, 65, 0, 0}, w_lo[4] = {0, 0, -65, -64};
+    ck_assert_int_eq(qnn_conv_u8_proof(&s, w_ok, -128, 127), 1);
+    ck_assert_int_eq(qnn_conv_u8_proof(&s, w_hi, -128, 127), 0);
+    ck_assert_int_eq(qnn_conv_u8_proof(&s, w_lo, -128, 127), 0);
+    ck_assert_ptr_null(qnn_conv_u8_alloc(&s, w_hi, -128, 127));
+    /* the pairing: 127 next to 0 is safe with u up to 255 (32385), 127 next to 127 is not */
+    const int8_t w_split[4] = {127, 0, 127, 0}, w_pair[4] = {127, 127, 0, 0};
+    ck_assert_int_eq(qnn_conv_u8_proof(&s, w_split, -128, 127), 1);
+    ck_assert_int_eq(qnn_conv_u8_proof(&s, w_pair, -128, 127), 0);
+    /* a narrower signed range: u in 0..200 (a in -128..72): 200 * 163 = 32600 safe, 200 * 164 not */
+    const int8_t w_163[4] = {100, 63, 0, 0}, w_164[4] = {100, 64, 0, 0};
+    ck_assert_int_eq(qnn_conv_u8_proof(&s, w_163, -128, 72), 1);
+    ck_assert_int_eq(qnn_conv_u8_proof(&s, w_164, -128, 72), 0);
+    /* too many taps for exact int32 sums */
+    qnn_conv_shape big = s;
+    big.cin = 65536;
+    int8_t *wz = xcalloc(65536, 1);
+    ck_assert_int_eq(qnn_conv_u8_proof(&big, wz, 0, 127), 0);
+    free(wz);
+    /* at run time an input outside the proven range is refused and nothing is written */
+    qnn_conv_u8 *k = qnn_conv_u8_alloc(&s, w_max, 0, 127);
+    ck_assert_ptr_nonnull(k);
+    const int8_t in_bad[4] = {1, 2, -1, 3}, in_ok[4] = {1, 2, 0, 3};
+    for (int portable = 0; portable < 2; portable++) {
+        qnn_kern_set_portable(portable);
+        int32_t acc = 0x5a5a5a5a;
+        ck_assert_int_eq(qnn_conv_u8_team(k, 1, in_bad, &(qnn_conv_dst){.acc = &acc}, 1, NULL, 0), 0);
+        ck_assert_int_eq(acc, 0x5a5a5a5a);
+        ck_assert_int_eq(qnn_conv_u8_team(k, 1, in_ok, &(qnn_conv_dst){.acc = &acc}, 1, NULL, 0), 1);
+        ck_assert_int_eq(acc, 127 * 6);
+    }
+    qnn_kern_set_portable(0);
+    qnn_conv_u8_free(k);
+    qnn_conv_u8_free(NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("kern");
@@ -700,6 +881,9 @@ static Suite *suite(void)
     tcase_add_test(tc, team_rule_one_thread_means_one);
     tcase_add_test(tc, fused_requant_matches_reference);
     tcase_add_test(tc, add_matches_scalar);
+    tcase_add_test(tc, u8_matches_reference);
+    tcase_add_test(tc, u8_signed_inputs_and_saturation_boundary);
+    tcase_add_test(tc, u8_proof_refuses_unsafe_layers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -27,6 +27,12 @@ struct qnn_int8_ws {
 static void *ws_scratch(qnn_int8_ws *ws, const qnn_conv_shape *s, qnn_mul_kind kind, int n_tabs, size_t *size)
 {
     size_t need = qnn_conv_scratch_size(s, kind, n_tabs, ws->threads);
+    if (kind == QNN_MUL_EXACT) /* the u8 kernels of an exact layer run on the same scratch */
+        for (int i = 0; i < ws->net->n_ops; i++) {
+            const qnn_int8_op *op = &ws->net->ops[i];
+            size_t u = op->op == QNN_OP_CONV && op->u8 ? qnn_conv_u8_scratch_size(op->u8, s->n, ws->threads) : 0;
+            need = u > need ? u : need;
+        }
     if (need > ws->scratch_size) {
         free(ws->scratch);
         ws->scratch = xaligned_alloc(need);
@@ -45,6 +51,7 @@ void qnn_int8_net_free(qnn_int8_net *net)
         free(op->name);
         free(op->w);
         free(op->w16);
+        qnn_conv_u8_free(op->u8);
         free(op->w_scale);
         free(op->bias);
         free(op->mult);
@@ -56,8 +63,40 @@ void qnn_int8_net_free(qnn_int8_net *net)
     free(net);
 }
 
+/* The value range of every tensor (lo, hi: n_tensors entries each), from the ops in stored order:
+ * the input is in_lut's range; a convolution or an add yields its clamp; a pool or a clamp yields its
+ * input's range within its clamp (an average of values in lo..hi rounds into lo..hi, padding counts
+ * as 0 when it is included; a max pool's empty window gives -128). */
+static void tensor_ranges(const qnn_int8_net *net, int32_t *lo, int32_t *hi)
+{
+    for (int t = 0; t < net->n_tensors; t++) lo[t] = -128, hi[t] = 127;
+    lo[net->input] = 127, hi[net->input] = -128;
+    for (int p = 0; p < 256; p++) {
+        int32_t v = (int8_t)net->in_lut[p];
+        lo[net->input] = v < lo[net->input] ? v : lo[net->input];
+        hi[net->input] = v > hi[net->input] ? v : hi[net->input];
+    }
+    for (int i = 0; i < net->n_ops; i++) {
+        const qnn_int8_op *op = &net->ops[i];
+        int32_t l = -128, h = 127;
+        if (op->op == QNN_OP_MAXPOOL || op->op == QNN_OP_AVGPOOL || op->op == QNN_OP_CLAMP) {
+            l = lo[op->in[0]], h = hi[op->in[0]];
+            const qnn_conv_shape *s = &op->shape;
+            int padded = op->op != QNN_OP_CLAMP && (s->pad_t || s->pad_l || s->pad_b || s->pad_r);
+            if (padded && op->op == QNN_OP_MAXPOOL) l = -128;
+            if (padded && op->op == QNN_OP_AVGPOOL) l = l > 0 ? 0 : l, h = h < 0 ? 0 : h;
+        }
+        lo[op->out] = l > op->act_min ? l : op->act_min;
+        hi[op->out] = h < op->act_max ? h : op->act_max;
+        if (lo[op->out] > hi[op->out]) /* l..h lies beyond one side of the clamp: one value */
+            lo[op->out] = hi[op->out] = l > op->act_max ? op->act_max : op->act_min;
+    }
+}
+
 void qnn_int8_net_finish(qnn_int8_net *net)
 {
+    int32_t *lo = xmalloc((size_t)net->n_tensors * 2 * sizeof *lo), *hi = lo + net->n_tensors;
+    tensor_ranges(net, lo, hi);
     int n = 0;
     for (int i = 0; i < net->n_ops; i++) n += net->ops[i].op == QNN_OP_CONV;
     free(net->layers);
@@ -72,6 +111,9 @@ void qnn_int8_net_finish(qnn_int8_net *net)
         free(op->w16);
         op->w16 = xmalloc(nw * sizeof *op->w16);
         for (size_t k = 0; k < nw; k++) op->w16[k] = op->w[k];
+        /* the exact u8 kernel, when its proof holds for this layer's input range (qnn_kern.h) */
+        qnn_conv_u8_free(op->u8);
+        op->u8 = qnn_conv_u8_alloc(s, op->w, lo[op->in[0]], hi[op->in[0]]);
         qnn_int8_layer *l = &net->layers[op->layer];
         l->name = op->name;
         l->op = op->dense ? "dense" : "conv";
@@ -81,6 +123,7 @@ void qnn_int8_net_finish(qnn_int8_net *net)
         l->macs = qnn_conv_macs(s);
         l->weights = op->w;
     }
+    free(lo);
 }
 
 int32_t qnn_int8_n_out(const qnn_int8_net *net)
@@ -177,6 +220,12 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
     size_t ssz;
     void *scr;
     if (!mul || mul->kind == QNN_MUL_EXACT) {
+        if (op->u8) {
+            size_t need = qnn_conv_u8_scratch_size(op->u8, s.n, ws->threads);
+            if (need > ws->scratch_size) (void)ws_scratch(ws, &s, QNN_MUL_EXACT, 1, &ssz); /* sized for both */
+            ASSERT(need <= ws->scratch_size);
+            if (qnn_conv_u8_team(op->u8, s.n, in, &dst, ws->threads, ws->scratch, ws->scratch_size)) return;
+        }
         scr = ws_scratch(ws, &s, QNN_MUL_EXACT, 1, &ssz);
         qnn_conv_acc_i8_team(&s, in, NULL, 1, NULL, op->w16, &dst, ws->threads, scr, ssz);
     } else if (mul->kind == QNN_MUL_SEPARABLE) {

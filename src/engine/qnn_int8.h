@@ -4,7 +4,8 @@
  * writes one tensor. Every CONV (conv or dense) is an *approximable layer*: its integer products go
  * through the kernel contract of qnn_conv.h via the dispatch of qnn_kern.h, under the multiplier the
  * caller chooses per layer (qnn_mul.h), then bias + requantization + clamp (qnn_requant.h):
- *   EXACT      one int16 plane = the input widened; weights widened to int16 (qnn_conv_acc);
+ *   EXACT      the u8 kernels (vpmaddubsw) where their proof holds for the layer (qnn_conv_u8_team),
+ *              else one int16 plane = the input widened, weights widened to int16 (qnn_conv_acc_i8);
  *   SEPARABLE  planes p = act_tf[p][input]; weights = w_tf (qnn_conv_acc_i8);
  *   LUT        raw int8 input and weights through the tables (qnn_conv_acc_lut).
  *
@@ -42,7 +43,9 @@ typedef struct qnn_int8_op {
     qnn_conv_shape shape;  /* CONV and pools (n = 0) */
     /* CONV (arrays owned, per output channel unless stated) */
     int8_t *w;             /* (cout, kh, kw, cin), -127..127 */
-    int16_t *w16;          /* the same widened (EXACT path) */
+    int16_t *w16;          /* the same widened (EXACT path without u8) */
+    struct qnn_conv_u8 *u8; /* the exact u8 kernel's packed layer (qnn_kern.h), or NULL when its proof
+                            * refuses the layer's input range and weights (owned; qnn_int8_net_finish) */
     double *w_scale;       /* s_w */
     int32_t *bias;         /* int32 bias in units of s_in * s_w */
     int32_t *mult;         /* requant multiplier (Q31) */
@@ -86,7 +89,9 @@ typedef struct qnn_int8_ws qnn_int8_ws;
 
 void qnn_int8_net_free(qnn_int8_net *net);
 
-/* Derive `layers` and the widened weights from the ops (the quantizer calls this once). */
+/* Derive `layers`, the widened weights and the exact u8 kernels from the ops (the quantizer calls
+ * this once; call it again after changing weights or clamps). Each layer's input range is its
+ * producer's clamp (act_min..act_max), or in_lut's range for the network input. */
 void qnn_int8_net_finish(qnn_int8_net *net);
 
 /* Number of output values (logits) per image. */

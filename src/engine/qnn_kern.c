@@ -19,7 +19,7 @@
 #include "qnn_requant.h"
 #include "util.h"
 
-static size_t round_up(size_t x, size_t m)
+size_t kern_round_up(size_t x, size_t m)
 {
     return (x + m - 1) / m * m;
 }
@@ -51,7 +51,7 @@ int qnn_kern_max_team(int reset)
     return reset ? __atomic_exchange_n(&g_max_team, 0, __ATOMIC_RELAXED) : __atomic_load_n(&g_max_team, __ATOMIC_RELAXED);
 }
 
-static int thread_num(void)
+int kern_thread_num(void)
 {
 #ifdef _OPENMP
     return omp_get_thread_num();
@@ -67,23 +67,23 @@ static int thread_num(void)
 
 enum { KERN_ALIGN = 64 };
 
-static size_t ar_bytes(size_t bytes)
+size_t kern_ar_bytes(size_t bytes)
 {
-    return round_up(bytes, KERN_ALIGN) + KERN_ALIGN;
+    return kern_round_up(bytes, KERN_ALIGN) + KERN_ALIGN;
 }
 
-static void *ar_get(kern_arena *a, size_t bytes)
+void *kern_ar_get(kern_arena *a, size_t bytes)
 {
-    uintptr_t at = round_up((uintptr_t)(a->base + a->used), KERN_ALIGN);
+    uintptr_t at = kern_round_up((uintptr_t)(a->base + a->used), KERN_ALIGN);
     size_t end = (size_t)(at - (uintptr_t)a->base) + bytes;
     ASSERT(end <= a->size); /* qnn_conv_scratch_size undercounted */
     a->used = end;
     return (void *)at;
 }
 
-static void *ar_zero(kern_arena *a, size_t bytes)
+void *kern_ar_zero(kern_arena *a, size_t bytes)
 {
-    return memset(ar_get(a, bytes), 0, bytes);
+    return memset(kern_ar_get(a, bytes), 0, bytes);
 }
 
 /* ---- geometry ---- */
@@ -103,24 +103,24 @@ static void geom_dims(kern_geom *g, const qnn_conv_shape *s)
     g->cx = s->wo + g->dx_max;
     size_t flat = (size_t)s->ho * (size_t)g->cx;
     ASSERT(flat < (size_t)1 << 30);
-    g->nq = (int32_t)round_up(flat, KERN_TQ);
+    g->nq = (int32_t)kern_round_up(flat, KERN_TQ);
     /* farthest read: a 16-element load at q0 + 1 + offset, q0 <= nq - KERN_TQ, one past for pairs */
     size_t off_max = (size_t)g->dy_max * g->cx + g->dx_max;
-    g->phase_len = round_up((size_t)g->nq + off_max + 2, 16);
+    g->phase_len = kern_round_up((size_t)g->nq + off_max + 2, 16);
     g->chan_len = (size_t)g->nph * g->phase_len;
     ASSERT(g->chan_len < (size_t)1 << 31); /* offsets inside a channel buffer are int32 */
 }
 
 static size_t geom_bytes(const kern_geom *g, const qnn_conv_shape *s)
 {
-    return ar_bytes((size_t)s->h * s->w * sizeof(int32_t)) + ar_bytes((size_t)g->nq * sizeof(int32_t));
+    return kern_ar_bytes((size_t)s->h * s->w * sizeof(int32_t)) + kern_ar_bytes((size_t)g->nq * sizeof(int32_t));
 }
 
 static void geom_init(kern_geom *g, const qnn_conv_shape *s, kern_arena *ar)
 {
     geom_dims(g, s);
-    g->inoff = ar_get(ar, (size_t)s->h * s->w * sizeof *g->inoff);
-    g->outpix = ar_get(ar, (size_t)g->nq * sizeof *g->outpix);
+    g->inoff = kern_ar_get(ar, (size_t)s->h * s->w * sizeof *g->inoff);
+    g->outpix = kern_ar_get(ar, (size_t)g->nq * sizeof *g->outpix);
     for (int32_t q = 0; q < g->nq; q++) {
         int32_t oy = q / g->cx, ox = q % g->cx;
         g->outpix[q] = (oy < s->ho && ox < s->wo) ? oy * s->wo + ox : -1;
@@ -170,9 +170,9 @@ void kern_tile_scatter(const kern_sep *k, const int32_t *tile, int32_t span, int
 static size_t sep_plan_bytes(const qnn_conv_shape *s, int n_planes, const kern_geom *g)
 {
     size_t taps = (size_t)s->kh * s->kw, blks = (size_t)((s->cout + KERN_COB - 1) / KERN_COB) * s->cin;
-    return geom_bytes(g, s) + 3 * ar_bytes(taps * sizeof(int32_t)) + ar_bytes((size_t)n_planes) +
-           ar_bytes(blks * taps * KERN_COB * sizeof(int32_t)) + ar_bytes(blks * KERN_COB * sizeof(size_t)) +
-           ar_bytes(blks) + ar_bytes(blks * KERN_COB * 2 * sizeof(uint32_t)) + ar_bytes(blks); /* ... rnd, rmode */
+    return geom_bytes(g, s) + 3 * kern_ar_bytes(taps * sizeof(int32_t)) + kern_ar_bytes((size_t)n_planes) +
+           kern_ar_bytes(blks * taps * KERN_COB * sizeof(int32_t)) + kern_ar_bytes(blks * KERN_COB * sizeof(size_t)) +
+           kern_ar_bytes(blks) + kern_ar_bytes(blks * KERN_COB * 2 * sizeof(uint32_t)) + kern_ar_bytes(blks); /* ... rnd, rmode */
 }
 
 void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uint8_t *plane_of,
@@ -187,8 +187,8 @@ void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uin
 
     /* tap pairs: horizontally adjacent taps of one phase, (kx, kx + sw) -> (dx, dx + 1) */
     int32_t max_items = s->kh * s->kw;
-    int32_t *t1 = ar_get(ar, (size_t)max_items * sizeof *t1), *t2 = ar_get(ar, (size_t)max_items * sizeof *t2);
-    k->item_off = ar_get(ar, (size_t)max_items * sizeof *k->item_off);
+    int32_t *t1 = kern_ar_get(ar, (size_t)max_items * sizeof *t1), *t2 = kern_ar_get(ar, (size_t)max_items * sizeof *t2);
+    k->item_off = kern_ar_get(ar, (size_t)max_items * sizeof *k->item_off);
     int32_t n = 0;
     for (int32_t py = 0; py < g->sh; py++)
         for (int32_t px = 0; px < g->sw; px++)
@@ -205,10 +205,10 @@ void kern_sep_plan(kern_sep *k, const qnn_conv_shape *s, int n_planes, const uin
     int32_t cin = s->cin, taps = s->kh * s->kw;
     k->n_cob = (s->cout + KERN_COB - 1) / KERN_COB;
     k->n_planes = n_planes;
-    k->used = ar_zero(ar, (size_t)n_planes);
-    k->wpk = ar_zero(ar, (size_t)k->n_cob * cin * n * KERN_COB * sizeof *k->wpk);
-    k->boff = ar_zero(ar, (size_t)k->n_cob * cin * KERN_COB * sizeof *k->boff);
-    k->shared = ar_zero(ar, (size_t)k->n_cob * cin);
+    k->used = kern_ar_zero(ar, (size_t)n_planes);
+    k->wpk = kern_ar_zero(ar, (size_t)k->n_cob * cin * n * KERN_COB * sizeof *k->wpk);
+    k->boff = kern_ar_zero(ar, (size_t)k->n_cob * cin * KERN_COB * sizeof *k->boff);
+    k->shared = kern_ar_zero(ar, (size_t)k->n_cob * cin);
     for (int32_t cb = 0; cb < k->n_cob; cb++)
         for (int32_t ci = 0; ci < cin; ci++) {
             size_t blk = (size_t)cb * cin + ci;
@@ -240,8 +240,8 @@ void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const i
     const qnn_conv_shape *s = k->s;
     const int32_t cin = s->cin;
     k->fly = 1;
-    k->rnd = ar_zero(k->ar, (size_t)k->n_cob * cin * KERN_COB * 2 * sizeof *k->rnd);
-    k->rmode = ar_zero(k->ar, (size_t)k->n_cob * cin);
+    k->rnd = kern_ar_zero(k->ar, (size_t)k->n_cob * cin * KERN_COB * 2 * sizeof *k->rnd);
+    k->rmode = kern_ar_zero(k->ar, (size_t)k->n_cob * cin);
     for (int32_t cb = 0; cb < k->n_cob; cb++)
         for (int32_t ci = 0; ci < cin; ci++) {
             size_t blk = (size_t)cb * cin + ci;
@@ -436,17 +436,17 @@ static void kern_sep_run_src(const kern_sep *k, const sep_src *sc, kern_sep_tile
     const qnn_conv_shape *s = k->s;
     const int32_t ntile = k->g.nq / KERN_TQ, ncb = k->n_cob;
     if (s->n >= nt) {
-        int16_t *bufs = ar_zero(k->ar, (size_t)nt * k->xlen * sizeof *bufs);
+        int16_t *bufs = kern_ar_zero(k->ar, (size_t)nt * k->xlen * sizeof *bufs);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
         for (int32_t img = 0; img < s->n; img++) {
             if (img == 0) qnn_kern_note_team();
-            int16_t *x = bufs + (size_t)thread_num() * k->xlen;
+            int16_t *x = bufs + (size_t)kern_thread_num() * k->xlen;
             sep_prep(k, sc, img, x);
             for (int32_t t = 0; t < ntile; t++)
                 for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, cb, t * KERN_TQ, img);
         }
     } else {
-        int16_t *x = ar_zero(k->ar, k->xlen * sizeof *x);
+        int16_t *x = kern_ar_zero(k->ar, k->xlen * sizeof *x);
         for (int32_t img = 0; img < s->n; img++) {
             sep_prep(k, sc, img, x);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -526,8 +526,8 @@ static int32_t lut_grp(const kern_geom *g)
 static size_t lut_plan_bytes(const qnn_conv_shape *s, int n_luts, const kern_geom *g)
 {
     size_t taps = (size_t)s->kh * s->kw;
-    return geom_bytes(g, s) + ar_bytes(taps * sizeof(int32_t)) + ar_bytes((size_t)s->cout * s->cin * taps * sizeof(uint32_t)) +
-           ar_bytes((size_t)n_luts) + ar_bytes(((size_t)n_luts * 65536 + 256) * sizeof(int16_t));
+    return geom_bytes(g, s) + kern_ar_bytes(taps * sizeof(int32_t)) + kern_ar_bytes((size_t)s->cout * s->cin * taps * sizeof(uint32_t)) +
+           kern_ar_bytes((size_t)n_luts) + kern_ar_bytes(((size_t)n_luts * 65536 + 256) * sizeof(int16_t));
 }
 
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
@@ -541,7 +541,7 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
     const kern_geom *g = &k->g;
     int32_t cin = s->cin, taps = s->kh * s->kw;
     k->n_taps = taps;
-    k->tap_off = ar_get(ar, (size_t)taps * sizeof *k->tap_off);
+    k->tap_off = kern_ar_get(ar, (size_t)taps * sizeof *k->tap_off);
     for (int32_t ky = 0; ky < s->kh; ky++)
         for (int32_t kx = 0; kx < s->kw; kx++)
             k->tap_off[ky * s->kw + kx] =
@@ -549,8 +549,8 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
                           (size_t)(ky / g->sh) * g->cx + (size_t)(kx / g->sw));
 
     k->n_cog = (s->cout + KERN_LCO - 1) / KERN_LCO;
-    k->colp = ar_get(ar, (size_t)s->cout * cin * taps * sizeof *k->colp);
-    uint8_t *used = ar_zero(ar, (size_t)n_luts);
+    k->colp = kern_ar_get(ar, (size_t)s->cout * cin * taps * sizeof *k->colp);
+    uint8_t *used = kern_ar_zero(ar, (size_t)n_luts);
     for (int32_t co = 0; co < s->cout; co++)
         for (int32_t ci = 0; ci < cin; ci++) {
             int t = lut_of ? lut_of[(size_t)co * cin + ci] : 0;
@@ -563,7 +563,7 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
         }
     /* transpose the tables in use: cols[(t * 256 + w) * 256 + a] = lut[a * 256 + w]; then 256 zeros,
      * the column of the missing channels of the last group */
-    k->cols = ar_get(ar, ((size_t)n_luts * 65536 + 256) * sizeof *k->cols);
+    k->cols = kern_ar_get(ar, ((size_t)n_luts * 65536 + 256) * sizeof *k->cols);
     for (int t = 0; t < n_luts; t++) {
         if (!used[t]) continue;
         const int16_t *lut = luts[t];
@@ -622,9 +622,9 @@ void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, 
     int32_t grp;
     size_t chunk, x_bytes, scr_bytes;
     lut_run_dims(s, &k->g, nt, &grp, &chunk, &x_bytes, &scr_bytes);
-    uint8_t *x = ar_zero(k->ar, x_bytes);
+    uint8_t *x = kern_ar_zero(k->ar, x_bytes);
     const size_t acc_len = (size_t)grp * nq * KERN_LCO, pc_len = (size_t)KERN_LTB * 256 * KERN_LCO;
-    int32_t *scratch = ar_get(k->ar, scr_bytes);
+    int32_t *scratch = kern_ar_get(k->ar, scr_bytes);
     for (int32_t i0 = 0; i0 < s->n; i0 += (int32_t)chunk) {
         int32_t nimg = s->n - i0 < (int32_t)chunk ? s->n - i0 : (int32_t)chunk;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -635,7 +635,7 @@ void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, 
             int32_t gi = item / ncog, cog = item % ncog;
             if (item == 0) qnn_kern_note_team();
             int32_t img0 = gi * grp, ng = nimg - img0 < grp ? nimg - img0 : grp;
-            int32_t *ac = scratch + (size_t)thread_num() * (acc_len + pc_len), *pc = ac + acc_len;
+            int32_t *ac = scratch + (size_t)kern_thread_num() * (acc_len + pc_len), *pc = ac + acc_len;
             group(k, x + (size_t)img0 * k->xlen, ng, cog, pc, ac);
             /* scatter: ac[(img * nq + q) * KERN_LCO + j] -> dst (NHWC), requantized when int8 */
             const qnn_conv_dst *dst = k->dst;
@@ -767,9 +767,9 @@ size_t qnn_conv_scratch_size(const qnn_conv_shape *s, qnn_mul_kind kind, int n_t
         int32_t grp;
         size_t chunk, x_bytes, scr_bytes;
         lut_run_dims(s, &g, nt, &grp, &chunk, &x_bytes, &scr_bytes);
-        return lut_plan_bytes(s, n_tabs, &g) + ar_bytes(x_bytes) + ar_bytes(scr_bytes);
+        return lut_plan_bytes(s, n_tabs, &g) + kern_ar_bytes(x_bytes) + kern_ar_bytes(scr_bytes);
     }
-    return sep_plan_bytes(s, n_tabs, &g) + ar_bytes((size_t)nt * n_tabs * s->cin * g.chan_len * sizeof(int16_t));
+    return sep_plan_bytes(s, n_tabs, &g) + kern_ar_bytes((size_t)nt * n_tabs * s->cin * g.chan_len * sizeof(int16_t));
 }
 
 
@@ -781,6 +781,11 @@ void qnn_kern_set_portable(int on)
 static int use_avx2(void)
 {
     return !g_portable && qnn_kern_have_avx2();
+}
+
+int kern_use_avx2(void)
+{
+    return use_avx2();
 }
 
 /* One call's arguments, whichever entry it came through. */

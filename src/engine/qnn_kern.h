@@ -89,6 +89,53 @@ void qnn_conv_acc_lut_team(const qnn_conv_shape *s, const int8_t *in, const int8
                            const int16_t *const *luts, int n_luts, const uint16_t *lut_of, const qnn_conv_dst *dst,
                            int threads, void *scratch, size_t scratch_size);
 
+/* ---- The exact u8 path: vpmaddubsw (u8 x s8 -> int16 pair sums), then vpmaddwd by ones -> int32 ----
+ * Lanes are output pixels (8 per vector, each vector 8 consecutive pixels of one output row, so no
+ * computed position is discarded when wo >= 8; a row whose width is not a multiple of 8 ends with a
+ * vector overlapping its predecessor), and the 4 bytes of a 32-bit lane are 4 consecutive INPUT
+ * CHANNELS of one tap ("quads"), so no lane holds a zero tap (only the last quad of a layer whose cin
+ * is not a multiple of 4, such as the first layer's 3 channels, holds zero weights). The input is
+ * copied per image into quad-planar phase images (uint32 per pixel and quad, zero padded as in
+ * qnn_kern_impl.h); weights are packed once, when the layer is set up (qnn_conv_u8_alloc).
+ *
+ * Exactness proof (qnn_conv_u8_proof, checked per layer at set-up; the layer falls back to the
+ * int16 path when it fails). vpmaddubsw computes sat16(u1 w1 + u2 w2) for unsigned bytes u and
+ * signed bytes w: it equals the exact sum exactly when the sum lies in -32768..32767. The kernel's
+ * unsigned operand is u = a + off for an int8 activation a in a_lo..a_hi: off = 0 when a_lo >= 0
+ * (ReLU outputs and the network input: a in 0..127 is the same byte as u), else off = 128 (u =
+ * a ^ 0x80, in 0..255), with the exact correction -off * sum(w) per output channel added to the
+ * accumulator's start (padding taps hold u = off, i.e. a = 0). With u in u_lo..u_hi (u_lo >= 0) the
+ * extremes of u1 w1 + u2 w2 are at the corners: max = sum(w > 0 ? u_hi w : u_lo w), min =
+ * sum(w > 0 ? u_lo w : u_hi w); the proof checks both bounds for every pair the kernel forms
+ * (channels 4q, 4q + 1 and 4q + 2, 4q + 3 of one output channel and tap). Consequences: a in 0..127
+ * is always safe (|sum| <= 2 * 127 * 128 = 32512), for any int8 weights; a signed input needs
+ * |w1| + |w2| <= 128 over each pair (255 * 128 = 32640), which trained 3x3 layers rarely meet.
+ * The int32 sums are exact for kh*kw*cin <= 65535 (|sum u w| <= 65535 * 255 * 128 < 2^31), and the
+ * int32 additions wrap, so the final sum is exact even where a partial sum with the correction
+ * would not fit. At run time the input is also checked against a_lo..a_hi (one min/max pass):
+ * qnn_conv_u8_team refuses (returns 0, nothing written) an input the proof does not cover. */
+typedef struct qnn_conv_u8 qnn_conv_u8;
+
+/* 1 when the u8 path is exact for shape s (n ignored), weights w (cout, kh, kw, cin) and every input
+ * activation in a_lo..a_hi (-128 <= a_lo <= a_hi <= 127), else 0 (see the proof above). */
+int qnn_conv_u8_proof(const qnn_conv_shape *s, const int8_t *w, int32_t a_lo, int32_t a_hi);
+
+/* The layer's packed weights and geometry (n of s ignored), or NULL when qnn_conv_u8_proof refuses.
+ * Caller frees with qnn_conv_u8_free (NULL is a no-op). */
+qnn_conv_u8 *qnn_conv_u8_alloc(const qnn_conv_shape *s, const int8_t *w, int32_t a_lo, int32_t a_hi);
+void qnn_conv_u8_free(qnn_conv_u8 *k);
+
+/* Bytes of scratch one call on n images needs on qnn_kern_team(threads) threads. */
+size_t qnn_conv_u8_scratch_size(const qnn_conv_u8 *k, int32_t n, int threads);
+
+/* The layer on n images: in (n, h, w, cin) int8 -> dst (accumulators or fused int8 output, as
+ * qnn_conv_acc_i8_team), bit-identical to the exact reference, on qnn_kern_team(threads) threads,
+ * with the caller's scratch (scratch_size >= qnn_conv_u8_scratch_size) or NULL (allocated per
+ * call). Returns 1, or 0 without writing anything when an input value lies outside the proof's
+ * a_lo..a_hi (the caller then runs the int16 path). AVX2 when available, portable otherwise. */
+int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_conv_dst *dst, int threads,
+                     void *scratch, size_t scratch_size);
+
 /* Test hook: while on (1), every dispatch picks the portable kernels even on an AVX2 CPU, so that
  * tests reach them through the _team entries. Process-wide; not for concurrent use. */
 void qnn_kern_set_portable(int on);

@@ -267,6 +267,108 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
     kern_tile_scatter(k, out, KERN_TQ, cb, q0, img);
 }
 
+/* u8 tile (see qnn_kern.h): per quad and tap, two 8-pixel activation loads (4 input channels per
+ * 32-bit lane) and KERN_COB broadcast 4-byte weights; vpmaddubsw gives the int16 pair sums (exact by
+ * the layer's proof), vpmaddwd by ones the int32 sums of the 4 products, added to the accumulators,
+ * which start at the offset correction. The store requantizes and transposes as the separable tile,
+ * 8 consecutive pixels per vector. */
+void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
+                       int32_t v1, int32_t img)
+{
+    _Static_assert(KERN_COB == 4 && KERN_U8V == 8, "the u8 tile is 4 channels x 2 vectors of 8 pixels");
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[KERN_COB][2];
+#pragma GCC unroll 4
+    for (int j = 0; j < KERN_COB; j++) acc[j][0] = acc[j][1] = _mm256_set1_epi32(k->corr[cb * KERN_COB + j]);
+    const int32_t taps = k->n_taps, ncq = k->ncq;
+    const int32_t *tap_off = k->tap_off;
+    const uint32_t *x0 = x + k->vq[v0], *x1 = x + k->vq[v1];
+    const int32_t *wp = k->wpk + (size_t)cb * ncq * taps * KERN_COB;
+    for (int32_t q = 0; q < ncq; q++) {
+        const size_t qo = (size_t)q * k->g.chan_len;
+        for (int32_t t = 0; t < taps; t++, wp += KERN_COB) {
+            __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(x0 + qo + tap_off[t]));
+            __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(x1 + qo + tap_off[t]));
+#pragma GCC unroll 4
+            for (int j = 0; j < KERN_COB; j++) {
+                __m256i wv = _mm256_set1_epi32(wp[j]);
+                acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(_mm256_maddubs_epi16(e, wv), ones));
+                acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(_mm256_maddubs_epi16(o, wv), ones));
+            }
+        }
+    }
+    const qnn_conv_shape *s = &k->s;
+    const int32_t cout = s->cout, co0 = cb * KERN_COB;
+    if (cout - co0 >= KERN_COB && !dst->acc) {
+        __m256i r[KERN_COB][2];
+#pragma GCC unroll 4
+        for (int j = 0; j < KERN_COB; j++) {
+            int32_t c = co0 + j;
+            rq_consts rc = rq_make(_mm256_set1_epi32(dst->bias ? dst->bias[c] : 0), _mm256_set1_epi32(dst->mult[c]),
+                                   _mm256_set1_epi32(dst->shift[c]), dst->lo, dst->hi);
+            r[j][0] = rq_apply(acc[j][0], &rc);
+            r[j][1] = rq_apply(acc[j][1], &rc);
+        }
+        /* per 128-bit half: [c0 l0-3, c1 l0-3, c2 l0-3, c3 l0-3] -> [l0: c0-3, l1, l2, l3] (l4-7 above) */
+        const __m256i tr = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5, 9,
+                                            13, 2, 6, 10, 14, 3, 7, 11, 15);
+        const size_t base = (size_t)img * s->ho * s->wo * cout + (size_t)co0;
+        for (int h = 0; h < 2; h++) {
+            int32_t v = h ? v1 : v0;
+            if (h && v1 == v0) break;
+            __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(r[0][h], r[1][h]), _mm256_packs_epi32(r[2][h], r[3][h]));
+            b = _mm256_shuffle_epi8(b, tr);
+            int8_t *out = dst->out + base + (size_t)k->vpix[v] * cout;
+            if (k->vlen[v] == KERN_U8V) {
+                /* 8 consecutive pixels, 4 bytes each at stride cout */
+                __m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
+                for (int l = 0; l < 4; l++) {
+                    int32_t wl = _mm_extract_epi32(lo, 0), wh = _mm_extract_epi32(hi, 0);
+                    memcpy(out + (size_t)l * cout, &wl, 4);
+                    memcpy(out + (size_t)(l + 4) * cout, &wh, 4);
+                    lo = _mm_srli_si128(lo, 4);
+                    hi = _mm_srli_si128(hi, 4);
+                }
+            } else {
+                _Alignas(32) uint32_t wd[8];
+                _mm256_store_si256((__m256i *)(void *)wd, b);
+                for (int l = 0; l < k->vlen[v]; l++) memcpy(out + (size_t)l * cout, &wd[l], 4);
+            }
+        }
+        return;
+    }
+    /* accumulators, or the last partial channel block: the scalar store */
+    _Alignas(32) int32_t sums[2][KERN_COB][KERN_U8V];
+    for (int h = 0; h < 2; h++)
+        for (int j = 0; j < KERN_COB; j++) _mm256_store_si256((__m256i *)(void *)sums[h][j], acc[j][h]);
+    kern_u8_scatter(k, (const int32_t(*)[KERN_COB][KERN_U8V])sums, dst, cb, v0, v1, img);
+}
+
+void kern_minmax_s8_avx2(const int8_t *x, size_t n, int32_t *mn, int32_t *mx)
+{
+    __m256i lo = _mm256_set1_epi8(127), hi = _mm256_set1_epi8(-128);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
+        lo = _mm256_min_epi8(lo, v);
+        hi = _mm256_max_epi8(hi, v);
+    }
+    _Alignas(32) int8_t l[32], h[32];
+    _mm256_store_si256((__m256i *)(void *)l, lo);
+    _mm256_store_si256((__m256i *)(void *)h, hi);
+    int32_t a = 127, b = -128;
+    for (int j = 0; j < 32; j++) {
+        a = l[j] < a ? l[j] : a;
+        b = h[j] > b ? h[j] : b;
+    }
+    for (; i < n; i++) {
+        a = x[i] < a ? x[i] : a;
+        b = x[i] > b ? x[i] : b;
+    }
+    *mn = a;
+    *mx = b;
+}
+
 /* Pack 8 columns (int16, 256 entries each) into pc[a][j] (int32): 8 x 8 transposes of int16, then
  * sign extension. */
 static void lut_pack8(const int16_t *const col[8], int32_t *pc)
@@ -395,6 +497,17 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
 
 void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
                              int8_t *out, size_t os)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
+                       int32_t v1, int32_t img)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void kern_minmax_s8_avx2(const int8_t *x, size_t n, int32_t *mn, int32_t *mx)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }

@@ -31,6 +31,17 @@ typedef struct kern_arena {
     size_t size, used;
 } kern_arena;
 
+/* Arena helpers (qnn_kern.c): kern_ar_bytes(b) is what one kern_ar_get(a, b) takes from the arena,
+ * alignment slack included (scratch sizes are sums of these); kern_ar_zero also zeroes. */
+size_t kern_round_up(size_t x, size_t m);
+size_t kern_ar_bytes(size_t bytes);
+void *kern_ar_get(kern_arena *a, size_t bytes);
+void *kern_ar_zero(kern_arena *a, size_t bytes);
+/* 1 when the dispatch picks the AVX2 kernels (the CPU has AVX2 and qnn_kern_set_portable is off) */
+int kern_use_avx2(void);
+/* omp_get_thread_num(), or 0 without OpenMP */
+int kern_thread_num(void);
+
 typedef struct kern_geom {
     int32_t sh, sw, nph;   /* strides and number of phases */
     int32_t cx;            /* phase-image row length */
@@ -105,6 +116,40 @@ typedef struct kern_lut {
  * aligned) as scratch. */
 typedef void (*kern_lut_group_fn)(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
                                   int32_t *ac);
+
+/* The u8 path (qnn_kern_u8.c; see qnn_kern.h). Geometry as kern_geom, in uint32 elements (one per
+ * pixel and quad of 4 input channels), and output vectors of KERN_U8V pixels instead of flat tiles:
+ * vector v computes flat positions vq[v] .. vq[v] + 7, i.e. output pixels vpix[v] .. vpix[v] + 7 of
+ * one row, of which the first vlen[v] are stored (8 unless wo < 8). A tile is two vectors (the last
+ * one alone repeats itself) x KERN_COB output channels. */
+enum { KERN_U8V = 8 };
+
+struct qnn_conv_u8 {
+    qnn_conv_shape s;      /* n = 0 */
+    int32_t a_lo, a_hi;    /* the int8 input range the proof covers */
+    int32_t off;           /* 0 or 128: the kernel's operand is u = a + off */
+    int32_t ncq, n_taps, n_cob;
+    kern_geom g;           /* sh, sw, nph, cx, dy_max, dx_max, phase_len, chan_len; inoff; nq, outpix unused */
+    int32_t n_vec;
+    int32_t *vq, *vpix;    /* [n_vec] */
+    uint8_t *vlen;         /* [n_vec] */
+    int32_t *tap_off;      /* [n_taps]: element offset inside one quad's buffer */
+    int32_t *wpk;          /* [n_cob][ncq][n_taps][KERN_COB]: 4 int8 weights (channels 4q .. 4q + 3) */
+    int32_t *corr;         /* [n_cob * KERN_COB]: -off * sum of the channel's weights (0 past cout) */
+    size_t xlen;           /* uint32 elements of one image's input copy: ncq * chan_len */
+    void *mem;             /* the one allocation behind the arrays */
+};
+
+/* A u8 tile function: channel block cb, vectors v0 and v1, image img; x is the image's input copy. */
+typedef void (*kern_u8_tile_fn)(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb,
+                                int32_t v0, int32_t v1, int32_t img);
+void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
+                       int32_t v1, int32_t img);
+/* Store sums[h][j][l] (vector h of the tile: v0, v1; channel co0 + j; lane l) into dst, scalar. */
+void kern_u8_scatter(const qnn_conv_u8 *k, const int32_t sums[2][KERN_COB][KERN_U8V], const qnn_conv_dst *dst,
+                     int32_t cb, int32_t v0, int32_t v1, int32_t img);
+/* min and max of n int8 values (n >= 1), AVX2 */
+void kern_minmax_s8_avx2(const int8_t *x, size_t n, int32_t *mn, int32_t *mx);
 
 /* Build / run the plans (qnn_kern.c), all buffers from the arena. The run functions own scatter and run their loops on nt
  * threads (nt = 1: the calling thread only, no parallel region). */

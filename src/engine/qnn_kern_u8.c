@@ -1,0 +1,294 @@
+/* The exact u8 convolution path (vpmaddubsw): the proof, the packing done once per layer, the
+ * per-image input copies into quad-planar phase images, threading, the scalar store and the portable
+ * tile. The AVX2 tile is in qnn_kern_avx2.c. See qnn_kern.h for the design and the proof. */
+#include "qnn_kern.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "qnn_kern_impl.h"
+#include "qnn_requant.h"
+#include "util.h"
+
+/* The kernel's unsigned operand range for int8 inputs a_lo..a_hi: *off = 0 (u = a) or 128 (u = a + 128). */
+static void u8_operand(int32_t a_lo, int32_t a_hi, int32_t *off, int32_t *u_lo, int32_t *u_hi)
+{
+    *off = a_lo >= 0 ? 0 : 128;
+    *u_lo = a_lo + *off;
+    *u_hi = a_hi + *off;
+}
+
+int qnn_conv_u8_proof(const qnn_conv_shape *s, const int8_t *w, int32_t a_lo, int32_t a_hi)
+{
+    ASSERT(a_lo >= -128 && a_lo <= a_hi && a_hi <= 127);
+    if ((int64_t)s->kh * s->kw * s->cin > 65535) return 0;
+    int32_t off, u_lo, u_hi;
+    u8_operand(a_lo, a_hi, &off, &u_lo, &u_hi);
+    const int32_t taps = s->kh * s->kw, cin = s->cin;
+    for (int32_t co = 0; co < s->cout; co++)
+        for (int32_t t = 0; t < taps; t++) {
+            const int8_t *wp = w + ((size_t)co * taps + t) * cin;
+            /* the pairs the kernel forms: channels (2i, 2i + 1); a missing channel has weight 0 */
+            for (int32_t c = 0; c < cin; c += 2) {
+                int32_t w1 = wp[c], w2 = c + 1 < cin ? wp[c + 1] : 0;
+                int32_t mx = (w1 > 0 ? u_hi : u_lo) * w1 + (w2 > 0 ? u_hi : u_lo) * w2;
+                int32_t mn = (w1 > 0 ? u_lo : u_hi) * w1 + (w2 > 0 ? u_lo : u_hi) * w2;
+                if (mx > 32767 || mn < -32768) return 0;
+            }
+        }
+    return 1;
+}
+
+void qnn_conv_u8_free(qnn_conv_u8 *k)
+{
+    if (!k) return;
+    free(k->mem);
+    free(k);
+}
+
+qnn_conv_u8 *qnn_conv_u8_alloc(const qnn_conv_shape *s, const int8_t *w, int32_t a_lo, int32_t a_hi)
+{
+    if (!qnn_conv_u8_proof(s, w, a_lo, a_hi)) return NULL;
+    ASSERT(s->ho >= 1 && s->wo >= 1);
+    qnn_conv_u8 *k = xcalloc(1, sizeof *k);
+    k->s = *s;
+    k->s.n = 0;
+    k->a_lo = a_lo;
+    k->a_hi = a_hi;
+    int32_t u_lo, u_hi;
+    u8_operand(a_lo, a_hi, &k->off, &u_lo, &u_hi);
+    kern_geom *g = &k->g;
+    g->sh = s->stride_h;
+    g->sw = s->stride_w;
+    g->nph = g->sh * g->sw;
+    g->dy_max = (s->kh - 1) / g->sh;
+    g->dx_max = (s->kw - 1) / g->sw;
+    g->cx = s->wo + g->dx_max;
+    ASSERT((size_t)(s->ho + g->dy_max) * g->cx + KERN_U8V < (size_t)1 << 28);
+    const int32_t taps = s->kh * s->kw, cin = s->cin;
+    k->ncq = (cin + 3) / 4;
+    k->n_taps = taps;
+    k->n_cob = (s->cout + KERN_COB - 1) / KERN_COB;
+    /* output vectors: 8 consecutive pixels of a row; the last of a row overlaps its predecessor when
+     * wo is not a multiple of 8 (its lanes are recomputed, identical); rows narrower than 8 store wo */
+    const int32_t per_row = (s->wo + KERN_U8V - 1) / KERN_U8V;
+    k->n_vec = s->ho * per_row;
+    size_t n_vec = (size_t)k->n_vec, n_pix = (size_t)s->h * s->w, n_w = (size_t)k->n_cob * k->ncq * taps * KERN_COB;
+    size_t bytes = n_vec * (2 * sizeof(int32_t) + 1) + n_pix * sizeof(int32_t) + (size_t)taps * sizeof(int32_t) +
+                   n_w * sizeof(int32_t) + (size_t)k->n_cob * KERN_COB * sizeof(int32_t) + 64;
+    char *m = k->mem = xcalloc(1, bytes);
+    /* int32 arrays first (aligned), bytes last */
+    k->wpk = (int32_t *)(void *)m, m += n_w * sizeof(int32_t);
+    k->corr = (int32_t *)(void *)m, m += (size_t)k->n_cob * KERN_COB * sizeof(int32_t);
+    k->vq = (int32_t *)(void *)m, m += n_vec * sizeof(int32_t);
+    k->vpix = (int32_t *)(void *)m, m += n_vec * sizeof(int32_t);
+    g->inoff = (int32_t *)(void *)m, m += n_pix * sizeof(int32_t);
+    k->tap_off = (int32_t *)(void *)m, m += (size_t)taps * sizeof(int32_t);
+    k->vlen = (uint8_t *)m;
+    int32_t v = 0, max_q = 0;
+    for (int32_t oy = 0; oy < s->ho; oy++)
+        for (int32_t i = 0; i < per_row; i++, v++) {
+            int32_t ox = i * KERN_U8V;
+            if (ox + KERN_U8V > s->wo && s->wo >= KERN_U8V) ox = s->wo - KERN_U8V;
+            k->vq[v] = oy * g->cx + ox;
+            k->vpix[v] = oy * s->wo + ox;
+            k->vlen[v] = (uint8_t)(s->wo < KERN_U8V ? s->wo : KERN_U8V);
+            if (k->vq[v] > max_q) max_q = k->vq[v];
+        }
+    /* a phase image holds every position a vector reads (lanes past wo included) and every pixel */
+    size_t read_end = (size_t)max_q + KERN_U8V + (size_t)g->dy_max * g->cx + g->dx_max;
+    size_t pix_end = (size_t)(s->ho + g->dy_max) * g->cx;
+    g->phase_len = kern_round_up(read_end > pix_end ? read_end : pix_end, KERN_U8V);
+    g->chan_len = (size_t)g->nph * g->phase_len;
+    ASSERT(g->chan_len * k->ncq < (size_t)1 << 31);
+    k->xlen = (size_t)k->ncq * g->chan_len;
+    for (int32_t ky = 0; ky < s->kh; ky++)
+        for (int32_t kx = 0; kx < s->kw; kx++)
+            k->tap_off[ky * s->kw + kx] = (int32_t)((size_t)((ky % g->sh) * g->sw + kx % g->sw) * g->phase_len +
+                                                    (size_t)(ky / g->sh) * g->cx + (size_t)(kx / g->sw));
+    for (int32_t iy = 0; iy < s->h; iy++)
+        for (int32_t ix = 0; ix < s->w; ix++) {
+            int32_t yp = iy + s->pad_t, xp = ix + s->pad_l, yy = yp / g->sh, xx = xp / g->sw;
+            int32_t *o = &g->inoff[iy * s->w + ix];
+            if (yy >= s->ho + g->dy_max || xx >= g->cx || yp % g->sh >= s->kh || xp % g->sw >= s->kw)
+                *o = -1;
+            else
+                *o = (int32_t)((size_t)((yp % g->sh) * g->sw + xp % g->sw) * g->phase_len + (size_t)yy * g->cx + xx);
+        }
+    for (int32_t co = 0; co < s->cout; co++) {
+        int32_t cb = co / KERN_COB, j = co % KERN_COB;
+        int64_t sum = 0;
+        for (int32_t t = 0; t < taps; t++)
+            for (int32_t q = 0; q < k->ncq; q++) {
+                uint32_t packed = 0;
+                for (int32_t b = 0; b < 4; b++) {
+                    int32_t ci = 4 * q + b;
+                    int8_t wv = ci < cin ? w[((size_t)co * taps + t) * cin + ci] : 0;
+                    sum += wv;
+                    packed |= (uint32_t)(uint8_t)wv << (8 * b);
+                }
+                k->wpk[(((size_t)cb * k->ncq + q) * taps + t) * KERN_COB + j] = (int32_t)packed;
+            }
+        k->corr[co] = (int32_t)(-(int64_t)k->off * sum);
+    }
+    return k;
+}
+
+size_t qnn_conv_u8_scratch_size(const qnn_conv_u8 *k, int32_t n, int threads)
+{
+    if (n <= 0) return 0;
+    int nt = qnn_kern_team(threads);
+    size_t bufs = n >= nt ? (size_t)nt : 1;
+    return kern_ar_bytes(bufs * k->xlen * sizeof(uint32_t));
+}
+
+/* Copy image src (h, w, cin) int8 into its quad-planar phase images, as u = a + off. */
+static void u8_prep(const qnn_conv_u8 *k, const int8_t *src, uint32_t *x)
+{
+    const qnn_conv_shape *s = &k->s;
+    const int32_t cin = s->cin, q4 = cin / 4;
+    const size_t cl = k->g.chan_len;
+    const uint32_t flip = k->off ? 0x80808080u : 0;
+    for (int32_t p = 0; p < s->h * s->w; p++) {
+        int32_t off = k->g.inoff[p];
+        if (off < 0) continue;
+        const int8_t *a = src + (size_t)p * cin;
+        uint32_t *d = x + off;
+        for (int32_t q = 0; q < q4; q++) {
+            uint32_t v;
+            memcpy(&v, a + 4 * q, 4);
+            d[(size_t)q * cl] = v ^ flip;
+        }
+        if (q4 < k->ncq) { /* the last, partial quad: missing channels have weight 0 */
+            uint32_t v = flip;
+            for (int32_t c = 4 * q4; c < cin; c++)
+                v = (v & ~(0xffu << (8 * (c - 4 * q4)))) | ((uint32_t)(uint8_t)a[c] ^ (flip & 0xffu)) << (8 * (c - 4 * q4));
+            d[(size_t)q4 * cl] = v;
+        }
+    }
+}
+
+void kern_u8_scatter(const qnn_conv_u8 *k, const int32_t sums[2][KERN_COB][KERN_U8V], const qnn_conv_dst *dst,
+                     int32_t cb, int32_t v0, int32_t v1, int32_t img)
+{
+    const qnn_conv_shape *s = &k->s;
+    const int32_t co0 = cb * KERN_COB, nco = s->cout - co0 < KERN_COB ? s->cout - co0 : KERN_COB;
+    const size_t base = (size_t)img * s->ho * s->wo * s->cout + (size_t)co0;
+    for (int h = 0; h < 2; h++) {
+        int32_t v = h ? v1 : v0;
+        if (h && v1 == v0) break;
+        for (int32_t l = 0; l < k->vlen[v]; l++) {
+            size_t d = base + (size_t)(k->vpix[v] + l) * s->cout;
+            for (int32_t j = 0; j < nco; j++) {
+                int32_t c = co0 + j;
+                if (dst->acc)
+                    dst->acc[d + j] = sums[h][j][l];
+                else
+                    dst->out[d + j] = qnn_quant_requant_out(sums[h][j][l], dst->bias ? dst->bias[c] : 0, dst->mult[c],
+                                                            dst->shift[c], dst->lo, dst->hi);
+            }
+        }
+    }
+}
+
+static void u8_tile_generic(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
+                            int32_t v1, int32_t img)
+{
+    int32_t sums[2][KERN_COB][KERN_U8V];
+    const int32_t taps = k->n_taps;
+    for (int h = 0; h < 2; h++) {
+        const int32_t q0 = k->vq[h ? v1 : v0];
+        for (int32_t j = 0; j < KERN_COB; j++) {
+            /* int64: the sum with the correction is exact whatever the order */
+            int64_t acc[KERN_U8V];
+            for (int32_t l = 0; l < KERN_U8V; l++) acc[l] = k->corr[cb * KERN_COB + j];
+            for (int32_t q = 0; q < k->ncq; q++) {
+                const uint32_t *xb = x + (size_t)q * k->g.chan_len + q0;
+                const int32_t *wp = k->wpk + ((size_t)cb * k->ncq + q) * taps * KERN_COB + j;
+                for (int32_t t = 0; t < taps; t++) {
+                    uint32_t wv = (uint32_t)wp[(size_t)t * KERN_COB];
+                    const uint32_t *xp = xb + k->tap_off[t];
+                    for (int32_t l = 0; l < KERN_U8V; l++)
+                        for (int b = 0; b < 4; b++)
+                            acc[l] += (int32_t)((xp[l] >> (8 * b)) & 0xffu) * (int8_t)(uint8_t)(wv >> (8 * b));
+                }
+            }
+            for (int32_t l = 0; l < KERN_U8V; l++) sums[h][j][l] = (int32_t)acc[l];
+        }
+    }
+    kern_u8_scatter(k, (const int32_t(*)[KERN_COB][KERN_U8V])sums, dst, cb, v0, v1, img);
+}
+
+static void minmax_s8_generic(const int8_t *x, size_t n, int32_t *mn, int32_t *mx)
+{
+    int8_t lo = x[0], hi = x[0];
+    for (size_t i = 1; i < n; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    *mn = lo;
+    *mx = hi;
+}
+
+static void u8_run(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_conv_dst *dst, kern_u8_tile_fn tile,
+                   int nt, kern_arena *ar)
+{
+    const qnn_conv_shape *s = &k->s;
+    const size_t in_img = (size_t)s->h * s->w * s->cin;
+    const int32_t ntile = (k->n_vec + 1) / 2, ncb = k->n_cob;
+    const uint8_t fill = k->off ? 0x80 : 0; /* the padding operand: a = 0 */
+    if (n >= nt) {
+        size_t len = (size_t)nt * k->xlen * sizeof(uint32_t);
+        uint32_t *bufs = memset(kern_ar_get(ar, len), fill, len);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+        for (int32_t img = 0; img < n; img++) {
+            if (img == 0) qnn_kern_note_team();
+            uint32_t *x = bufs + (size_t)kern_thread_num() * k->xlen;
+            u8_prep(k, in + (size_t)img * in_img, x);
+            for (int32_t t = 0; t < ntile; t++) {
+                int32_t v0 = 2 * t, v1 = v0 + 1 < k->n_vec ? v0 + 1 : v0;
+                for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, dst, cb, v0, v1, img);
+            }
+        }
+    } else {
+        size_t len = k->xlen * sizeof(uint32_t);
+        uint32_t *x = memset(kern_ar_get(ar, len), fill, len);
+        for (int32_t img = 0; img < n; img++) {
+            u8_prep(k, in + (size_t)img * in_img, x);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+            for (int32_t i = 0; i < ntile * ncb; i++) {
+                int32_t t = i / ncb, cb = i % ncb, v0 = 2 * t, v1 = v0 + 1 < k->n_vec ? v0 + 1 : v0;
+                if (i == 0) qnn_kern_note_team();
+                tile(k, x, dst, cb, v0, v1, img);
+            }
+        }
+    }
+}
+
+int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_conv_dst *dst, int threads,
+                     void *scratch, size_t scratch_size)
+{
+    if (n <= 0) return 1;
+    ASSERT(dst->acc || (dst->out && dst->mult && dst->shift && dst->lo <= dst->hi && dst->lo >= -128 && dst->hi <= 127));
+    const int avx2 = kern_use_avx2();
+    int32_t mn, mx;
+    size_t in_len = (size_t)n * k->s.h * k->s.w * k->s.cin;
+    if (avx2)
+        kern_minmax_s8_avx2(in, in_len, &mn, &mx);
+    else
+        minmax_s8_generic(in, in_len, &mn, &mx);
+    if (mn < k->a_lo || mx > k->a_hi) return 0; /* outside what the proof covers */
+    const int nt = qnn_kern_team(threads);
+    size_t need = qnn_conv_u8_scratch_size(k, n, threads);
+    void *own = NULL;
+    if (!scratch || scratch_size < need) {
+        ASSERT(!scratch); /* a caller's scratch must have the queried size */
+        scratch = own = xaligned_alloc(need);
+        scratch_size = need;
+    }
+    kern_arena ar = {.base = scratch, .size = scratch_size, .used = 0};
+    u8_run(k, n, in, dst, avx2 ? kern_u8_tile_avx2 : u8_tile_generic, nt, &ar);
+    free(own);
+    return 1;
+}
