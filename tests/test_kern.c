@@ -643,7 +643,8 @@ END_TEST
 START_TEST(add_matches_scalar)
 {
     /* the residual add over every int8 pair (a, b), under random and extreme multipliers/shifts and
-     * three clamps, n not a multiple of 8: AVX2 and portable equal the scalar TFLite formula */
+     * three clamps, n not a multiple of 8: AVX2, portable and the pair table equal the scalar TFLite
+     * formula */
     uint64_t st = 777;
     const size_t n = 65536 + 5;
     int8_t *a = xmalloc(n), *b = xmalloc(n), *got = xmalloc(n), *ref = xmalloc(n);
@@ -678,6 +679,13 @@ START_TEST(add_matches_scalar)
         memset(got, 0x55, n);
         qnn_kern_add(a, b, n, &p, got);
         ck_assert_mem_eq(got, ref, n);
+        /* the executor's form: one table of every pair, built once */
+        int8_t *lut = xmalloc(65536);
+        qnn_kern_add_table(&p, lut);
+        memset(got, 0x55, n);
+        qnn_kern_add_lut(a, b, n, lut, got);
+        ck_assert_mem_eq(got, ref, n);
+        free(lut);
     }
     free(a), free(b), free(got), free(ref);
 }
@@ -706,6 +714,15 @@ static int u8_check(const qnn_conv_shape *s, uint64_t *st, int32_t a_lo, int32_t
         w16[i] = w8[i] = (int8_t)v;
     }
     rq_fill(st, s->cout, bias, mult, shift);
+    /* constants whose requantization cannot saturate (right shifts, multipliers not INT32_MIN,
+     * moderate biases): the AVX2 store's short form */
+    int32_t *tbias = xmalloc((size_t)s->cout * 4), *tmult = xmalloc((size_t)s->cout * 4), *tshift = xmalloc((size_t)s->cout * 4);
+    for (int32_t j = 0; j < s->cout; j++) {
+        int32_t r = sm_range(st, 0, 5);
+        tmult[j] = r == 0 ? INT32_MAX : r == 1 ? 0 : r == 2 ? INT32_MIN + 1 : (int32_t)(sm_next(st) >> 33) | (1 << 30);
+        tshift[j] = sm_range(st, 0, 3) == 0 ? sm_range(st, -31, 0) : sm_range(st, -12, -5);
+        tbias[j] = sm_range(st, -40000, 40000);
+    }
     const int16_t *pl[1] = {in16};
     qnn_conv_acc_ref(s, pl, NULL, w16, ref);
     qnn_conv_u8 *k = qnn_conv_u8_alloc(s, w8, a_lo, a_hi);
@@ -729,6 +746,11 @@ static int u8_check(const qnn_conv_shape *s, uint64_t *st, int32_t a_lo, int32_t
                 memset(got8, 0x5a, out_len);
                 ck_assert_int_eq(qnn_conv_u8_team(k, s->n, in, &d, nt, NULL, 0), 1);
                 fused_expect(s, ref, &d, got8, portable ? "u8 fused portable" : "u8 fused");
+                const qnn_conv_dst dt = {.out = got8, .bias = nt == 1 ? tbias : NULL, .mult = tmult, .shift = tshift,
+                                         .lo = nt == 1 ? 0 : -128, .hi = 127};
+                memset(got8, 0x5a, out_len);
+                ck_assert_int_eq(qnn_conv_u8_team(k, s->n, in, &dt, nt, NULL, 0), 1);
+                fused_expect(s, ref, &dt, got8, portable ? "u8 fused, no saturation, portable" : "u8 fused, no saturation");
                 free(scr);
                 checked++;
             }
@@ -738,6 +760,7 @@ static int u8_check(const qnn_conv_shape *s, uint64_t *st, int32_t a_lo, int32_t
     }
     qnn_conv_u8_free(k);
     free(in), free(w8), free(got8), free(in16), free(w16), free(ref), free(got), free(bias), free(mult), free(shift);
+    free(tbias), free(tmult), free(tshift);
     return checked;
 }
 

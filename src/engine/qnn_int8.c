@@ -52,6 +52,7 @@ void qnn_int8_net_free(qnn_int8_net *net)
         free(op->w);
         free(op->w16);
         qnn_conv_u8_free(op->u8);
+        free(op->add_lut);
         free(op->w_scale);
         free(op->bias);
         free(op->mult);
@@ -62,6 +63,8 @@ void qnn_int8_net_free(qnn_int8_net *net)
     free(net->layers);
     free(net);
 }
+
+static qnn_kern_add_params add_params(const qnn_int8_op *op);
 
 /* The value range of every tensor (lo, hi: n_tensors entries each), from the ops in stored order:
  * the input is in_lut's range; a convolution or an add yields its clamp; a pool or a clamp yields its
@@ -99,6 +102,13 @@ void qnn_int8_net_finish(qnn_int8_net *net)
     tensor_ranges(net, lo, hi);
     int n = 0;
     for (int i = 0; i < net->n_ops; i++) n += net->ops[i].op == QNN_OP_CONV;
+    for (int i = 0; i < net->n_ops; i++) {
+        qnn_int8_op *op = &net->ops[i];
+        if (op->op != QNN_OP_ADD) continue;
+        if (!op->add_lut) op->add_lut = xmalloc(65536);
+        const qnn_kern_add_params p = add_params(op);
+        qnn_kern_add_table(&p, op->add_lut);
+    }
     free(net->layers);
     net->n_layers = n;
     net->layers = xcalloc((size_t)(n ? n : 1), sizeof *net->layers);
@@ -242,13 +252,23 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
     }
 }
 
-static void run_add(const qnn_int8_op *op, qnn_int8_ws *ws, size_t elems)
+static qnn_kern_add_params add_params(const qnn_int8_op *op)
 {
     const qnn_kern_add_params p = {.left_shift = op->add_left_shift,
                                    .mult = {op->add_mult[0], op->add_mult[1], op->add_mult[2]},
                                    .shift = {op->add_shift[0], op->add_shift[1], op->add_shift[2]},
                                    .lo = op->act_min,
                                    .hi = op->act_max};
+    return p;
+}
+
+static void run_add(const qnn_int8_op *op, qnn_int8_ws *ws, size_t elems)
+{
+    if (op->add_lut) {
+        qnn_kern_add_lut(ws->t[op->in[0]], ws->t[op->in[1]], elems, op->add_lut, ws->t[op->out]);
+        return;
+    }
+    const qnn_kern_add_params p = add_params(op);
     qnn_kern_add(ws->t[op->in[0]], ws->t[op->in[1]], elems, &p, ws->t[op->out]);
 }
 

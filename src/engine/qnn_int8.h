@@ -53,6 +53,7 @@ typedef struct qnn_int8_op {
     /* ADD: TFLite parameters, index 0/1 = inputs, 2 = output */
     int add_left_shift;
     int32_t add_mult[3], add_shift[3];
+    int8_t *add_lut;       /* owned: the whole add per int8 pair (qnn_kern_add_table; qnn_int8_net_finish) */
     /* AVGPOOL */
     int count_include_pad;
     /* output clamp (all ops) */

@@ -746,6 +746,24 @@ void qnn_kern_add(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add
         qnn_kern_add_generic(a, b, n, p, out);
 }
 
+void qnn_kern_add_table(const qnn_kern_add_params *p, int8_t *lut)
+{
+    int8_t *a = xmalloc(65536), *b = xmalloc(65536);
+    for (int i = 0; i < 65536; i++) {
+        a[i] = (int8_t)(uint8_t)(i >> 8);
+        b[i] = (int8_t)(uint8_t)(i & 255);
+    }
+    qnn_kern_add(a, b, 65536, p, lut);
+    free(a);
+    free(b);
+}
+
+void qnn_kern_add_lut(const int8_t *a, const int8_t *b, size_t n, const int8_t *lut, int8_t *out)
+{
+    const uint8_t *ua = (const uint8_t *)a, *ub = (const uint8_t *)b;
+    for (size_t i = 0; i < n; i++) out[i] = lut[(size_t)ua[i] << 8 | ub[i]];
+}
+
 /* ---- dispatch ---- */
 
 int qnn_kern_have_avx2(void)

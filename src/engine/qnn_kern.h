@@ -170,6 +170,12 @@ void qnn_kern_add(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add
 void qnn_kern_add_generic(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out);
 void qnn_kern_add_avx2(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out);
 
+/* The same add as one table of every int8 pair: lut[(uint8_t)a * 256 + (uint8_t)b] (65536 bytes, the
+ * caller's), built with qnn_kern_add; the executor builds one per add op once (qnn_int8_net_finish), so
+ * that an element costs one lookup instead of three requantizations. */
+void qnn_kern_add_table(const qnn_kern_add_params *p, int8_t *lut);
+void qnn_kern_add_lut(const int8_t *a, const int8_t *b, size_t n, const int8_t *lut, int8_t *out);
+
 /* Test hook: while on (1), qnn_conv_acc_lut runs the scalar table reference (qnn_conv_acc_lut_ref),
  * so that whole networks can be checked against it. Process-wide; not for concurrent use. */
 void qnn_kern_set_reference(int on);

@@ -30,19 +30,16 @@
 
 /* ---- requantization (TFLite MultiplyByQuantizedMultiplier, bit-exact, 8 lanes per vector) ---- */
 
-/* 32 x 32 -> 64-bit signed product, + nudge, / 2^31 truncating toward zero, for the even lanes of a
- * and b; result in the even 32-bit lanes. */
+/* SaturatingRoundingDoublingHighMul of the even lanes of a and b, result in the even 32-bit lanes,
+ * except for a = b = INT32_MIN (the caller's blend). TFLite adds the nudge 2^30 (1 - 2^30 when the
+ * product is negative) and divides by 2^31 truncating toward zero; for a negative product that is
+ * ceil((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31), the same floor as for a positive one, so
+ * the whole is one 64-bit add and shift: (ab + 2^30) >> 31. The result fits in int32, so the low 32
+ * bits of the logical shift equal those of the arithmetic one. */
 static inline __m256i srdhm_even(__m256i a, __m256i b)
 {
-    const __m256i zero = _mm256_setzero_si256();
     __m256i ab = _mm256_mul_epi32(a, b);
-    __m256i neg = _mm256_cmpgt_epi64(zero, ab);
-    /* nudge: 2^30 if ab >= 0 else 1 - 2^30; then toward-zero division adds 2^31 - 1 when negative */
-    __m256i nudge = _mm256_blendv_epi8(_mm256_set1_epi64x(1LL << 30), _mm256_set1_epi64x(1 - (1LL << 30)), neg);
-    __m256i v = _mm256_add_epi64(ab, nudge);
-    __m256i vneg = _mm256_cmpgt_epi64(zero, v);
-    v = _mm256_add_epi64(v, _mm256_and_si256(vneg, _mm256_set1_epi64x((1LL << 31) - 1)));
-    return _mm256_srli_epi64(v, 31); /* the low 32 bits equal those of the arithmetic shift */
+    return _mm256_srli_epi64(_mm256_add_epi64(ab, _mm256_set1_epi64x(1LL << 30)), 31);
 }
 
 /* Per-lane constants of one requantization: bias, multiplier, shifts, rounding mask, clamp. */
@@ -93,6 +90,22 @@ static inline __m256i rq_apply(__m256i a, const rq_consts *c)
     __m256i thr = _mm256_sub_epi32(c->half, _mm256_srai_epi32(hm, 31)); /* + 1 when negative */
     __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(hm, c->right), _mm256_cmpgt_epi32(rem, thr));
     return _mm256_min_epi32(_mm256_max_epi32(q, c->vlo), c->vhi);
+}
+
+/* rq_apply for a call that needs no saturation: a + bias fits in int32 (the caller's bound), the
+ * shift is <= 0 (c->left = 0) and the multiplier is not INT32_MIN. vb, vm: the channel's bias and
+ * multiplier broadcast; right = -shift. */
+static inline __m256i rq_apply_nosat(__m256i a, __m256i vb, __m256i vm, __m256i right, __m256i mask, __m256i half,
+                                     __m256i vlo, __m256i vhi)
+{
+    __m256i sum = _mm256_add_epi32(a, vb);
+    __m256i ev = srdhm_even(sum, vm);
+    __m256i od = srdhm_even(_mm256_srli_epi64(sum, 32), vm); /* vm is broadcast: its odd lanes are m too */
+    __m256i hm = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
+    __m256i rem = _mm256_and_si256(hm, mask);
+    __m256i thr = _mm256_sub_epi32(half, _mm256_srai_epi32(hm, 31));
+    __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(hm, right), _mm256_cmpgt_epi32(rem, thr));
+    return _mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi);
 }
 
 /* 8 int32 in -128..127 -> 8 int8 stored at out */
@@ -273,7 +286,7 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
  * which start at the offset correction. The store requantizes and transposes as the separable tile,
  * 8 consecutive pixels per vector. */
 void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
-                       int32_t v1, int32_t img)
+                       int32_t v1, int32_t img, int rq_fast)
 {
     _Static_assert(KERN_COB == 4 && KERN_U8V == 8, "the u8 tile is 4 channels x 2 vectors of 8 pixels");
     const __m256i ones = _mm256_set1_epi16(1);
@@ -301,14 +314,25 @@ void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_d
     const int32_t cout = s->cout, co0 = cb * KERN_COB;
     if (cout - co0 >= KERN_COB && !dst->acc) {
         __m256i r[KERN_COB][2];
+        if (rq_fast) {
+            const __m256i vlo = _mm256_set1_epi32(dst->lo), vhi = _mm256_set1_epi32(dst->hi);
 #pragma GCC unroll 4
-        for (int j = 0; j < KERN_COB; j++) {
-            int32_t c = co0 + j;
-            rq_consts rc = rq_make(_mm256_set1_epi32(dst->bias ? dst->bias[c] : 0), _mm256_set1_epi32(dst->mult[c]),
-                                   _mm256_set1_epi32(dst->shift[c]), dst->lo, dst->hi);
-            r[j][0] = rq_apply(acc[j][0], &rc);
-            r[j][1] = rq_apply(acc[j][1], &rc);
-        }
+            for (int j = 0; j < KERN_COB; j++) {
+                int32_t c = co0 + j, right = -dst->shift[c], mask = (int32_t)((1u << right) - 1u);
+                __m256i vb = _mm256_set1_epi32(dst->bias ? dst->bias[c] : 0), vm = _mm256_set1_epi32(dst->mult[c]);
+                __m256i vr = _mm256_set1_epi32(right), vmask = _mm256_set1_epi32(mask), vhalf = _mm256_set1_epi32(mask >> 1);
+                r[j][0] = rq_apply_nosat(acc[j][0], vb, vm, vr, vmask, vhalf, vlo, vhi);
+                r[j][1] = rq_apply_nosat(acc[j][1], vb, vm, vr, vmask, vhalf, vlo, vhi);
+            }
+        } else
+#pragma GCC unroll 4
+            for (int j = 0; j < KERN_COB; j++) {
+                int32_t c = co0 + j;
+                rq_consts rc = rq_make(_mm256_set1_epi32(dst->bias ? dst->bias[c] : 0), _mm256_set1_epi32(dst->mult[c]),
+                                       _mm256_set1_epi32(dst->shift[c]), dst->lo, dst->hi);
+                r[j][0] = rq_apply(acc[j][0], &rc);
+                r[j][1] = rq_apply(acc[j][1], &rc);
+            }
         /* per 128-bit half: [c0 l0-3, c1 l0-3, c2 l0-3, c3 l0-3] -> [l0: c0-3, l1, l2, l3] (l4-7 above) */
         const __m256i tr = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5, 9,
                                             13, 2, 6, 10, 14, 3, 7, 11, 15);
@@ -502,7 +526,7 @@ void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qn
 }
 
 void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
-                       int32_t v1, int32_t img)
+                       int32_t v1, int32_t img, int rq_fast)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }

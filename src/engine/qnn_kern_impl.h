@@ -136,15 +136,18 @@ struct qnn_conv_u8 {
     int32_t *tap_off;      /* [n_taps]: element offset inside one quad's buffer */
     int32_t *wpk;          /* [n_cob][ncq][n_taps][KERN_COB]: 4 int8 weights (channels 4q .. 4q + 3) */
     int32_t *corr;         /* [n_cob * KERN_COB]: -off * sum of the channel's weights (0 past cout) */
+    int64_t *acc_max;      /* [cout]: bound on |sum of a w| of the channel (sum |w| * max |a|) */
     size_t xlen;           /* uint32 elements of one image's input copy: ncq * chan_len */
     void *mem;             /* the one allocation behind the arrays */
 };
 
-/* A u8 tile function: channel block cb, vectors v0 and v1, image img; x is the image's input copy. */
+/* A u8 tile function: channel block cb, vectors v0 and v1, image img; x is the image's input copy.
+ * rq_fast: the call's requantization needs no saturation (every channel: shift <= 0, multiplier not
+ * INT32_MIN, |bias| + the layer's accumulator bound <= INT32_MAX; see qnn_conv_u8_team). */
 typedef void (*kern_u8_tile_fn)(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb,
-                                int32_t v0, int32_t v1, int32_t img);
+                                int32_t v0, int32_t v1, int32_t img, int rq_fast);
 void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
-                       int32_t v1, int32_t img);
+                       int32_t v1, int32_t img, int rq_fast);
 /* Store sums[h][j][l] (vector h of the tile: v0, v1; channel co0 + j; lane l) into dst, scalar. */
 void kern_u8_scatter(const qnn_conv_u8 *k, const int32_t sums[2][KERN_COB][KERN_U8V], const qnn_conv_dst *dst,
                      int32_t cb, int32_t v0, int32_t v1, int32_t img);

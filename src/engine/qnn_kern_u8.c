@@ -75,10 +75,12 @@ qnn_conv_u8 *qnn_conv_u8_alloc(const qnn_conv_shape *s, const int8_t *w, int32_t
     const int32_t per_row = (s->wo + KERN_U8V - 1) / KERN_U8V;
     k->n_vec = s->ho * per_row;
     size_t n_vec = (size_t)k->n_vec, n_pix = (size_t)s->h * s->w, n_w = (size_t)k->n_cob * k->ncq * taps * KERN_COB;
-    size_t bytes = n_vec * (2 * sizeof(int32_t) + 1) + n_pix * sizeof(int32_t) + (size_t)taps * sizeof(int32_t) +
-                   n_w * sizeof(int32_t) + (size_t)k->n_cob * KERN_COB * sizeof(int32_t) + 64;
+    size_t bytes = (size_t)s->cout * sizeof(int64_t) + n_vec * (2 * sizeof(int32_t) + 1) + n_pix * sizeof(int32_t) +
+                   (size_t)taps * sizeof(int32_t) + n_w * sizeof(int32_t) + (size_t)k->n_cob * KERN_COB * sizeof(int32_t) +
+                   64;
     char *m = k->mem = xcalloc(1, bytes);
-    /* int32 arrays first (aligned), bytes last */
+    /* int64, then int32 arrays (aligned), bytes last */
+    k->acc_max = (int64_t *)(void *)m, m += (size_t)s->cout * sizeof(int64_t);
     k->wpk = (int32_t *)(void *)m, m += n_w * sizeof(int32_t);
     k->corr = (int32_t *)(void *)m, m += (size_t)k->n_cob * KERN_COB * sizeof(int32_t);
     k->vq = (int32_t *)(void *)m, m += n_vec * sizeof(int32_t);
@@ -118,7 +120,7 @@ qnn_conv_u8 *qnn_conv_u8_alloc(const qnn_conv_shape *s, const int8_t *w, int32_t
         }
     for (int32_t co = 0; co < s->cout; co++) {
         int32_t cb = co / KERN_COB, j = co % KERN_COB;
-        int64_t sum = 0;
+        int64_t sum = 0, sum_abs = 0;
         for (int32_t t = 0; t < taps; t++)
             for (int32_t q = 0; q < k->ncq; q++) {
                 uint32_t packed = 0;
@@ -126,11 +128,13 @@ qnn_conv_u8 *qnn_conv_u8_alloc(const qnn_conv_shape *s, const int8_t *w, int32_t
                     int32_t ci = 4 * q + b;
                     int8_t wv = ci < cin ? w[((size_t)co * taps + t) * cin + ci] : 0;
                     sum += wv;
+                    sum_abs += wv < 0 ? -wv : wv;
                     packed |= (uint32_t)(uint8_t)wv << (8 * b);
                 }
                 k->wpk[(((size_t)cb * k->ncq + q) * taps + t) * KERN_COB + j] = (int32_t)packed;
             }
         k->corr[co] = (int32_t)(-(int64_t)k->off * sum);
+        k->acc_max[co] = sum_abs * (-a_lo > a_hi ? -a_lo : a_hi);
     }
     return k;
 }
@@ -193,8 +197,9 @@ void kern_u8_scatter(const qnn_conv_u8 *k, const int32_t sums[2][KERN_COB][KERN_
 }
 
 static void u8_tile_generic(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
-                            int32_t v1, int32_t img)
+                            int32_t v1, int32_t img, int rq_fast)
 {
+    (void)rq_fast; /* the scalar store is the general formula */
     int32_t sums[2][KERN_COB][KERN_U8V];
     const int32_t taps = k->n_taps;
     for (int h = 0; h < 2; h++) {
@@ -231,9 +236,21 @@ static void minmax_s8_generic(const int8_t *x, size_t n, int32_t *mn, int32_t *m
     *mx = hi;
 }
 
+/* 1 when dst's requantization needs no saturation for this layer (see kern_u8_tile_fn) */
+static int u8_rq_fast(const qnn_conv_u8 *k, const qnn_conv_dst *dst)
+{
+    if (dst->acc) return 0;
+    for (int32_t c = 0; c < k->s.cout; c++) {
+        int64_t b = dst->bias ? dst->bias[c] : 0;
+        if (dst->shift[c] > 0 || dst->mult[c] == INT32_MIN || (b < 0 ? -b : b) + k->acc_max[c] > INT32_MAX) return 0;
+    }
+    return 1;
+}
+
 static void u8_run(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_conv_dst *dst, kern_u8_tile_fn tile,
                    int nt, kern_arena *ar)
 {
+    const int rq_fast = u8_rq_fast(k, dst);
     const qnn_conv_shape *s = &k->s;
     const size_t in_img = (size_t)s->h * s->w * s->cin;
     const int32_t ntile = (k->n_vec + 1) / 2, ncb = k->n_cob;
@@ -248,7 +265,7 @@ static void u8_run(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_
             u8_prep(k, in + (size_t)img * in_img, x);
             for (int32_t t = 0; t < ntile; t++) {
                 int32_t v0 = 2 * t, v1 = v0 + 1 < k->n_vec ? v0 + 1 : v0;
-                for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, dst, cb, v0, v1, img);
+                for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, dst, cb, v0, v1, img, rq_fast);
             }
         }
     } else {
@@ -260,7 +277,7 @@ static void u8_run(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_
             for (int32_t i = 0; i < ntile * ncb; i++) {
                 int32_t t = i / ncb, cb = i % ncb, v0 = 2 * t, v1 = v0 + 1 < k->n_vec ? v0 + 1 : v0;
                 if (i == 0) qnn_kern_note_team();
-                tile(k, x, dst, cb, v0, v1, img);
+                tile(k, x, dst, cb, v0, v1, img, rq_fast);
             }
         }
     }
