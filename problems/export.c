@@ -251,8 +251,11 @@ int export_eval_row(export_run *r, long row, int search, int holdout, export_eva
         out->holdout_exact = res.exact_correct;
         out->holdout_correct = res.correct;
         out->holdout_loss = res.loss_pp;
+        out->holdout_lost = res.lost;
+        out->holdout_gained = res.gained;
         out->ci_lo = res.ci_lo;
         out->ci_hi = res.ci_hi;
+        out->p_mcnemar = res.p_mcnemar;
     }
     return ST_OK;
 }
@@ -282,8 +285,10 @@ int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
         uint64_t key = export_row_key(f, i);
         for (size_t j = 0; j < n_old && !have[i]; j++)
             if (old[j].key == key) {
-                out[i] = (export_holdout){old[j].key, old[j].n, old[j].exact, old[j].correct, old[j].loss, old[j].ci_lo,
-                                          old[j].ci_hi};
+                out[i] = (export_holdout){.key = old[j].key, .n = old[j].n, .exact = old[j].exact,
+                                          .correct = old[j].correct, .lost = old[j].lost, .gained = old[j].gained,
+                                          .loss = old[j].loss, .ci_lo = old[j].ci_lo, .ci_hi = old[j].ci_hi,
+                                          .p = old[j].p};
                 have[i] = 1;
             }
         todo += !have[i];
@@ -295,8 +300,9 @@ int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
     for (size_t i = 0; i < f->n_rows && !rc; i++) {
         if (have[i]) continue;
         if ((rc = export_eval_row(r, (long)i, 0, 1, &e))) break;
-        out[i] = (export_holdout){export_row_key(f, i), e.holdout_n, e.holdout_exact, e.holdout_correct,
-                                  e.holdout_loss, e.ci_lo, e.ci_hi};
+        out[i] = (export_holdout){.key = export_row_key(f, i), .n = e.holdout_n, .exact = e.holdout_exact,
+                                  .correct = e.holdout_correct, .lost = e.holdout_lost, .gained = e.holdout_gained,
+                                  .loss = e.holdout_loss, .ci_lo = e.ci_lo, .ci_hi = e.ci_hi, .p = e.p_mcnemar};
         if (progress) progress(++done, todo, progress_ctx);
     }
     export_eval_deinit(&e);
@@ -304,8 +310,10 @@ int export_holdout_all(export_run *r, export_holdout *out, size_t *measured,
     if (!rc && (todo > 0 || access(path, F_OK) != 0)) {
         rundir_holdout *rows = xcalloc(f->n_rows + 1, sizeof *rows);
         for (size_t i = 0; i < f->n_rows; i++)
-            rows[i] = (rundir_holdout){out[i].key, f->id[i], out[i].n, out[i].exact, out[i].correct, out[i].loss,
-                                       out[i].ci_lo, out[i].ci_hi};
+            rows[i] = (rundir_holdout){.key = out[i].key, .id = f->id[i], .n = out[i].n, .exact = out[i].exact,
+                                       .correct = out[i].correct, .loss = out[i].loss, .ci_lo = out[i].ci_lo,
+                                       .ci_hi = out[i].ci_hi, .lost = out[i].lost, .gained = out[i].gained,
+                                       .p = out[i].p};
         rc = rundir_holdout_write(path, &tag, rows, f->n_rows);
         free(rows);
     }
@@ -351,8 +359,9 @@ static void write_figures(FILE *fp, const char *pfx, export_run *r, const export
                 x->holdout_spec, (int)e->holdout_n, pct(e->holdout_exact, e->holdout_n), (int)e->holdout_exact,
                 (int)e->holdout_n, pct(e->holdout_correct, e->holdout_n), (int)e->holdout_correct, (int)e->holdout_n,
                 e->holdout_loss);
-        fprintf(fp, "%s  95 %% CI of the holdout loss [%.2f, %.2f] pp (paired per-image differences, normal approximation)\n",
-                pfx, e->ci_lo, e->ci_hi);
+        fprintf(fp, "%s  95 %% CI of the holdout loss [%.2f, %.2f] pp, McNemar p = %.3g (exact, paired: %d images the "
+                    "exact model gets right and this map wrong, %d the reverse)\n",
+                pfx, e->ci_lo, e->ci_hi, e->p_mcnemar, (int)e->holdout_lost, (int)e->holdout_gained);
     }
     fprintf(fp, "%sper layer (energy relative to the layer all exact; share of the network's MACs):\n", pfx);
     for (int l = 0; l < x->n_layers; l++)
@@ -433,9 +442,11 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
         util_put_json_str(fp, x->holdout_spec);
         fprintf(fp, ", \"images\": %d, \"exact_correct\": %d, \"correct\": %d, \"accuracy_exact\": %.4f, "
                     "\"accuracy\": %.4f, \"loss_pp\": %.17g, \"ci95_pp\": [%.17g, %.17g], "
-                    "\"ci_method\": \"paired differences, normal approximation\"},\n",
+                    "\"ci_method\": \"exact: Clopper-Pearson on the discordant images\", \"lost\": %d, "
+                    "\"gained\": %d, \"p_mcnemar\": %.17g},\n",
                 (int)e->holdout_n, (int)e->holdout_exact, (int)e->holdout_correct, pct(e->holdout_exact, e->holdout_n),
-                pct(e->holdout_correct, e->holdout_n), e->holdout_loss, e->ci_lo, e->ci_hi);
+                pct(e->holdout_correct, e->holdout_n), e->holdout_loss, e->ci_lo, e->ci_hi, (int)e->holdout_lost,
+                (int)e->holdout_gained, e->p_mcnemar);
     }
     fprintf(fp, "%.*s  \"layers\": [\n", ind, in);
     for (int l = 0; l < x->n_layers; l++) {

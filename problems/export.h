@@ -8,10 +8,10 @@
  *    MACs counting every tap the hardware computes, padding included (energy.h);
  *  - loss: 100 x (exact correct - map correct) / images, in percentage points against the exact int8
  *    model on the same images (negative: the map is better);
- *  - 95 % confidence interval of the holdout loss: paired differences d_i = [exact right on image i] -
- *    [map right on image i] in {-1, 0, 1}; loss +- 1.96 x 100 x s_d / sqrt(n), s_d the sample standard
- *    deviation of d (normal approximation of the paired difference; n >= 2, else the interval is the
- *    point).
+ *  - holdout paired figures: lost (b) = images the exact int8 model gets right and the map wrong,
+ *    gained (c) = the reverse (loss = 100 (b - c) / n); exact two-sided McNemar p and an exact 95 %
+ *    confidence interval of the loss (Clopper-Pearson on b / (b + c), conditional on b + c), both from
+ *    approx_paired_exact() (approx.h).
  *
  * Selection on the front (rows in front.csv order, i.e. by ascending energy; feasible = violation 0):
  *  - max-loss PP: the lowest-energy feasible row whose search loss is <= PP;
@@ -118,7 +118,9 @@ typedef struct export_eval {
     double search_loss;            /* pp */
     int has_holdout;
     int32_t holdout_n, holdout_exact, holdout_correct;
-    double holdout_loss, ci_lo, ci_hi; /* pp */
+    int32_t holdout_lost, holdout_gained; /* exact right & map wrong, and the reverse */
+    double holdout_loss, ci_lo, ci_hi; /* pp; exact 95 % interval */
+    double p_mcnemar;              /* exact two-sided McNemar p of the holdout */
     amap map;                      /* the row's map (with its bias_delta when the problem compensates) */
 } export_eval;
 
@@ -135,7 +137,9 @@ int export_eval_row(export_run *r, long row, int search, int holdout, export_eva
 typedef struct export_holdout {
     uint64_t key;                  /* export_row_key() */
     int32_t n, exact, correct;
-    double loss, ci_lo, ci_hi;
+    int32_t lost, gained;          /* exact right & map wrong, and the reverse */
+    double loss, ci_lo, ci_hi;     /* pp; exact 95 % interval */
+    double p;                      /* exact two-sided McNemar p */
 } export_holdout;
 
 /* Holdout figures for every front row into out (n_rows entries): rows found in RUN/holdout.csv (same

@@ -123,7 +123,7 @@ static void plot_front(const report *rp, sbuf *dat, sbuf *gp)
 {
     const export_front *f = &rp->run->front;
     const export_holdout *ho = rp->ho;
-    sb_printf(dat, "# row id energy search_loss_pp holdout_loss_pp ci_lo_pp ci_hi_pp feasible\n");
+    sb_printf(dat, "# row id energy search_loss_pp holdout_loss_pp ci_lo_pp ci_hi_pp feasible (exact 95 %% CI)\n");
     for (size_t i = 0; i < f->n_rows; i++) {
         if (rp->holdout)
             sb_printf(dat, "%zu %" PRIu64 " %.10g %.10g %.10g %.10g %.10g %d\n", i, f->id[i], f->f1[i], f->f2[i],
@@ -353,32 +353,33 @@ static void md_front(sbuf *md, const report *rp)
     sb_printf(md, "## Front (%zu maps)\n\n", f->n_rows);
     if (holdout)
         sb_printf(md, "Holdout: %zu maps measured now, %zu reused from `holdout.csv`. The 95 %% confidence interval "
-                      "comes from the paired per-image differences (exact right - map right), normal "
-                      "approximation.\n\n",
+                      "and the McNemar p are exact, from the images where the map and the exact model disagree "
+                      "(Clopper-Pearson interval of the share the map gets wrong, conditional on their number; "
+                      "two-sided binomial test of that share against 1/2).\n\n",
                   rp->measured, f->n_rows - rp->measured);
     sb_printf(md, "| row | id | energy | search loss (pp) |%s feasible |\n|---:|---:|---:|---:|%s---|\n",
-              holdout ? " holdout loss (pp) | 95 % CI (pp) |" : "", holdout ? "---:|---|" : "");
+              holdout ? " holdout loss (pp) | 95 % CI (pp) | McNemar p |" : "", holdout ? "---:|---|---:|" : "");
     for (size_t i = 0; i < f->n_rows; i++) {
         sb_printf(md, "| %zu%s | %" PRIu64 " | %.4f | %.2f |", i, (long)i == rp->knee ? " (knee)" : "", f->id[i],
                   f->f1[i], f->f2[i]);
-        if (holdout) sb_printf(md, " %.2f | [%.2f, %.2f] |", ho[i].loss, ho[i].ci_lo, ho[i].ci_hi);
+        if (holdout) sb_printf(md, " %.2f | [%.2f, %.2f] | %.3g |", ho[i].loss, ho[i].ci_lo, ho[i].ci_hi, ho[i].p);
         sb_printf(md, " %s |\n", f->violation[i] <= 0 ? "yes" : "no");
     }
     if (!holdout) return;
     sb_printf(md, "\n## Energy at a holdout-loss budget\n\n"
-                  "| holdout loss <= | lowest energy | row | search loss (pp) | holdout loss (pp) | 95 %% CI (pp) |\n"
-                  "|---:|---:|---:|---:|---:|---|\n");
+                  "| holdout loss <= | lowest energy | row | search loss (pp) | holdout loss (pp) | 95 %% CI (pp) | "
+                  "McNemar p |\n|---:|---:|---:|---:|---:|---|---:|\n");
     const double budgets[] = {1, 4};
     for (int b = 0; b < 2; b++) {
         long best = -1;
         for (size_t i = 0; i < f->n_rows; i++)
             if (ho[i].loss <= budgets[b] && (best < 0 || f->f1[i] < f->f1[best])) best = (long)i;
         if (best < 0)
-            sb_printf(md, "| %g pp | none on the front | | | | |\n", budgets[b]);
+            sb_printf(md, "| %g pp | none on the front | | | | | |\n", budgets[b]);
         else
-            sb_printf(md, "| %g pp | %.4f (%.1f %% saved) | %ld | %.2f | %.2f | [%.2f, %.2f] |\n", budgets[b],
+            sb_printf(md, "| %g pp | %.4f (%.1f %% saved) | %ld | %.2f | %.2f | [%.2f, %.2f] | %.3g |\n", budgets[b],
                       f->f1[best], 100.0 * (1 - f->f1[best]), best, f->f2[best], ho[best].loss, ho[best].ci_lo,
-                      ho[best].ci_hi);
+                      ho[best].ci_hi, ho[best].p);
     }
     sb_printf(md, "\nRows of the front only (every point the search kept); the budget applies to the "
                   "holdout loss point estimate.\n");
@@ -431,7 +432,8 @@ static void md_knee(sbuf *md, const report *rp)
     sb_printf(md, "Row %ld (archive id %" PRIu64 "): energy %.4f, search loss %.2f pp", knee, f->id[knee], f->f1[knee],
               f->f2[knee]);
     if (rp->holdout)
-        sb_printf(md, ", holdout loss %.2f pp [%.2f, %.2f]", rp->ho[knee].loss, rp->ho[knee].ci_lo, rp->ho[knee].ci_hi);
+        sb_printf(md, ", holdout loss %.2f pp [%.2f, %.2f] (McNemar p %.3g)", rp->ho[knee].loss, rp->ho[knee].ci_lo,
+                  rp->ho[knee].ci_hi, rp->ho[knee].p);
     sb_printf(md, ". The knee is the feasible point farthest from the line between the lowest-energy and "
                   "the lowest-loss points (objectives normalized). Export it with "
                   "`approxmap export %s --knee -o knee.yaml`.\n\n",

@@ -20,7 +20,7 @@
 #define CKPT_MAGIC "AMAPCKPT"
 #define ARCH_MAGIC "AMAPARCH"
 
-enum { HOLDOUT_CACHE_VERSION = 2 };
+enum { HOLDOUT_CACHE_VERSION = 3 }; /* 3: lost, gained, p_mcnemar columns; exact CI */
 
 /* ---------- paths ---------- */
 
@@ -687,10 +687,14 @@ int rundir_gens_read(const char *path, rundir_gen **rows, size_t *n)
 }
 
 /* ---------- holdout.csv ----------
- *   # approxmap holdout cache v2 problem=HEX16 search_exact=N front=HEX16 holdout=SPEC
- *   key,id,n,exact,correct,loss_pp,ci_lo,ci_hi
- *   HEX16,ID,N,EXACT,CORRECT,%.17g,%.17g,%.17g
+ *   # approxmap holdout cache v3 problem=HEX16 search_exact=N front=HEX16 holdout=SPEC
+ *   key,id,n,exact,correct,loss_pp,ci_lo,ci_hi,lost,gained,p_mcnemar
+ *   HEX16,ID,N,EXACT,CORRECT,%.17g,%.17g,%.17g,LOST,GAINED,%.17g
  *   # crc32 HEX8
+ * Version 3 added lost, gained (images the exact model gets right and the map wrong, the reverse) and
+ * p_mcnemar, and ci_lo/ci_hi became the exact interval (approx_paired_exact); a v2 cache (normal
+ * approximation) has another tag, so it is measured again. Columns are only ever appended, so a CSV
+ * reader that takes the first eight by name still reads a v3 file.
  * The last line holds the CRC-32 (ckpt_crc32) of every byte before it; a file without it, or whose
  * bytes do not match it, is not believed. The tag must match for the rows to be used. */
 
@@ -730,8 +734,9 @@ void rundir_holdout_read(const char *path, const rundir_holdout_tag *t, rundir_h
     while ((line = strtok_r(NULL, "\n", &save))) {
         rundir_holdout e;
         unsigned long long id;
-        if (sscanf(line, "%16" SCNx64 ",%llu,%" SCNd32 ",%" SCNd32 ",%" SCNd32 ",%lg,%lg,%lg", &e.key, &id, &e.n,
-                   &e.exact, &e.correct, &e.loss, &e.ci_lo, &e.ci_hi) != 8) {
+        if (sscanf(line, "%16" SCNx64 ",%llu,%" SCNd32 ",%" SCNd32 ",%" SCNd32 ",%lg,%lg,%lg,%" SCNd32 ",%" SCNd32 ",%lg",
+                   &e.key, &id, &e.n, &e.exact, &e.correct, &e.loss, &e.ci_lo, &e.ci_hi, &e.lost, &e.gained,
+                   &e.p) != 11) {
             msg_warn("%s: malformed line ignored; the holdout figures will be measured again", path);
             n = 0;
             break;
@@ -755,10 +760,11 @@ int rundir_holdout_write(const char *path, const rundir_holdout_tag *t, const ru
     fprintf(mem,
             "# approxmap holdout cache v%d problem=%016" PRIx64 " search_exact=%d front=%016" PRIx64 " holdout=%s\n",
             HOLDOUT_CACHE_VERSION, t->problem, t->search_exact, t->front, t->holdout);
-    fprintf(mem, "key,id,n,exact,correct,loss_pp,ci_lo,ci_hi\n");
+    fprintf(mem, "key,id,n,exact,correct,loss_pp,ci_lo,ci_hi,lost,gained,p_mcnemar\n");
     for (size_t i = 0; i < n; i++)
-        fprintf(mem, "%016" PRIx64 ",%" PRIu64 ",%d,%d,%d,%.17g,%.17g,%.17g\n", rows[i].key, rows[i].id, (int)rows[i].n,
-                (int)rows[i].exact, (int)rows[i].correct, rows[i].loss, rows[i].ci_lo, rows[i].ci_hi);
+        fprintf(mem, "%016" PRIx64 ",%" PRIu64 ",%d,%d,%d,%.17g,%.17g,%.17g,%d,%d,%.17g\n", rows[i].key, rows[i].id,
+                (int)rows[i].n, (int)rows[i].exact, (int)rows[i].correct, rows[i].loss, rows[i].ci_lo, rows[i].ci_hi,
+                (int)rows[i].lost, (int)rows[i].gained, rows[i].p);
     fclose(mem);
     uint32_t crc = ckpt_crc32(0, buf, len);
     afile *af = afile_open(path);

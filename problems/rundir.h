@@ -168,6 +168,8 @@ typedef struct rundir_holdout {
     uint64_t id;           /* archive id (recorded, not compared) */
     int32_t n, exact, correct;
     double loss, ci_lo, ci_hi;
+    int32_t lost, gained;  /* exact right & map wrong, and the reverse (cache v3) */
+    double p;              /* exact two-sided McNemar p (cache v3) */
 } rundir_holdout;
 
 /* Rows of the cache at `path` when it exists, carries a valid checksum and its tag matches `t`;

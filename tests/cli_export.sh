@@ -137,7 +137,11 @@ if command -v python3 >/dev/null 2>&1; then
     python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["row"] == 2 and d["id"] == 13; \
 assert len(d["layers"]) == 10 and d["layers"][0]["multiplier"] == "roup_k1_m2" and d["layers"][9]["multiplier"] == "roup_k2_m6"; \
 h = d["holdout"]; assert h["images"] == 40 and abs(h["loss_pp"] - 100.0 * (h["exact_correct"] - h["correct"]) / 40) < 1e-9; \
-assert h["ci95_pp"][0] <= h["loss_pp"] <= h["ci95_pp"][1]' "$T/out" && pass "json parses with the expected figures" \
+assert h["ci95_pp"][0] <= h["loss_pp"] <= h["ci95_pp"][1]; \
+assert h["lost"] - h["gained"] == h["exact_correct"] - h["correct"] and 0 < h["p_mcnemar"] <= 1; \
+from math import comb; b, c = h["lost"], h["gained"]; m = b + c; \
+assert abs(h["p_mcnemar"] - min(1, 2 * sum(comb(m, i) for i in range(min(b, c) + 1)) / 2 ** m)) < 1e-12' \
+    "$T/out" && pass "json parses with the expected figures (McNemar p summed exactly)" \
         || bad "json content"
 fi
 check "export --all --format json" 0 "$BIN" export "$R" --no-holdout --all --format json

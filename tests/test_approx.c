@@ -456,6 +456,64 @@ START_TEST(compensation_of_exact_map_is_identity)
 }
 END_TEST
 
+/* P(X <= k), X ~ Binomial(m, q), by direct summation in logs: an independent check of GSL's CDFs */
+static double binom_cdf_sum(unsigned k, unsigned m, double q)
+{
+    double sum = 0;
+    for (unsigned i = 0; i <= k; i++)
+        sum += exp(lgamma(m + 1.0) - lgamma(i + 1.0) - lgamma(m - i + 1.0) + i * log(q) + (m - i) * log1p(-q));
+    return sum;
+}
+
+START_TEST(paired_exact_by_hand)
+{
+    approx_paired r;
+    /* b = 5, c = 1: P(X <= 1 | 6, 1/2) = 7/64, p = 14/64; upper bound of q: B^-1(0.975; 6, 1) = 0.975^(1/6);
+     * lower bound: I_q(5, 2) = 6 q^5 - 5 q^6 = 0.025 */
+    approx_paired_exact(5, 1, 100, &r);
+    ck_assert(r.lost == 5 && r.gained == 1 && r.n == 100);
+    ck_assert_double_eq_tol(r.loss_pp, 4.0, 1e-12);
+    ck_assert_double_eq_tol(r.p, 0.21875, 1e-12);
+    const double q_hi = pow(0.975, 1.0 / 6), q_lo = (r.ci_lo / 6.0 + 1) / 2;
+    ck_assert_double_eq_tol(r.ci_hi, 6.0 * (2 * q_hi - 1), 1e-9);
+    ck_assert_double_eq_tol(6 * pow(q_lo, 5) - 5 * pow(q_lo, 6), 0.025, 1e-10);
+    ck_assert(r.ci_lo < r.loss_pp && r.loss_pp < r.ci_hi);
+    /* symmetric: b = 1, c = 5 mirrors the interval */
+    approx_paired m;
+    approx_paired_exact(1, 5, 100, &m);
+    ck_assert_double_eq_tol(m.p, 0.21875, 1e-12);
+    ck_assert_double_eq_tol(m.ci_lo, -r.ci_hi, 1e-9);
+    ck_assert_double_eq_tol(m.ci_hi, -r.ci_lo, 1e-9);
+    /* b = 3, c = 0: p = 2 / 8; q in [0.025^(1/3), 1], loss in [30 (2 x 0.025^(1/3) - 1), 30] */
+    approx_paired_exact(3, 0, 10, &r);
+    ck_assert_double_eq_tol(r.p, 0.25, 1e-12);
+    ck_assert_double_eq_tol(r.ci_lo, 30.0 * (2 * cbrt(0.025) - 1), 1e-9);
+    ck_assert_double_eq_tol(r.ci_hi, 30.0, 1e-12);
+    /* no discordant image: loss 0, the point interval, p = 1 */
+    approx_paired_exact(0, 0, 8000, &r);
+    ck_assert(r.loss_pp == 0 && r.ci_lo == 0 && r.ci_hi == 0 && r.p == 1);
+    /* b = c: p = 1 (capped), interval symmetric about 0 */
+    approx_paired_exact(4, 4, 50, &r);
+    ck_assert(r.p == 1 && r.loss_pp == 0);
+    ck_assert_double_eq_tol(r.ci_lo, -r.ci_hi, 1e-9);
+    /* b = 1, c = 0: p = 2 x 1/2 = 1 */
+    approx_paired_exact(1, 0, 50, &r);
+    ck_assert_double_eq_tol(r.p, 1.0, 1e-15);
+    ck_assert_double_eq_tol(r.ci_hi, 2.0, 1e-12);
+    /* large b + c (a 4 pp holdout map): p = 2 P(X <= 400 | 1000, 1/2) summed directly; the Clopper-Pearson
+     * bounds are where the binomial tails are 0.025: P(X >= 600 | q_lo) = P(X <= 600 | q_hi) = 0.025 */
+    approx_paired_exact(600, 400, 8000, &r);
+    ck_assert_double_eq_tol(r.loss_pp, 2.5, 1e-12);
+    const double p_sum = 2 * binom_cdf_sum(400, 1000, 0.5);
+    ck_assert_double_eq_tol(r.p / p_sum, 1.0, 1e-9);
+    ck_assert(r.p > 1e-11 && r.p < 1e-9);
+    const double lo = (r.ci_lo / 12.5 + 1) / 2, hi = (r.ci_hi / 12.5 + 1) / 2;
+    ck_assert_double_eq_tol(1 - binom_cdf_sum(599, 1000, lo), 0.025, 1e-9);
+    ck_assert_double_eq_tol(binom_cdf_sum(600, 1000, hi), 0.025, 1e-9);
+    ck_assert(r.ci_lo > 1.70 && r.ci_lo < 1.76 && r.ci_hi > 3.24 && r.ci_hi < 3.30); /* near the normal 2.5 +- 0.77 */
+}
+END_TEST
+
 static Suite *suite(int with_data)
 {
     Suite *s = suite_create("approx");
@@ -465,6 +523,7 @@ static Suite *suite(int with_data)
     tcase_add_test(t, energy_model_write_reads_back);
     tcase_add_loop_test(t, energy_model_malformed, 0, N_BAD_MODELS);
     tcase_add_test(t, tap_histogram_by_hand);
+    tcase_add_test(t, paired_exact_by_hand);
     if (with_data) {
         tcase_add_test(t, uniform_exact_is_exact);
         tcase_add_test(t, uniform_map_from_yaml_and_energy);

@@ -348,13 +348,15 @@ START_TEST(rundir_text_files)
     /* holdout cache: round trip; a changed figure, a missing checksum or another tag give no rows */
     char *hpath = tu_tempfile("", 0);
     rundir_holdout_tag tag = {0x1234, 50, 0xabcd, "t.bin:0:64"};
-    rundir_holdout h[2] = {{0xfeed, 3, 64, 50, 48, 3.125, 1, 5.25}, {0xbeef, 9, 64, 50, 51, -1.5625, -3, 0}};
+    rundir_holdout h[2] = {{0xfeed, 3, 64, 50, 48, 3.125, 1, 5.25, 4, 2, 0.6875},
+                           {0xbeef, 9, 64, 50, 51, -1.5625, -3, 0, 0, 1, 1}};
     ck_assert_int_eq(rundir_holdout_write(hpath, &tag, h, 2), ST_OK);
     rundir_holdout *got;
     rundir_holdout_read(hpath, &tag, &got, &n);
     ck_assert_uint_eq(n, 2);
     ck_assert(got[1].key == 0xbeef && got[1].id == 9 && got[1].correct == 51 && got[1].loss == -1.5625 &&
-              got[0].ci_hi == 5.25);
+              got[0].ci_hi == 5.25 && got[0].lost == 4 && got[0].gained == 2 && got[0].p == 0.6875 &&
+              got[1].lost == 0 && got[1].gained == 1 && got[1].p == 1);
     free(got);
     rundir_holdout_tag other = tag;
     other.search_exact = 51;

@@ -3,6 +3,7 @@
  * add integers, so the thread count never changes a result). */
 #include "approx.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -69,4 +70,22 @@ int32_t approx_correct(const qnn_int8_net *net, const cifar_set *set, const qnn_
     for (int32_t i = 0; i < set->n; i++) ok += p[i] == set->labels[i];
     if (!pred) free(p);
     return ok;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+
+void approx_paired_exact(int32_t lost, int32_t gained, int32_t n, approx_paired *out)
+{
+    ASSERT(lost >= 0 && gained >= 0 && n >= 1 && (int64_t)lost + gained <= n);
+    const unsigned b = (unsigned)lost, m = (unsigned)lost + (unsigned)gained;
+    *out = (approx_paired){.lost = lost, .gained = gained, .n = n, .loss_pp = approx_loss_pp(lost, gained, n),
+                           .p = 1.0};
+    if (m == 0) return;
+    const unsigned k = lost < gained ? b : m - b;
+    out->p = fmin(1.0, 2.0 * gsl_cdf_binomial_P(k, 0.5, m));
+    const double q_lo = b == 0 ? 0.0 : gsl_cdf_beta_Pinv(0.025, b, m - b + 1.0);
+    const double q_hi = b == m ? 1.0 : gsl_cdf_beta_Pinv(0.975, b + 1.0, m - b);
+    const double scale = 100.0 * (double)m / (double)n;
+    out->ci_lo = scale * (2.0 * q_lo - 1.0);
+    out->ci_hi = scale * (2.0 * q_hi - 1.0);
 }

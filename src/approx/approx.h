@@ -58,4 +58,24 @@ static inline double approx_loss_pp(int32_t exact_correct, int32_t correct, int3
     return n > 0 ? 100.0 * (double)(exact_correct - correct) / (double)n : 0.0;
 }
 
+/* Exact paired comparison of a map with the exact int8 model on the same n images. lost (b) = images
+ * the exact model gets right and the map wrong, gained (c) = the reverse, so the loss is
+ * 100 (b - c) / n pp. Conditional on the m = b + c discordant images, b ~ Binomial(m, q) and the two
+ * models are equally accurate exactly when q = 1/2:
+ *  - p: two-sided exact McNemar test, min(1, 2 P(X <= min(b, c))) with X ~ Binomial(m, 1/2) (GSL's
+ *    binomial CDF); 1 when m = 0;
+ *  - ci_lo, ci_hi: exact 95 % interval of the loss, the Clopper-Pearson interval [q_lo, q_hi] of q
+ *    (GSL's inverse beta CDF: q_lo = B^-1(0.025; b, m - b + 1), 0 when b = 0; q_hi =
+ *    B^-1(0.975; b + 1, m - b), 1 when b = m) mapped through loss = 100 (m / n) (2 q - 1); the point 0
+ *    when m = 0. The interval is conditional on m (it does not count the uncertainty of m itself).
+ * Requires 0 <= b, 0 <= c, b + c <= n, n >= 1. */
+typedef struct approx_paired {
+    int32_t lost, gained, n;
+    double loss_pp;
+    double ci_lo, ci_hi;  /* pp */
+    double p;             /* McNemar, two-sided */
+} approx_paired;
+
+void approx_paired_exact(int32_t lost, int32_t gained, int32_t n, approx_paired *out);
+
 #endif

@@ -174,18 +174,21 @@ int approx_eval_map(approx_eval *ev, int slot_i, const amap *m, const approx_eva
     }
     out->loss_pp = approx_loss_pp(d->exact_correct, out->correct, set->n);
     out->ci_lo = out->ci_hi = out->loss_pp;
-    if (d->exact_ok) {
-        long sum_d = 0, sum_d2 = 0; /* d = exact right - map right, in {-1, 0, 1} */
+    out->p_mcnemar = NAN;
+    if (d->exact_ok && set->n > 0) {
+        int32_t lost = 0, gained = 0;
         for (int32_t i = 0; i < set->n; i++) {
-            const int dd = (int)d->exact_ok[i] - (p[i] == set->labels[i]);
-            sum_d += dd;
-            sum_d2 += dd * dd;
+            const int exact_ok = d->exact_ok[i] != 0, map_ok = p[i] == set->labels[i];
+            lost += exact_ok && !map_ok;
+            gained += !exact_ok && map_ok;
         }
-        const double n = set->n, mean = (double)sum_d / n;
-        const double var = set->n > 1 ? ((double)sum_d2 - n * mean * mean) / (n - 1) : 0;
-        const double half = 1.96 * 100.0 * sqrt(var > 0 ? var / n : 0);
-        out->ci_lo = out->loss_pp - half;
-        out->ci_hi = out->loss_pp + half;
+        approx_paired pr;
+        approx_paired_exact(lost, gained, set->n, &pr);
+        out->lost = lost;
+        out->gained = gained;
+        out->ci_lo = pr.ci_lo;
+        out->ci_hi = pr.ci_hi;
+        out->p_mcnemar = pr.p;
     }
     return ST_OK;
 }

@@ -2,7 +2,8 @@
  * and sweep. Opened once on a CNN set-up (approx_cnn.h: net, library, layers, energy model,
  * compensation); a data set is registered with its exact int8 baseline (approx_eval_data); then
  * approx_eval_map() gives a map's correct count, its loss in pp against the baseline (one formula,
- * approx_loss_pp), the paired 95 % interval when the baseline kept per-image flags, its energy report
+ * approx_loss_pp), the exact paired 95 % interval and McNemar p when the baseline kept per-image flags
+ * (approx_paired_exact), its energy report
  * and, on request, per-image predictions and logits.
  *
  * The map is what runs: its multipliers become the layer hooks (amap_mul_build), and its bias_delta,
@@ -65,8 +66,11 @@ typedef struct approx_eval_data {
 typedef struct approx_eval_result {
     int32_t n, exact_correct, correct;
     double loss_pp;           /* approx_loss_pp(exact_correct, correct, n) */
-    double ci_lo, ci_hi;      /* 95 % interval of the loss from paired per-image differences (normal
-                               * approximation; the point when n < 2); equal to loss_pp without flags */
+    int32_t lost, gained;     /* with the baseline's flags: images the exact model gets right and the map
+                               * wrong, and the reverse (loss_pp = 100 (lost - gained) / n); else 0 */
+    double ci_lo, ci_hi;      /* exact 95 % interval of the loss from the paired per-image outcomes
+                               * (approx_paired_exact); equal to loss_pp without flags */
+    double p_mcnemar;         /* exact two-sided McNemar p (approx_paired_exact); NaN without flags */
     const energy_report *energy; /* the slot's report, valid until the slot's next evaluation */
     int rejected;             /* stopped early (d->early_reject): correct is then an upper bound and
                                * loss_pp a lower bound, both above the limit */

@@ -15,8 +15,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: approxmap report RUNDIR [--no-holdout] [--threads T] [--quiet]\n\n"
             "Write RUNDIR/report.md: the problem, the exact int8 accuracy (search subset, holdout), the\n"
-            "front's table (energy, search loss, holdout loss with its 95 %% confidence interval from paired\n"
-            "per-image differences, normal approximation), the lowest energy at <= 1 pp and <= 4 pp holdout\n"
+            "front's table (energy, search loss, holdout loss with its exact 95 %% confidence interval and\n"
+            "exact McNemar p from the paired per-image outcomes), the lowest energy at <= 1 pp and <= 4 pp holdout\n"
             "loss, hypervolume per generation, archive cache hits, and the knee map's multiplier use per\n"
             "layer; plots through gnuplot as PNG and SVG (front, hv, knee_layers). Holdout figures are cached\n"
             "in RUNDIR/holdout.csv. Without gnuplot the .dat files and .gp scripts are written and the\n"
