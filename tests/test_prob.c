@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "afile.h"
+#include "ckpt.h"
 #include "prob.h"
 #include "rundir.h"
 #include "status.h"
@@ -385,6 +386,32 @@ START_TEST(rundir_text_files)
     ck_assert_int_eq(cap.count, 2);
     ck_assert_ptr_nonnull(strstr(cap.text, ": no valid checksum"));
     free(nocrc);
+    /* a version-2 cache (normal-approximation interval, no lost/gained/p columns) with a valid checksum
+     * is not used, silently: its figures are measured again */
+    const char v2[] = "# approxmap holdout cache v2 problem=0000000000001234 search_exact=50 front=000000000000abcd "
+                      "holdout=t.bin:0:64\nkey,id,n,exact,correct,loss_pp,ci_lo,ci_hi\n"
+                      "000000000000feed,3,64,50,48,3.125,1,5.25\n";
+    char *v2file = xasprintf("%s# crc32 %08x\n", v2, (unsigned)ckpt_crc32(0, v2, strlen(v2)));
+    ck_assert_int_eq(afile_write_all(hpath, v2file, strlen(v2file)), ST_OK);
+    memset(&cap, 0, sizeof cap);
+    msg_set_sink(tu_capture, &cap);
+    rundir_holdout_read(hpath, &tag, &got, &n);
+    msg_set_sink(NULL, NULL);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(cap.count, 0);
+    free(got);
+    /* the same rows as version 3 are read */
+    const char v3[] = "# approxmap holdout cache v3 problem=0000000000001234 search_exact=50 front=000000000000abcd "
+                      "holdout=t.bin:0:64\nkey,id,n,exact,correct,loss_pp,ci_lo,ci_hi,lost,gained,p_mcnemar\n"
+                      "000000000000feed,3,64,50,48,3.125,1,5.25,4,2,0.6875\n";
+    free(v2file);
+    v2file = xasprintf("%s# crc32 %08x\n", v3, (unsigned)ckpt_crc32(0, v3, strlen(v3)));
+    ck_assert_int_eq(afile_write_all(hpath, v2file, strlen(v2file)), ST_OK);
+    rundir_holdout_read(hpath, &tag, &got, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(got[0].key == 0xfeed && got[0].lost == 4 && got[0].gained == 2 && got[0].p == 0.6875);
+    free(got);
+    free(v2file);
     unlink(hpath);
     free(hpath);
 }
