@@ -9,10 +9,12 @@
 #   term  SIGTERM at the k-th call (SIGINT at some): exit 130 with a message, during set-up too;
 #         recovery identical.
 # Identical: front.csv and archive byte for byte, generations.csv but its time column, checkpoint but
-# its elapsed-seconds field (one 8-byte field) and the CRC over it. k runs from 1 until the run no
-# longer reaches k, for `search` and for `resume` from generation 2. With data/ present and
-# IOFAIL_CNN=1, the same for tests/data/cnn_tiny.yaml over 2 generations (minutes; IOFAIL_CNN_ACTIONS
-# and IOFAIL_CNN_MODES narrow it, e.g. "fail" and "search"). Summary lines "iofail: ...".
+# its elapsed-seconds field, its generations.csv length (the time column's width varies) and the CRC
+# over them (ckpt_same). k runs from 1 until the run no longer reaches k, for `search` and for
+# `resume` from generation 2. With data/ present, tests/data/cnn_tiny.yaml over 2 generations too:
+# fail and kill at five chosen calls of search; with IOFAIL_CNN=1 at every call, search and resume,
+# fail, kill and term (minutes; IOFAIL_CNN_ACTIONS and IOFAIL_CNN_MODES narrow it, e.g. "fail" and
+# "search"). Summary lines "iofail: ...".
 set -u
 : "${BIN:?BIN must point at the approxmap binary}"
 : "${TOP_SRCDIR:?}" "${TOP_BUILDDIR:?}"
@@ -31,14 +33,23 @@ no_tmp() { # no_tmp DIR: no afile temporary left
     left=$(ls -A "$1" 2>/dev/null | grep '\.tmp\.' || true)
     [ -z "$left" ]
 }
-ckpt_same() { # equal but for one 8-byte field (elapsed seconds) and the CRC (last 4 bytes)
-    [ "$(wc -c <"$1")" -eq "$(wc -c <"$2")" ] || return 1
-    size=$(wc -c <"$1")
-    cmp -l "$1" "$2" | awk -v crc=$((size - 3)) '$1 < crc { if (lo == "") lo = $1; hi = $1 }
-        END { exit (lo != "" && hi - lo >= 8) }'
+# The checkpoint of two runs of the same search differs in two fields only: the seconds spent (f64 at
+# byte offset 184) and the length of generations.csv (u64 at 216), whose last column is wall-clock
+# seconds: a generation that ends at 10 s or more (a loaded machine) makes that file longer. Both are
+# read at their offsets, the length is checked against generations.csv itself (so a change of the
+# checkpoint layout fails here rather than passing silently), and every other byte but the CRC (last
+# 4) must be equal.
+CK_ELAPSED=184 CK_GENS=216
+le64() { od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
+ckpt_same() { # ckpt_same RUN_A RUN_B
+    [ "$(wc -c <"$1/checkpoint")" -eq "$(wc -c <"$2/checkpoint")" ] || return 1
+    [ "$(le64 "$1/checkpoint" $CK_GENS)" = "$(wc -c <"$1/generations.csv" | tr -d ' ')" ] || return 1
+    [ "$(le64 "$2/checkpoint" $CK_GENS)" = "$(wc -c <"$2/generations.csv" | tr -d ' ')" ] || return 1
+    cmp -l "$1/checkpoint" "$2/checkpoint" | awk -v crc=$(($(wc -c <"$1/checkpoint") - 3)) -v e=$CK_ELAPSED -v g=$CK_GENS '
+        $1 < crc && !($1 > e && $1 <= e + 8) && !($1 > g && $1 <= g + 8) { bad = 1 } END { exit bad }'
 }
 same_run() { # same_run A B
-    cmp -s "$1/front.csv" "$2/front.csv" && cmp -s "$1/archive" "$2/archive" && ckpt_same "$1/checkpoint" "$2/checkpoint" &&
+    cmp -s "$1/front.csv" "$2/front.csv" && cmp -s "$1/archive" "$2/archive" && ckpt_same "$1" "$2" &&
         [ "$(cut -d, -f1-5 "$1/generations.csv")" = "$(cut -d, -f1-5 "$2/generations.csv")" ]
 }
 shim() { # shim K ACTION ERRNO COMMAND...: run under the shim, output in $W/out, hits in $W/log
@@ -51,16 +62,20 @@ recover() { # recover DIR PROBLEM GENS: resume when a checkpoint exists, else st
     else "$BIN" search "$2" -o "$1" -g "$3" --force --quiet >"$W/rout" 2>&1; fi
 }
 
-# sweep NAME PROBLEM GENS REF ACTION MODE: for k = 1, 2, ... until the run no longer reaches k.
+# sweep NAME PROBLEM GENS REF ACTION MODE [KS]: for k = 1, 2, ... until the run no longer reaches k;
+# with KS, for each k of that list and then a k past the end (the run must finish untouched).
 # MODE search: `search PROBLEM -g GENS`; MODE resume: `resume` of a copy of $T/half (GENS/2 done).
 # Runs in its own directory $W; prints its PASS/FAIL line.
 sweep() {
-    name=$1 prob=$2 gens=$3 ref=$4 act=$5 mode=$6
+    name=$1 prob=$2 gens=$3 ref=$4 act=$5 mode=$6 kl=${7:-} every=1
+    [ -n "$kl" ] && every=0
     W=$T/$act-$mode; mkdir -p "$W"
     quiet=--quiet; [ $act = term ] && quiet= # the interruption message is checked (--quiet drops it)
     k=0 n=0 ok=0 errs="" tmps=0
     while :; do
-        k=$((k + 1))
+        if [ $every = 1 ]; then k=$((k + 1))
+        elif [ -n "$kl" ]; then k=${kl%% *}; case $kl in *' '*) kl=${kl#* } ;; *) kl="" ;; esac
+        else k=1000000; fi
         en=ENOSPC; [ $((k % 2)) -eq 0 ] && en=EIO
         a=$act; [ "$act" = term ] && [ $((k % 5)) -eq 0 ] && a=int
         R=$W/run; rm -rf "$R"
@@ -101,20 +116,23 @@ sweep() {
         no_tmp "$R" || e="$e tmp-after-recovery"
         if [ -n "$e" ]; then errs="$errs k=$k($(sed -n 's/^hit [0-9]* //p' "$W/log")):$e"; sed 's/^/    /' "$W/out"; else ok=$((ok + 1)); fi
     done
-    echo "iofail: $name $act at every call of $mode: $n calls hit, $ok recovered identically" \
+    which="every call"; [ $every = 0 ] && which="calls ${7:-}"
+    echo "iofail: $name $act at $which of $mode: $n calls hit, $ok recovered identically" \
         "$([ $act = kill ] && echo "($tmps kills left a temporary file, removed by the recovery)")"
     if [ -z "$errs" ] && [ $n -ge 5 ]; then pass "$name: $act at each of the $n calls of $mode"; else
         bad "$name: $act at each call of $mode:${errs:- only $n calls}"; fi
 }
 
-run_problem() { # run_problem NAME PROBLEM GENS [ACTIONS [MODES]]
-    name=$1 prob=$2 gens=$3 acts=${4:-fail kill term} modes=${5:-search resume}
+run_problem() { # run_problem NAME PROBLEM GENS [ACTIONS [MODES [KS]]]
+    name=$1 prob=$2 gens=$3 acts=${4:-fail kill term} modes=${5:-search resume} ks=${6:-}
     "$BIN" search "$prob" -o "$T/ref" -g "$gens" --quiet || { bad "$name: reference search"; return; }
-    "$BIN" search "$prob" -o "$T/half" -g $((gens / 2)) --quiet || { bad "$name: half search"; return; }
+    case " $modes " in *" resume "*)
+        "$BIN" search "$prob" -o "$T/half" -g $((gens / 2)) --quiet || { bad "$name: half search"; return; } ;;
+    esac
     # the sweeps wait mostly on fsync: three at a time, each in its own directory, reported in order
     for mode in $modes; do
         for act in $acts; do
-            sweep "$name" "$prob" "$gens" "$T/ref" $act $mode >"$T/sweep-$act-$mode.txt" 2>&1 &
+            sweep "$name" "$prob" "$gens" "$T/ref" $act $mode "$ks" >"$T/sweep-$act-$mode.txt" 2>&1 &
         done
         wait
         for act in $acts; do cat "$T/sweep-$act-$mode.txt"; done
@@ -144,6 +162,19 @@ ls "$W/run" | grep -q '^problem\.yaml\.tmp\.[0-9]*$' && pass "the interrupted wr
 [ $got -eq 0 ] && grep -q "^approxmap: removed 1 stale temporary file" "$W/out" && [ -e "$W/r2/checkpoint.tmp.$$" ] &&
     [ ! -e "$W/r2/front.csv.tmp.4194304" ] && pass "resume removes a dead process's temporary file, not a live one's" ||
     { bad "resume and stale files: exit $got, $(ls "$W/r2")"; sed 's/^/    /' "$W/out"; }
+# the comparison itself: a run whose clock jumps 100 s (a stalled machine) has a wider seconds column and
+# so a longer generations.csv; it is the same run (same front, archive, population), and a checkpoint
+# that differs elsewhere is not
+"$BIN" search "$TOP_SRCDIR/problems/zdt/zdt1.yaml" -o "$W/fast" -g 4 --quiet
+shim 17 clock ENOSPC "$BIN" search "$TOP_SRCDIR/problems/zdt/zdt1.yaml" -o "$W/slow" -g 4
+if [ "$(wc -c <"$W/slow/generations.csv")" -gt "$(wc -c <"$W/fast/generations.csv")" ] && same_run "$W/fast" "$W/slow"; then
+    pass "a run 100 s slower (generations.csv $(wc -c <"$W/fast/generations.csv") -> $(wc -c <"$W/slow/generations.csv") bytes) compares as the same run"
+else bad "a run 100 s slower: $(tail -n1 "$W/slow/generations.csv"), not the same run as $(tail -n1 "$W/fast/generations.csv")"; fi
+cp -r "$W/slow" "$W/other"
+size=$(wc -c <"$W/other/checkpoint")
+printf '\377' | dd of="$W/other/checkpoint" bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
+same_run "$W/fast" "$W/other" && bad "a checkpoint with a changed population byte compares as the same run" ||
+    pass "a checkpoint with a changed population byte does not"
 # set-up that takes a while (ResNet-8 loading and calibration): SIGINT/SIGTERM 0.3 s into search and
 # resume; 130 and a message (the set-up one, or the run driver's if set-up was already over)
 if [ -n "${APPROXMAP_DATA:-}" ] && [ -r "$APPROXMAP_DATA/models/resnet8_mlperf_float.onnx" ]; then
@@ -164,13 +195,18 @@ fi
 rm -rf "$W"
 
 run_problem zdt1 "$TOP_SRCDIR/problems/zdt/zdt1.yaml" 4
-if [ "${IOFAIL_CNN:-0}" = 1 ]; then
-    if [ -n "${APPROXMAP_DATA:-}" ] && [ -r "$APPROXMAP_DATA/models/resnet8_mlperf_float.onnx" ]; then
+if [ -n "${APPROXMAP_DATA:-}" ] && [ -r "$APPROXMAP_DATA/models/resnet8_mlperf_float.onnx" ]; then
+    if [ "${IOFAIL_CNN:-0}" = 1 ]; then
         run_problem cnn_tiny "$TOP_SRCDIR/tests/data/cnn_tiny.yaml" 2 "${IOFAIL_CNN_ACTIONS:-fail kill term}" \
             "${IOFAIL_CNN_MODES:-search resume}"
     else
-        echo "iofail: no data/: the CNN sweep is skipped"
+        # by default five of its 36 calls: problem.yaml's first write (nothing to resume: search --force
+        # starts again), the set-up archive's rename, the first checkpoint's rename, generation 1's
+        # front.csv rename and the last checkpoint's rename
+        run_problem cnn_tiny "$TOP_SRCDIR/tests/data/cnn_tiny.yaml" 2 "fail kill" search "1 8 16 22 36"
     fi
+else
+    echo "iofail: no data/: the CNN sweep is skipped"
 fi
 grep -q '^FAIL' "$T"/sweep-*.txt && fail=1
 exit $fail

@@ -3,7 +3,9 @@
  * fsync, fdatasync, rename) and acts on the k-th one.
  *   IOFAIL_AT=k        1-based call to act on (unset or 0: only count)
  *   IOFAIL_ACTION=     fail (default: the call fails with IOFAIL_ERRNO, nothing is written), kill (SIGKILL
- *                      before the call), term / int (SIGTERM / SIGINT raised before the call, which then runs)
+ *                      before the call), term / int (SIGTERM / SIGINT raised before the call, which then runs),
+ *                      clock (the call runs; from then on CLOCK_MONOTONIC reads 100 s later, as if the
+ *                      machine had stalled: a slow run without the wait)
  *   IOFAIL_ERRNO=      ENOSPC (default) or EIO
  *   IOFAIL_LOG=path    append "hit K OP PATH" when acting, and "calls N" at a normal exit
  * A stdio write that fills its buffer goes through glibc's internal write, which no preload sees: stdio
@@ -17,17 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static long g_at = -1;   /* -1: not read yet */
 static long g_count;     /* calls seen (atomic) */
-static int g_errno = ENOSPC, g_action; /* 0 fail, 1 kill, 2 term, 3 int */
+static int g_errno = ENOSPC, g_action; /* 0 fail, 1 kill, 2 term, 3 int, 4 clock */
+static int g_clock_jumped;
 
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static int (*real_fsync)(int), (*real_fdatasync)(int);
 static int (*real_rename)(const char *, const char *);
 static int (*real_fflush)(FILE *), (*real_fclose)(FILE *);
+static int (*real_clock_gettime)(clockid_t, struct timespec *);
 
 __attribute__((constructor)) static void init(void)
 {
@@ -39,10 +44,11 @@ __attribute__((constructor)) static void init(void)
     real_rename = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
     real_fflush = (int (*)(FILE *))dlsym(RTLD_NEXT, "fflush");
     real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
+    real_clock_gettime = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
     const char *e = getenv("IOFAIL_ERRNO");
     if (e && strcmp(e, "EIO") == 0) g_errno = EIO;
     const char *a = getenv("IOFAIL_ACTION");
-    if (a) g_action = !strcmp(a, "kill") ? 1 : !strcmp(a, "term") ? 2 : !strcmp(a, "int") ? 3 : 0;
+    if (a) g_action = !strcmp(a, "kill") ? 1 : !strcmp(a, "term") ? 2 : !strcmp(a, "int") ? 3 : !strcmp(a, "clock") ? 4 : 0;
     const char *k = getenv("IOFAIL_AT");
     g_at = k ? atol(k) : 0;
 }
@@ -99,6 +105,7 @@ static int hit(const char *op, int fd, const char *path)
     case 1: raise(SIGKILL); return 0;
     case 2: raise(SIGTERM); return 0;
     case 3: raise(SIGINT); return 0;
+    case 4: __atomic_store_n(&g_clock_jumped, 1, __ATOMIC_SEQ_CST); return 0;
     default: errno = g_errno; return 1;
     }
 }
@@ -155,4 +162,12 @@ int fclose(FILE *fp)
         return EOF;
     }
     return real_fclose(fp);
+}
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    init();
+    int rc = real_clock_gettime(id, ts);
+    if (rc == 0 && id == CLOCK_MONOTONIC && __atomic_load_n(&g_clock_jumped, __ATOMIC_SEQ_CST)) ts->tv_sec += 100;
+    return rc;
 }
