@@ -114,22 +114,10 @@ static int parse_data(const prob_yaml *y, yaml_node_t *v, cnn_spec *c)
         if (!dst)
             return prob_yaml_error(y, k, "unknown key 'data.%s' (expected calibration, search, holdout)", key);
         if ((rc = set_str(y, val, key, dst))) return rc;
-        char *file = NULL;
-        int32_t first, count;
-        if (cifar_range_parse(*dst, &file, &first, &count))
-            return prob_yaml_error(y, val, "'%s' must be FILE[:FIRST[:COUNT]]", key);
-        /* a colon left in the file name is a malformed FIRST or COUNT, unless such a file exists */
-        int bad = 0;
-        if (strchr(file, ':')) {
-            char *path = datadir_resolve(file);
-            bad = access(path, F_OK) != 0;
-            free(path);
-        }
-        free(file);
-        if (bad)
-            return prob_yaml_error(y, val, "bad range '%s' in 'data.%s': FIRST and COUNT must be non-negative integers "
-                                   "(FILE[:FIRST[:COUNT]])", *dst, key);
-        if (count == 0) return prob_yaml_error(y, val, "bad range '%s' in 'data.%s': COUNT is 0 (no records)", *dst, key);
+        const char *why;
+        int bad = cifar_range_check(*dst, &why);
+        if (bad == CIFAR_RANGE_NO_FILE) return prob_yaml_error(y, val, "'%s' must be FILE[:FIRST[:COUNT]]", key);
+        if (bad) return prob_yaml_error(y, val, "bad range '%s' in 'data.%s': %s", *dst, key, why);
     }
     return ST_OK;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_util.h"
 #include "gate_char.h"
 #include "gate_gen.h"
 #include "gate_net.h"
@@ -174,6 +175,7 @@ static int parse_args(int argc, char **argv, args *a)
     for (int k = 0; k < NK; k++)
         for (int m = 0; m < NM; m++) a->want[k][m] |= !any;
     a->want[0][0] = 1;
+    if (a->o.layers && a->o.calib && cmd_check_range("characterize", "--calib", a->o.calib)) return CMD_EXIT_USAGE;
     return -1;
 }
 

@@ -198,6 +198,7 @@ static int parse_args(int argc, char **argv, eval_args *a)
         fprintf(stderr, "approxmap eval: --count must be at least 1\n");
         return CMD_EXIT_USAGE;
     }
+    if (cmd_check_range("eval", "--calib", a->calib)) return CMD_EXIT_USAGE;
     if (a->map_path && a->uniform) {
         fprintf(stderr, "approxmap eval: --map and --uniform are alternatives\n");
         return CMD_EXIT_USAGE;

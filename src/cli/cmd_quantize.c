@@ -84,6 +84,7 @@ int cmd_quantize(int argc, char **argv)
         usage(stderr);
         return CMD_EXIT_USAGE;
     }
+    if (cmd_check_range("quantize", "--calib", calib)) return CMD_EXIT_USAGE;
     qo.threads = threads;
     qnn_int8_net *net;
     if (qnn_quant_load(model, calib, &qo, NULL, &net)) return CMD_EXIT_FAIL;

@@ -276,6 +276,7 @@ static int parse_args(int argc, char **argv, sweep_args *a)
         fprintf(stderr, "approxmap sweep: --count must be at least 1\n");
         return CMD_EXIT_USAGE;
     }
+    if (cmd_check_range("sweep", "--calib", a->calib)) return CMD_EXIT_USAGE;
     return -1;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "approx.h"
+#include "cifar.h"
 #include "prob.h"
 #include "prob_mpi.h"
 #include "run.h"
@@ -41,6 +42,14 @@ int cmd_parse_percentile(const char *cmd, const char *s, qnn_quant_opts *qo)
     }
     qo->percentile = p;
     return 0;
+}
+
+int cmd_check_range(const char *cmd, const char *what, const char *spec)
+{
+    const char *why;
+    if (!cifar_range_check(spec, &why)) return 0;
+    fprintf(stderr, "approxmap %s: %s: bad range '%s': %s\n", cmd, what, spec, why);
+    return -1;
 }
 
 int cmd_parse_format(const char *cmd, const char *s, int *json)

@@ -14,6 +14,11 @@ int cmd_parse_count(const char *cmd, const char *what, const char *s, int32_t *v
 int cmd_parse_calib_method(const char *cmd, const char *s, qnn_quant_opts *qo);
 int cmd_parse_percentile(const char *cmd, const char *s, qnn_quant_opts *qo);
 
+/* A record range option (`what`, e.g. "--calib") checked as the problem loader checks one
+ * (cifar_range_check): 0, or -1 after printing "approxmap CMD: --calib: bad range 'SPEC': why".
+ * Call it after the option loop, so that a later --data-dir counts. */
+int cmd_check_range(const char *cmd, const char *what, const char *spec);
+
 /* --format text|json: *json = 1 for json, 0 for text. */
 int cmd_parse_format(const char *cmd, const char *s, int *json);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "datadir.h"
 #include "msg.h"
@@ -101,7 +102,8 @@ static int parse_num(const char *s, size_t len, int32_t *v)
     return 1;
 }
 
-int cifar_range_parse(const char *spec, char **file, int32_t *first, int32_t *count)
+/* Length of the FILE part of "FILE[:FIRST[:COUNT]]" and the numbers peeled off its end. */
+static size_t range_split(const char *spec, int32_t *first, int32_t *count)
 {
     size_t len = strlen(spec);
     int32_t nums[2];
@@ -120,13 +122,48 @@ int cifar_range_parse(const char *spec, char **file, int32_t *first, int32_t *co
         nums[nn++] = v;
         len = (size_t)(colon - spec);
     }
+    *first = nn == 2 ? nums[1] : nn == 1 ? nums[0] : 0;
+    *count = nn == 2 ? nums[0] : -1;
+    return len;
+}
+
+int cifar_range_parse(const char *spec, char **file, int32_t *first, int32_t *count)
+{
+    size_t len = range_split(spec, first, count);
     if (len == 0) return msg_error(ST_EINVAL, "record range '%s' has no file name (FILE[:FIRST[:COUNT]])", spec);
     *file = xmalloc(len + 1);
     memcpy(*file, spec, len);
     (*file)[len] = 0;
-    *first = nn == 2 ? nums[1] : nn == 1 ? nums[0] : 0;
-    *count = nn == 2 ? nums[0] : -1;
     return ST_OK;
+}
+
+int cifar_range_check(const char *spec, const char **why)
+{
+    int32_t first, count;
+    size_t len = range_split(spec, &first, &count);
+    const char *w = NULL;
+    int rc = 0;
+    if (len == 0) {
+        rc = CIFAR_RANGE_NO_FILE;
+        w = "no file name (FILE[:FIRST[:COUNT]])";
+    } else if (memchr(spec, ':', len)) {
+        char *file = xmalloc(len + 1);
+        memcpy(file, spec, len);
+        file[len] = 0;
+        char *path = datadir_resolve(file);
+        if (access(path, F_OK) != 0) {
+            rc = CIFAR_RANGE_BAD;
+            w = "FIRST and COUNT must be non-negative integers (FILE[:FIRST[:COUNT]])";
+        }
+        free(path);
+        free(file);
+    }
+    if (!rc && count == 0) {
+        rc = CIFAR_RANGE_EMPTY;
+        w = "COUNT is 0 (no records)";
+    }
+    if (why) *why = w;
+    return rc;
 }
 
 int cifar_load_range(const char *spec, cifar_set *out)

@@ -38,6 +38,14 @@ int cifar_load_range(const char *spec, cifar_set *out);
  * so a path containing ':' still works. Returns ST_OK or ST_EINVAL (reported). */
 int cifar_range_parse(const char *spec, char **file, int32_t *first, int32_t *count);
 
+/* Check a "FILE[:FIRST[:COUNT]]" range without loading it or printing anything: 0 when usable, else
+ * CIFAR_RANGE_NO_FILE (nothing before the colons), CIFAR_RANGE_BAD (a malformed FIRST or COUNT: a colon
+ * left in the file name, unless such a file exists under the data directory) or CIFAR_RANGE_EMPTY
+ * (COUNT is 0); *why (when not NULL) then says what is wrong, e.g. "COUNT is 0 (no records)". The
+ * problem loader and the --calib options report it with their own context. */
+enum { CIFAR_RANGE_NO_FILE = 1, CIFAR_RANGE_BAD, CIFAR_RANGE_EMPTY };
+int cifar_range_check(const char *spec, const char **why);
+
 /* Free the buffers; the struct is zeroed. NULL or a zeroed struct is fine. */
 void cifar_set_deinit(cifar_set *s);
 

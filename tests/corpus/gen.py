@@ -769,7 +769,19 @@ def cli_cases():
     c("eval-compensate", ["eval", "--uniform", "roup_k0_m0", "--compensate", "magic"], 2, "magic")
     c("eval-unknown-option", ["eval", "--frobnicate"], 2, "frobnicate")
     c("eval-missing-arg", ["eval", "--map"], 2, "map")
-    c("eval-calib-range", ["eval", "--calib", TRAIN + ":abc", "--no-float", "--count", "1"], 1, TRAIN, needs=("data",))
+    # --calib ranges are checked as a problem file's data ranges are, and named
+    c("eval-calib-range", ["eval", "--calib", TRAIN + ":abc", "--no-float", "--count", "1"], 2,
+      "approxmap eval: --calib: bad range '" + TRAIN + ":abc': FIRST and COUNT must be non-negative integers")
+    c("eval-calib-count-0", ["eval", "--calib", TRAIN + ":0:0", "--no-float", "--count", "1"], 2,
+      "approxmap eval: --calib: bad range '" + TRAIN + ":0:0': COUNT is 0 (no records)")
+    c("eval-calib-no-file", ["eval", "--calib", ":0:5", "--no-float", "--count", "1"], 2,
+      "approxmap eval: --calib: bad range ':0:5': no file name")
+    c("sweep-calib-count-0", ["sweep", "--calib", TRAIN + ":5:0", "--count", "1"], 2,
+      "approxmap sweep: --calib: bad range '" + TRAIN + ":5:0': COUNT is 0 (no records)")
+    c("quantize-calib-count-0", ["quantize", "--calib", TRAIN + ":0:0", "-o", "{d}/q.yaml"], 2,
+      "approxmap quantize: --calib: bad range '" + TRAIN + ":0:0': COUNT is 0 (no records)")
+    c("characterize-calib-count-0", ["characterize", "--layers", "--calib", TRAIN + ":0:0"], 2,
+      "approxmap characterize: --calib: bad range '" + TRAIN + ":0:0': COUNT is 0 (no records)")
     c("search-no-output", ["search", "{top}/problems/zdt/zdt1.yaml"], 2, "missing -o RUNDIR")
     c("search-gens-zero", ["search", "{top}/problems/zdt/zdt1.yaml", "-o", "{d}/r", "-g", "0"], 2, "0")
     c("search-seed-text", ["search", "{top}/problems/zdt/zdt1.yaml", "-o", "{d}/r", "-s", "x"], 2, "x")
