@@ -162,9 +162,9 @@ int ckpt_file_write(const char *path, const char magic[CKPT_MAGIC_LEN], uint32_t
         fwrite(tail, 1, sizeof tail, fp) != sizeof tail) {
         int err = errno;
         afile_abort(f);
-        return msg_error(ST_EIO, "cannot write checkpoint '%s': %s", path, strerror(err));
+        return msg_error(ST_EIO, "cannot write '%s': %s", path, strerror(err));
     }
-    return afile_commit(f) == ST_OK ? ST_OK : msg_error(ST_EIO, "cannot write checkpoint '%s'", path);
+    return afile_commit(f); /* it reports "cannot write 'path': reason" itself: one message */
 }
 
 int ckpt_file_read(const char *path, const char magic[CKPT_MAGIC_LEN], uint32_t version, const char *what,

@@ -63,7 +63,7 @@ uint32_t ckpt_rd32(const unsigned char *p);
 uint64_t ckpt_rd64(const unsigned char *p);
 
 /* Write header + payload `w` + CRC atomically to `path`. `magic` is exactly CKPT_MAGIC_LEN bytes.
- * Returns ST_OK, or ST_EIO after reporting "cannot write checkpoint 'path': reason". */
+ * Returns ST_OK, or ST_EIO after reporting once "cannot write 'path': reason" (as afile does). */
 int ckpt_file_write(const char *path, const char magic[CKPT_MAGIC_LEN], uint32_t version,
                     const ckpt_writer *w);
 

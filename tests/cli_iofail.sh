@@ -1,8 +1,8 @@
 #!/bin/sh
 # Failures at every file-system call of a small search, through the LD_PRELOAD shim tests/iofail.so
 # (it counts write, pwrite, fflush/fclose of files open for writing, fsync, fdatasync and rename):
-#   fail  the k-th call fails (ENOSPC for odd k, EIO for even k): a message naming the file and the
-#         cause, exit 1, no '*.tmp.*' left; resume (or search --force when no checkpoint was written
+#   fail  the k-th call fails (ENOSPC for odd k, EIO for even k): one message naming the file and the
+#         cause (one error line), exit 1, no '*.tmp.*' left; resume (or search --force when no checkpoint was written
 #         yet) then ends identical to an uninterrupted run;
 #   kill  SIGKILL at the k-th call: the recovery ends identical, and the finished run directory holds no
 #         '*.tmp.*' file (resume and search --force remove the stale ones);
@@ -97,6 +97,8 @@ sweep() {
             msg="No space left on device"; [ $en = EIO ] && msg="Input/output error"
             [ $got -eq 1 ] || e="$e exit-$got"
             grep -q "^approxmap: error: cannot write '.*': $msg" "$W/out" || e="$e no-message"
+            nerr=$(grep -c "^approxmap: error" "$W/out")
+            [ "$nerr" -eq 1 ] || e="$e $nerr-errors"
             no_tmp "$R" || e="$e tmp-left"
             ;;
         kill)
