@@ -125,6 +125,21 @@ START_TEST(yload_bounds_depth_and_documents)
 }
 END_TEST
 
+START_TEST(yload_refuses_aliases)
+{
+    tu_capture_buf cap = {0};
+    /* a node that is its own child, an alias of a scalar, a merge key: each refused where the alias is */
+    ck_assert_int_eq(yload_text("a: &x [*x]\n", &cap), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "t.yaml:1:8: YAML alias '*x': aliases are not accepted (write the value out)");
+    ck_assert_int_eq(yload_text("a: &n 3\nb:\n  - 1\n  - *n\n", &cap), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "t.yaml:4:5: YAML alias '*n': aliases are not accepted (write the value out)");
+    ck_assert_int_eq(yload_text("base: &b {x: 1}\nother:\n  <<: *b\n", &cap), ST_EPARSE);
+    ck_assert_str_eq(cap.text, "t.yaml:3:7: YAML alias '*b': aliases are not accepted (write the value out)");
+    /* an anchor without an alias loads */
+    ck_assert_int_eq(yload_text("a: &x [1, 2]\n", &cap), ST_OK);
+}
+END_TEST
+
 START_TEST(datadir_prefers_flag_then_env)
 {
     setenv("APPROXMAP_DATA", "/env/dir", 1);
@@ -222,6 +237,7 @@ static Suite *suite(void)
     tcase_add_test(tc, afile_reports_unwritable_directory);
     tcase_add_test(tc, afile_read_all_refuses_non_regular_files);
     tcase_add_test(tc, yload_bounds_depth_and_documents);
+    tcase_add_test(tc, yload_refuses_aliases);
     tcase_add_test(tc, datadir_prefers_flag_then_env);
     tcase_add_test(tc, util_escapers_hash_argmax_threads);
     tcase_add_test(tc, conv_ref_hand_values);

@@ -32,7 +32,7 @@ static void parser_init(yaml_parser_t *p, const char *text, size_t len)
     yaml_parser_set_input_string(p, (const unsigned char *)text, len);
 }
 
-/* The event walk: depth and document count, stopping at the first problem. */
+/* The event walk: depth, document count and aliases, stopping at the first problem. */
 static int prescan(const char *path, const char *text, size_t len)
 {
     yaml_parser_t p;
@@ -46,6 +46,12 @@ static int prescan(const char *path, const char *text, size_t len)
         }
         yaml_event_type_t t = ev.type;
         size_t line = ev.start_mark.line + 1, col = ev.start_mark.column + 1;
+        if (t == YAML_ALIAS_EVENT) {
+            rc = msg_error(ST_EPARSE, "%s:%zu:%zu: YAML alias '*%s': aliases are not accepted (write the value out)",
+                           path, line, col, ev.data.alias.anchor ? (const char *)ev.data.alias.anchor : "");
+            yaml_event_delete(&ev);
+            break;
+        }
         yaml_event_delete(&ev);
         if (t == YAML_STREAM_END_EVENT) break;
         if (t == YAML_DOCUMENT_START_EVENT && ++docs > 1) {

@@ -91,10 +91,16 @@ def problem_cases():
       ":2:" + str(4 + 4 * 63) + ": nesting deeper than 64")
     p("deep-block", "type: zdt1\nx:\n" + "".join("  " * i + "- \n" for i in range(70)).replace("- \n", "-\n"),
       ":66:127: nesting deeper than 64")
-    p("alias-cycle", "type: zdt1\nreference: &a [*a]\n", ":2:")
-    p("alias-undefined", "type: zdt1\nreference: *nope\n", ":2:12: found undefined alias")
+    # aliases: no format needs one, and '&a [*a]' makes a node its own child; refused where the alias is
+    AL = ": YAML alias '*%s': aliases are not accepted (write the value out)"
+    p("alias-cycle", "type: zdt1\nreference: &a [*a]\n", ":2:16" + AL % "a")
+    p("alias-undefined", "type: zdt1\nreference: *nope\n", ":2:12" + AL % "nope")
+    p("alias-scalar", "type: zdt1\nvariables: &v 12\nga:\n  population: *v\n", ":4:15" + AL % "v")
+    p("alias-merge", "type: zdt1\nga: &g {seed: 3}\nreference:\n  <<: *g\n", ":4:7" + AL % "g")
+    p("alias-key", "type: zdt1\n*k : 3\n", ":2:1" + AL % "k")
     p("anchor-bomb", "type: zdt1\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n", ":2:1: unknown key 'a'")
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n", ":3:8" + AL % "a")
+    p("anchor-only", "type: zdt1\nga: &g {population: 3}\n", ":2:21: 'population' must be")
     p("long-key", "type: zdt1\n" + "k" * 100000 + ": 1\n", ":2:100001: could not find expected ':'")
     # CNN problem files: the data ranges and the files they name
     cnn = "type: cnn\nmodel: " + MODEL + "\nlibrary: roup8\nmax_loss_pp: 4\ngranularity: layer\ndata:\n"
@@ -158,6 +164,10 @@ def map_cases():
     m("two-docs", "library: roup8\n---\nlibrary: roup8\n", ":2:1: a second YAML document")
     m("deep", "library: roup8\nlayers: " + "[" * 5000 + "]" * 5000 + "\n", ":2:" + str(9 + 63) + ": nesting deeper than 64")
     m("syntax", "library: roup8\nlayers: {a: [}\n", ":2:")
+    t = "library: roup8\nlayers:\n  " + L0 + ": &m {default: roup_k0_m0}\n  \"/conv2d_1/Conv\": *m\n"
+    m("alias", t, at(t, "*m") + ": YAML alias '*m': aliases are not accepted")
+    t = "library: roup8\nlayers: &l {" + L0 + ": *l}\n"
+    m("alias-cycle", t, at(t, "*l") + ": YAML alias '*l': aliases are not accepted")
     m("binary", bytes(range(256)) * 4, ":")
     case("map/dev-zero", ["eval", "--map", "/dev/zero", "--count", "1", "--calib", CAL1, "--no-float"], 1,
          "cannot read '/dev/zero': not a regular file", needs=("data",))
@@ -198,6 +208,7 @@ def library_cases():
     l("param-mismatch", head + "  - {name: a, family: exact, k: 1}\n", "@:3:")
     l("two-docs", head + "  - {name: a, family: exact}\n---\nlibrary: u\n", "@:4:1: a second YAML document")
     l("deep", "library: t\ndescription: " + "[" * 100 + "]" * 100 + "\n", "@:2:" + str(14 + 63) + ": nesting deeper than 64")
+    la("alias", head + "  - &e {name: a, family: exact}\n  - *e\n", "*e", ": YAML alias '*e': aliases are not accepted")
     l("provenance-key", "library: t\nprovenance: {author: x}\nmultipliers:\n  - {name: a, family: exact}\n",
       "@:2:14: unknown key 'author'")
     # table files
@@ -248,6 +259,8 @@ def energy_cases():
     e("mult-unknown", lay + "multipliers:\n  - {name: nope, fj: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}\n", ":13:")
     e("two-docs", lay + "multipliers: []\n---\n", ":13:1: a second YAML document")
     e("deep", "layers: " + "[" * 70 + "]" * 70 + "\n", ":1:" + str(9 + 63) + ": nesting deeper than 64")
+    t = lay + "multipliers:\n  - {name: roup_k1_m2, fj: &f [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}\n  - {name: roup_k0_m0, fj: *f}\n"
+    e("alias", t, at(t, "*f") + ": YAML alias '*f': aliases are not accepted")
     case("energy/dev-zero", ["eval", "--uniform", "roup_k1_m2", "--energy", "/dev/zero", "--count", "1", "--calib", CAL1,
                              "--no-float"], 1, "cannot read '/dev/zero': not a regular file", needs=("data",))
 
