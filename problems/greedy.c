@@ -31,6 +31,8 @@
 typedef struct gmodel {
     size_t G;          /* genes */
     int J;             /* values per gene (allowed multipliers, ascending energy) */
+    int start;         /* the path's first value of every gene: the cheapest exact multiplier allowed, else
+                        * the most expensive one */
     int n_layers;
     int compensated;
     size_t n_filters;  /* all layers' filters (sens foff order) */
@@ -78,6 +80,10 @@ static int gmodel_init(gmodel *m, cnn_ctx *x)
     const int L = cn->n_layers, J = x->n_allowed;
     m->G = x->genome_len;
     m->J = J;
+    m->start = -1;
+    for (int j = 0; j < J && m->start < 0; j++)
+        if (cn->lib.mults[x->allowed[j]].is_exact) m->start = j;
+    if (m->start < 0) m->start = J - 1;
     m->n_layers = L;
     m->compensated = t.compensated;
     m->n_filters = t.foff[L];
@@ -329,14 +335,15 @@ static void gwalk_init(gwalk *w, const gmodel *m)
     w->stamp = xmalloc((G + 1) * sizeof *w->stamp);
     w->touch = xmalloc((G + 1) * sizeof *w->touch);
     double saved = 0;
+    const size_t v0 = (size_t)m->start;
     for (size_t g = 0; g < G; g++) {
-        w->val[g] = m->J - 1; /* the most expensive multiplier: exact when allowed */
+        w->val[g] = m->start;
         w->hpos[g] = SIZE_MAX;
         w->stamp[g] = SIZE_MAX;
-        saved += m->gsaved[g * J + J - 1];
+        saved += m->gsaved[g * J + v0];
         for (size_t p = m->poff[g]; p < m->poff[g + 1]; p++) {
-            w->smu[m->pfilter[p]] += m->pm[p * J + J - 1];
-            w->svar[m->pfilter[p]] += m->pv[p * J + J - 1];
+            w->smu[m->pfilter[p]] += m->pm[p * J + v0];
+            w->svar[m->pfilter[p]] += m->pv[p * J + v0];
         }
     }
     w->energy = 1 - saved;
@@ -407,8 +414,13 @@ int greedy_seed_genomes(cnn_ctx *x, size_t n_genes, int k, size_t max, double *g
     gmodel m;
     int rc = gmodel_init(&m, x);
     if (rc) return rc;
-    /* the error budget: the uniform map of the median-energy non-exact multiplier */
-    double budget = m.J >= 2 ? gmodel_uniform_error(&m, (m.J - 2) / 2, -1) : 0;
+    /* layers by their noise per output element (the mean over filters): without a measurement, the
+     * prior that calibrated runs support (see greedy.h) */
+    for (size_t f = 0; f < m.n_filters; f++) m.gain[m.flayer[f]] += 1;
+    for (int l = 0; l < m.n_layers; l++) m.gain[l] = 1 / (m.gain[l] - 1);
+    /* the error budget: the uniform map of the median-energy multiplier among those cheaper than the
+     * start (allowed values ascend in energy) */
+    double budget = m.start >= 1 ? gmodel_uniform_error(&m, (m.start - 1) / 2, -1) : 0;
     gwalk w;
     gwalk_init(&w, &m);
     const double e0 = w.energy;
@@ -652,7 +664,9 @@ static int calibrate(grun *r, gmodel *m)
         double best = INFINITY;
         size_t cout = 0;
         for (size_t f = 0; f < m->n_filters; f++) cout += m->flayer[f] == l;
-        for (int j = 0; j < m->J - 1; j++) {
+        const size_t g0 = r->p->blocks[l] * (size_t)m->J;
+        for (int j = 0; j < m->J; j++) {
+            if (!(m->gsaved[g0 + (size_t)j] > m->gsaved[g0 + (size_t)m->start])) continue; /* not cheaper */
             double e = gmodel_uniform_error(m, j, l);
             if (!(e > 0)) continue;
             double d = fabs(log(e / (double)(cout ? cout : 1)));
@@ -664,7 +678,7 @@ static int calibrate(grun *r, gmodel *m)
         }
         if (ref[l] < 0) continue;
         double *g = genes + n * r->L;
-        for (size_t i = 0; i < r->L; i++) g[i] = m->J - 1;
+        for (size_t i = 0; i < r->L; i++) g[i] = m->start;
         for (size_t i = r->p->blocks[l]; i < r->p->blocks[l + 1]; i++) g[i] = ref[l];
         lay[n++] = l;
     }
