@@ -1,0 +1,154 @@
+#!/bin/bash
+# The granularity study of issue 11 in one command (results/study/README.md is its output):
+#
+#   scripts/study.sh [-r RUNS] [-o OUT] [-p PROBLEMS] [-b APPROXMAP] [-j THREADS] [-g GENERATIONS] [-s STEP]
+#
+# runs, in this order, each into RUNS/NAME (a run that is already finished is skipped, a run that was
+# stopped or killed is resumed from its checkpoint, so a half-done study continues exactly):
+#   layer-s1, layer-s2        approxmap search PROBLEMS/layer.yaml --seed 1 / 2
+#   greedy-filter, -kernel    approxmap greedy PROBLEMS/greedy-filter.yaml / greedy-kernel.yaml
+#                             (skipped, and said so in the README, when the binary has no `greedy`)
+#   filter-s1, filter-s2      approxmap search PROBLEMS/filter.yaml --seed 1 / 2, seed_from layer-s1 / -s2
+#   kernel-s1, kernel-s2      approxmap search PROBLEMS/kernel.yaml --seed 1 / 2, seed_from layer-s1 / -s2
+# then `approxmap report` on every run (holdout figures of every front map with the exact 95 % interval
+# and McNemar p, cached in RUN/holdout.csv; front and knee plots), and scripts/study_readme.py: the
+# selection on the search subset, `approxmap export` of the chosen maps to OUT/GRANULARITY/lossB.yaml,
+# the plots and OUT/README.md. Running it again on finished runs rewrites nothing (README byte-identical).
+#
+#   -r RUNS        run directories (default runs/study; keep them outside results/)
+#   -o OUT         the study's results (default results/study)
+#   -p PROBLEMS    the problem files (default problems/study beside this script)
+#   -b APPROXMAP   the binary (default $APPROXMAP, else build/approxmap, else approxmap in PATH)
+#   -j THREADS     evaluation threads (default: the problem files', 0 = all cores); never changes results
+#   -g N           generations of every GA run instead of the problem files' (smoke tests; a finished run
+#                  is extended to N by resume)
+#   -s STEP        the greedy's --step (energy drop between evaluated maps; default the greedy's, 0.01)
+#
+# Every run's PROBLEMS file is copied to RUNS/NAME.yaml with seed_from pointing into RUNS. Wall and CPU
+# time of every invocation go to RUNS/NAME/study-times.txt (a killed invocation records nothing);
+# RUNS/NAME/study.done marks a finished run (with its generation count). Exit status: 0 done, 1 failure,
+# 2 usage error, 130 interrupted (run the same command again to continue).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+RUNS=runs/study OUT=results/study PROBLEMS=$top/problems/study BIN=${APPROXMAP:-} THREADS= GENS= STEP=
+usage() { sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'; }
+while getopts "r:o:p:b:j:g:s:h" opt; do
+    case $opt in
+    r) RUNS=$OPTARG ;; o) OUT=$OPTARG ;; p) PROBLEMS=$OPTARG ;; b) BIN=$OPTARG ;;
+    j) THREADS=$OPTARG ;; g) GENS=$OPTARG ;; s) STEP=$OPTARG ;;
+    h) usage; exit 0 ;; *) usage >&2; exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || { echo "study.sh: unexpected argument '$1'" >&2; exit 2; }
+if [ -z "$BIN" ]; then
+    if [ -x "$top/build/approxmap" ]; then BIN=$top/build/approxmap; else BIN=$(command -v approxmap || true); fi
+fi
+[ -n "$BIN" ] && [ -x "$BIN" ] || { echo "study.sh: no approxmap binary (give -b or build it)" >&2; exit 1; }
+for f in layer filter kernel greedy-filter greedy-kernel; do
+    [ -r "$PROBLEMS/$f.yaml" ] || { echo "study.sh: '$PROBLEMS/$f.yaml' is missing" >&2; exit 1; }
+done
+case $GENS in '' | [1-9] | [1-9][0-9] | [1-9][0-9][0-9]) ;; *) echo "study.sh: -g wants a positive integer" >&2; exit 2 ;; esac
+mkdir -p "$RUNS" "$OUT" || exit 1
+RUNS_ABS=$(cd "$RUNS" && pwd)
+has_greedy=0
+"$BIN" greedy --help >/dev/null 2>&1 && has_greedy=1
+
+say() { echo "study: $*" >&2; }
+
+# timed NAME CMD...: run CMD, append "wall user sys status subcommand" (seconds) to
+# RUNS/NAME/study-times.txt
+timed() {
+    local name=$1 t rc
+    shift
+    mkdir -p "$RUNS/$name"
+    t=$({ TIMEFORMAT='%R %U %S'; time "$@" 2>>"$RUNS/$name.log" 1>&2; } 2>&1 | tail -n 1; exit "${PIPESTATUS[0]}")
+    rc=$?
+    # `time` reports after the command, also when it failed; an interrupted script records nothing
+    [ -n "$t" ] && echo "$t $rc $2" >>"$RUNS/$name/study-times.txt"
+    return $rc
+}
+
+# ga NAME PROBLEM SEED [SEED_FROM]: a GA run, started, resumed or skipped
+ga() {
+    local name=$1 prob=$2 seed=$3 from=${4:-} want rc
+    local dir=$RUNS/$name
+    want=${GENS:-$(sed -n 's/^ *generations: *\([0-9]*\).*/\1/p' "$prob" | head -n 1)}
+    if [ -f "$dir/study.done" ] && [ "$(cat "$dir/study.done")" = "generations $want" ]; then
+        say "$name: finished ($want generations)"
+        return 0
+    fi
+    local opts=(--quiet)
+    [ -n "$THREADS" ] && opts+=(--threads "$THREADS")
+    [ -n "$GENS" ] && opts+=(--generations "$GENS")
+    if [ -f "$dir/checkpoint" ]; then
+        say "$name: resuming"
+        timed "$name" "$BIN" resume "$dir" "${opts[@]}"
+    else
+        if [ -n "$from" ]; then
+            sed "s|^seed_from:.*|seed_from: $RUNS_ABS/$from|" "$prob" >"$RUNS/$name.yaml"
+        else
+            cp "$prob" "$RUNS/$name.yaml"
+        fi
+        say "$name: searching"
+        # --force: a directory without a checkpoint holds nothing to resume (killed before generation 1)
+        timed "$name" "$BIN" search "$RUNS/$name.yaml" -o "$dir" --seed "$seed" --force "${opts[@]}"
+    fi
+    rc=$?
+    case $rc in
+    0) echo "generations $want" >"$dir/study.done" ;;
+    130) say "$name: interrupted; run the same command again to continue"; exit 130 ;;
+    *) say "$name: failed (exit $rc; see $RUNS/$name.log)"; exit 1 ;;
+    esac
+}
+
+# greedy NAME PROBLEM: the greedy baseline (running it again continues it)
+greedy() {
+    local name=$1 prob=$2 rc
+    local dir=$RUNS/$name
+    if [ $has_greedy = 0 ]; then
+        say "$name: skipped ('$BIN' has no greedy command)"
+        return 0
+    fi
+    if [ -f "$dir/study.done" ]; then
+        say "$name: finished"
+        return 0
+    fi
+    cp "$prob" "$RUNS/$name.yaml"
+    local opts=(--quiet)
+    [ -n "$THREADS" ] && opts+=(--threads "$THREADS")
+    [ -n "$STEP" ] && opts+=(--step "$STEP")
+    say "$name: greedy"
+    timed "$name" "$BIN" greedy "$RUNS/$name.yaml" -o "$dir" "${opts[@]}"
+    rc=$?
+    case $rc in
+    0) echo "greedy step ${STEP:-0.01}" >"$dir/study.done" ;;
+    130) say "$name: interrupted; run the same command again to continue"; exit 130 ;;
+    *) say "$name: failed (exit $rc; see $RUNS/$name.log)"; exit 1 ;;
+    esac
+}
+
+ga layer-s1 "$PROBLEMS/layer.yaml" 1
+ga layer-s2 "$PROBLEMS/layer.yaml" 2
+greedy greedy-filter "$PROBLEMS/greedy-filter.yaml"
+greedy greedy-kernel "$PROBLEMS/greedy-kernel.yaml"
+ga filter-s1 "$PROBLEMS/filter.yaml" 1 layer-s1
+ga filter-s2 "$PROBLEMS/filter.yaml" 2 layer-s2
+ga kernel-s1 "$PROBLEMS/kernel.yaml" 1 layer-s1
+ga kernel-s2 "$PROBLEMS/kernel.yaml" 2 layer-s2
+
+# holdout figures and plots of every finished run (again only when its front changed)
+for name in layer-s1 layer-s2 greedy-filter greedy-kernel filter-s1 filter-s2 kernel-s1 kernel-s2; do
+    dir=$RUNS/$name
+    [ -f "$dir/study.done" ] || continue
+    if [ -f "$dir/report.md" ] && [ "$dir/report.md" -nt "$dir/front.csv" ]; then continue; fi
+    say "$name: report (holdout of every front map)"
+    ropts=(--quiet)
+    [ -n "$THREADS" ] && ropts+=(--threads "$THREADS")
+    "$BIN" report "$dir" "${ropts[@]}" 2>>"$RUNS/$name.log" || { say "$name: report failed (see $RUNS/$name.log)"; exit 1; }
+done
+
+python3 "$here/study_readme.py" --runs "$RUNS" --out "$OUT" --bin "$BIN" ${THREADS:+--threads "$THREADS"} \
+    --greedy "$has_greedy" || exit 1
+say "wrote $OUT/README.md"

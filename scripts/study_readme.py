@@ -1,0 +1,451 @@
+#!/usr/bin/env python3
+"""The second half of scripts/study.sh: from the finished run directories (front.csv, holdout.csv written
+by `approxmap report`, generations.csv, study-times.txt), choose each granularity's map per budget on the
+search subset, export the chosen maps (`approxmap export`), draw the plots (gnuplot) and write
+OUT/README.md. Every figure in the README is read from those files. Files whose content would not change
+are not rewritten and gnuplot runs only for changed plot data, so a second invocation is a no-op.
+
+Selection rule (documented in the README): for granularity G and budget B, among the feasible maps on the
+final fronts of G's runs (both GA seeds; for the greedy, both its runs), the one with the lowest energy
+whose search-subset loss is <= B pp; ties: lower search loss, then the run listed first, then the lower
+front row. The holdout only reports."""
+import argparse
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+
+# name, granularity group, map granularity, GA seed (None: greedy)
+RUNS = [("layer-s1", "layer", "layer", 1), ("layer-s2", "layer", "layer", 2),
+        ("greedy-filter", "greedy", "filter", None), ("greedy-kernel", "greedy", "kernel", None),
+        ("filter-s1", "filter", "filter", 1), ("filter-s2", "filter", "filter", 2),
+        ("kernel-s1", "kernel", "kernel", 1), ("kernel-s2", "kernel", "kernel", 2)]
+GROUPS = ["layer", "filter", "kernel", "greedy"]
+BUDGETS = [0, 0.5, 1, 2, 4]
+EXPORTED = [0, 1, 2, 4]
+
+
+def bname(b):
+    return ("%g" % b).replace(".", "_")
+
+
+def write_if_changed(path, text):
+    """Write text to path (via a temp file and rename) unless it already holds exactly that; 1 if written."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return 0
+    except OSError:
+        pass
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return 1
+
+
+def read_front(path):
+    rows = []
+    with open(path, newline="") as f:
+        rd = csv.reader(f)
+        head = next(rd)
+        iv = head.index("violation") if "violation" in head else None
+        for i, r in enumerate(rd):
+            rows.append({"row": i, "id": int(r[0]), "f1": float(r[1]), "f2": float(r[2]),
+                         "feasible": iv is None or float(r[iv]) <= 0})
+    return rows
+
+
+def read_holdout(path):
+    """holdout.csv v3 rows in file order (they follow front.csv's order), or None when absent."""
+    if not os.path.exists(path):
+        return None
+    out = []
+    with open(path) as f:
+        lines = [ln for ln in f.read().splitlines() if ln and not ln.startswith("#")]
+    head = lines[0].split(",")
+    need = ["id", "n", "exact", "correct", "loss_pp", "ci_lo", "ci_hi", "lost", "gained", "p_mcnemar"]
+    if any(k not in head for k in need):
+        sys.exit("study: %s has no exact paired columns (an older approxmap wrote it); run report again" % path)
+    for ln in lines[1:]:
+        v = dict(zip(head, ln.split(",")))
+        out.append({"id": int(v["id"]), "n": int(v["n"]), "exact": int(v["exact"]), "correct": int(v["correct"]),
+                    "loss": float(v["loss_pp"]), "lo": float(v["ci_lo"]), "hi": float(v["ci_hi"]),
+                    "lost": int(v["lost"]), "gained": int(v["gained"]), "p": float(v["p_mcnemar"])})
+    return out
+
+
+def read_gens(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return rows[-1] if rows else None
+
+
+def read_times(path):
+    """Sums of wall, user + sys over the recorded invocations, their count, and whether the script started
+    the run (its first invocation a search or greedy, not a resume of a run begun elsewhere)."""
+    if not os.path.exists(path):
+        return None
+    wall = cpu = 0.0
+    n = 0
+    whole = None
+    with open(path) as f:
+        for ln in f:
+            p = ln.split()
+            if len(p) == 5:
+                wall += float(p[0])
+                cpu += float(p[1]) + float(p[2])
+                n += 1
+                if whole is None:
+                    whole = p[4] != "resume"
+    return wall, cpu, n, whole
+
+
+def problem_keys(path):
+    """Scalar keys of a problem.yaml that the README quotes: top-level ones, and block ones as PARENT.KEY."""
+    keys = {}
+    parent = None
+    with open(path) as f:
+        for ln in f:
+            body = ln.split(" #", 1)[0].rstrip()
+            if not body.strip() or body.lstrip().startswith("#") or ":" not in body:
+                continue
+            k, v = body.split(":", 1)
+            if not ln.startswith(" "):
+                parent = k.strip() if not v.strip() else None
+                keys[k.strip()] = v.strip()
+            elif parent and ln.startswith("  ") and not ln.startswith("   "):
+                keys[parent + "." + k.strip()] = v.strip()
+    return keys
+
+
+def hms(s):
+    s = int(round(s))
+    return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode:
+        sys.exit("study: %s failed (exit %d):\n%s" % (" ".join(cmd), r.returncode, r.stderr))
+
+
+def first_line(path):
+    try:
+        with open(path) as f:
+            return f.readline()
+    except OSError:
+        return ""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--threads")
+    ap.add_argument("--greedy", type=int, default=1)
+    a = ap.parse_args()
+    thr = ["--threads", a.threads] if a.threads else []
+    work = os.path.join(a.runs, "study-maps")
+    os.makedirs(work, exist_ok=True)
+
+    # --- the runs ---------------------------------------------------------------------------------
+    runs = []
+    for name, group, gran, seed in RUNS:
+        d = os.path.join(a.runs, name)
+        if not os.path.exists(os.path.join(d, "study.done")):
+            runs.append({"name": name, "group": group, "gran": gran, "seed": seed, "dir": d, "done": False})
+            continue
+        front = read_front(os.path.join(d, "front.csv"))
+        ho = read_holdout(os.path.join(d, "holdout.csv"))
+        if ho is None or len(ho) != len(front) or any(h["id"] != r["id"] for h, r in zip(ho, front)):
+            sys.exit("study: %s/holdout.csv does not follow its front.csv; run `approxmap report %s`" % (d, d))
+        for r, h in zip(front, ho):
+            r["ho"] = h
+        keys = problem_keys(os.path.join(d, "problem.yaml"))
+        runs.append({"name": name, "group": group, "gran": gran, "seed": seed, "dir": d, "done": True,
+                     "front": front, "gens": read_gens(os.path.join(d, "generations.csv")),
+                     "times": read_times(os.path.join(d, "study-times.txt")), "keys": keys})
+    done = [r for r in runs if r["done"]]
+    if not done:
+        sys.exit("study: no finished run under %s" % a.runs)
+    lib = done[0]["keys"].get("library", "roup8")
+    ref = done[0]["front"][0]["ho"]
+    for r in done:
+        for p in r["front"]:
+            if (p["ho"]["n"], p["ho"]["exact"]) != (ref["n"], ref["exact"]):
+                sys.exit("study: %s measures another holdout than %s" % (r["name"], done[0]["name"]))
+
+    # --- selection on the search subset -----------------------------------------------------------
+    def pick(group, b, key):
+        best = None
+        for ri, r in enumerate(runs):
+            if r["group"] != group or not r["done"]:
+                continue
+            for p in r["front"]:
+                if not p["feasible"] or not key(p) <= b:
+                    continue
+                k = (p["f1"], key(p), ri, p["row"])
+                if best is None or k < best[0]:
+                    best = (k, r, p)
+        return None if best is None else (best[1], best[2])
+
+    chosen = {(g, b): pick(g, b, lambda p: p["f2"]) for g in GROUPS for b in BUDGETS}
+    envelope = {(g, b): pick(g, b, lambda p: p["ho"]["loss"]) for g in GROUPS for b in BUDGETS}
+
+    # --- exports of the chosen maps (YAML with bias_delta and holdout figures; JSON for the plots) ----
+    mults_path = os.path.join(work, "multipliers.json")
+    if not os.path.exists(mults_path):
+        with open(mults_path + ".tmp", "w") as f:
+            subprocess.run([a.bin, "multipliers", "--format", "json", lib], stdout=f, check=True)
+        os.replace(mults_path + ".tmp", mults_path)
+    with open(mults_path) as f:
+        energy = {m["name"]: m["energy_rel"] for m in json.load(f)["multipliers"]}
+    maps = {}
+    for g in GROUPS:
+        first = {}  # (run, id) -> the budget file exported for it (one export per distinct map)
+        for b in EXPORTED:
+            yml = os.path.join(a.out, g, "loss%s.yaml" % bname(b))
+            c = chosen[(g, b)]
+            if c is None:
+                if os.path.exists(yml):
+                    os.remove(yml)
+                continue
+            r, p = c
+            os.makedirs(os.path.join(a.out, g), exist_ok=True)
+            js = os.path.join(work, "%s-%d.json" % (r["name"], p["id"]))
+            tag = "# approxmap export of run '%s': front.csv row %d (archive id %d)" % (r["dir"], p["row"], p["id"])
+            if not first_line(yml).startswith(tag):
+                src = first.get((r["name"], p["id"]))
+                if src is None:
+                    run([a.bin, "export", r["dir"], "--id", str(p["id"]), "-o", yml] + thr)
+                else:
+                    # the same map as an earlier budget's file: that export, with this file's path in its
+                    # `approxmap eval --map` lines
+                    with open(src) as f:
+                        write_if_changed(yml, f.read().replace(" --map %s " % src, " --map %s " % yml))
+            first.setdefault((r["name"], p["id"]), yml)
+            try:
+                with open(js) as f:
+                    m = json.load(f)
+                fresh = m["run"] == r["dir"] and m["id"] == p["id"]
+            except (OSError, ValueError, KeyError):
+                fresh = False
+            if not fresh:
+                run([a.bin, "export", r["dir"], "--id", str(p["id"]), "--no-holdout", "--format", "json", "-o", js]
+                    + thr)
+                with open(js) as f:
+                    m = json.load(f)
+            maps[(g, b)] = m
+
+    # the holdout figures in each shipped YAML are the ones of holdout.csv (measured twice, same engine)
+    for (g, b), m in maps.items():
+        p = chosen[(g, b)][1]
+        want = "(%d/%d), loss %.2f pp" % (p["ho"]["correct"], p["ho"]["n"], p["ho"]["loss"])
+        with open(os.path.join(a.out, g, "loss%s.yaml" % bname(b))) as f:
+            text = f.read()
+        if want not in text:
+            sys.exit("study: %s/%s/loss%s.yaml disagrees with holdout.csv (%s)" % (a.out, g, bname(b), want))
+
+    # --- plots --------------------------------------------------------------------------------------
+    term = ("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo noenhanced size 960,640 } "
+            "else { set terminal png noenhanced size 960,640 }\n")
+    plots = []  # (base, data text, script text)
+    dat = "# energy search_loss_pp holdout_loss_pp ci_lo_pp ci_hi_pp feasible; one block per run (index i)\n"
+    titles = []
+    for r in done:
+        dat += "# %s\n" % r["name"]
+        for p in r["front"]:
+            h = p["ho"]
+            dat += "%.10g %.10g %.10g %.10g %.10g %d\n" % (p["f1"], p["f2"], h["loss"], h["lo"], h["hi"], p["feasible"])
+        dat += "\n\n"
+        titles.append(r["name"])
+    for base, what, col in (("fronts_search", "search-subset loss (what the runs optimised)", "1:2"),
+                            ("fronts_holdout", "holdout loss, exact 95 % CI (not seen by the search)", "1:3:4:5")):
+        gp = "# approxmap study: fronts of every run, energy against %s (data: fronts.dat)\nreset\n%s" % (what, term)
+        gp += "set output '%s.png'\nset grid\nset key top right\nset title 'fronts: energy against %s'\n" % (base, what)
+        gp += "set xlabel 'energy relative to the all-exact map'\nset ylabel 'accuracy loss vs exact int8 (pp)'\n"
+        style = "with linespoints" if col == "1:2" else "with yerrorbars"
+        gp += "plot " + ", \\\n     ".join("'fronts.dat' index %d using %s %s pt %d title '%s'" % (i, col, style, 7 + i % 6, t)
+                                           for i, t in enumerate(titles)) + "\n"
+        plots.append((base, "fronts.dat", dat, gp))
+    for (g, b), m in sorted(maps.items(), key=lambda kv: (GROUPS.index(kv[0][0]), kv[0][1])):
+        base = "heat_%s_loss%s" % (g, bname(b))
+        maxc = max(L["cout"] for L in m["layers"])
+        d = "# layer output_channel mean_relative_energy_per_multiplication (%s, loss <= %g pp map)\n" % (g, b)
+        for co in range(maxc):
+            for li, L in enumerate(m["layers"]):
+                if co >= L["cout"]:
+                    continue
+                if "multiplier" in L:
+                    e = energy[L["multiplier"]]
+                else:
+                    row = L["kernels"][co]
+                    e = sum(energy[k] for k in row) / len(row)
+                d += "%d %d %.6f\n" % (li, co, e)
+        gp = "# approxmap study: the %s map chosen at search loss <= %g pp (data: %s.dat)\nreset\n%s" % (g, b, base, term)
+        gp += "set output '%s.png'\n" % base
+        gp += ("set title '%s, search loss <= %g pp: relative energy per multiplication of each filter'\n"
+               "set xlabel 'layer'\nset ylabel 'output channel'\nset cblabel 'relative energy'\n"
+               "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\nset cbrange [0:1]\nset palette rgb 33,13,10\n"
+               "set xtics 1\nplot '%s.dat' using 1:2:(0.5):(0.5):3 with boxxyerror fc palette fs solid notitle\n"
+               % (g, b, len(m["layers"]) - 1, maxc - 1, base))
+        plots.append((base, base + ".dat", d, gp))
+    drawn = 1
+    for base, dname, d, gp in plots:
+        changed = write_if_changed(os.path.join(a.out, dname), d)
+        changed |= write_if_changed(os.path.join(a.out, base + ".gp"), gp)
+        if changed or not os.path.exists(os.path.join(a.out, base + ".png")):
+            r = subprocess.run([os.environ.get("APPROXMAP_GNUPLOT", "gnuplot"), base + ".gp"], cwd=a.out,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if r.returncode:
+                drawn = 0
+                if os.path.exists(os.path.join(a.out, base + ".png")):
+                    os.remove(os.path.join(a.out, base + ".png"))
+    drawn = drawn and all(os.path.exists(os.path.join(a.out, b + ".png")) for b, _, _, _ in plots)
+
+    # --- README ---------------------------------------------------------------------------------------
+    k0 = done[0]["keys"]
+    md = ["# Granularity study: layer, filter, kernel and greedy maps at one evaluation budget\n",
+          "Written by `scripts/study.sh -r %s -o %s` (do not edit: running it again regenerates this file "
+          "byte for byte from the run directories). Every figure below is read from files the script "
+          "produced: each run's `front.csv`, `generations.csv`, `holdout.csv` (written by `approxmap report`) "
+          "and `study-times.txt`, and the exported maps in this directory.\n" % (a.runs, a.out),
+          "## Set-up\n",
+          "- Model `%s`, library `%s` (relative energies), compensation `%s`, early rejection `%s`, "
+          "constraint search loss <= %s pp; calibration `%s` (training images)."
+          % (k0.get("model", "?"), lib, k0.get("compensate", "none"), k0.get("early_reject", "false"),
+             k0.get("max_loss_pp", "?"), k0.get("data.calibration", "?")),
+          "- Search subset `%s`: what every run scored and what selection uses. Holdout `%s`: %d images never "
+          "seen by a search; exact int8 gets %d right (%.2f %%). Loss in pp against the exact int8 model on "
+          "the same images." % (k0.get("data.search", "?"), k0.get("data.holdout", "?"), ref["n"], ref["exact"],
+                                100.0 * ref["exact"] / ref["n"]),
+          "- Runs and the evaluations each spent: table *Runs* below. Problem files: `problems/study/` (each run "
+          "holds its copy, `problem.yaml`, with `seed_from` pointing into the runs directory).",
+          "- **Selection (search subset only):** for granularity G and budget B, among the feasible maps on "
+          "the final fronts of G's runs (both GA seeds; for the greedy, its filter and kernel runs), the "
+          "lowest-energy map whose search-subset loss is <= B pp (ties: lower search loss, then the run "
+          "listed first in *Runs*, then the lower front row). Its holdout loss is then reported, not used.",
+          "- **Holdout statistics (exact, paired):** b = holdout images the exact int8 model gets right and "
+          "the map wrong, c = the reverse; loss = 100 (b - c) / n. The 95 % CI is the Clopper-Pearson "
+          "interval of b / (b + c), conditional on b + c, mapped to the loss; p is the two-sided exact "
+          "McNemar test (b ~ Binomial(b + c, 1/2)). Both through GSL (`approx_paired_exact`, src/approx/approx.h).\n"]
+
+    md.append("## Energy saved at a search-loss budget (selected on the search subset; holdout reported)\n")
+    md.append("| granularity | search loss <= | energy saved | run, front row (id) | search loss (pp) | "
+              "holdout loss (pp) [95 % CI] | McNemar p | b / c |")
+    md.append("|---|---:|---:|---|---:|---|---:|---:|")
+    for g in GROUPS:
+        if not any(r["done"] for r in runs if r["group"] == g):
+            md.append("| %s | | not run | | | | | |" % g)
+            continue
+        for b in BUDGETS:
+            c = chosen[(g, b)]
+            if c is None:
+                md.append("| %s | %g pp | no map | | | | | |" % (g, b))
+                continue
+            r, p = c
+            h = p["ho"]
+            md.append("| %s | %g pp | %.1f %% | %s, %d (%d) | %.2f | %.2f [%.2f, %.2f] | %.3g | %d / %d |"
+                      % (g, b, 100 * (1 - p["f1"]), r["name"], p["row"], p["id"], p["f2"], h["loss"], h["lo"],
+                         h["hi"], h["p"], h["lost"], h["gained"]))
+    md.append("\nA small p says the map's accuracy differs from the exact model's on the holdout; with p large "
+              "the holdout cannot tell them apart.\n")
+
+    md.append("## For reference only: the front envelope on the holdout (HOLDOUT-SELECTED, biased)\n")
+    md.append("Energy saved by the cheapest front map whose *holdout* loss is <= B. Choosing on the holdout "
+              "uses it twice, so these figures flatter the maps; the table above is the honest one.\n")
+    md.append("| granularity | " + " | ".join("holdout loss <= %g pp" % b for b in BUDGETS) + " |")
+    md.append("|---|" + "---:|" * len(BUDGETS))
+    for g in GROUPS:
+        cells = []
+        for b in BUDGETS:
+            c = envelope[(g, b)]
+            cells.append("none" if c is None else "%.1f %% (%.2f)" % (100 * (1 - c[1]["f1"]), c[1]["ho"]["loss"]))
+        md.append("| %s | %s |" % (g, " | ".join(cells)))
+    md.append("\nIn brackets: the holdout loss (pp) of that map.\n")
+
+    md.append("## Runs\n")
+    md.append("| run | kind | seeded from | generations | evaluations | search wall time | wall time "
+              "(all invocations) | CPU time (all invocations) | invocations |")
+    md.append("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in runs:
+        if not r["done"]:
+            why = "not available in this binary" if r["group"] == "greedy" and not a.greedy else "not finished"
+            md.append("| %s | | %s | | | | | | |" % (r["name"], why))
+            continue
+        k = r["keys"]
+        if r["seed"] is None:
+            with open(os.path.join(r["dir"], "study.done")) as f:
+                step = f.read().split()[-1]
+            kind, src = "greedy, %s, direct, step %s" % (r["gran"], step), "none (sensitivity order)"
+        else:
+            enc = k.get("encoding", "direct")
+            kind = "NSGA-II seed %d, %s, %s%s" % (r["seed"], r["gran"], enc,
+                                                  ", %s shares" % k.get("shares", "4") if enc == "ranked" else "")
+            src = []
+            if k.get("seed_greedy") and k["seed_greedy"] != "0":
+                src.append("%s sensitivity-greedy maps" % k["seed_greedy"])
+            if k.get("seed_from"):
+                sf = k["seed_from"].strip("[]").split(",")
+                src.append(" + ".join("`%s` front" % os.path.basename(s.strip().rstrip("/")) for s in sf))
+            src.append("uniform maps")
+            src = " + ".join(src)
+        gl = r["gens"]
+        t = r["times"]
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                  % (r["name"], kind, src, gl["generation"] if gl else "", gl["evaluations"] if gl else "",
+                     hms(float(gl["seconds"])) if gl else "",
+                     (hms(t[0]) + ("" if t[3] else " (+ runs before)")) if t else "not recorded",
+                     (hms(t[1]) + ("" if t[3] else " (+ runs before)")) if t else "not recorded", t[2] if t else ""))
+    md.append("\nEvaluations: maps scored on the search subset by that run (generations.csv). A seeded run's "
+              "budget does not include the run it was seeded from: filter-sS and kernel-sS start from "
+              "layer-sS's front, so they have spent layer-sS's evaluations plus their own (the "
+              "sensitivity-greedy seeds come from the estimate alone and cost no evaluation; the greedy runs' "
+              "evaluations include their per-layer calibration maps). Search wall time: "
+              "the run's own clock (generations.csv, all sessions); wall and CPU time: every invocation the "
+              "script made (set-up included, user + system CPU of all threads); \"+ runs before\": the run was "
+              "started outside the script, whose figures then miss those sessions.\n")
+
+    md.append("## Shipped maps\n")
+    md.append("`approxmap export` of the maps chosen above (search loss <= B), with their `bias_delta`; "
+              "`approxmap eval --map FILE` reproduces their figures (the reproduce lines are in each file).\n")
+    md.append("| map | energy saved | holdout loss (pp) | layers using >= 2 multipliers |")
+    md.append("|---|---:|---:|---:|")
+    for g in GROUPS:
+        for b in EXPORTED:
+            if (g, b) not in maps:
+                continue
+            m = maps[(g, b)]
+            p = chosen[(g, b)][1]
+            multi = sum(1 for L in m["layers"] if "kernels" in L and len({x for row in L["kernels"] for x in row}) >= 2)
+            md.append("| [%s/loss%s.yaml](%s/loss%s.yaml) | %.1f %% | %.2f | %d of %d |"
+                      % (g, bname(b), g, bname(b), 100 * (1 - p["f1"]), p["ho"]["loss"], multi, len(m["layers"])))
+    md.append("")
+
+    md.append("## Plots\n")
+    if not drawn:
+        md.append("Some plots were not drawn (gnuplot missing or failing); the data (`*.dat`) and scripts "
+                  "(`*.gp`) are here: `cd %s && gnuplot *.gp`.\n" % a.out)
+    md.append("![fronts, search subset](fronts_search.png)\n\nFronts of every run, search-subset loss.\n")
+    md.append("![fronts, holdout](fronts_holdout.png)\n\nThe same maps on the holdout, exact 95 % CI.\n")
+    md.append("Maps chosen at each budget: mean relative energy per multiplication of every filter "
+              "(layer by output channel; 1 = exact).\n")
+    for g in GROUPS:
+        have = [b for b in EXPORTED if (g, b) in maps]
+        if not have:
+            continue
+        md.append("| %s | %s |" % (g, " | ".join("<= %g pp" % b for b in have)))
+        md.append("|---|" + "---|" * len(have))
+        md.append("| | %s |" % " | ".join("![%s %g](heat_%s_loss%s.png)" % (g, b, g, bname(b)) for b in have))
+        md.append("")
+    write_if_changed(os.path.join(a.out, "README.md"), "\n".join(md).rstrip("\n") + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+#!/bin/sh
+# scripts/study.sh end to end on tiny problems (tests/data/cnn_tiny.yaml: ResNet-8, 64 search and 64
+# holdout images, 16 calibration images, population 8, 3 generations): the README's table agrees with the run files (the
+# selected map is the cheapest feasible front map of the granularity's runs with search loss <= B; its
+# holdout loss, b / c, CI and McNemar p are those of `approxmap eval --map` on the holdout records of the
+# exported map), a second invocation is a no-op with identical output, and a run removed from the
+# runs directory is redone to the same front and archive. Skips (77) without the data or python3.
+set -u
+: "${BIN:?}" "${TOP_SRCDIR:?}"
+data=${APPROXMAP_DATA:-$TOP_SRCDIR/data}
+if [ ! -r "$data/models/resnet8_mlperf_float.onnx" ] || [ ! -r "$data/cifar10/cifar-10-batches-bin/test_batch.bin" ]; then
+    echo "SKIP: reference model or CIFAR-10 absent under '$data'"; exit 77
+fi
+command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is absent"; exit 77; }
+export APPROXMAP_DATA="$data"
+T=$(mktemp -d /tmp/approxmap-study-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+pass() { echo "PASS: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+
+# the study's five problem files, shrunk: tiny data and population, 3 generations, 2 shares
+P=$T/problems
+mkdir -p "$P"
+tiny() { sed -e 's/^  generations: 6$/  generations: 3/' -e 's/^  seed: 7$/  seed: 1/' -e 's/data_batch_1.bin:0:50$/data_batch_1.bin:0:16/' "$TOP_SRCDIR/tests/data/cnn_tiny.yaml"; }
+{ tiny; echo "compensate: bias"; echo "early_reject: true"; } >"$P/layer.yaml"
+for g in filter kernel; do
+    { tiny | sed "s/^granularity: layer$/granularity: $g/"
+      printf '  crossover: {operator: block, block_run: 0.5}\n  mutation: {block_rate: 0.3}\n'
+      printf 'encoding: ranked\nshares: 2\ncompensate: bias\nearly_reject: true\nseed_from: runs/study/layer-s1\n'
+      printf 'seed_greedy: 2\n'; } >"$P/$g.yaml"
+    { tiny | sed "s/^granularity: layer$/granularity: $g/"; echo "compensate: bias"; } >"$P/greedy-$g.yaml"
+done
+R=$T/runs O=$T/out
+t0=$(date +%s)
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 2>"$T/log1" && pass "study.sh runs the tiny study" \
+    || { bad "study.sh failed"; cat "$T/log1"; exit 1; }
+echo "# first invocation: $(($(date +%s) - t0)) s"
+for n in layer-s1 layer-s2 filter-s1 filter-s2 kernel-s1 kernel-s2; do
+    [ "$(tail -n 1 "$R/$n/generations.csv" | cut -d, -f1)" = 3 ] || bad "$n: not 3 generations"
+    [ "$(wc -l <"$R/$n/study-times.txt")" = 1 ] || bad "$n: one invocation timed"
+done
+grep -q "^seed_from: $R/layer-s2\$" "$R/filter-s2/problem.yaml" && pass "filter-s2 is seeded from layer-s2" \
+    || bad "filter-s2's seed_from: $(grep seed_from "$R/filter-s2/problem.yaml")"
+grep -q '^| filter-s1 | NSGA-II seed 1, filter, ranked, 2 shares | 2 sensitivity-greedy maps + `layer-s1` front + uniform maps | 3 |' "$O/README.md" \
+    && pass "README: the runs table names the seeding" || bad "README runs table"
+
+# the README's table against the run files, and the shipped maps against approxmap eval
+python3 - "$R" "$O" "$BIN" <<'EOF' || fail=1
+import csv, json, math, os, re, subprocess, sys
+R, O, BIN = sys.argv[1:]
+md = open(os.path.join(O, "README.md")).read()
+rows = {}
+for m in re.finditer(r"^\| (layer|filter|kernel|greedy) \| ([0-9.]+) pp \| (.*)$", md, re.M):
+    rows[(m.group(1), float(m.group(2)))] = m.group(3)
+ok = True
+def bad(msg):
+    global ok
+    ok = False
+    print("FAIL: " + msg)
+groups = {"layer": ["layer-s1", "layer-s2"], "filter": ["filter-s1", "filter-s2"], "kernel": ["kernel-s1", "kernel-s2"],
+          "greedy": ["greedy-filter", "greedy-kernel"]}
+checked = 0
+evaluated = set()  # (run, id): one approxmap eval per distinct map
+for g, names in groups.items():
+    for b in (0, 0.5, 1, 2, 4):
+        best = None
+        for ri, n in enumerate(names):
+            with open(os.path.join(R, n, "front.csv")) as f:
+                for i, r in enumerate(csv.DictReader(f)):
+                    if float(r["violation"]) > 0 or float(r["f2"]) > b:
+                        continue
+                    k = (float(r["f1"]), float(r["f2"]), ri, i)
+                    if best is None or k < best[0]:
+                        best = (k, n, i, int(r["id"]))
+        cell = rows.get((g, b))
+        if cell is None:
+            bad("README has no row for %s at %g pp" % (g, b)); continue
+        if best is None:
+            if not cell.startswith("no map"): bad("%s %g: README selects a map, none qualifies" % (g, b))
+            continue
+        want = "%.1f %% | %s, %d (%d) | %.2f |" % (100 * (1 - best[0][0]), best[1], best[2], best[3], best[0][1])
+        if not cell.startswith(want):
+            bad("%s %g: README '%s', expected '%s'" % (g, b, cell[:60], want)); continue
+        checked += 1
+        if b not in (0, 1, 2, 4) or (best[1], best[3]) in evaluated:
+            continue
+        evaluated.add((best[1], best[3]))
+        # the shipped map, measured by approxmap eval on the holdout records its reproduce line names
+        y = os.path.join(O, g, "loss%g.yaml" % b)
+        hint = [l for l in open(y) if l.startswith("#   approxmap eval") and "--first 64" in l][0][2:].split()
+        lg, ex = os.path.join(R, "lg.csv"), os.path.join(R, "ex.csv")
+        out = subprocess.run([BIN] + hint[1:] + ["--format", "json", "--no-float", "--threads", "1", "--logits", lg,
+                             "--exact-logits", ex], capture_output=True, text=True, check=True).stdout
+        e = json.loads(out)
+        rd = lambda p: [int(r["prediction"]) == int(r["label"]) for r in csv.DictReader(open(p))]
+        a, x = rd(lg), rd(ex)
+        lost = sum(1 for i in range(len(a)) if x[i] and not a[i]); gained = sum(1 for i in range(len(a)) if a[i] and not x[i])
+        m = lost + gained
+        p = 1.0 if m == 0 else min(1.0, 2 * sum(math.comb(m, i) for i in range(min(lost, gained) + 1)) / 2 ** m)
+        loss = 100.0 * (e["correct_int8"] - e["correct_approx"]) / 64
+        cols = [c.strip() for c in cell.split("|")]
+        hl = re.match(r"(-?[0-9.]+) \[(-?[0-9.]+), (-?[0-9.]+)\]", cols[3])
+        if "%.2f" % loss != hl.group(1) or "%.3g" % p != cols[4] or "%d / %d" % (lost, gained) != cols[5]:
+            bad("%s %g: README holdout '%s | %s | %s', eval gives %.2f, p %.3g, %d / %d" % (g, b, cols[3], cols[4], cols[5], loss, p, lost, gained))
+        elif not float(hl.group(2)) - 0.005 <= loss <= float(hl.group(3)) + 0.005:
+            bad("%s %g: the CI does not hold the loss" % (g, b))
+        checked += 1
+if ok: print("PASS: README table = the cheapest front map with search loss <= B; holdout figures = approxmap eval (%d checks)" % checked)
+sys.exit(0 if ok else 1)
+EOF
+ls "$O"/layer/loss0.yaml "$O"/filter/loss4.yaml "$O"/kernel/loss4.yaml >/dev/null 2>&1 && grep -q 'bias_delta:' "$O/filter/loss4.yaml" \
+    && pass "exported maps with bias_delta" || bad "exported maps missing"
+ok=1
+for y in "$O"/*/loss*.yaml; do
+    [ "$(grep -c -- "--map $y " "$y")" = 2 ] || { ok=0; echo "$y: its reproduce lines name another file"; }
+done
+[ $ok = 1 ] && pass "every shipped map's reproduce lines name the map itself" || bad "reproduce lines"
+for f in fronts_search fronts_holdout heat_filter_loss4; do
+    [ -s "$O/$f.dat" ] || [ -s "$O/fronts.dat" ] || bad "no data for $f"
+done
+if command -v gnuplot >/dev/null 2>&1; then
+    [ "$(od -An -tx1 -N4 "$O/fronts_search.png" | tr -d ' ')" = 89504e47 ] && [ -s "$O/heat_kernel_loss4.png" ] \
+        && pass "plots drawn" || bad "plots missing"
+fi
+
+# a second invocation changes nothing and runs nothing
+snap() { (cd "$1" && find . -type f ! -name 'lg.csv' ! -name 'ex.csv' -print0 | sort -z | xargs -0 md5sum); }
+{ snap "$R"; snap "$O"; } >"$T/before"
+t0=$(date +%s)
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 2>"$T/log2" || bad "second invocation failed"
+echo "# second invocation: $(($(date +%s) - t0)) s"
+{ snap "$R"; snap "$O"; } >"$T/after"
+cmp -s "$T/before" "$T/after" && pass "second invocation: every file of the runs and the output identical" \
+    || { bad "second invocation changed files"; diff "$T/before" "$T/after" | head; }
+grep -q "searching\|resuming\|report" "$T/log2" && bad "second invocation ran something: $(cat "$T/log2")"
+
+# a half-done study: a run whose directory is gone is done again, to the same front and archive
+mv "$R/kernel-s2" "$T/k2"
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 2>"$T/log3" || bad "third invocation failed"
+cmp -s "$R/kernel-s2/front.csv" "$T/k2/front.csv" && cmp -s "$R/kernel-s2/archive" "$T/k2/archive" \
+    && [ "$(grep -c 'searching' "$T/log3")" = 1 ] && pass "a missing run is redone, identically; the others skipped" \
+    || bad "redone kernel-s2 differs"
+sed -n '/^## Energy saved/,/^## Runs/p' "$O/README.md" >"$T/t3"
+mv "$R/kernel-s2" "$T/k2b" && mv "$T/k2" "$R/kernel-s2"
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 2>/dev/null
+sed -n '/^## Energy saved/,/^## Runs/p' "$O/README.md" | cmp -s - "$T/t3" && pass "the tables do not depend on the redo" \
+    || bad "tables changed"
+exit $fail
