@@ -373,6 +373,11 @@ int run_resume(const run_opts *o)
         rc = msg_error(ST_EIO, "'%s' is not a run directory", o->dir);
         goto out;
     }
+    if (access(r.d.checkpoint, F_OK) != 0 && access(r.d.greedy, F_OK) == 0) {
+        rc = msg_error(ST_EINVAL, "'%s' holds an 'approxmap greedy' run (it has no checkpoint): run 'approxmap greedy "
+                       "%s -o %s' again to continue it", o->dir, r.d.problem, o->dir);
+        goto out;
+    }
     if (access(r.d.checkpoint, F_OK) != 0) {
         rc = msg_error(ST_EIO, "'%s' has no checkpoint; start the run again with 'approxmap search --force'", o->dir);
         goto out;

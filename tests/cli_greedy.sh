@@ -81,6 +81,12 @@ same "SIGKILL then the same command gives the same files" "$T/g1" "$T/kill"
 cut -d, -f1-5 "$T/kill/generations.csv" >"$T/b.csv"
 cmp -s "$T/a.csv" "$T/b.csv" && pass "and the same generations.csv but for the seconds" || bad "generations.csv after resume"
 
+# resume is not for greedy runs; the greedy command on the run's own problem.yaml continues it
+out=$("$BIN" resume "$T/kill" 2>&1); rc=$?
+[ $rc = 1 ] && printf '%s' "$out" | grep -qF "holds an 'approxmap greedy' run (it has no checkpoint): run 'approxmap greedy $T/kill/problem.yaml -o $T/kill' again" \
+    && pass "resume points at the greedy command" || bad "resume of a greedy run (exit $rc: $out)"
+"$BIN" greedy "$T/kill/problem.yaml" -o "$T/kill" -q && same "the greedy command on the run's problem.yaml gives the same files" "$T/g1" "$T/kill"
+
 # readers of run directories
 "$BIN" report "$T/g1" >/dev/null 2>&1 && [ -s "$T/g1/report.md" ] && pass "report reads a greedy run" || bad "report of a greedy run"
 "$BIN" export "$T/g1" --max-loss 2 -o "$T/g1/l2.yaml" 2>"$T/exp.err" && grep -q '^# holdout ' "$T/g1/l2.yaml" \
