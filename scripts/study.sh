@@ -24,6 +24,11 @@
 #                  is extended to N by resume)
 #   -s STEP        the greedy's --step (energy drop between evaluated maps; default the greedy's, 0.01)
 #
+# Runs already made in RUNS/NAME by hand (e.g. `approxmap search PROBLEMS/layer.yaml -o RUNS/layer-s1
+# --seed 1` with a frozen binary) are used as they are: a finished one is not touched, an unfinished one
+# is resumed with APPROXMAP (which must then accept its checkpoint). Stop the script with Ctrl-C (or
+# SIGINT/SIGTERM to its whole process group): the running search saves its state and the next
+# invocation continues it.
 # Every run's PROBLEMS file is copied to RUNS/NAME.yaml with seed_from pointing into RUNS. Wall and CPU
 # time of every invocation go to RUNS/NAME/study-times.txt (a killed invocation records nothing);
 # RUNS/NAME/study.done marks a finished run (with its generation count). Exit status: 0 done, 1 failure,
@@ -77,6 +82,14 @@ ga() {
     want=${GENS:-$(sed -n 's/^ *generations: *\([0-9]*\).*/\1/p' "$prob" | head -n 1)}
     if [ -f "$dir/study.done" ] && [ "$(cat "$dir/study.done")" = "generations $want" ]; then
         say "$name: finished ($want generations)"
+        return 0
+    fi
+    # a run made outside the script (e.g. with another binary) that has finished: its checkpoint, written
+    # after the last generations.csv line, holds generation $want; nothing to run (its times are unknown)
+    if [ ! -f "$dir/study.done" ] && [ -f "$dir/checkpoint" ] && [ ! "$dir/generations.csv" -nt "$dir/checkpoint" ] &&
+        [ "$(tail -n 1 "$dir/generations.csv" | cut -d, -f1)" = "$want" ]; then
+        say "$name: finished outside the script ($want generations)"
+        echo "generations $want" >"$dir/study.done"
         return 0
     fi
     local opts=(--quiet)

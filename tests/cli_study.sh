@@ -124,9 +124,11 @@ if command -v gnuplot >/dev/null 2>&1; then
         && pass "plots drawn" || bad "plots missing"
 fi
 
-# a second invocation changes nothing and runs nothing
+# a second invocation changes nothing and runs nothing (also for a finished run the script did not mark
+# as done, e.g. one made by hand: it is recognised from its checkpoint and generations.csv)
 snap() { (cd "$1" && find . -type f ! -name 'lg.csv' ! -name 'ex.csv' -print0 | sort -z | xargs -0 md5sum); }
 { snap "$R"; snap "$O"; } >"$T/before"
+rm "$R/layer-s2/study.done"
 t0=$(date +%s)
 bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 2>"$T/log2" || bad "second invocation failed"
 echo "# second invocation: $(($(date +%s) - t0)) s"
@@ -134,6 +136,8 @@ echo "# second invocation: $(($(date +%s) - t0)) s"
 cmp -s "$T/before" "$T/after" && pass "second invocation: every file of the runs and the output identical" \
     || { bad "second invocation changed files"; diff "$T/before" "$T/after" | head; }
 grep -q "searching\|resuming\|report" "$T/log2" && bad "second invocation ran something: $(cat "$T/log2")"
+grep -q "layer-s2: finished outside the script" "$T/log2" && pass "a finished run without study.done is not resumed" \
+    || bad "layer-s2 without study.done: $(grep layer-s2 "$T/log2")"
 
 # a half-done study: a run whose directory is gone is done again, to the same front and archive
 mv "$R/kernel-s2" "$T/k2"
