@@ -13,14 +13,11 @@ if [ ! -r "$data/models/resnet8_mlperf_float.onnx" ] || [ ! -r "$data/cifar10/ci
 fi
 export APPROXMAP_DATA="$data"
 P=$TOP_SRCDIR/tests/data/cnn_tiny.yaml
-T=$(mktemp -d /tmp/approxmap-cnn-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass() { echo "PASS: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-same() { # same DESC RUN_A RUN_B
-    if cmp -s "$2/front.csv" "$3/front.csv" && cmp -s "$2/archive" "$3/archive"; then pass "$1"
-    else bad "$1"; diff "$2/front.csv" "$3/front.csv" | head -5; fi
+. "$TOP_SRCDIR/tests/cli_lib.sh" # T, fail, pass, bad, ckpt_same
+cli_init cnn
+same() { # same DESC RUN_A RUN_B: front.csv and archive byte for byte, the same checkpoint (ckpt_same)
+    if cmp -s "$2/front.csv" "$3/front.csv" && cmp -s "$2/archive" "$3/archive" && ckpt_same "$2" "$3"; then pass "$1"
+    else bad "$1"; diff "$2/front.csv" "$3/front.csv" | head -5; cmp "$2/archive" "$3/archive"; cmp "$2/checkpoint" "$3/checkpoint"; fi
 }
 
 "$BIN" search "$P" -o "$T/full" --quiet || bad "uninterrupted search"

@@ -9,8 +9,9 @@
 #   term  SIGTERM at the k-th call (SIGINT at some): exit 130 with a message, during set-up too;
 #         recovery identical.
 # Identical: front.csv and archive byte for byte, generations.csv but its time column, checkpoint but
-# its elapsed-seconds field, its generations.csv length (the time column's width varies) and the CRC
-# over them (ckpt_same). k runs from 1 until the run no longer reaches k, for `search` and for
+# the fields that record the session (seconds spent, generations.csv's length, whose time column
+# varies in width, evaluation threads) and the CRC over them (ckpt_same in tests/cli_lib.sh).
+# k runs from 1 until the run no longer reaches k, for `search` and for
 # `resume` from generation 2. With data/ present, tests/data/cnn_tiny.yaml over 2 generations too:
 # fail and kill at five chosen calls of search; with IOFAIL_CNN=1 at every call, search and resume,
 # fail, kill and term (minutes; IOFAIL_CNN_ACTIONS and IOFAIL_CNN_MODES narrow it, e.g. "fail" and
@@ -20,33 +21,15 @@ set -u
 : "${TOP_SRCDIR:?}" "${TOP_BUILDDIR:?}"
 SHIM=$TOP_BUILDDIR/tests/iofail.so
 [ -f "$SHIM" ] || { echo "SKIP: $SHIM not built"; exit 77; }
-T=$(mktemp -d /tmp/approxmap-cli-iofail-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$TOP_SRCDIR/tests/cli_lib.sh" # T, fail, pass, bad, ckpt_same
+cli_init cli-iofail
 # a sanitizer build wants its runtime first among the loaded libraries; the shim only wraps libc calls
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"; export ASAN_OPTIONS
-fail=0
 quiet=--quiet
-pass() { echo "PASS: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
 
 no_tmp() { # no_tmp DIR: no afile temporary left
     left=$(ls -A "$1" 2>/dev/null | grep '\.tmp\.' || true)
     [ -z "$left" ]
-}
-# The checkpoint of two runs of the same search differs in two fields only: the seconds spent (f64 at
-# byte offset 184) and the length of generations.csv (u64 at 216), whose last column is wall-clock
-# seconds: a generation that ends at 10 s or more (a loaded machine) makes that file longer. Both are
-# read at their offsets, the length is checked against generations.csv itself (so a change of the
-# checkpoint layout fails here rather than passing silently), and every other byte but the CRC (last
-# 4) must be equal.
-CK_ELAPSED=184 CK_GENS=216
-le64() { od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
-ckpt_same() { # ckpt_same RUN_A RUN_B
-    [ "$(wc -c <"$1/checkpoint")" -eq "$(wc -c <"$2/checkpoint")" ] || return 1
-    [ "$(le64 "$1/checkpoint" $CK_GENS)" = "$(wc -c <"$1/generations.csv" | tr -d ' ')" ] || return 1
-    [ "$(le64 "$2/checkpoint" $CK_GENS)" = "$(wc -c <"$2/generations.csv" | tr -d ' ')" ] || return 1
-    cmp -l "$1/checkpoint" "$2/checkpoint" | awk -v crc=$(($(wc -c <"$1/checkpoint") - 3)) -v e=$CK_ELAPSED -v g=$CK_GENS '
-        $1 < crc && !($1 > e && $1 <= e + 8) && !($1 > g && $1 <= g + 8) { bad = 1 } END { exit bad }'
 }
 same_run() { # same_run A B
     cmp -s "$1/front.csv" "$2/front.csv" && cmp -s "$1/archive" "$2/archive" && ckpt_same "$1" "$2" &&

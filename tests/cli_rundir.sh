@@ -3,15 +3,9 @@
 # naming the file and the field, exit 1, no crash, and leaves every file as it was. The checkpoints
 # are crafted with a valid CRC-32 (the IEEE CRC of gzip's trailer). ZDT1, a few seconds.
 set -u
-: "${BIN:?BIN must point at the approxmap binary}"
-T=$(mktemp -d /tmp/approxmap-cli-rundir-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass() { echo "PASS: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-grep_out() { # grep_out DESCRIPTION FIXED-STRING: the last command's output contains it
-    if grep -qF -- "$2" "$T/out"; then pass "$1"; else bad "$1: no '$2' in:"; sed 's/^/    /' "$T/out"; fi
-}
+: "${BIN:?BIN must point at the approxmap binary}" "${TOP_SRCDIR:?}"
+. "$TOP_SRCDIR/tests/cli_lib.sh" # T, fail, pass, bad, grep_out
+cli_init cli-rundir
 
 # put FILE OFFSET OCTAL-BYTES: overwrite bytes at OFFSET (printf octal escapes, e.g. '\000\070')
 put() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null; }

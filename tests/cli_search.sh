@@ -3,24 +3,12 @@
 # moments), thread-count independence, refusals (existing run, other problem, corrupt or foreign
 # checkpoint, truncated archive) and usage errors. Prints one PASS/FAIL line per check; exit 1 on failure.
 set -u
-: "${BIN:?BIN must point at the approxmap binary}"
-T=$(mktemp -d /tmp/approxmap-cli-search-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass() { echo "PASS: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-check() { # check DESCRIPTION EXPECTED_STATUS COMMAND...
-    desc=$1; want=$2; shift 2
-    "$@" >"$T/out" 2>&1; got=$?
-    if [ "$got" -eq "$want" ]; then pass "$desc"; else
-        bad "$desc (exit $got, wanted $want)"; sed 's/^/    /' "$T/out"; fi
-}
-grep_out() { # grep_out DESCRIPTION FIXED-STRING: the last command's output contains it
-    if grep -qF -- "$2" "$T/out"; then pass "$1"; else bad "$1: no '$2' in:"; sed 's/^/    /' "$T/out"; fi
-}
-same() { # same DESCRIPTION RUN_A RUN_B: byte-identical front.csv and archive
-    if cmp -s "$2/front.csv" "$3/front.csv" && cmp -s "$2/archive" "$3/archive"; then pass "$1"; else
-        bad "$1"; cmp "$2/front.csv" "$3/front.csv"; cmp "$2/archive" "$3/archive"; fi
+: "${BIN:?BIN must point at the approxmap binary}" "${TOP_SRCDIR:?}"
+. "$TOP_SRCDIR/tests/cli_lib.sh" # T, fail, pass, bad, check, grep_out, ckpt_same
+cli_init cli-search
+same() { # same DESCRIPTION RUN_A RUN_B: byte-identical front.csv and archive, the same checkpoint (ckpt_same)
+    if cmp -s "$2/front.csv" "$3/front.csv" && cmp -s "$2/archive" "$3/archive" && ckpt_same "$2" "$3"; then pass "$1"; else
+        bad "$1"; cmp "$2/front.csv" "$3/front.csv"; cmp "$2/archive" "$3/archive"; cmp "$2/checkpoint" "$3/checkpoint"; fi
 }
 rand_ms() { # a random delay in [lo, hi) milliseconds, printed as seconds for sleep
     r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')

@@ -17,16 +17,10 @@
 #include "qnn_quant.h"
 #include "status.h"
 #include "tu.h"
+#include "tu_resnet8.h"
 
-#define MODEL "models/resnet8_mlperf_float.onnx"
-#define TEST_BIN "cifar10/cifar-10-batches-bin/test_batch.bin"
-#define CALIB "cifar10/cifar-10-batches-bin/data_batch_1.bin:0:50"
-
-/* Loaded once in main() (tests run in forked children that inherit them). */
-static qnn_int8_net *g_net;
-static amap_layer *g_layers;
-static cifar_set g_set, g_cal;
-static amul_lib g_lib;
+/* ResNet-8, its layers, test records 0..149, calibration set and library (tu_resnet8.h) */
+static tu_resnet8 g;
 
 static char *write_text(const char *text)
 {
@@ -250,30 +244,30 @@ static int32_t correct_of(const int8_t *logits, int32_t n)
         int best = 0;
         for (int j = 1; j < 10; j++)
             if (logits[i * 10 + j] > logits[i * 10 + best]) best = j;
-        ok += best == g_set.labels[i];
+        ok += best == g.set.labels[i];
     }
     return ok;
 }
 
 START_TEST(uniform_exact_is_exact)
 {
-    const int nl = g_net->n_layers;
+    const int nl = g.net->n_layers;
     amap m;
-    ck_assert_int_eq(approx_map_uniform(&m, g_layers, nl, &g_lib, "roup_k0_m0"), ST_OK);
+    ck_assert_int_eq(approx_map_uniform(&m, g.layers, nl, &g.lib, "roup_k0_m0"), ST_OK);
     amap_mul mul;
-    amap_mul_init(&mul, g_layers, nl, &g_lib);
+    amap_mul_init(&mul, g.layers, nl, &g.lib);
     amap_mul_build(&mul, &m);
-    const size_t nb = (size_t)g_set.n * 10;
+    const size_t nb = (size_t)g.set.n * 10;
     int8_t *a = xmalloc(nb), *b = xmalloc(nb);
-    qnn_int8_predict(g_net, g_set.pixels, g_set.n, NULL, 2, 0, a, NULL);
-    qnn_int8_predict(g_net, g_set.pixels, g_set.n, mul.layer, 2, 0, b, NULL);
+    qnn_int8_predict(g.net, g.set.pixels, g.set.n, NULL, 2, 0, a, NULL);
+    qnn_int8_predict(g.net, g.set.pixels, g.set.n, mul.layer, 2, 0, b, NULL);
     ck_assert_mem_eq(a, b, nb);
-    const int32_t ok = approx_correct(g_net, &g_set, mul.layer, 2, NULL);
-    ck_assert_int_eq(ok, correct_of(a, g_set.n));
-    ck_assert_double_eq(approx_loss_pp(ok, approx_correct(g_net, &g_set, NULL, 1, NULL), g_set.n), 0.0);
+    const int32_t ok = approx_correct(g.net, &g.set, mul.layer, 2, NULL);
+    ck_assert_int_eq(ok, correct_of(a, g.set.n));
+    ck_assert_double_eq(approx_loss_pp(ok, approx_correct(g.net, &g.set, NULL, 1, NULL), g.set.n), 0.0);
     energy_report er;
-    energy_report_init(&er, nl, g_lib.n);
-    ck_assert_int_eq(approx_energy(&m, g_layers, &g_lib, NULL, &er), ST_OK);
+    energy_report_init(&er, nl, g.lib.n);
+    ck_assert_int_eq(approx_energy(&m, g.layers, &g.lib, NULL, &er), ST_OK);
     ck_assert_double_eq(er.rel, 1.0);
     free(a);
     free(b);
@@ -285,35 +279,35 @@ END_TEST
 
 START_TEST(uniform_map_from_yaml_and_energy)
 {
-    const int nl = g_net->n_layers;
+    const int nl = g.net->n_layers;
     /* a file with a default, and a file listing every layer */
     char *p1 = write_text("library: roup8\ndefault: roup_k1_m2\n");
     char text[4096];
     int off = snprintf(text, sizeof text, "layers:\n");
-    for (int l = 0; l < nl; l++) off += snprintf(text + off, sizeof text - off, "  %s: roup_k1_m2\n", g_layers[l].name);
+    for (int l = 0; l < nl; l++) off += snprintf(text + off, sizeof text - off, "  %s: roup_k1_m2\n", g.layers[l].name);
     char *p2 = write_text(text);
     amap u, f1, f2;
-    ck_assert_int_eq(approx_map_uniform(&u, g_layers, nl, &g_lib, "roup_k1_m2"), ST_OK);
-    ck_assert_int_eq(amap_read(&f1, p1, &g_lib, g_layers, nl), ST_OK);
-    ck_assert_int_eq(amap_read(&f2, p2, &g_lib, g_layers, nl), ST_OK);
+    ck_assert_int_eq(approx_map_uniform(&u, g.layers, nl, &g.lib, "roup_k1_m2"), ST_OK);
+    ck_assert_int_eq(amap_read(&f1, p1, &g.lib, g.layers, nl), ST_OK);
+    ck_assert_int_eq(amap_read(&f2, p2, &g.lib, g.layers, nl), ST_OK);
     ck_assert_uint_eq(u.offset[nl], f1.offset[nl]);
     ck_assert_mem_eq(u.mult, f1.mult, u.offset[nl] * sizeof *u.mult);
     ck_assert_mem_eq(u.mult, f2.mult, u.offset[nl] * sizeof *u.mult);
     /* energy of every uniform map = the multiplier's relative energy */
     energy_report er;
-    energy_report_init(&er, nl, g_lib.n);
-    for (int i = 0; i < g_lib.n; i++) {
+    energy_report_init(&er, nl, g.lib.n);
+    for (int i = 0; i < g.lib.n; i++) {
         amap m;
-        ck_assert_int_eq(approx_map_uniform(&m, g_layers, nl, &g_lib, g_lib.mults[i].name), ST_OK);
-        ck_assert_int_eq(approx_energy(&m, g_layers, &g_lib, NULL, &er), ST_OK);
-        ck_assert_double_eq_tol(er.rel, g_lib.mults[i].energy.rel, 1e-12);
+        ck_assert_int_eq(approx_map_uniform(&m, g.layers, nl, &g.lib, g.lib.mults[i].name), ST_OK);
+        ck_assert_int_eq(approx_energy(&m, g.layers, &g.lib, NULL, &er), ST_OK);
+        ck_assert_double_eq_tol(er.rel, g.lib.mults[i].energy.rel, 1e-12);
         amap_deinit(&m);
     }
     /* unknown names are reported */
     tu_capture_buf cap = {0};
     msg_set_sink(tu_capture, &cap);
     amap bad;
-    ck_assert_int_eq(approx_map_uniform(&bad, g_layers, nl, &g_lib, "roup_k3_m0"), ST_EINVAL);
+    ck_assert_int_eq(approx_map_uniform(&bad, g.layers, nl, &g.lib, "roup_k3_m0"), ST_EINVAL);
     msg_set_sink(NULL, NULL);
     ck_assert_ptr_nonnull(strstr(cap.text, "unknown multiplier 'roup_k3_m0' in library"));
     energy_report_deinit(&er);
@@ -329,25 +323,25 @@ END_TEST
 
 START_TEST(sweep_equals_independent_runs)
 {
-    const int nl = g_net->n_layers, nm = g_lib.n;
-    const int ex = amul_lib_find(&g_lib, "roup_k0_m0"), r = amul_lib_find(&g_lib, "roup_k1_m2");
+    const int nl = g.net->n_layers, nm = g.lib.n;
+    const int ex = amul_lib_find(&g.lib, "roup_k0_m0"), r = amul_lib_find(&g.lib, "roup_k1_m2");
     uint8_t *only = xcalloc((size_t)nm, 1);
     only[ex] = only[r] = 1;
     /* the set-up the evaluator borrows: this test's net, library and layers, compensation per channel */
-    approx_cnn cnn = {.net = g_net, .has_lib = 1, .lib = g_lib, .n_layers = nl, .layers = g_layers, .has_comp = 1};
-    ck_assert_int_eq(approx_comp_init(&cnn.comp, g_net, g_layers, &g_lib, &g_cal, 1, 2), ST_OK);
+    approx_cnn cnn = {.net = g.net, .has_lib = 1, .lib = g.lib, .n_layers = nl, .layers = g.layers, .has_comp = 1};
+    ck_assert_int_eq(approx_comp_init(&cnn.comp, g.net, g.layers, &g.lib, &g.cal, 1, 2), ST_OK);
     approx_comp *comp = &cnn.comp;
     approx_eval *ev = approx_eval_open(&cnn, 1, 0);
     approx_sweep s1, s2;
-    ck_assert_int_eq(approx_sweep_run(ev, &g_set, only, 1, 2, &s1), ST_OK);
-    ck_assert_int_eq(approx_sweep_run(ev, &g_set, only, 0, 1, &s2), ST_OK);
+    ck_assert_int_eq(approx_sweep_run(ev, &g.set, only, 1, 2, &s1), ST_OK);
+    ck_assert_int_eq(approx_sweep_run(ev, &g.set, only, 0, 1, &s2), ST_OK);
     ck_assert_ptr_null(s2.whole_comp);
 
-    const int32_t exact = approx_correct(g_net, &g_set, NULL, 2, NULL);
+    const int32_t exact = approx_correct(g.net, &g.set, NULL, 2, NULL);
     ck_assert_int_eq(s1.exact_correct, exact);
     ck_assert_int_eq(s2.exact_correct, exact);
     /* unselected multipliers are flagged */
-    ck_assert_int_eq(s1.whole[amul_lib_find(&g_lib, "roup_k2_m6")], -1);
+    ck_assert_int_eq(s1.whole[amul_lib_find(&g.lib, "roup_k2_m6")], -1);
     /* the exact row: loss 0 everywhere, compensated too, energy 1, nothing saved */
     ck_assert_int_eq(s1.whole[ex], exact);
     ck_assert_int_eq(s1.whole_comp[ex], exact);
@@ -358,34 +352,34 @@ START_TEST(sweep_equals_independent_runs)
     }
     /* roup_k1_m2 on the whole network, then on each layer alone, by independent whole-set runs */
     amap m;
-    ck_assert_int_eq(approx_map_uniform(&m, g_layers, nl, &g_lib, "roup_k1_m2"), ST_OK);
+    ck_assert_int_eq(approx_map_uniform(&m, g.layers, nl, &g.lib, "roup_k1_m2"), ST_OK);
     amap_mul mul;
-    amap_mul_init(&mul, g_layers, nl, &g_lib);
+    amap_mul_init(&mul, g.layers, nl, &g.lib);
     amap_mul_build(&mul, &m);
-    const int32_t whole = approx_correct(g_net, &g_set, mul.layer, 2, NULL);
+    const int32_t whole = approx_correct(g.net, &g.set, mul.layer, 2, NULL);
     ck_assert_int_eq(s1.whole[r], whole);
     ck_assert_int_eq(s2.whole[r], whole);
     ck_assert_int_lt(whole, exact); /* roup_k1_m2 everywhere costs accuracy on these images */
     approx_comp_fill(comp, &m); /* the map's deltas, folded into its hooks' biases */
     amap_mul_build(&mul, &m);
-    const int32_t comp_ok = approx_correct(g_net, &g_set, mul.layer, 2, NULL);
+    const int32_t comp_ok = approx_correct(g.net, &g.set, mul.layer, 2, NULL);
     ck_assert_int_eq(s1.whole_comp[r], comp_ok);
     /* compensation wins back more than half of the loss */
     ck_assert_int_gt(2 * (comp_ok - whole), exact - whole);
     double saved = 0;
     for (int l = 0; l < nl; l++) {
         amap one;
-        amap_init(&one, g_layers, nl, (uint16_t)ex);
+        amap_init(&one, g.layers, nl, (uint16_t)ex);
         for (size_t k = one.offset[l]; k < one.offset[l + 1]; k++) one.mult[k] = (uint16_t)r;
         amap_mul_build(&mul, &one);
-        const int32_t ok = approx_correct(g_net, &g_set, mul.layer, 2, NULL);
+        const int32_t ok = approx_correct(g.net, &g.set, mul.layer, 2, NULL);
         ck_assert_int_eq(s1.layer[(size_t)r * nl + l], ok);
         ck_assert_int_eq(s2.layer[(size_t)r * nl + l], ok);
         saved += s1.saved[(size_t)r * nl + l];
         amap_deinit(&one);
     }
     ck_assert_double_eq_tol(saved, 1.0 - s1.energy[r], 1e-12);
-    ck_assert_double_eq_tol(s1.energy[r], g_lib.mults[r].energy.rel, 1e-12);
+    ck_assert_double_eq_tol(s1.energy[r], g.lib.mults[r].energy.rel, 1e-12);
     amap_mul_deinit(&mul);
     amap_deinit(&m);
     approx_sweep_deinit(&s1);
@@ -398,10 +392,10 @@ END_TEST
 
 START_TEST(compensation_of_exact_map_is_identity)
 {
-    const int nl = g_net->n_layers;
+    const int nl = g.net->n_layers;
     approx_comp comp;
-    ck_assert_int_eq(approx_comp_init(&comp, g_net, g_layers, &g_lib, &g_cal, 0, 2), ST_OK);
-    ck_assert_int_eq(comp.n_images, g_cal.n);
+    ck_assert_int_eq(approx_comp_init(&comp, g.net, g.layers, &g.lib, &g.cal, 0, 2), ST_OK);
+    ck_assert_int_eq(comp.n_images, g.cal.n);
     /* distributions sum to one; the first layer reads pixels 0..127 and padding only */
     for (int l = 0; l < nl; l++) {
         double sum = 0;
@@ -411,32 +405,32 @@ START_TEST(compensation_of_exact_map_is_identity)
     for (int a = 128; a < 256; a++) ck_assert_double_eq(comp.act_p[0][a], 0.0);
     ck_assert_double_gt(comp.act_p[0][0], 0.0);
     amap m;
-    ck_assert_int_eq(approx_map_uniform(&m, g_layers, nl, &g_lib, "roup_k0_m0"), ST_OK);
+    ck_assert_int_eq(approx_map_uniform(&m, g.layers, nl, &g.lib, "roup_k0_m0"), ST_OK);
     approx_comp_fill(&comp, &m);
     ck_assert_ptr_nonnull(m.bias_delta);
     for (int l = 0; l < nl; l++)
-        for (int32_t co = 0; co < g_layers[l].cout; co++) ck_assert_int_eq(amap_bias_delta(&m, l)[co], 0);
+        for (int32_t co = 0; co < g.layers[l].cout; co++) ck_assert_int_eq(amap_bias_delta(&m, l)[co], 0);
     amap_mul mul;
-    amap_mul_init(&mul, g_layers, nl, &g_lib);
+    amap_mul_init(&mul, g.layers, nl, &g.lib);
     amap_mul_build(&mul, &m);
-    const size_t nb = (size_t)g_set.n * 10;
+    const size_t nb = (size_t)g.set.n * 10;
     int8_t *a = xmalloc(nb), *b = xmalloc(nb);
-    qnn_int8_predict(g_net, g_set.pixels, g_set.n, NULL, 2, 0, a, NULL);
-    qnn_int8_predict(g_net, g_set.pixels, g_set.n, mul.layer, 2, 0, b, NULL);
+    qnn_int8_predict(g.net, g.set.pixels, g.set.n, NULL, 2, 0, a, NULL);
+    qnn_int8_predict(g.net, g.set.pixels, g.set.n, mul.layer, 2, 0, b, NULL);
     ck_assert_mem_eq(a, b, nb);
     /* an approximate map moves the biases of its hooks, never the net's */
     int64_t net_bias_sum = 0;
     for (int l = 0; l < nl; l++)
-        for (int32_t co = 0; co < g_layers[l].cout; co++) net_bias_sum += g_net->ops[g_net->layers[l].op_index].bias[co];
-    const int r = amul_lib_find(&g_lib, "roup_k1_m2");
+        for (int32_t co = 0; co < g.layers[l].cout; co++) net_bias_sum += g.net->ops[g.net->layers[l].op_index].bias[co];
+    const int r = amul_lib_find(&g.lib, "roup_k1_m2");
     for (size_t k = 0; k < m.offset[nl]; k++) m.mult[k] = (uint16_t)r;
     approx_comp_fill(&comp, &m);
     amap_mul_build(&mul, &m);
     int moved = 0;
     int64_t after = 0;
     for (int l = 0; l < nl; l++) {
-        const int32_t *b0 = g_net->ops[g_net->layers[l].op_index].bias, *d = amap_bias_delta(&m, l);
-        for (int32_t co = 0; co < g_layers[l].cout; co++) {
+        const int32_t *b0 = g.net->ops[g.net->layers[l].op_index].bias, *d = amap_bias_delta(&m, l);
+        for (int32_t co = 0; co < g.layers[l].cout; co++) {
             ck_assert_int_eq(mul.layer[l].bias[co], b0[co] + d[co]);
             moved += d[co] != 0;
             after += b0[co];
@@ -536,26 +530,5 @@ static Suite *suite(int with_data)
 
 int main(void)
 {
-    char *model = datadir_resolve(MODEL), *test = datadir_resolve(TEST_BIN);
-    const int with_data = access(model, R_OK) == 0 && access(test, R_OK) == 0;
-    free(model);
-    free(test);
-    if (!with_data) {
-        printf("SKIP: model or CIFAR-10 absent: running the data-free tests only\n");
-        return tu_run(suite(0)) ? 1 : 77;
-    }
-    qnn_quant_opts qo = qnn_quant_opts_default();
-    qo.threads = 2;
-    if (qnn_quant_load(MODEL, CALIB, &qo, NULL, &g_net) || cifar_load_range(TEST_BIN ":0:150", &g_set) ||
-        cifar_load_range(CALIB, &g_cal) || approx_lib_load(NULL, &g_lib))
-        return 1;
-    g_layers = xcalloc((size_t)g_net->n_layers, sizeof *g_layers);
-    approx_layers_from_net(g_net, g_layers);
-    int rc = tu_run(suite(1));
-    free(g_layers);
-    amul_lib_deinit(&g_lib);
-    cifar_set_deinit(&g_set);
-    cifar_set_deinit(&g_cal);
-    qnn_int8_net_free(g_net);
-    return rc;
+    return tu_resnet8_main(&g, 150, suite);
 }

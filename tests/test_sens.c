@@ -16,15 +16,10 @@
 #include "sens.h"
 #include "status.h"
 #include "tu.h"
+#include "tu_resnet8.h"
 
-#define MODEL "models/resnet8_mlperf_float.onnx"
-#define TEST_BIN "cifar10/cifar-10-batches-bin/test_batch.bin"
-#define CALIB "cifar10/cifar-10-batches-bin/data_batch_1.bin:0:50"
-
-static qnn_int8_net *g_net;
-static amap_layer *g_layers;
-static cifar_set g_set, g_cal;
-static amul_lib g_lib;
+/* ResNet-8, its layers, test records 0..39, calibration set and library (tu_resnet8.h) */
+static tu_resnet8 g;
 
 static int *all_mults(const amul_lib *lib)
 {
@@ -246,28 +241,28 @@ END_TEST
 START_TEST(resnet8_brute_force_and_bias)
 {
     approx_comp comp;
-    ck_assert_int_eq(approx_comp_init(&comp, g_net, g_layers, &g_lib, &g_cal, 1, 2), ST_OK);
-    double **fs = sens_fscale_from_net(g_net);
-    int *mults = all_mults(&g_lib);
-    sens_input in = {.layers = g_layers, .n_layers = g_net->n_layers, .lib = &g_lib, .mults = mults,
-                     .n_mults = g_lib.n, .act_p = (const double *const *)comp.act_p, .per_channel = 1,
+    ck_assert_int_eq(approx_comp_init(&comp, g.net, g.layers, &g.lib, &g.cal, 1, 2), ST_OK);
+    double **fs = sens_fscale_from_net(g.net);
+    int *mults = all_mults(&g.lib);
+    sens_input in = {.layers = g.layers, .n_layers = g.net->n_layers, .lib = &g.lib, .mults = mults,
+                     .n_mults = g.lib.n, .act_p = (const double *const *)comp.act_p, .per_channel = 1,
                      .fscale = (const double *const *)fs, .compensated = 1};
     sens_table t;
     ck_assert_int_eq(sens_compute(&t, &in, 2), ST_OK);
     for (int l = 0; l < 2; l++) {
-        const double worst = check_layer(&t, &g_layers[l], l, &g_lib, comp.act_p[l], 1, fs[l], 4);
+        const double worst = check_layer(&t, &g.layers[l], l, &g.lib, comp.act_p[l], 1, fs[l], 4);
         ck_assert_msg(worst < 1e-9, "layer %d: worst relative difference %g", l, worst);
     }
     /* bias compensation cancels each filter's mean: delta = -round(sum of kernel means) */
-    const int j = amul_lib_find(&g_lib, "roup_k1_m3");
+    const int j = amul_lib_find(&g.lib, "roup_k1_m3");
     amap m;
-    ck_assert_int_eq(approx_map_uniform(&m, g_layers, g_net->n_layers, &g_lib, "roup_k1_m3"), ST_OK);
+    ck_assert_int_eq(approx_map_uniform(&m, g.layers, g.net->n_layers, &g.lib, "roup_k1_m3"), ST_OK);
     approx_comp_fill(&comp, &m);
-    for (int l = 0; l < g_net->n_layers; l++)
-        for (int32_t co = 0; co < g_layers[l].cout; co++) {
+    for (int l = 0; l < g.net->n_layers; l++)
+        for (int32_t co = 0; co < g.layers[l].cout; co++) {
             double mean = 0;
-            for (int32_t ci = 0; ci < g_layers[l].cin; ci++)
-                mean += t.kmean[(t.koff[l] + (size_t)co * g_layers[l].cin + ci) * t.n_mults + j];
+            for (int32_t ci = 0; ci < g.layers[l].cin; ci++)
+                mean += t.kmean[(t.koff[l] + (size_t)co * g.layers[l].cin + ci) * t.n_mults + j];
             ck_assert_double_le(fabs(mean + amap_bias_delta(&m, l)[co]), 0.5 + 1e-6);
         }
     /* thread count does not change a figure */
@@ -279,7 +274,7 @@ START_TEST(resnet8_brute_force_and_bias)
     amap_deinit(&m);
     sens_deinit(&t);
     free(mults);
-    sens_fscale_free(fs, g_net->n_layers);
+    sens_fscale_free(fs, g.net->n_layers);
     approx_comp_deinit(&comp);
 }
 END_TEST
@@ -288,28 +283,28 @@ END_TEST
 static void independent(approx_comp *comp, int l, int32_t co, int mult, int32_t *correct, int32_t *flips,
                         double *msd)
 {
-    const int ex = amul_lib_exact(&g_lib), nl = g_net->n_layers;
+    const int ex = amul_lib_exact(&g.lib), nl = g.net->n_layers;
     amap m;
-    amap_init(&m, g_layers, nl, (uint16_t)ex);
+    amap_init(&m, g.layers, nl, (uint16_t)ex);
     uint16_t *row = amap_layer_mults(&m, l);
-    for (int32_t c = 0; c < g_layers[l].cout; c++)
+    for (int32_t c = 0; c < g.layers[l].cout; c++)
         if (co < 0 || c == co)
-            for (int32_t ci = 0; ci < g_layers[l].cin; ci++) row[(size_t)c * g_layers[l].cin + ci] = (uint16_t)mult;
+            for (int32_t ci = 0; ci < g.layers[l].cin; ci++) row[(size_t)c * g.layers[l].cin + ci] = (uint16_t)mult;
     if (comp) approx_comp_fill(comp, &m);
     amap_mul b;
-    amap_mul_init(&b, g_layers, nl, &g_lib);
+    amap_mul_init(&b, g.layers, nl, &g.lib);
     amap_mul_build(&b, &m);
-    const qnn_int8_net *run = g_net;
-    const int32_t n = g_set.n, k = qnn_int8_n_out(g_net);
-    qnn_int8_ws *ws = qnn_int8_ws_alloc(g_net, n);
-    qnn_int8_set_input(g_net, ws, g_set.pixels, n);
-    qnn_int8_forward(g_net, ws, 0, NULL);
+    const qnn_int8_net *run = g.net;
+    const int32_t n = g.set.n, k = qnn_int8_n_out(g.net);
+    qnn_int8_ws *ws = qnn_int8_ws_alloc(g.net, n);
+    qnn_int8_set_input(g.net, ws, g.set.pixels, n);
+    qnn_int8_forward(g.net, ws, 0, NULL);
     int8_t *ex_logits = xmalloc((size_t)n * k);
-    memcpy(ex_logits, qnn_int8_ws_tensor(ws, g_net->output), (size_t)n * k);
+    memcpy(ex_logits, qnn_int8_ws_tensor(ws, g.net->output), (size_t)n * k);
     qnn_int8_ws *ws2 = qnn_int8_ws_alloc(run, n);
-    qnn_int8_set_input(run, ws2, g_set.pixels, n);
+    qnn_int8_set_input(run, ws2, g.set.pixels, n);
     qnn_int8_forward(run, ws2, 0, b.layer);
-    const int8_t *lg = qnn_int8_ws_tensor(ws2, g_net->output);
+    const int8_t *lg = qnn_int8_ws_tensor(ws2, g.net->output);
     *correct = *flips = 0;
     int64_t sq = 0;
     for (int32_t i = 0; i < n; i++) {
@@ -318,7 +313,7 @@ static void independent(approx_comp *comp, int l, int32_t co, int mult, int32_t 
             if (lg[i * k + c] > lg[i * k + pa]) pa = c;
             if (ex_logits[i * k + c] > ex_logits[i * k + pb]) pb = c;
         }
-        *correct += pa == g_set.labels[i];
+        *correct += pa == g.set.labels[i];
         *flips += pa != pb;
         for (int c = 0; c < k; c++) sq += (lg[i * k + c] - ex_logits[i * k + c]) * (lg[i * k + c] - ex_logits[i * k + c]);
     }
@@ -333,12 +328,12 @@ static void independent(approx_comp *comp, int l, int32_t co, int mult, int32_t 
 START_TEST(measure_equals_independent_runs)
 {
     approx_comp comp;
-    ck_assert_int_eq(approx_comp_init(&comp, g_net, g_layers, &g_lib, &g_cal, 1, 2), ST_OK);
-    const int agg = amul_lib_find(&g_lib, "roup_k2_m6"), mid = amul_lib_find(&g_lib, "roup_k1_m3");
+    ck_assert_int_eq(approx_comp_init(&comp, g.net, g.layers, &g.lib, &g.cal, 1, 2), ST_OK);
+    const int agg = amul_lib_find(&g.lib, "roup_k2_m6"), mid = amul_lib_find(&g.lib, "roup_k1_m3");
     sens_measured ml, mf, mf1;
-    ck_assert_int_eq(sens_measure(g_net, g_layers, &g_lib, NULL, &g_set, AMAP_LAYER, mid, 2, &ml), ST_OK);
-    ck_assert_int_eq(ml.n_units, g_net->n_layers);
-    for (int l = 0; l < g_net->n_layers; l++) {
+    ck_assert_int_eq(sens_measure(g.net, g.layers, &g.lib, NULL, &g.set, AMAP_LAYER, mid, 2, &ml), ST_OK);
+    ck_assert_int_eq(ml.n_units, g.net->n_layers);
+    for (int l = 0; l < g.net->n_layers; l++) {
         int32_t c, f;
         double d;
         independent(NULL, l, -1, mid, &c, &f, &d);
@@ -346,14 +341,14 @@ START_TEST(measure_equals_independent_runs)
         ck_assert_int_eq(ml.flips[l], f);
         ck_assert_double_eq(ml.msd[l], d);
     }
-    ck_assert_int_eq(sens_measure(g_net, g_layers, &g_lib, &comp, &g_set, AMAP_FILTER, agg, 2, &mf), ST_OK);
-    ck_assert_int_eq(sens_measure(g_net, g_layers, &g_lib, NULL, &g_set, AMAP_LAYER, mid, 1, &mf1), ST_OK);
+    ck_assert_int_eq(sens_measure(g.net, g.layers, &g.lib, &comp, &g.set, AMAP_FILTER, agg, 2, &mf), ST_OK);
+    ck_assert_int_eq(sens_measure(g.net, g.layers, &g.lib, NULL, &g.set, AMAP_LAYER, mid, 1, &mf1), ST_OK);
     ck_assert_mem_eq(ml.correct, mf1.correct, (size_t)ml.n_units * sizeof *ml.correct);
     ck_assert_mem_eq(ml.msd, mf1.msd, (size_t)ml.n_units * sizeof *ml.msd);
     /* a sample of filters across the network, out of the measurement's order */
     int u0 = 0;
-    for (int l = 0; l < g_net->n_layers; l++) {
-        for (int32_t co = 0; co < g_layers[l].cout; co += 15) {
+    for (int l = 0; l < g.net->n_layers; l++) {
+        for (int32_t co = 0; co < g.layers[l].cout; co += 15) {
             int32_t c, f;
             double d;
             independent(&comp, l, co, agg, &c, &f, &d);
@@ -361,7 +356,7 @@ START_TEST(measure_equals_independent_runs)
             ck_assert_int_eq(mf.flips[u0 + co], f);
             ck_assert_double_eq(mf.msd[u0 + co], d);
         }
-        u0 += g_layers[l].cout;
+        u0 += g.layers[l].cout;
     }
     ck_assert_int_eq(u0, mf.n_units);
     sens_measured_deinit(&ml);
@@ -391,26 +386,5 @@ static Suite *suite(int with_data)
 
 int main(void)
 {
-    char *model = datadir_resolve(MODEL), *test = datadir_resolve(TEST_BIN);
-    const int with_data = access(model, R_OK) == 0 && access(test, R_OK) == 0;
-    free(model);
-    free(test);
-    if (!with_data) {
-        printf("SKIP: model or CIFAR-10 absent: running the data-free tests only\n");
-        return tu_run(suite(0)) ? 1 : 77;
-    }
-    qnn_quant_opts qo = qnn_quant_opts_default();
-    qo.threads = 2;
-    if (qnn_quant_load(MODEL, CALIB, &qo, NULL, &g_net) || cifar_load_range(TEST_BIN ":0:40", &g_set) ||
-        cifar_load_range(CALIB, &g_cal) || approx_lib_load(NULL, &g_lib))
-        return 1;
-    g_layers = xcalloc((size_t)g_net->n_layers, sizeof *g_layers);
-    approx_layers_from_net(g_net, g_layers);
-    int rc = tu_run(suite(1));
-    free(g_layers);
-    amul_lib_deinit(&g_lib);
-    cifar_set_deinit(&g_set);
-    cifar_set_deinit(&g_cal);
-    qnn_int8_net_free(g_net);
-    return rc;
+    return tu_resnet8_main(&g, 40, suite);
 }

@@ -1,6 +1,6 @@
 ## CLI tests and shared test helpers.
 TESTS += $(check_PROGRAMS) tests/cli.sh tests/check_layers.sh
-EXTRA_DIST += tests/cli.sh tests/tu.h tests/check_layers.sh
+EXTRA_DIST += tests/cli.sh tests/tu.h tests/tu_resnet8.h tests/cli_lib.sh tests/check_layers.sh
 # The I/O-failure test: LD_PRELOAD shim (a plain shared object, built without the sanitizers) and its
 # script (failures, kills and signals at every file-system call of a small search; set-up signals).
 check_DATA = tests/iofail.so
