@@ -10,7 +10,9 @@
 #     to approxmap exact and fractions of the vpmaddubsw peak measured in step 1.
 # Environment: APPROXMAP_DATA (default: data/ in the source tree), BENCH_BATCH and BENCH_SECS (step 1),
 # BENCH_ROUNDS (step 2, default 5), BENCH_NET_BATCH (step 2, default 256), BENCH_CPU_TIME=1 (step 1 measures
-# process CPU time: use it when other jobs share the machine; the peaks are always CPU time).
+# process CPU time: use it when other jobs share the machine; the peaks are always CPU time),
+# BENCH_NET_BEFORE=PATH (step 2: another build's tests/bench_net, e.g. of an earlier commit, measured in the
+# same interleaved rounds as "approxmap exact, before").
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -39,5 +41,5 @@ if [ -z "$py" ]; then
   echo "# whole-network comparison skipped: no python3"
 else
   "$py" "$here/bench_cmp.py" . "$data" "$top" --rounds "${BENCH_ROUNDS:-5}" --batch "${BENCH_NET_BATCH:-256}" \
-    --threads "$ncores" --peak1 "${peak1:-0}" --peakall "${peakall:-0}"
+    --threads "$ncores" --peak1 "${peak1:-0}" --peakall "${peakall:-0}" ${BENCH_NET_BEFORE:+--before "$BENCH_NET_BEFORE"}
 fi

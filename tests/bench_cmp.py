@@ -2,7 +2,7 @@
 """Whole-network comparison of `make bench` (run by tests/bench.sh from the build directory).
 
 usage: bench_cmp.py BUILD_DIR DATA_DIR SRC_DIR [--rounds R] [--images N] [--batch B] [--threads T]
-                    [--peak1 GMACS] [--peakall GMACS]
+                    [--peak1 GMACS] [--peakall GMACS] [--before BENCH_NET]
 
 Starts one server process per engine (tests/bench_net exact | roup | lut7 | xnnpack, tests/bench_torch.py
 int8 | float), each loading the same quantized ResNet-8 and the same N (default 1024) CIFAR-10 test images,
@@ -14,7 +14,9 @@ then interleaves rounds (A B C A B C ...; each round classifies all N images in 
 Each figure is printed with its ratio to approxmap exact of the same run, and, given the measured
 vpmaddubsw+vpmaddwd peak (--peak1: GMAC/s of one core, --peakall: of all cores), the fraction of it
 (MACs per image / image time). Agreement: top-1 predictions equal to approxmap exact's. An engine that
-is not available is skipped with its note. The last lines are "key value" pairs.
+is not available is skipped with its note. --before BENCH_NET (or BENCH_NET_BEFORE in the environment of
+`make bench`) adds "approxmap exact, before": another build's tests/bench_net (an earlier commit) run in the
+same interleaved rounds, for a same-run before/after ratio. The last lines are "key value" pairs.
 """
 import os
 import statistics
@@ -70,7 +72,7 @@ def main():
         return 2
     build, data, src = args[:3]
     opt = {"--rounds": "5", "--images": "1024", "--batch": "256", "--threads": str(os.cpu_count() or 1),
-           "--peak1": "0", "--peakall": "0"}
+           "--peak1": "0", "--peakall": "0", "--before": ""}
     rest = args[3:]
     for i in range(0, len(rest) - 1, 2):
         opt[rest[i]] = rest[i + 1]
@@ -90,6 +92,8 @@ def main():
              ("approxmap ROUP map", [net, "roup", str(n)]),
              ("approxmap 7-table map", [net, "lut7", str(n)]),
              ("XNNPACK int8", [net, "xnnpack", str(n)])]
+    if opt["--before"]:
+        specs.insert(1, ("approxmap exact, before", [opt["--before"], "exact", str(n)]))
     if have_q:
         specs.append(("PyTorch int8", [py, os.path.join(src, "tests", "bench_torch.py"), data, "int8", qyaml, str(n)]))
     specs.append(("PyTorch float", [py, os.path.join(src, "tests", "bench_torch.py"), data, "float", str(n)]))
@@ -149,7 +153,7 @@ def main():
     print(f"{'engine':<24} {'accuracy':>8} {'agree':>7} | {h1:>29} | {h2:>29} {'img/CPU-s':>10}")
     sub = f"{'img/s':>10} {'ratio':>8} {'% peak':>8}"
     print(f"{'':<24} {'':>8} {'':>7} | {sub} | {sub}")
-    keys = {"approxmap exact": "exact", "approxmap ROUP map": "roup", "approxmap 7-table map": "lut7",
+    keys = {"approxmap exact": "exact", "approxmap exact, before": "exact_before", "approxmap ROUP map": "roup", "approxmap 7-table map": "lut7",
             "XNNPACK int8": "xnnpack", "PyTorch int8": "torch_int8", "PyTorch float": "torch_float"}
     kv = []
     for s in live:
@@ -165,6 +169,8 @@ def main():
         print(f"{s.label:<24} {acc:7.2f}% {agree:6.1f}% | {cells[0]} | {cells[1]} {cpu_rate[(s.label, nt)]:10.0f}")
         kv.append(f"{keys[s.label]}_cpu{nt}_images_per_s {cpu_rate[(s.label, nt)]:.1f}")
     for label in keys:
+        if label == "approxmap exact, before" and not opt["--before"]:
+            continue
         if not any(s.label == label for s in live):
             print(f"{label:<24} (not run: see the notes above)")
     x = next((s for s in live if s.label == "XNNPACK int8"), None)
