@@ -887,6 +887,146 @@ START_TEST(u8_proof_refuses_unsafe_layers)
 }
 END_TEST
 
+/* ROUP's rounding of x at bit t (t = 0: x), as amul_roup_round */
+static int32_t roup_round(int32_t x, int t)
+{
+    return t == 0 ? x : ((x >> t) + ((x >> (t - 1)) & 1)) * (1 << t);
+}
+
+/* One separable case on the u8 kernels: inputs 0..127 (extremes over-represented), n_planes rounding
+ * transforms (ROUP's c = 2^(m-1) when roup, else any 0 <= c < 2^m), per-kernel planes (alike over the
+ * output channels when alike, so that a register block rounds once), weights rounded per kernel at
+ * bit 0, 2 or 4 (127 becomes 128). Every variant, 1 and 2 threads, accumulators and fused output,
+ * against the reference on the transformed planes. Returns the number of weights 128 in the case. */
+static int u8_sep_check(const qnn_conv_shape *s, uint64_t *st, int n_planes, int roup, int alike)
+{
+    size_t in_len = (size_t)s->n * s->h * s->w * s->cin, w_len = (size_t)s->cout * s->kh * s->kw * s->cin;
+    size_t out_len = (size_t)s->n * s->ho * s->wo * s->cout, nk = (size_t)s->cout * s->cin, taps = (size_t)s->kh * s->kw;
+    int8_t *in = xmalloc(in_len ? in_len : 1), *w8 = xmalloc(w_len), *got8 = xmalloc(out_len);
+    int16_t *wtf = xmalloc(w_len * sizeof *wtf), act[8 * 256], *pl[8];
+    uint8_t *plane_of = xmalloc(nk);
+    int32_t *ref = xmalloc(out_len * sizeof *ref), *got = xmalloc(out_len * sizeof *got);
+    int32_t *bias = xmalloc((size_t)s->cout * 4), *mult = xmalloc((size_t)s->cout * 4), *shift = xmalloc((size_t)s->cout * 4);
+    for (size_t i = 0; i < in_len; i++) {
+        int32_t r = sm_range(st, 0, 5);
+        in[i] = (int8_t)(r == 0 ? 0 : r == 1 ? 127 : sm_range(st, 0, 127));
+    }
+    for (size_t i = 0; i < w_len; i++) {
+        int32_t r = sm_range(st, 0, 5);
+        w8[i] = (int8_t)(r == 0 ? -127 : r == 1 ? 127 : sm_range(st, -127, 127));
+    }
+    for (int p = 0; p < n_planes; p++) {
+        int m = p == 0 ? 0 : sm_range(st, 1, 6), c = m == 0 ? 0 : roup ? 1 << (m - 1) : sm_range(st, 0, (1 << m) - 1);
+        for (int a = -128; a < 128; a++) act[p * 256 + (uint8_t)a] = (int16_t)(((a + c) >> m) * (1 << m));
+        pl[p] = xmalloc((in_len ? in_len : 1) * sizeof(int16_t));
+        for (size_t i = 0; i < in_len; i++) pl[p][i] = act[p * 256 + (uint8_t)in[i]];
+    }
+    for (int32_t co = 0; co < s->cout; co++)
+        for (int32_t ci = 0; ci < s->cin; ci++)
+            plane_of[(size_t)co * s->cin + ci] = (uint8_t)(alike ? ci % n_planes : sm_range(st, 0, n_planes - 1));
+    int n128 = 0;
+    for (size_t co = 0; co < (size_t)s->cout; co++)
+        for (size_t ci = 0; ci < (size_t)s->cin; ci++) {
+            int t = 2 * sm_range(st, 0, 2);
+            for (size_t tp = 0; tp < taps; tp++) {
+                size_t i = (co * taps + tp) * s->cin + ci;
+                wtf[i] = (int16_t)roup_round(w8[i], t);
+                n128 += wtf[i] == 128;
+            }
+        }
+    rq_fill(st, s->cout, bias, mult, shift);
+    qnn_conv_acc_ref(s, (const int16_t *const *)pl, plane_of, wtf, ref);
+    qnn_conv_u8 *k = qnn_conv_u8_alloc(s, w8, 0, 127);
+    ck_assert_ptr_nonnull(k);
+    qnn_conv_dst d = {.out = got8, .bias = bias, .mult = mult, .shift = shift, .lo = -128, .hi = 127};
+    for (int portable = 0; portable < 2; portable++) {
+        qnn_kern_set_portable(portable);
+        for (int nt = 1; nt <= 2; nt++) {
+            size_t sz = qnn_conv_u8_sep_scratch_size(k, s->n, nt);
+            void *scr = sz ? xaligned_alloc(sz) : NULL;
+            memset(got, 0x5a, out_len * sizeof *got);
+            ck_assert_int_eq(qnn_conv_u8_sep_team(k, s->n, in, act, n_planes, plane_of, wtf, &(qnn_conv_dst){.acc = got},
+                                                  nt, scr, sz),
+                             1);
+            for (size_t i = 0; i < out_len; i++)
+                if (got[i] != ref[i])
+                    ck_abort_msg("u8 separable %s threads %d planes %d %s%s: n%d h%d w%d cin%d cout%d k%dx%d s%dx%d "
+                                 "pad %d,%d,%d,%d: acc[%zu] = %d, reference %d",
+                                 portable ? "portable" : "dispatch", nt, n_planes, roup ? "roup" : "any c",
+                                 alike ? " alike" : "", s->n, s->h, s->w, s->cin, s->cout, s->kh, s->kw, s->stride_h,
+                                 s->stride_w, s->pad_t, s->pad_l, s->pad_b, s->pad_r, i, got[i], ref[i]);
+            memset(got8, 0x5a, out_len);
+            ck_assert_int_eq(qnn_conv_u8_sep_team(k, s->n, in, act, n_planes, plane_of, wtf, &d, nt, NULL, 0), 1);
+            fused_expect(s, ref, &d, got8, portable ? "u8 separable fused portable" : "u8 separable fused");
+            free(scr);
+        }
+    }
+    qnn_kern_set_portable(0);
+    set_threads(2);
+    qnn_conv_u8_free(k);
+    for (int p = 0; p < n_planes; p++) free(pl[p]);
+    free(in), free(w8), free(got8), free(wtf), free(plane_of), free(ref), free(got), free(bias), free(mult), free(shift);
+    return n128;
+}
+
+START_TEST(u8_separable_roundings_match_reference)
+{
+    /* ROUP maps on the u8 kernels: per-kernel activation roundings (1..7 planes, mixed in a register
+     * block or alike), weights rounded per kernel, weights 128 through the fix list, on random shapes
+     * (the first layer's Cin = 3 among them) and ResNet-8's */
+    uint64_t st = 5150;
+    int n128 = 0;
+    for (int iter = 0; iter < 120; iter++) {
+        qnn_conv_shape s = random_shape(&st);
+        n128 += u8_sep_check(&s, &st, iter % 4 == 0 ? 1 : sm_range(&st, 2, 7), iter % 3 != 0, iter % 5 == 0);
+    }
+    qnn_conv_shape r8 = {.n = 2, .h = 16, .w = 16, .cin = 32, .cout = 32, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
+                         .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&r8), 0);
+    n128 += u8_sep_check(&r8, &st, 7, 1, 0);
+    ck_assert_int_gt(n128, 100); /* the fix list was exercised */
+}
+END_TEST
+
+START_TEST(u8_separable_refuses_what_it_cannot_run)
+{
+    qnn_conv_shape s = {.n = 1, .h = 3, .w = 3, .cin = 4, .cout = 2, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
+                        .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+    int8_t w8[72], in[36];
+    int16_t wtf[72], act[256];
+    for (int i = 0; i < 72; i++) wtf[i] = w8[i] = (int8_t)(i % 7 - 3);
+    for (int i = 0; i < 36; i++) in[i] = (int8_t)(i % 5);
+    int32_t acc[18];
+    qnn_conv_dst d = {.acc = acc};
+    qnn_conv_u8 *k = qnn_conv_u8_alloc(&s, w8, 0, 127), *ks = qnn_conv_u8_alloc(&s, w8, -128, 127);
+    ck_assert_ptr_nonnull(k);
+    ck_assert_ptr_nonnull(ks);
+    for (int portable = 0; portable < 2; portable++) {
+        qnn_kern_set_portable(portable);
+        /* truncation toward zero is not a rounding of every int8 value */
+        for (int a = -128; a < 128; a++) act[(uint8_t)a] = (int16_t)(a / 4 * 4);
+        memset(acc, 0x5a, sizeof acc);
+        ck_assert_int_eq(qnn_conv_u8_sep_team(k, 1, in, act, 1, NULL, wtf, &d, 1, NULL, 0), 0);
+        ck_assert_int_eq(acc[0], 0x5a5a5a5a);
+        /* a rounding works, but not on a layer whose input may be negative, nor on an input outside
+         * the proven range, nor with a weight beyond 128 */
+        for (int a = -128; a < 128; a++) act[(uint8_t)a] = (int16_t)(((a + 2) >> 2) * 4);
+        ck_assert_int_eq(qnn_conv_u8_sep_team(k, 1, in, act, 1, NULL, wtf, &d, 1, NULL, 0), 1);
+        ck_assert_int_eq(qnn_conv_u8_sep_team(ks, 1, in, act, 1, NULL, wtf, &d, 1, NULL, 0), 0);
+        in[5] = -1;
+        ck_assert_int_eq(qnn_conv_u8_sep_team(k, 1, in, act, 1, NULL, wtf, &d, 1, NULL, 0), 0);
+        in[5] = 0;
+        wtf[3] = 129;
+        ck_assert_int_eq(qnn_conv_u8_sep_team(k, 1, in, act, 1, NULL, wtf, &d, 1, NULL, 0), 0);
+        wtf[3] = w8[3];
+    }
+    qnn_kern_set_portable(0);
+    qnn_conv_u8_free(k);
+    qnn_conv_u8_free(ks);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("kern");
@@ -907,6 +1047,8 @@ static Suite *suite(void)
     tcase_add_test(tc, u8_matches_reference);
     tcase_add_test(tc, u8_signed_inputs_and_saturation_boundary);
     tcase_add_test(tc, u8_proof_refuses_unsafe_layers);
+    tcase_add_test(tc, u8_separable_roundings_match_reference);
+    tcase_add_test(tc, u8_separable_refuses_what_it_cannot_run);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -27,10 +27,10 @@ struct qnn_int8_ws {
 static void *ws_scratch(qnn_int8_ws *ws, const qnn_conv_shape *s, qnn_mul_kind kind, int n_tabs, size_t *size)
 {
     size_t need = qnn_conv_scratch_size(s, kind, n_tabs, ws->threads);
-    if (kind == QNN_MUL_EXACT) /* the u8 kernels of an exact layer run on the same scratch */
+    if (kind != QNN_MUL_LUT) /* the u8 kernels (exact and rounding maps) run on the same scratch */
         for (int i = 0; i < ws->net->n_ops; i++) {
             const qnn_int8_op *op = &ws->net->ops[i];
-            size_t u = op->op == QNN_OP_CONV && op->u8 ? qnn_conv_u8_scratch_size(op->u8, s->n, ws->threads) : 0;
+            size_t u = op->op == QNN_OP_CONV && op->u8 ? qnn_conv_u8_sep_scratch_size(op->u8, s->n, ws->threads) : 0;
             need = u > need ? u : need;
         }
     if (need > ws->scratch_size) {
@@ -242,6 +242,9 @@ static void run_conv(const qnn_int8_op *op, qnn_int8_ws *ws, const qnn_layer_mul
         ASSERT(mul->n_planes >= 1 && mul->n_planes <= QNN_MUL_MAX_PLANES && mul->act_tf && mul->w_tf);
         ASSERT(mul->n_planes == 1 || mul->plane_of);
         scr = ws_scratch(ws, &s, QNN_MUL_SEPARABLE, mul->n_planes, &ssz);
+        if (op->u8 && qnn_conv_u8_sep_team(op->u8, s.n, in, mul->act_tf, mul->n_planes, mul->plane_of, mul->w_tf, &dst,
+                                           ws->threads, scr, ssz))
+            return;
         qnn_conv_acc_i8_team(&s, in, mul->act_tf, mul->n_planes, mul->plane_of, mul->w_tf, &dst, ws->threads, scr,
                              ssz);
     } else {

@@ -6,7 +6,8 @@
  * caller chooses per layer (qnn_mul.h), then bias + requantization + clamp (qnn_requant.h):
  *   EXACT      the u8 kernels (vpmaddubsw) where their proof holds for the layer (qnn_conv_u8_team),
  *              else one int16 plane = the input widened, weights widened to int16 (qnn_conv_acc_i8);
- *   SEPARABLE  planes p = act_tf[p][input]; weights = w_tf (qnn_conv_acc_i8);
+ *   SEPARABLE  when every transform is a rounding (ROUP) the u8 kernels, rounding per kernel on the fly
+ *              (qnn_conv_u8_sep_team), else planes p = act_tf[p][input]; weights = w_tf (qnn_conv_acc_i8);
  *   LUT        raw int8 input and weights through the tables (qnn_conv_acc_lut).
  *
  * Execution state lives in a workspace (qnn_int8_ws): one buffer per tensor for up to max_images

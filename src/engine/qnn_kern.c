@@ -305,15 +305,8 @@ static int16_t src_tf(const sep_src *src, int p, int8_t a)
 }
 
 /* Classify transform p: sets m[p], c[p] when f(a) = ((a + c) >> m) << m on all 256 values. */
-static void sep_src_classify(sep_src *src, int p)
+int kern_tf_rounding(const int16_t *t, int8_t *m_out, int16_t *c_out)
 {
-    src->m[p] = -1;
-    src->c[p] = 0;
-    if (!src->tf) {
-        src->m[p] = 0;
-        return;
-    }
-    const int16_t *t = src->tf + p * 256;
     /* all values multiples of 2^m: m from their common trailing zeros (0 for the identity) */
     unsigned or = 0;
     for (int a = 0; a < 256; a++) or |= (unsigned)(uint16_t)t[a];
@@ -327,9 +320,26 @@ static void sep_src_classify(sep_src *src, int p)
                 break;
             }
     for (int a = -128; a < 128; a++)
-        if (t[(uint8_t)a] != (int16_t)(((a + c) >> m) * (1 << m))) return;
-    src->m[p] = (int8_t)m;
-    src->c[p] = (int16_t)c;
+        if (t[(uint8_t)a] != (int16_t)(((a + c) >> m) * (1 << m))) return 0;
+    *m_out = (int8_t)m;
+    *c_out = (int16_t)c;
+    return 1;
+}
+
+static void sep_src_classify(sep_src *src, int p)
+{
+    src->m[p] = -1;
+    src->c[p] = 0;
+    if (!src->tf) {
+        src->m[p] = 0;
+        return;
+    }
+    int8_t m;
+    int16_t c;
+    if (kern_tf_rounding(src->tf + p * 256, &m, &c)) {
+        src->m[p] = m;
+        src->c[p] = c;
+    }
 }
 
 /* Copy one input row (iy) of one plane (source image src8 or src16), pixels ix0 .. w - 1, into the

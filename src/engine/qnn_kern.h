@@ -136,6 +136,21 @@ size_t qnn_conv_u8_scratch_size(const qnn_conv_u8 *k, int32_t n, int threads);
 int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_conv_dst *dst, int threads,
                      void *scratch, size_t scratch_size);
 
+/* A separable multiplier (qnn_conv_acc_i8_team's act_tf, n_planes, plane_of, w_tf) on the u8 kernels
+ * of its layer k, when every used activation transform is a rounding ((a + c) >> m) << m (ROUP's, the
+ * identity): each kernel rounds its activation bytes on the fly ((x + c) & mask per byte, exact for x
+ * in 0..127 and c < 2^m <= 128, so padding stays 0), and the transformed weights (-128..128) are packed
+ * per call; a weight 128, beyond the signed byte, runs as 127 plus the kernel's rounded activation
+ * added once more after the main loop. The proof is checked per call on the clamped weights for the
+ * rounded range (max f over k's a_lo..a_hi, at most 128 for a rounding of 0..127: |pair| <= 128 *
+ * (127 + 128) = 32640). Returns 1, or 0 with nothing written when it does not apply (k's input may be
+ * negative, a used transform is not a rounding, the proof fails, or an input is outside k's range):
+ * the caller then runs qnn_conv_acc_i8_team. Scratch: qnn_conv_u8_sep_scratch_size bytes or NULL. */
+size_t qnn_conv_u8_sep_scratch_size(const qnn_conv_u8 *k, int32_t n, int threads);
+int qnn_conv_u8_sep_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const int16_t *act_tf, int n_planes,
+                         const uint8_t *plane_of, const int16_t *w_tf, const qnn_conv_dst *dst, int threads,
+                         void *scratch, size_t scratch_size);
+
 /* Test hook: while on (1), every dispatch picks the portable kernels even on an AVX2 CPU, so that
  * tests reach them through the _team entries. Process-wide; not for concurrent use. */
 void qnn_kern_set_portable(int on);

@@ -280,36 +280,12 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
     kern_tile_scatter(k, out, KERN_TQ, cb, q0, img);
 }
 
-/* u8 tile (see qnn_kern.h): per quad and tap, two 8-pixel activation loads (4 input channels per
- * 32-bit lane) and KERN_COB broadcast 4-byte weights; vpmaddubsw gives the int16 pair sums (exact by
- * the layer's proof), vpmaddwd by ones the int32 sums of the 4 products, added to the accumulators,
- * which start at the offset correction. The store requantizes and transposes as the separable tile,
- * 8 consecutive pixels per vector. */
-void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
-                       int32_t v1, int32_t img, int rq_fast)
+/* The u8 tiles' store: requantized int8 (4 bytes per pixel, 8 consecutive pixels per vector) or,
+ * for accumulators and a last partial channel block, the scalar store. */
+static inline __attribute__((always_inline)) void u8_store(const qnn_conv_u8 *k, __m256i acc[KERN_COB][2],
+                                                           const qnn_conv_dst *dst, int32_t cb, int32_t v0, int32_t v1,
+                                                           int32_t img, int rq_fast)
 {
-    _Static_assert(KERN_COB == 4 && KERN_U8V == 8, "the u8 tile is 4 channels x 2 vectors of 8 pixels");
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[KERN_COB][2];
-#pragma GCC unroll 4
-    for (int j = 0; j < KERN_COB; j++) acc[j][0] = acc[j][1] = _mm256_set1_epi32(k->corr[cb * KERN_COB + j]);
-    const int32_t taps = k->n_taps, ncq = k->ncq;
-    const int32_t *tap_off = k->tap_off;
-    const uint32_t *x0 = x + k->vq[v0], *x1 = x + k->vq[v1];
-    const int32_t *wp = k->wpk + (size_t)cb * ncq * taps * KERN_COB;
-    for (int32_t q = 0; q < ncq; q++) {
-        const size_t qo = (size_t)q * k->g.chan_len;
-        for (int32_t t = 0; t < taps; t++, wp += KERN_COB) {
-            __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(x0 + qo + tap_off[t]));
-            __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(x1 + qo + tap_off[t]));
-#pragma GCC unroll 4
-            for (int j = 0; j < KERN_COB; j++) {
-                __m256i wv = _mm256_set1_epi32(wp[j]);
-                acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(_mm256_maddubs_epi16(e, wv), ones));
-                acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(_mm256_maddubs_epi16(o, wv), ones));
-            }
-        }
-    }
     const qnn_conv_shape *s = &k->s;
     const int32_t cout = s->cout, co0 = cb * KERN_COB;
     if (cout - co0 >= KERN_COB && !dst->acc) {
@@ -366,6 +342,114 @@ void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_d
     for (int h = 0; h < 2; h++)
         for (int j = 0; j < KERN_COB; j++) _mm256_store_si256((__m256i *)(void *)sums[h][j], acc[j][h]);
     kern_u8_scatter(k, (const int32_t(*)[KERN_COB][KERN_U8V])sums, dst, cb, v0, v1, img);
+}
+
+/* u8 tile (see qnn_kern.h): per quad and tap, two 8-pixel activation loads (4 input channels per
+ * 32-bit lane) and KERN_COB broadcast 4-byte weights; vpmaddubsw gives the int16 pair sums (exact by
+ * the layer's proof), vpmaddwd by ones the int32 sums of the 4 products, added to the accumulators,
+ * which start at the offset correction. The store requantizes and transposes as the separable tile,
+ * 8 consecutive pixels per vector. */
+void kern_u8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                       int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+{
+    (void)sp;
+    _Static_assert(KERN_COB == 4 && KERN_U8V == 8, "the u8 tile is 4 channels x 2 vectors of 8 pixels");
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[KERN_COB][2];
+#pragma GCC unroll 4
+    for (int j = 0; j < KERN_COB; j++) acc[j][0] = acc[j][1] = _mm256_set1_epi32(k->corr[cb * KERN_COB + j]);
+    const int32_t taps = k->n_taps, ncq = k->ncq;
+    const int32_t *tap_off = k->tap_off;
+    const uint32_t *x0 = x + k->vq[v0], *x1 = x + k->vq[v1];
+    const int32_t *wp = k->wpk + (size_t)cb * ncq * taps * KERN_COB;
+    for (int32_t q = 0; q < ncq; q++) {
+        const size_t qo = (size_t)q * k->g.chan_len;
+        for (int32_t t = 0; t < taps; t++, wp += KERN_COB) {
+            __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(x0 + qo + tap_off[t]));
+            __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(x1 + qo + tap_off[t]));
+#pragma GCC unroll 4
+            for (int j = 0; j < KERN_COB; j++) {
+                __m256i wv = _mm256_set1_epi32(wp[j]);
+                acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(_mm256_maddubs_epi16(e, wv), ones));
+                acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(_mm256_maddubs_epi16(o, wv), ones));
+            }
+        }
+    }
+    u8_store(k, acc, dst, cb, v0, v1, img, rq_fast);
+}
+
+/* The separable u8 tile: the exact tile's loop with the call's packed weights, each kernel's
+ * activation bytes rounded on the fly ((x + c) & mask per byte: x <= 127 and c <= 127, so the byte sum
+ * does not wrap), once per load when the block's 4 channels round alike; then the fixes of the
+ * block's weights 128 (run as 127): their rounded activation byte added once more. */
+void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[KERN_COB][2];
+#pragma GCC unroll 4
+    for (int j = 0; j < KERN_COB; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
+    const int32_t taps = k->n_taps, ncq = k->ncq;
+    const int32_t *tap_off = k->tap_off;
+    const uint32_t *x0 = x + k->vq[v0], *x1 = x + k->vq[v1];
+    const int32_t *wp = sp->wpk + (size_t)cb * ncq * taps * KERN_COB;
+    for (int32_t q = 0; q < ncq; q++) {
+        const size_t qo = (size_t)q * k->g.chan_len, bq = (size_t)cb * ncq + q;
+        const uint32_t *rp = sp->rnd + bq * KERN_COB * 2;
+        const int mode = sp->rmode[bq];
+        if (mode == 2) {
+            for (int32_t t = 0; t < taps; t++, wp += KERN_COB) {
+                __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(x0 + qo + tap_off[t]));
+                __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(x1 + qo + tap_off[t]));
+#pragma GCC unroll 4
+                for (int j = 0; j < KERN_COB; j++) {
+                    __m256i wv = _mm256_set1_epi32(wp[j]);
+                    __m256i rc = _mm256_set1_epi32((int32_t)rp[2 * j]), rm = _mm256_set1_epi32((int32_t)rp[2 * j + 1]);
+                    __m256i ej = _mm256_and_si256(_mm256_add_epi8(e, rc), rm);
+                    __m256i oj = _mm256_and_si256(_mm256_add_epi8(o, rc), rm);
+                    acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ej, wv), ones));
+                    acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(_mm256_maddubs_epi16(oj, wv), ones));
+                }
+            }
+        } else {
+            const __m256i rc = _mm256_set1_epi32((int32_t)rp[0]), rm = _mm256_set1_epi32((int32_t)rp[1]);
+            for (int32_t t = 0; t < taps; t++, wp += KERN_COB) {
+                __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(x0 + qo + tap_off[t]));
+                __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(x1 + qo + tap_off[t]));
+                if (mode == 1) {
+                    e = _mm256_and_si256(_mm256_add_epi8(e, rc), rm);
+                    o = _mm256_and_si256(_mm256_add_epi8(o, rc), rm);
+                }
+#pragma GCC unroll 4
+                for (int j = 0; j < KERN_COB; j++) {
+                    __m256i wv = _mm256_set1_epi32(wp[j]);
+                    acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(_mm256_maddubs_epi16(e, wv), ones));
+                    acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(_mm256_maddubs_epi16(o, wv), ones));
+                }
+            }
+        }
+    }
+    const __m256i byte = _mm256_set1_epi32(0xff);
+    for (int32_t f = sp->fix_start[cb]; f < sp->fix_start[cb + 1]; f++) {
+        const kern_u8_fix *fx = &sp->fix[f];
+        const uint32_t *rp = sp->rnd + ((size_t)cb * ncq + fx->q) * KERN_COB * 2 + 2 * fx->j;
+        const __m256i rc = _mm256_set1_epi32((int32_t)rp[0]), rm = _mm256_set1_epi32((int32_t)rp[1]);
+        const __m128i sh = _mm_cvtsi32_si128(8 * fx->b);
+        __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(x0 + fx->off));
+        __m256i o = _mm256_loadu_si256((const __m256i *)(const void *)(x1 + fx->off));
+        e = _mm256_and_si256(_mm256_srl_epi32(_mm256_and_si256(_mm256_add_epi8(e, rc), rm), sh), byte);
+        o = _mm256_and_si256(_mm256_srl_epi32(_mm256_and_si256(_mm256_add_epi8(o, rc), rm), sh), byte);
+        /* acc is indexed by a run-time j here: through memory */
+        _Alignas(32) int32_t tmp[2][8];
+        _mm256_store_si256((__m256i *)(void *)tmp[0], e);
+        _mm256_store_si256((__m256i *)(void *)tmp[1], o);
+        for (int j = 0; j < KERN_COB; j++)
+            if (j == fx->j) {
+                acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_load_si256((const __m256i *)(const void *)tmp[0]));
+                acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_load_si256((const __m256i *)(const void *)tmp[1]));
+            }
+    }
+    u8_store(k, acc, dst, cb, v0, v1, img, rq_fast);
 }
 
 void kern_minmax_s8_avx2(const int8_t *x, size_t n, int32_t *mn, int32_t *mx)
@@ -525,8 +609,14 @@ void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qn
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }
 
-void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
-                       int32_t v1, int32_t img, int rq_fast)
+void kern_u8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                       int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }

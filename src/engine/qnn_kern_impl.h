@@ -141,13 +141,37 @@ struct qnn_conv_u8 {
     void *mem;             /* the one allocation behind the arrays */
 };
 
+/* 1 when transform t (256 entries indexed (uint8_t)a) is a rounding t(a) = ((a + c) >> m) << m for every
+ * a (m in 0..7, 0 <= c < 2^m; the identity is m = 0), with m and c set; else 0. */
+int kern_tf_rounding(const int16_t *t, int8_t *m, int16_t *c);
+
+/* A separable multiplier on the u8 kernels (qnn_conv_u8_sep_team), packed per call into the scratch:
+ * weights clamped to -128..127 (a weight 128 runs as 127, and the kernel's rounded activation is added
+ * once more: the fix list), and per output channel and quad the 4 kernels' roundings as bytes. */
+typedef struct kern_u8_fix {
+    int32_t off;           /* element offset of the quad's tap: q * chan_len + tap_off[t] */
+    int16_t q;             /* the quad (its rounding) */
+    uint8_t j, b;          /* channel in the block, byte (channel in the quad) */
+} kern_u8_fix;
+
+typedef struct kern_u8_sep {
+    int32_t *wpk;          /* as qnn_conv_u8's */
+    uint32_t *rnd;         /* [n_cob][ncq][KERN_COB][2]: the 4 bytes' c, the 4 bytes' mask -(1 << m) */
+    uint8_t *rmode;        /* [n_cob][ncq]: 0 no rounding, 1 the block's 4 channels round alike, 2 mixed */
+    int32_t *fix_start;    /* [n_cob + 1]: block cb's fixes are fix[fix_start[cb] .. fix_start[cb + 1] - 1] */
+    kern_u8_fix *fix;
+} kern_u8_sep;
+
 /* A u8 tile function: channel block cb, vectors v0 and v1, image img; x is the image's input copy.
  * rq_fast: the call's requantization needs no saturation (every channel: shift <= 0, multiplier not
  * INT32_MIN, |bias| + the layer's accumulator bound <= INT32_MAX; see qnn_conv_u8_team). */
-typedef void (*kern_u8_tile_fn)(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb,
-                                int32_t v0, int32_t v1, int32_t img, int rq_fast);
-void kern_u8_tile_avx2(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
-                       int32_t v1, int32_t img, int rq_fast);
+typedef void (*kern_u8_tile_fn)(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x,
+                                const qnn_conv_dst *dst, int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast);
+/* the exact tile (sp NULL) and the separable one (sp: the call's weights, roundings and fixes) */
+void kern_u8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                       int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast);
+void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast);
 /* Store sums[h][j][l] (vector h of the tile: v0, v1; channel co0 + j; lane l) into dst, scalar. */
 void kern_u8_scatter(const qnn_conv_u8 *k, const int32_t sums[2][KERN_COB][KERN_U8V], const qnn_conv_dst *dst,
                      int32_t cb, int32_t v0, int32_t v1, int32_t img);

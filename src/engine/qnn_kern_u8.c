@@ -196,8 +196,8 @@ void kern_u8_scatter(const qnn_conv_u8 *k, const int32_t sums[2][KERN_COB][KERN_
     }
 }
 
-static void u8_tile_generic(const qnn_conv_u8 *k, const uint32_t *x, const qnn_conv_dst *dst, int32_t cb, int32_t v0,
-                            int32_t v1, int32_t img, int rq_fast)
+static void u8_tile_generic(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                            int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
 {
     (void)rq_fast; /* the scalar store is the general formula */
     int32_t sums[2][KERN_COB][KERN_U8V];
@@ -207,16 +207,29 @@ static void u8_tile_generic(const qnn_conv_u8 *k, const uint32_t *x, const qnn_c
         for (int32_t j = 0; j < KERN_COB; j++) {
             /* int64: the sum with the correction is exact whatever the order */
             int64_t acc[KERN_U8V];
-            for (int32_t l = 0; l < KERN_U8V; l++) acc[l] = k->corr[cb * KERN_COB + j];
+            for (int32_t l = 0; l < KERN_U8V; l++) acc[l] = sp ? 0 : k->corr[cb * KERN_COB + j];
             for (int32_t q = 0; q < k->ncq; q++) {
                 const uint32_t *xb = x + (size_t)q * k->g.chan_len + q0;
-                const int32_t *wp = k->wpk + ((size_t)cb * k->ncq + q) * taps * KERN_COB + j;
+                const int32_t *wp = (sp ? sp->wpk : k->wpk) + ((size_t)cb * k->ncq + q) * taps * KERN_COB + j;
+                const uint32_t *rp = sp ? sp->rnd + (((size_t)cb * k->ncq + q) * KERN_COB + j) * 2 : NULL;
                 for (int32_t t = 0; t < taps; t++) {
                     uint32_t wv = (uint32_t)wp[(size_t)t * KERN_COB];
                     const uint32_t *xp = xb + k->tap_off[t];
                     for (int32_t l = 0; l < KERN_U8V; l++)
-                        for (int b = 0; b < 4; b++)
-                            acc[l] += (int32_t)((xp[l] >> (8 * b)) & 0xffu) * (int8_t)(uint8_t)(wv >> (8 * b));
+                        for (int b = 0; b < 4; b++) {
+                            uint32_t u = (xp[l] >> (8 * b)) & 0xffu;
+                            if (rp) u = (u + ((rp[0] >> (8 * b)) & 0xffu)) & (rp[1] >> (8 * b)) & 0xffu;
+                            acc[l] += (int32_t)u * (int8_t)(uint8_t)(wv >> (8 * b));
+                        }
+                }
+            }
+            for (int32_t f = sp ? sp->fix_start[cb] : 0; sp && f < sp->fix_start[cb + 1]; f++) {
+                const kern_u8_fix *fx = &sp->fix[f];
+                if (fx->j != j) continue;
+                const uint32_t *rf = sp->rnd + (((size_t)cb * k->ncq + fx->q) * KERN_COB + j) * 2;
+                for (int32_t l = 0; l < KERN_U8V; l++) {
+                    uint32_t u = (x[q0 + fx->off + l] >> (8 * fx->b)) & 0xffu;
+                    acc[l] += (u + ((rf[0] >> (8 * fx->b)) & 0xffu)) & (rf[1] >> (8 * fx->b)) & 0xffu;
                 }
             }
             for (int32_t l = 0; l < KERN_U8V; l++) sums[h][j][l] = (int32_t)acc[l];
@@ -247,8 +260,8 @@ static int u8_rq_fast(const qnn_conv_u8 *k, const qnn_conv_dst *dst)
     return 1;
 }
 
-static void u8_run(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_conv_dst *dst, kern_u8_tile_fn tile,
-                   int nt, kern_arena *ar)
+static void u8_run(const qnn_conv_u8 *k, const kern_u8_sep *sp, int32_t n, const int8_t *in, const qnn_conv_dst *dst,
+                   kern_u8_tile_fn tile, int nt, kern_arena *ar)
 {
     const int rq_fast = u8_rq_fast(k, dst);
     const qnn_conv_shape *s = &k->s;
@@ -265,7 +278,7 @@ static void u8_run(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_
             u8_prep(k, in + (size_t)img * in_img, x);
             for (int32_t t = 0; t < ntile; t++) {
                 int32_t v0 = 2 * t, v1 = v0 + 1 < k->n_vec ? v0 + 1 : v0;
-                for (int32_t cb = 0; cb < ncb; cb++) tile(k, x, dst, cb, v0, v1, img, rq_fast);
+                for (int32_t cb = 0; cb < ncb; cb++) tile(k, sp, x, dst, cb, v0, v1, img, rq_fast);
             }
         }
     } else {
@@ -277,10 +290,23 @@ static void u8_run(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_
             for (int32_t i = 0; i < ntile * ncb; i++) {
                 int32_t t = i / ncb, cb = i % ncb, v0 = 2 * t, v1 = v0 + 1 < k->n_vec ? v0 + 1 : v0;
                 if (i == 0) qnn_kern_note_team();
-                tile(k, x, dst, cb, v0, v1, img, rq_fast);
+                tile(k, sp, x, dst, cb, v0, v1, img, rq_fast);
             }
         }
     }
+}
+
+/* 1 when every input value lies in the proof's range (one min/max pass) */
+static int u8_input_ok(const qnn_conv_u8 *k, int32_t n, const int8_t *in, int avx2)
+{
+    int32_t mn, mx;
+    size_t in_len = (size_t)n * k->s.h * k->s.w * k->s.cin;
+    if (in_len == 0) return 1;
+    if (avx2)
+        kern_minmax_s8_avx2(in, in_len, &mn, &mx);
+    else
+        minmax_s8_generic(in, in_len, &mn, &mx);
+    return mn >= k->a_lo && mx <= k->a_hi;
 }
 
 int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qnn_conv_dst *dst, int threads,
@@ -289,13 +315,7 @@ int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qn
     if (n <= 0) return 1;
     ASSERT(dst->acc || (dst->out && dst->mult && dst->shift && dst->lo <= dst->hi && dst->lo >= -128 && dst->hi <= 127));
     const int avx2 = kern_use_avx2();
-    int32_t mn, mx;
-    size_t in_len = (size_t)n * k->s.h * k->s.w * k->s.cin;
-    if (avx2)
-        kern_minmax_s8_avx2(in, in_len, &mn, &mx);
-    else
-        minmax_s8_generic(in, in_len, &mn, &mx);
-    if (mn < k->a_lo || mx > k->a_hi) return 0; /* outside what the proof covers */
+    if (!u8_input_ok(k, n, in, avx2)) return 0; /* outside what the proof covers */
     const int nt = qnn_kern_team(threads);
     size_t need = qnn_conv_u8_scratch_size(k, n, threads);
     void *own = NULL;
@@ -305,7 +325,134 @@ int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qn
         scratch_size = need;
     }
     kern_arena ar = {.base = scratch, .size = scratch_size, .used = 0};
-    u8_run(k, n, in, dst, avx2 ? kern_u8_tile_avx2 : u8_tile_generic, nt, &ar);
+    u8_run(k, NULL, n, in, dst, avx2 ? kern_u8_tile_avx2 : u8_tile_generic, nt, &ar);
     free(own);
     return 1;
+}
+
+/* ---- separable multipliers whose activation transforms are roundings ---- */
+
+static size_t u8_sep_bytes(const qnn_conv_u8 *k)
+{
+    size_t blks = (size_t)k->n_cob * k->ncq, n_w = blks * k->n_taps * KERN_COB;
+    return kern_ar_bytes(n_w * sizeof(int32_t)) + kern_ar_bytes(blks * KERN_COB * 2 * sizeof(uint32_t)) +
+           kern_ar_bytes(blks) + kern_ar_bytes(((size_t)k->n_cob + 1) * sizeof(int32_t)) +
+           kern_ar_bytes(n_w * sizeof(kern_u8_fix));
+}
+
+size_t qnn_conv_u8_sep_scratch_size(const qnn_conv_u8 *k, int32_t n, int threads)
+{
+    if (n <= 0) return 0;
+    return u8_sep_bytes(k) + qnn_conv_u8_scratch_size(k, n, threads);
+}
+
+/* Pack the call's weights, roundings and fixes; 0 when the multiplier is not one the u8 kernels run
+ * exactly (a used transform is not a rounding, a rounded activation outside 0..255, a pair the
+ * proof refuses, a weight outside -128..128). */
+static int u8_sep_plan(const qnn_conv_u8 *k, const int16_t *act_tf, int n_planes, const uint8_t *plane_of,
+                       const int16_t *w_tf, kern_arena *ar, kern_u8_sep *sp)
+{
+    const qnn_conv_shape *s = &k->s;
+    const int32_t cin = s->cin, taps = k->n_taps, ncq = k->ncq;
+    if (k->off != 0 || n_planes < 1 || n_planes > 255) return 0;
+    int8_t m[255];
+    int16_t c[255];
+    uint8_t used[255] = {0};
+    for (size_t i = 0; i < (size_t)s->cout * cin; i++) used[plane_of ? plane_of[i] : 0] = 1;
+    int32_t u_lo = 255, u_hi = 0;
+    for (int p = 0; p < n_planes; p++) {
+        if (!used[p]) continue;
+        if (!kern_tf_rounding(act_tf + (size_t)p * 256, &m[p], &c[p])) return 0;
+        for (int32_t a = k->a_lo; a <= k->a_hi; a++) {
+            int32_t u = act_tf[(size_t)p * 256 + (uint8_t)a];
+            u_lo = u < u_lo ? u : u_lo;
+            u_hi = u > u_hi ? u : u_hi;
+        }
+    }
+    if (u_lo < 0 || u_hi > 255 || u_lo > u_hi) return 0;
+    size_t blks = (size_t)k->n_cob * ncq, n_w = blks * taps * KERN_COB;
+    sp->wpk = kern_ar_zero(ar, n_w * sizeof *sp->wpk);
+    sp->rnd = kern_ar_zero(ar, blks * KERN_COB * 2 * sizeof *sp->rnd);
+    sp->rmode = kern_ar_zero(ar, blks);
+    sp->fix_start = kern_ar_get(ar, ((size_t)k->n_cob + 1) * sizeof *sp->fix_start);
+    sp->fix = kern_ar_get(ar, n_w * sizeof *sp->fix);
+    int32_t n_fix = 0;
+    for (int32_t cb = 0; cb < k->n_cob; cb++) {
+        sp->fix_start[cb] = n_fix;
+        for (int32_t q = 0; q < ncq; q++) {
+            const size_t bq = (size_t)cb * ncq + q;
+            int any = 0, mixed = 0;
+            for (int32_t j = 0; j < KERN_COB; j++) {
+                int32_t co = cb * KERN_COB + j;
+                uint32_t rc = 0, rm = 0;
+                for (int32_t b = 0; b < 4; b++) {
+                    int32_t ci = 4 * q + b;
+                    int p = co < s->cout && ci < cin && plane_of ? plane_of[(size_t)co * cin + ci] : 0;
+                    int8_t mm = co < s->cout && ci < cin ? m[p] : 0;
+                    int16_t cc = co < s->cout && ci < cin ? c[p] : 0;
+                    rc |= (uint32_t)(uint8_t)cc << (8 * b);
+                    rm |= (uint32_t)(uint8_t)(0xffu << mm) << (8 * b);
+                    if (mm) any = 1;
+                }
+                sp->rnd[(bq * KERN_COB + j) * 2] = rc;
+                sp->rnd[(bq * KERN_COB + j) * 2 + 1] = rm;
+                if (sp->rnd[(bq * KERN_COB + j) * 2] != sp->rnd[bq * KERN_COB * 2] ||
+                    sp->rnd[(bq * KERN_COB + j) * 2 + 1] != sp->rnd[bq * KERN_COB * 2 + 1])
+                    mixed = 1;
+                if (co >= s->cout) continue;
+                for (int32_t t = 0; t < taps; t++) {
+                    uint32_t packed = 0;
+                    int32_t wq[4] = {0, 0, 0, 0};
+                    for (int32_t b = 0; b < 4; b++) {
+                        int32_t ci = 4 * q + b;
+                        if (ci >= cin) continue;
+                        int32_t wv = w_tf[((size_t)co * taps + t) * cin + ci];
+                        if (wv < -128 || wv > 128) return 0;
+                        if (wv == 128) { /* 127 here, and the rounded activation once more */
+                            wv = 127;
+                            sp->fix[n_fix++] = (kern_u8_fix){.off = (int32_t)((size_t)q * k->g.chan_len) + k->tap_off[t],
+                                                             .q = (int16_t)q, .j = (uint8_t)j, .b = (uint8_t)b};
+                        }
+                        wq[b] = wv;
+                        packed |= (uint32_t)(uint8_t)(int8_t)wv << (8 * b);
+                    }
+                    /* the proof for the rounded range on the pairs of the clamped weights */
+                    for (int b = 0; b < 4; b += 2) {
+                        int32_t mx = (wq[b] > 0 ? u_hi : u_lo) * wq[b] + (wq[b + 1] > 0 ? u_hi : u_lo) * wq[b + 1];
+                        int32_t mn = (wq[b] > 0 ? u_lo : u_hi) * wq[b] + (wq[b + 1] > 0 ? u_lo : u_hi) * wq[b + 1];
+                        if (mx > 32767 || mn < -32768) return 0;
+                    }
+                    sp->wpk[((bq * taps) + t) * KERN_COB + j] = (int32_t)packed;
+                }
+            }
+            sp->rmode[bq] = (uint8_t)(mixed ? 2 : any ? 1 : 0);
+        }
+    }
+    sp->fix_start[k->n_cob] = n_fix;
+    return 1;
+}
+
+int qnn_conv_u8_sep_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const int16_t *act_tf, int n_planes,
+                         const uint8_t *plane_of, const int16_t *w_tf, const qnn_conv_dst *dst, int threads,
+                         void *scratch, size_t scratch_size)
+{
+    if (n <= 0) return 1;
+    ASSERT(dst->acc || (dst->out && dst->mult && dst->shift && dst->lo <= dst->hi && dst->lo >= -128 && dst->hi <= 127));
+    ASSERT(n_planes == 1 || plane_of);
+    const int avx2 = kern_use_avx2();
+    if (k->off != 0 || !u8_input_ok(k, n, in, avx2)) return 0;
+    const int nt = qnn_kern_team(threads);
+    size_t need = qnn_conv_u8_sep_scratch_size(k, n, threads);
+    void *own = NULL;
+    if (!scratch || scratch_size < need) {
+        ASSERT(!scratch); /* a caller's scratch must have the queried size */
+        scratch = own = xaligned_alloc(need);
+        scratch_size = need;
+    }
+    kern_arena ar = {.base = scratch, .size = scratch_size, .used = 0};
+    kern_u8_sep sp;
+    int ok = u8_sep_plan(k, act_tf, n_planes, plane_of, w_tf, &ar, &sp);
+    if (ok) u8_run(k, &sp, n, in, dst, avx2 ? kern_u8_sep_tile_avx2 : u8_tile_generic, nt, &ar);
+    free(own);
+    return ok;
 }
