@@ -174,6 +174,84 @@ START_TEST(hand_model_quantized)
 }
 END_TEST
 
+/* A random float chain, input 9x11x3 -> conv 3x3 pad 1 3->16 (ReLU) -> conv 3x3/2 pads 0,0,1,1
+ * 16->32 (clamp -1..2) -> conv 1x1 32->16 (no clamp) -> conv 2x3 valid 16->8: widths 11, 5, 5, 3 (not
+ * multiples of the 4-pixel block), the last cout not a multiple of 16, borders on every side. */
+static qnn_model *rand_chain(uint64_t seed)
+{
+    static const int32_t H = 9, W = 11;
+    static const struct {
+        int32_t cin, cout, kh, kw, st, pt, pl, pb, pr, clamp;
+        float lo, hi;
+    } L[4] = {{3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 0, INFINITY},
+              {16, 32, 3, 3, 2, 0, 0, 1, 1, 1, -1, 2},
+              {32, 16, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0},
+              {16, 8, 2, 3, 1, 0, 0, 0, 0, 0, 0, 0}};
+    qnn_model *m = qnn_model_alloc("chain");
+    int32_t h = H, w = W;
+    int t = m->input = qnn_model_add_tensor(m, "x", h, w, 3);
+    uint64_t st = seed;
+    for (int i = 0; i < 4; i++) {
+        qnn_conv_shape s = {.h = h, .w = w, .cin = L[i].cin, .cout = L[i].cout, .kh = L[i].kh, .kw = L[i].kw,
+                            .stride_h = L[i].st, .stride_w = L[i].st, .pad_t = L[i].pt, .pad_l = L[i].pl,
+                            .pad_b = L[i].pb, .pad_r = L[i].pr};
+        ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+        char name[8];
+        snprintf(name, sizeof name, "t%d", i);
+        int o = qnn_model_add_tensor(m, name, s.ho, s.wo, s.cout);
+        qnn_node *nd = qnn_model_add_node(m, QNN_OP_CONV, name, "Conv");
+        nd->shape = s;
+        nd->n_in = 1;
+        nd->in[0] = t;
+        nd->out = o;
+        size_t nw = (size_t)s.cout * s.kh * s.kw * s.cin;
+        nd->weight = xmalloc(nw * sizeof(float));
+        nd->bias = xmalloc((size_t)s.cout * sizeof(float));
+        for (size_t j = 0; j < nw; j++) {
+            st = st * 6364136223846793005ull + 1442695040888963407ull;
+            nd->weight[j] = (float)((int32_t)(st >> 40) - (1 << 23)) / (float)(1 << 26) / (i ? 1 : 16);
+        }
+        for (int32_t c = 0; c < s.cout; c++) nd->bias[c] = (float)(c % 5) * 0.1f - 0.2f;
+        nd->has_clamp = L[i].clamp;
+        nd->lo = L[i].clamp ? L[i].lo : -INFINITY;
+        nd->hi = L[i].clamp ? L[i].hi : INFINITY;
+        t = o;
+        h = s.ho, w = s.wo;
+    }
+    m->output = t;
+    qnn_model_finish(m);
+    return m;
+}
+
+/* The register-blocked float convolution equals the reference loop nest bit for bit (logits and the
+ * calibration maxima), on random chains whose shapes exercise its borders and tails. */
+START_TEST(float_conv_blocked_exact)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        qnn_model *m = rand_chain(seed);
+        const int32_t n = 70, n_out = qnn_model_n_out(m); /* more than one chunk of 64 */
+        ck_assert_int_eq(n_out, 3 * 3 * 8);
+        uint8_t *px = xmalloc((size_t)n * 3 * 9 * 11);
+        for (size_t i = 0; i < (size_t)n * 3 * 9 * 11; i++) px[i] = (uint8_t)((i * 2654435761u + seed) >> 7);
+        float *a = xmalloc((size_t)n * n_out * sizeof(float)), *b = xmalloc((size_t)n * n_out * sizeof(float));
+        double ma[5] = {0}, mb[5] = {0};
+        qnn_model_predict(m, px, n, 2, a, ma);
+        qnn_model_set_ref_conv(1);
+        qnn_model_predict(m, px, n, 1, b, mb);
+        qnn_model_set_ref_conv(0);
+        ck_assert(memcmp(a, b, (size_t)n * n_out * sizeof(float)) == 0);
+        ck_assert(memcmp(ma, mb, sizeof ma) == 0);
+        ck_assert_msg(ma[4] > 0 && ma[2] == 2.0, "%g %g %g %g", ma[1], ma[2], ma[3], ma[4]); /* the clamp to 2 binds */
+        /* and a changed weight changes the logits (the comparison can fail) */
+        m->nodes[3].weight_t[5] += 1.0f;
+        qnn_model_predict(m, px, n, 1, a, NULL);
+        ck_assert(memcmp(a, b, (size_t)n * n_out * sizeof(float)) != 0);
+        free(px), free(a), free(b);
+        qnn_model_free(m);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("quant");
@@ -184,6 +262,7 @@ int main(void)
     tcase_add_test(tc, requant_cases);
     tcase_add_test(tc, round_clamp);
     tcase_add_test(tc, hand_model_quantized);
+    tcase_add_test(tc, float_conv_blocked_exact);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -141,8 +141,158 @@ static float clampf(float x, float lo, float hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
+/* One output pixel of conv_f32, every channel: bias, then per valid tap (ky, kx) and input channel in
+ * that order o[co] += a * w[co] (the reference order), then the clamp. */
+static void conv_f32_pixel(const qnn_node *nd, int32_t img, int32_t oy, int32_t ox, const float *in, float *out)
+{
+    const qnn_conv_shape *s = &nd->shape;
+    float *o = out + (((size_t)img * s->ho + oy) * s->wo + ox) * s->cout;
+    memcpy(o, nd->bias, (size_t)s->cout * sizeof *o);
+    for (int32_t ky = 0; ky < s->kh; ky++) {
+        int32_t iy = oy * s->stride_h - s->pad_t + ky;
+        if (iy < 0 || iy >= s->h) continue;
+        for (int32_t kx = 0; kx < s->kw; kx++) {
+            int32_t ix = ox * s->stride_w - s->pad_l + kx;
+            if (ix < 0 || ix >= s->w) continue;
+            const float *a = in + (((size_t)img * s->h + iy) * s->w + ix) * s->cin;
+            const float *wt = nd->weight_t + ((size_t)ky * s->kw + kx) * s->cin * s->cout;
+            for (int32_t ci = 0; ci < s->cin; ci++) {
+                float av = a[ci];
+                const float *wr = wt + (size_t)ci * s->cout;
+                int32_t co = 0;
+                /* fixed-width blocks so the compiler vectorizes at -O2 (same order per co) */
+                for (; co + 16 <= s->cout; co += 16)
+                    for (int k = 0; k < 16; k++) o[co + k] += av * wr[co + k];
+                for (; co < s->cout; co++) o[co] += av * wr[co];
+            }
+        }
+    }
+    if (nd->has_clamp)
+        for (int32_t co = 0; co < s->cout; co++) o[co] = clampf(o[co], nd->lo, nd->hi);
+}
+
+/* The register-blocked conv_f32: F32_PX consecutive output pixels of a row x 16 output channels held in
+ * registers over all taps and input channels. Every output element sees the same operations in the
+ * same order as conv_f32_pixel (bias, then one product added per valid tap and input channel, each
+ * rounded: a multiply then an add, never fused; a tap outside the input adds nothing), so the results
+ * are bit-identical; only the loop nest differs. Compiled twice: for AVX2 (8 floats per vector; not
+ * FMA, which would round once) and for the base target. */
+enum { F32_PX = 4, F32_CO = 16 };
+typedef float f32x8 __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) void conv_f32_block_body(const qnn_node *nd, int32_t img, int32_t oy,
+                                                                      int32_t ox0, int32_t co0, const float *in,
+                                                                      float *out)
+{
+    const qnn_conv_shape *s = &nd->shape;
+    const int32_t cin = s->cin, cout = s->cout;
+    f32x8 acc[F32_PX][2];
+    for (int p = 0; p < F32_PX; p++) {
+        memcpy(&acc[p][0], nd->bias + co0, sizeof acc[p][0]);
+        memcpy(&acc[p][1], nd->bias + co0 + 8, sizeof acc[p][1]);
+    }
+    for (int32_t ky = 0; ky < s->kh; ky++) {
+        int32_t iy = oy * s->stride_h - s->pad_t + ky;
+        if (iy < 0 || iy >= s->h) continue;
+        for (int32_t kx = 0; kx < s->kw; kx++) {
+            const float *a[F32_PX];
+            int valid = 0;
+            for (int p = 0; p < F32_PX; p++) {
+                int32_t ix = (ox0 + p) * s->stride_w - s->pad_l + kx;
+                int ok = ix >= 0 && ix < s->w;
+                valid |= ok << p;
+                a[p] = in + (((size_t)img * s->h + iy) * s->w + (ok ? ix : 0)) * cin;
+            }
+            if (!valid) continue;
+            const float *wt = nd->weight_t + ((size_t)ky * s->kw + kx) * cin * cout + co0;
+            if (valid == (1 << F32_PX) - 1) {
+                for (int32_t ci = 0; ci < cin; ci++) {
+                    f32x8 w0, w1;
+                    memcpy(&w0, wt + (size_t)ci * cout, sizeof w0);
+                    memcpy(&w1, wt + (size_t)ci * cout + 8, sizeof w1);
+#pragma GCC unroll 4
+                    for (int p = 0; p < F32_PX; p++) {
+                        f32x8 av = {a[p][ci], a[p][ci], a[p][ci], a[p][ci], a[p][ci], a[p][ci], a[p][ci], a[p][ci]};
+                        f32x8 m0 = av * w0, m1 = av * w1;
+                        acc[p][0] = acc[p][0] + m0;
+                        acc[p][1] = acc[p][1] + m1;
+                    }
+                }
+            } else {
+                for (int32_t ci = 0; ci < cin; ci++) {
+                    f32x8 w0, w1;
+                    memcpy(&w0, wt + (size_t)ci * cout, sizeof w0);
+                    memcpy(&w1, wt + (size_t)ci * cout + 8, sizeof w1);
+#pragma GCC unroll 4
+                    for (int p = 0; p < F32_PX; p++) {
+                        if (!(valid >> p & 1)) continue;
+                        f32x8 av = {a[p][ci], a[p][ci], a[p][ci], a[p][ci], a[p][ci], a[p][ci], a[p][ci], a[p][ci]};
+                        f32x8 m0 = av * w0, m1 = av * w1;
+                        acc[p][0] = acc[p][0] + m0;
+                        acc[p][1] = acc[p][1] + m1;
+                    }
+                }
+            }
+        }
+    }
+    for (int p = 0; p < F32_PX; p++) {
+        float *o = out + (((size_t)img * s->ho + oy) * s->wo + ox0 + p) * cout + co0;
+        memcpy(o, &acc[p][0], sizeof acc[p][0]);
+        memcpy(o + 8, &acc[p][1], sizeof acc[p][1]);
+        if (nd->has_clamp)
+            for (int k = 0; k < F32_CO; k++) o[k] = clampf(o[k], nd->lo, nd->hi);
+    }
+}
+
+static void conv_f32_block(const qnn_node *nd, int32_t img, int32_t oy, int32_t ox0, int32_t co0, const float *in,
+                           float *out)
+{
+    conv_f32_block_body(nd, img, oy, ox0, co0, in, out);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define F32_HAVE_AVX2 1
+__attribute__((target("avx2"))) static void conv_f32_block_avx2(const qnn_node *nd, int32_t img, int32_t oy,
+                                                                int32_t ox0, int32_t co0, const float *in, float *out)
+{
+    conv_f32_block_body(nd, img, oy, ox0, co0, in, out);
+}
+#endif
+
+static int g_ref_conv; /* qnn_model_set_ref_conv: tests only */
+
+void qnn_model_set_ref_conv(int on)
+{
+    g_ref_conv = on;
+}
+
+static void conv_f32_ref(const qnn_node *nd, int32_t n, const float *in, float *out);
+
 /* in (n, h, w, cin), weight_t (kh, kw, cin, cout), out (n, ho, wo, cout) */
 static void conv_f32(const qnn_node *nd, int32_t n, const float *in, float *out)
+{
+    const qnn_conv_shape *s = &nd->shape;
+    if (g_ref_conv) {
+        conv_f32_ref(nd, n, in, out);
+        return;
+    }
+    void (*block)(const qnn_node *, int32_t, int32_t, int32_t, int32_t, const float *, float *) = conv_f32_block;
+#ifdef F32_HAVE_AVX2
+    if (__builtin_cpu_supports("avx2")) block = conv_f32_block_avx2;
+#endif
+    const int blocked = s->cout % F32_CO == 0;
+    for (int32_t img = 0; img < n; img++)
+        for (int32_t oy = 0; oy < s->ho; oy++) {
+            int32_t ox = 0;
+            if (blocked)
+                for (; ox + F32_PX <= s->wo; ox += F32_PX)
+                    for (int32_t co0 = 0; co0 < s->cout; co0 += F32_CO) block(nd, img, oy, ox, co0, in, out);
+            for (; ox < s->wo; ox++) conv_f32_pixel(nd, img, oy, ox, in, out);
+        }
+}
+
+/* the reference loop nest, as it was before the blocked one (conv_f32 must equal it bit for bit) */
+static void conv_f32_ref(const qnn_node *nd, int32_t n, const float *in, float *out)
 {
     const qnn_conv_shape *s = &nd->shape;
     for (int32_t img = 0; img < n; img++)

@@ -100,6 +100,10 @@ void qnn_model_ws_free(qnn_model_ws *ws);
 void qnn_model_ws_run(const qnn_model *m, qnn_model_ws *ws, const uint8_t *pixels, int32_t n);
 const float *qnn_model_ws_tensor(const qnn_model_ws *ws, int t);
 
+/* Tests only: 1 makes the float convolutions run the plain reference loop nest instead of the
+ * register-blocked one (whose results must be bit-identical); process-wide, not thread-safe. */
+void qnn_model_set_ref_conv(int on);
+
 /* Index of the largest of k values (first one on ties). */
 int qnn_argmax_f32(const float *v, int k);
 
