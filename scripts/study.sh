@@ -10,6 +10,10 @@
 #                             (skipped, and said so in the README, when the binary has no `greedy`)
 #   filter-s1, filter-s2      approxmap search PROBLEMS/filter.yaml --seed 1 / 2, seed_from layer-s1 / -s2
 #   kernel-s1, kernel-s2      approxmap search PROBLEMS/kernel.yaml --seed 1 / 2, seed_from layer-s1 / -s2
+#   layer2x-s1, layer2x-s2    a copy of finished layer-s1 / -s2 resumed to twice its generations: the layer
+#                             search given the budget that filter-sS and kernel-sS spent (layer-sS's
+#                             evaluations, which seeded them, plus their own), so that granularities are
+#                             compared at the same evaluation budget
 # then `approxmap report` on every run (holdout figures of every front map with the exact 95 % interval
 # and McNemar p, cached in RUN/holdout.csv; front and knee plots), and scripts/study_readme.py: the
 # selection on the search subset, `approxmap export` of the chosen maps to OUT/GRANULARITY/lossB.yaml,
@@ -17,7 +21,8 @@
 #
 #   -r RUNS        run directories (default runs/study; keep them outside results/)
 #   -o OUT         the study's results (default results/study)
-#   -p PROBLEMS    the problem files (default problems/study beside this script)
+#   -p PROBLEMS    the problem files (default problems/study beside this script; problems/study-t5k is the
+#                  same study scored on 5,000 training images instead of 2,000 test images)
 #   -b APPROXMAP   the binary (default $APPROXMAP, else build/approxmap, else approxmap in PATH)
 #   -j THREADS     evaluation threads (default: the problem files', 0 = all cores); never changes results
 #   -g N           generations of every GA run instead of the problem files' (smoke tests; a finished run
@@ -116,6 +121,35 @@ ga() {
     esac
 }
 
+# twice NAME FROM: RUNS/FROM (a finished GA run) copied to RUNS/NAME and resumed to twice FROM's
+# generations; started, resumed or skipped like ga
+twice() {
+    local name=$1 from=$2 gens rc
+    local dir=$RUNS/$name src=$RUNS/$from
+    gens=$(($(sed 's/^generations //' "$src/study.done") * 2))
+    if [ -f "$dir/study.done" ] && [ "$(cat "$dir/study.done")" = "generations $gens" ]; then
+        say "$name: finished ($gens generations)"
+        return 0
+    fi
+    if [ ! -f "$dir/checkpoint" ]; then
+        # the run state resume reads (checkpoint, archive, problem copy) and its outputs so far; the
+        # copy goes to a temporary directory first, so a killed copy leaves no half run behind
+        rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" &&
+            cp -p "$src/archive" "$src/checkpoint" "$src/front.csv" "$src/generations.csv" "$src/problem.yaml" "$dir.tmp/" &&
+            rm -rf "$dir" && mv "$dir.tmp" "$dir" || { say "$name: cannot copy $src"; exit 1; }
+    fi
+    local opts=(--quiet --generations "$gens")
+    [ -n "$THREADS" ] && opts+=(--threads "$THREADS")
+    say "$name: resuming a copy of $from to $gens generations"
+    timed "$name" "$BIN" resume "$dir" "${opts[@]}"
+    rc=$?
+    case $rc in
+    0) echo "generations $gens" >"$dir/study.done" ;;
+    130) say "$name: interrupted; run the same command again to continue"; exit 130 ;;
+    *) say "$name: failed (exit $rc; see $RUNS/$name.log)"; exit 1 ;;
+    esac
+}
+
 # greedy NAME PROBLEM: the greedy baseline (running it again continues it)
 greedy() {
     local name=$1 prob=$2 rc
@@ -150,9 +184,11 @@ ga filter-s1 "$PROBLEMS/filter.yaml" 1 layer-s1
 ga filter-s2 "$PROBLEMS/filter.yaml" 2 layer-s2
 ga kernel-s1 "$PROBLEMS/kernel.yaml" 1 layer-s1
 ga kernel-s2 "$PROBLEMS/kernel.yaml" 2 layer-s2
+twice layer2x-s1 layer-s1
+twice layer2x-s2 layer-s2
 
 # holdout figures and plots of every finished run (again only when its front changed)
-for name in layer-s1 layer-s2 greedy-filter greedy-kernel filter-s1 filter-s2 kernel-s1 kernel-s2; do
+for name in layer-s1 layer-s2 greedy-filter greedy-kernel filter-s1 filter-s2 kernel-s1 kernel-s2 layer2x-s1 layer2x-s2; do
     dir=$RUNS/$name
     [ -f "$dir/study.done" ] || continue
     if [ -f "$dir/report.md" ] && [ "$dir/report.md" -nt "$dir/front.csv" ]; then continue; fi

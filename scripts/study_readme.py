@@ -21,8 +21,9 @@ import sys
 RUNS = [("layer-s1", "layer", "layer", 1), ("layer-s2", "layer", "layer", 2),
         ("greedy-filter", "greedy", "filter", None), ("greedy-kernel", "greedy", "kernel", None),
         ("filter-s1", "filter", "filter", 1), ("filter-s2", "filter", "filter", 2),
-        ("kernel-s1", "kernel", "kernel", 1), ("kernel-s2", "kernel", "kernel", 2)]
-GROUPS = ["layer", "filter", "kernel", "greedy"]
+        ("kernel-s1", "kernel", "kernel", 1), ("kernel-s2", "kernel", "kernel", 2),
+        ("layer2x-s1", "layer2x", "layer", 1), ("layer2x-s2", "layer2x", "layer", 2)]
+GROUPS = ["layer", "layer2x", "filter", "kernel", "greedy"]
 BUDGETS = [0, 0.5, 1, 2, 4]
 EXPORTED = [0, 1, 2, 4]
 
@@ -331,6 +332,10 @@ def main():
           "the final fronts of G's runs (both GA seeds; for the greedy, its filter and kernel runs), the "
           "lowest-energy map whose search-subset loss is <= B pp (ties: lower search loss, then the run "
           "listed first in *Runs*, then the lower front row). Its holdout loss is then reported, not used.",
+          "- **Same evaluation budget:** filter-sS and kernel-sS are seeded from layer-sS's front, so their "
+          "maps cost layer-sS's evaluations plus their own. *layer2x* is the layer search given that budget "
+          "(layer-sS continued to twice its generations); compare filter and kernel against layer2x, and "
+          "layer against the others only as the cheaper run it is.",
           "- **Holdout statistics (exact, paired):** b = holdout images the exact int8 model gets right and "
           "the map wrong, c = the reverse; loss = 100 (b - c) / n. The 95 % CI is the Clopper-Pearson "
           "interval of b / (b + c), conditional on b + c, mapped to the loss; p is the two-sided exact "
@@ -384,6 +389,10 @@ def main():
             with open(os.path.join(r["dir"], "study.done")) as f:
                 step = f.read().split()[-1]
             kind, src = "greedy, %s, direct, step %s" % (r["gran"], step), "none (sensitivity order)"
+        elif r["group"] == "layer2x":
+            base = "layer-s%d" % r["seed"]
+            kind = "NSGA-II seed %d, layer, direct: `%s` continued" % (r["seed"], base)
+            src = "as `%s`" % base
         else:
             enc = k.get("encoding", "direct")
             kind = "NSGA-II seed %d, %s, %s%s" % (r["seed"], r["gran"], enc,
@@ -405,7 +414,8 @@ def main():
                      (hms(t[1]) + ("" if t[3] else " (+ runs before)")) if t else "not recorded", t[2] if t else ""))
     md.append("\nEvaluations: maps scored on the search subset by that run (generations.csv). A seeded run's "
               "budget does not include the run it was seeded from: filter-sS and kernel-sS start from "
-              "layer-sS's front, so they have spent layer-sS's evaluations plus their own (the "
+              "layer-sS's front, so they have spent layer-sS's evaluations plus their own; layer2x-sS is layer-sS "
+              "continued to twice its generations, the layer search at that same budget (the "
               "sensitivity-greedy seeds come from the estimate alone and cost no evaluation; the greedy runs' "
               "evaluations include their per-layer calibration maps). Search wall time: "
               "the run's own clock (generations.csv, all sessions); wall and CPU time: every invocation the "

@@ -40,6 +40,15 @@ for n in layer-s1 layer-s2 filter-s1 filter-s2 kernel-s1 kernel-s2; do
     [ "$(tail -n 1 "$R/$n/generations.csv" | cut -d, -f1)" = 3 ] || bad "$n: not 3 generations"
     [ "$(wc -l <"$R/$n/study-times.txt")" = 1 ] || bad "$n: one invocation timed"
 done
+for n in layer2x-s1 layer2x-s2; do
+    [ "$(tail -n 1 "$R/$n/generations.csv" | cut -d, -f1)" = 6 ] || bad "$n: not 6 generations"
+done
+# layer2x-s1 (layer-s1 continued to twice its generations) is the 6-generation run of layer-s1's problem
+"$BIN" search "$R/layer-s1/problem.yaml" -o "$T/l6" --seed 1 --generations 6 --threads 1 --quiet 2>/dev/null \
+    && cmp -s "$T/l6/front.csv" "$R/layer2x-s1/front.csv" && cmp -s "$T/l6/archive" "$R/layer2x-s1/archive" \
+    && pass "layer2x-s1 = a 6-generation layer run from scratch (front and archive)" || bad "layer2x-s1 differs from a 6-generation run"
+grep -q '^| layer2x-s2 | NSGA-II seed 2, layer, direct: `layer-s2` continued | as `layer-s2` | 6 |' "$O/README.md" \
+    && pass "README: layer2x-s2 in the runs table" || bad "README: layer2x-s2 row"
 grep -q "^seed_from: $R/layer-s2\$" "$R/filter-s2/problem.yaml" && pass "filter-s2 is seeded from layer-s2" \
     || bad "filter-s2's seed_from: $(grep seed_from "$R/filter-s2/problem.yaml")"
 grep -q '^| filter-s1 | NSGA-II seed 1, filter, ranked, 2 shares | 2 sensitivity-greedy maps + `layer-s1` front + uniform maps | 3 |' "$O/README.md" \
@@ -51,14 +60,14 @@ import csv, json, math, os, re, subprocess, sys
 R, O, BIN = sys.argv[1:]
 md = open(os.path.join(O, "README.md")).read()
 rows = {}
-for m in re.finditer(r"^\| (layer|filter|kernel|greedy) \| ([0-9.]+) pp \| (.*)$", md, re.M):
+for m in re.finditer(r"^\| (layer2x|layer|filter|kernel|greedy) \| ([0-9.]+) pp \| (.*)$", md, re.M):
     rows[(m.group(1), float(m.group(2)))] = m.group(3)
 ok = True
 def bad(msg):
     global ok
     ok = False
     print("FAIL: " + msg)
-groups = {"layer": ["layer-s1", "layer-s2"], "filter": ["filter-s1", "filter-s2"], "kernel": ["kernel-s1", "kernel-s2"],
+groups = {"layer": ["layer-s1", "layer-s2"], "layer2x": ["layer2x-s1", "layer2x-s2"], "filter": ["filter-s1", "filter-s2"], "kernel": ["kernel-s1", "kernel-s2"],
           "greedy": ["greedy-filter", "greedy-kernel"]}
 checked = 0
 evaluated = set()  # (run, id): one approxmap eval per distinct map
