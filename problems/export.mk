@@ -11,7 +11,8 @@ tests_test_export_LDADD = $(TEST_LIBS)
 TESTS += tests/cli_study.sh
 EXTRA_DIST += tests/cli_study.sh scripts/study.sh scripts/study_readme.py problems/study/layer.yaml \
 	problems/study/filter.yaml problems/study/kernel.yaml problems/study/greedy-filter.yaml \
-	problems/study/greedy-kernel.yaml
+	problems/study/greedy-kernel.yaml problems/study-t5k/layer.yaml problems/study-t5k/filter.yaml \
+	problems/study-t5k/kernel.yaml problems/study-t5k/greedy-filter.yaml problems/study-t5k/greedy-kernel.yaml
 STUDY_RUNS = runs/study
 STUDY_OUT = results/study
 STUDY_FLAGS =
