@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_util.h"
 #include "greedy.h"
 #include "sigexit.h"
 #include "status.h"
@@ -93,13 +94,10 @@ int cmd_greedy(int argc, char **argv)
         default: usage(stderr); return CMD_EXIT_USAGE;
         }
     }
-    if (optind + 1 != argc || !o.dir) {
-        fprintf(stderr, "approxmap greedy: %s\n",
-                optind >= argc ? "missing PROBLEM.yaml" : optind + 1 < argc ? "too many arguments" : "missing -o RUNDIR");
+    if (!(o.problem_path = cmd_problem_operand("greedy", argc, argv, o.dir))) {
         usage(stderr);
         return CMD_EXIT_USAGE;
     }
-    o.problem_path = argv[optind];
     sigexit_install("during set-up: run the same command again");
     int rc = greedy_run(&o);
     sigexit_restore();

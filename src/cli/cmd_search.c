@@ -76,13 +76,10 @@ int cmd_search(int argc, char **argv)
         default: usage(stderr); return CMD_EXIT_USAGE;
         }
     }
-    if (optind + 1 != argc || !o.dir) {
-        fprintf(stderr, "approxmap search: %s\n",
-                optind >= argc ? "missing PROBLEM.yaml" : optind + 1 < argc ? "too many arguments" : "missing -o RUNDIR");
+    if (!(o.problem_path = cmd_problem_operand("search", argc, argv, o.dir))) {
         usage(stderr);
         return CMD_EXIT_USAGE;
     }
-    o.problem_path = argv[optind];
     /* under mpirun: rank 0 searches, the other ranks evaluate (problems/prob_mpi.h) */
     if (pmpi_start(NULL, NULL)) return CMD_EXIT_FAIL;
     if (pmpi_rank() > 0) return pmpi_worker(o.problem_path, o.threads);

@@ -2,6 +2,7 @@
 #include "cmd_util.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,14 @@ int cmd_parse_percentile(const char *cmd, const char *s, qnn_quant_opts *qo)
     }
     qo->percentile = p;
     return 0;
+}
+
+const char *cmd_problem_operand(const char *cmd, int argc, char **argv, const char *dir)
+{
+    if (optind + 1 == argc && dir) return argv[optind];
+    fprintf(stderr, "approxmap %s: %s\n", cmd,
+            optind >= argc ? "missing PROBLEM.yaml" : optind + 1 < argc ? "too many arguments" : "missing -o RUNDIR");
+    return NULL;
 }
 
 int cmd_check_range(const char *cmd, const char *what, const char *spec)

@@ -33,6 +33,11 @@ int cmd_parse_compensate(const char *cmd, const char *s, int *mode);
 struct run_opts;
 int cmd_parse_run_opt(const char *cmd, int c, const char *arg, struct run_opts *o);
 
+/* The single PROBLEM.yaml operand of search and greedy, argv[optind] after the option loop, given the
+ * -o RUNDIR it parsed (`dir`, NULL if absent): the operand, or NULL after printing "approxmap CMD:
+ * missing PROBLEM.yaml" (or "too many arguments", "missing -o RUNDIR"); the caller then prints its usage. */
+const char *cmd_problem_operand(const char *cmd, int argc, char **argv, const char *dir);
+
 /* Print `s` as a JSON string on stdout ("null" for NULL), escaping quotes, backslashes and controls. */
 void cmd_json_str(const char *s);
 
