@@ -2,6 +2,9 @@
 ## shapes and the int8 MAC peaks (bench_kern), then the whole quantized network side by side in one run
 ## (tests/bench_cmp.py driving bench_net servers: approxmap exact / random ROUP map / random 7-table map,
 ## XNNPACK int8 when configure found it, PyTorch int8 and float); tests/bench_cnn.sh: search throughput.
+## Parts alone (from the build directory): `make bench BENCH_RUNS=tests/bench_cnn.sh` (search throughput;
+## BENCH_BASELINE=/work/base/build/approxmap for the ratio), `make bench BENCH_RUNS=tests/bench.sh
+## BENCH_ONLY=net BENCH_ENGINES=roup,xnnpack` (the whole network, only those engines beside exact).
 EXTRA_PROGRAMS += tests/bench_kern tests/bench_net
 BENCH_BINS += tests/bench_kern tests/bench_net
 BENCH_RUNS += tests/bench.sh tests/bench_cnn.sh

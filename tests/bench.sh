@@ -23,7 +23,11 @@ trap 'rm -f "$out"' EXIT
 ncores=$(nproc 2>/dev/null || echo 1)
 
 echo "== kernels and int8 MAC peak ($(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
-./tests/bench_kern "${BENCH_BATCH:-64}" "${BENCH_SECS:-0.3}" | tee "$out"
+if [ "${BENCH_ONLY:-}" = net ]; then
+  echo "# skipped (BENCH_ONLY=net)" >"$out"
+else
+  ./tests/bench_kern "${BENCH_BATCH:-64}" "${BENCH_SECS:-0.3}" | tee "$out"
+fi
 peak1=$(awk '$1 == "peak_maddubs_gmacs_1core" { print $2 }' "$out")
 peakall=$(awk '$1 == "peak_maddubs_gmacs" { print $2 }' "$out")
 
@@ -41,5 +45,5 @@ if [ -z "$py" ]; then
   echo "# whole-network comparison skipped: no python3"
 else
   "$py" "$here/bench_cmp.py" . "$data" "$top" --rounds "${BENCH_ROUNDS:-5}" --batch "${BENCH_NET_BATCH:-256}" \
-    --threads "$ncores" --peak1 "${peak1:-0}" --peakall "${peakall:-0}" ${BENCH_NET_BEFORE:+--before "$BENCH_NET_BEFORE"}
+    --threads "$ncores" --peak1 "${peak1:-0}" --peakall "${peakall:-0}" ${BENCH_NET_BEFORE:+--before "$BENCH_NET_BEFORE"} ${BENCH_ENGINES:+--engines "$BENCH_ENGINES"}
 fi

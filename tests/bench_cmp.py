@@ -2,7 +2,7 @@
 """Whole-network comparison of `make bench` (run by tests/bench.sh from the build directory).
 
 usage: bench_cmp.py BUILD_DIR DATA_DIR SRC_DIR [--rounds R] [--images N] [--batch B] [--threads T]
-                    [--peak1 GMACS] [--peakall GMACS] [--before BENCH_NET]
+                    [--peak1 GMACS] [--peakall GMACS] [--before BENCH_NET] [--engines LIST]
 
 Starts one server process per engine (tests/bench_net exact | roup | lut7 | xnnpack, tests/bench_torch.py
 int8 | float), each loading the same quantized ResNet-8 and the same N (default 1024) CIFAR-10 test images,
@@ -16,7 +16,10 @@ vpmaddubsw+vpmaddwd peak (--peak1: GMAC/s of one core, --peakall: of all cores),
 (MACs per image / image time). Agreement: top-1 predictions equal to approxmap exact's. An engine that
 is not available is skipped with its note. --before BENCH_NET (or BENCH_NET_BEFORE in the environment of
 `make bench`) adds "approxmap exact, before": another build's tests/bench_net (an earlier commit) run in the
-same interleaved rounds, for a same-run before/after ratio. The last lines are "key value" pairs.
+same interleaved rounds, for a same-run before/after ratio. --engines LIST (or BENCH_ENGINES in the
+environment of `make bench`) runs only the listed engines, by their keys, comma-separated: exact (always
+run: the reference of every ratio), roup, lut7, xnnpack, torch_int8, torch_float; e.g.
+--engines roup,xnnpack. The last lines are "key value" pairs.
 """
 import os
 import statistics
@@ -72,7 +75,7 @@ def main():
         return 2
     build, data, src = args[:3]
     opt = {"--rounds": "5", "--images": "1024", "--batch": "256", "--threads": str(os.cpu_count() or 1),
-           "--peak1": "0", "--peakall": "0", "--before": ""}
+           "--peak1": "0", "--peakall": "0", "--before": "", "--engines": ""}
     rest = args[3:]
     for i in range(0, len(rest) - 1, 2):
         opt[rest[i]] = rest[i + 1]
@@ -97,6 +100,17 @@ def main():
     if have_q:
         specs.append(("PyTorch int8", [py, os.path.join(src, "tests", "bench_torch.py"), data, "int8", qyaml, str(n)]))
     specs.append(("PyTorch float", [py, os.path.join(src, "tests", "bench_torch.py"), data, "float", str(n)]))
+    keys = {"approxmap exact": "exact", "approxmap exact, before": "exact_before", "approxmap ROUP map": "roup",
+            "approxmap 7-table map": "lut7", "XNNPACK int8": "xnnpack", "PyTorch int8": "torch_int8",
+            "PyTorch float": "torch_float"}
+    wanted = {"exact", "exact_before"} | set(e for e in opt["--engines"].split(",") if e)
+    unknown = wanted - set(keys.values())
+    if unknown:
+        print(f"bench_cmp.py: --engines: unknown engine '{sorted(unknown)[0]}' (known: "
+              f"{', '.join(k for k in keys.values() if k != 'exact_before')})", file=sys.stderr)
+        return 2
+    if opt["--engines"]:
+        specs = [sp for sp in specs if keys[sp[0]] in wanted]
     # start them one by one (set-up is CPU-heavy; the machine has few cores)
     servers = []
     for label, argv in specs:
@@ -153,8 +167,6 @@ def main():
     print(f"{'engine':<24} {'accuracy':>8} {'agree':>7} | {h1:>29} | {h2:>29} {'img/CPU-s':>10}")
     sub = f"{'img/s':>10} {'ratio':>8} {'% peak':>8}"
     print(f"{'':<24} {'':>8} {'':>7} | {sub} | {sub}")
-    keys = {"approxmap exact": "exact", "approxmap exact, before": "exact_before", "approxmap ROUP map": "roup", "approxmap 7-table map": "lut7",
-            "XNNPACK int8": "xnnpack", "PyTorch int8": "torch_int8", "PyTorch float": "torch_float"}
     kv = []
     for s in live:
         p = preds[s.label]
@@ -170,6 +182,8 @@ def main():
         kv.append(f"{keys[s.label]}_cpu{nt}_images_per_s {cpu_rate[(s.label, nt)]:.1f}")
     for label in keys:
         if label == "approxmap exact, before" and not opt["--before"]:
+            continue
+        if opt["--engines"] and keys[label] not in wanted:
             continue
         if not any(s.label == label for s in live):
             print(f"{label:<24} (not run: see the notes above)")

@@ -1,10 +1,12 @@
 /* Kernel benchmark (`make bench`, never `make check`): GMAC/s of the optimized convolutions on the
  * layer shapes of ResNet-8 (9 convolutions + dense, 12,501,632 MACs per image), side by side in one
  * run for three multiplier settings, at 1 thread and at all threads:
- *   exact  - the int8 input, widened per image (the exact int8 engine's kernel work);
- *   sep7   - a random KERNEL-level separable ROUP map: 7 activation transforms (rounding at m = 0..6)
- *            applied per image inside the call, plane chosen per (co, ci);
- *   lut7   - a random kernel-level map over 7 random non-separable 256x256 tables.
+ *   exact  - the u8 kernels the exact network runs (qnn_conv_u8_team: vpmaddubsw on the layer's weights
+ *            packed once, post-ReLU inputs 0..127, the per-call input range check included);
+ *   sep7   - a random KERNEL-level separable ROUP map on the u8 kernels the network runs for it
+ *            (qnn_conv_u8_sep_team): 7 activation roundings (m = 0..6) applied on the fly, plane
+ *            chosen per (co, ci), the call's weights packed per call as the executor does;
+ *   lut7   - a random kernel-level map over 7 random non-separable 256x256 tables (the table path).
  * The approximate settings are printed as time ratios to exact. It also measures the machine's
  * in-register int8 multiply-accumulate peak (independent vpmaddwd + vpaddd chains, 16 MACs each, and
  * vpmaddubsw + vpmaddwd + vpaddd, 32 MACs each), so the kernels can be given as a fraction of peak.
@@ -73,6 +75,9 @@ typedef struct layer {
     uint8_t *plane_of;
     uint16_t *lut_of;
     int32_t *acc;
+    qnn_conv_u8 *u8; /* the packed exact weights (inputs 0..127) */
+    void *scratch;    /* for the u8 calls at all threads (the largest scratch either needs) */
+    size_t scratch_size;
 } layer;
 
 /* ResNet-8 (MLPerf Tiny): stride-2 3x3 convolutions are padded [top 0, left 0, bottom 1, right 1] */
@@ -114,11 +119,21 @@ static void layer_init(layer *L, int i, int32_t n, uint64_t *st)
         L->lut_of[j] = (uint16_t)(sm_next(st) % NPL);
     }
     L->acc = xmalloc((size_t)n * s->ho * s->wo * s->cout * sizeof(int32_t));
+    L->u8 = qnn_conv_u8_alloc(s, L->w8, 0, 127);
+    ASSERT(L->u8); /* any int8 weights on inputs 0..127 */
+    size_t a = qnn_conv_u8_sep_scratch_size(L->u8, n, 0), b = qnn_conv_u8_scratch_size(L->u8, n, 0);
+    size_t a1 = qnn_conv_u8_sep_scratch_size(L->u8, n, 1), b1 = qnn_conv_u8_scratch_size(L->u8, n, 1);
+    L->scratch_size = a > b ? a : b;
+    L->scratch_size = a1 > L->scratch_size ? a1 : L->scratch_size;
+    L->scratch_size = b1 > L->scratch_size ? b1 : L->scratch_size;
+    L->scratch = xaligned_alloc(L->scratch_size);
 }
 
 static void layer_free(layer *L)
 {
     free(L->in8), free(L->w16), free(L->w8), free(L->plane_of), free(L->lut_of), free(L->acc);
+    qnn_conv_u8_free(L->u8);
+    free(L->scratch);
 }
 
 enum mode { M_EXACT, M_SEP7, M_LUT7, NMODE };
@@ -126,13 +141,19 @@ enum mode { M_EXACT, M_SEP7, M_LUT7, NMODE };
 /* ROUP's activation roundings R_m, m = 0 .. NPL - 1 (the sep7 planes) */
 static int16_t roup_tf[NPL * 256];
 
+static int g_threads; /* the u8 calls' thread count (the table calls use the OpenMP default, set alike) */
+
 static void layer_run(layer *L, int mode, const int16_t *const *luts)
 {
-    if (mode == M_EXACT)
-        qnn_conv_acc_i8(&L->s, L->in8, NULL, 1, NULL, L->w16, L->acc);
-    else if (mode == M_SEP7)
-        qnn_conv_acc_i8(&L->s, L->in8, roup_tf, NPL, L->plane_of, L->w16, L->acc);
-    else
+    qnn_conv_dst dst = {.acc = L->acc};
+    if (mode == M_EXACT) {
+        if (!qnn_conv_u8_team(L->u8, L->s.n, L->in8, &dst, g_threads, L->scratch, L->scratch_size))
+            msg_abort(__FILE__, __LINE__, "the u8 kernels refused %s", L->name);
+    } else if (mode == M_SEP7) {
+        if (!qnn_conv_u8_sep_team(L->u8, L->s.n, L->in8, roup_tf, NPL, L->plane_of, L->w16, &dst, g_threads,
+                                  L->scratch, L->scratch_size))
+            msg_abort(__FILE__, __LINE__, "the u8 kernels refused the ROUP map of %s", L->name);
+    } else
         qnn_conv_acc_lut(&L->s, L->in8, L->w8, luts, NPL, L->lut_of, L->acc);
 }
 
@@ -304,6 +325,7 @@ int main(int argc, char **argv)
     for (int ti = 0; ti < 2; ti++) {
         int nt = threads[ti];
         set_threads(nt);
+        g_threads = nt;
         printf("\n## %d thread%s: GMAC/s per layer (time ratio to exact)\n", nt, nt > 1 ? "s" : "");
         printf("%-20s %10s %9s %18s %18s\n", "layer", "MACs/img", "exact", "sep7 (ratio)", "lut7 (ratio)");
         double tot[NMODE] = {0};

@@ -9,8 +9,12 @@ evaluations per second two ways:
   per CPU-second  evaluations / CPU time of the whole search process (user + system, all threads,
                   set-up included: import, quantization, calibration, data loading); robust on a
                   machine shared with other jobs;
-  per wall-second between the first and the last generation (generations.csv: set-up and the first
-                  generation excluded); what a user waits for, but only meaningful on an idle machine.
+  per wall-second  evaluations / wall time of the whole search process (set-up included, as for the
+                  CPU figure); what a user waits for, but only meaningful on an idle machine;
+and, for reference, per wall-second between the first and the last generation ("eval/s gen 2+":
+generations.csv's evaluations and seconds columns, set-up and the first generation excluded).
+Every rate is computed from the median time of the rounds (evaluations / median seconds; each run does
+the same evaluations), so the rate columns equal the evaluations over the seconds columns printed.
 With a BASELINE binary (the previous release, e.g. BENCH_BASELINE=/path/to/old/approxmap), each problem
 runs with both binaries interleaved (new, old, new, old ... over ROUNDS rounds, default 2), reports the
 median of each, the ratio new/old, and whether the two fronts are byte-identical (the same work done).
@@ -42,7 +46,7 @@ def run(binary, problem, out):
     between = (int(rows[-1][1]) - int(rows[0][1])) / (float(rows[-1][5]) - float(rows[0][5])) if len(rows) > 1 else 0
     with open(os.path.join(out, "front.csv"), "rb") as f:
         front = f.read()
-    return {"cpu": evals / cpu, "wall": between, "evals": evals, "cpu_s": cpu, "wall_s": wall, "front": front}
+    return {"between": between, "evals": evals, "cpu_s": cpu, "wall_s": wall, "front": front}
 
 
 def main():
@@ -74,22 +78,26 @@ def main():
           f"run{'s' if rounds > 1 else ''}{' interleaved with the baseline' if base else ''}")
     if base:
         print(f"   new: {bins[0][1]}\n   baseline: {bins[1][1]}")
-    print(f"{'search':<14} {'binary':<9} {'eval/CPU-s':>10} {'eval/s wall':>12} {'CPU s':>8} {'wall s':>8}"
-          f"{'   new/baseline (CPU, wall)   fronts' if base else ''}")
+    print(f"{'search':<14} {'binary':<9} {'evals':>5} {'eval/CPU-s':>10} {'eval/s wall':>12} {'CPU s':>8} {'wall s':>8}"
+          f" {'eval/s gen 2+':>13}{'   new/baseline (CPU, wall)   fronts' if base else ''}")
     kv = []
     for level in ("layer", "kernel"):
         med = {}
         for name, _ in bins:
             rs = res[(level, name)]
-            med[name] = {k: statistics.median(x[k] for x in rs) for k in ("cpu", "wall", "cpu_s", "wall_s")}
-            m = med[name]
+            evals = rs[0]["evals"]
+            if any(x["evals"] != evals for x in rs):
+                raise RuntimeError(f"{level}-level {name}: runs did different numbers of evaluations")
+            m = {k: statistics.median(x[k] for x in rs) for k in ("cpu_s", "wall_s", "between")}
+            m["cpu"], m["wall"] = evals / m["cpu_s"], evals / m["wall_s"]
+            med[name] = m
             extra = ""
             if base and name == "baseline":
                 same = all(x["front"] == y["front"] for x in res[(level, "new")] for y in rs)
                 extra = (f"   {med['new']['cpu'] / m['cpu']:.2f}x, {med['new']['wall'] / m['wall']:.2f}x"
                          f"   {'identical' if same else 'DIFFERENT'}")
-            print(f"{level + '-level':<14} {name:<9} {m['cpu']:10.2f} {m['wall']:12.2f} {m['cpu_s']:8.1f} "
-                  f"{m['wall_s']:8.1f}{extra}")
+            print(f"{level + '-level':<14} {name:<9} {evals:5d} {m['cpu']:10.2f} {m['wall']:12.2f} {m['cpu_s']:8.1f} "
+                  f"{m['wall_s']:8.1f} {m['between']:13.2f}{extra}")
             kv.append(f"search_{level}_{name}_evals_per_cpu_s {m['cpu']:.3f}")
             kv.append(f"search_{level}_{name}_evals_per_s {m['wall']:.3f}")
         if base:
