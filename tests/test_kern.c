@@ -640,6 +640,106 @@ START_TEST(fused_requant_matches_reference)
 }
 END_TEST
 
+/* The table path sizes its rows by the call's input range (lo..hi with 0, the padding value): inputs
+ * confined to a range (ReLU outputs 0..127, a narrow positive or negative band, one value, the full
+ * signed range with its extremes), tables random or extreme, per-kernel choice among up to 7 tables;
+ * accumulators from every variant and the fused int8 output through the _team entry (portable and
+ * AVX2, 1 and 2 threads, the caller's scratch and none), all against the scalar reference. */
+static int lut_range_check(const qnn_conv_shape *s, uint64_t *st, int range, int n_luts, int extreme_tables)
+{
+    size_t in_len = (size_t)s->n * s->h * s->w * s->cin, w_len = (size_t)s->cout * s->kh * s->kw * s->cin;
+    size_t out_len = (size_t)s->n * s->ho * s->wo * s->cout;
+    int32_t lo, hi;
+    switch (range) {
+    case 0: lo = 0, hi = 127; break;                                      /* ReLU output */
+    case 1: lo = sm_range(st, 0, 9), hi = lo + sm_range(st, 0, 20); break; /* narrow, positive */
+    case 2: hi = -sm_range(st, 1, 9), lo = hi - sm_range(st, 0, 30); break; /* negative only */
+    case 3: lo = hi = sm_range(st, -128, 127); break;                     /* one value */
+    case 4: lo = sm_range(st, -128, -1), hi = sm_range(st, 0, 127); break;
+    default: lo = -128, hi = 127; break;                                  /* signed, extremes below */
+    }
+    int8_t *in = xmalloc(in_len), *w = xmalloc(w_len), *got8 = xmalloc(out_len);
+    for (size_t i = 0; i < in_len; i++) {
+        int32_t r = sm_range(st, 0, 7);
+        in[i] = (int8_t)(r == 0 ? lo : r == 1 ? hi : sm_range(st, lo, hi));
+    }
+    for (size_t i = 0; i < w_len; i++) w[i] = (int8_t)(sm_range(st, 0, 7) == 0 ? -128 : sm_range(st, -128, 127));
+    int16_t *luts[7];
+    for (int t = 0; t < n_luts; t++) {
+        luts[t] = xmalloc(65536 * sizeof(int16_t));
+        for (int i = 0; i < 65536; i++)
+            luts[t][i] = extreme_tables ? (int16_t)((i + t) % 3 == 0 ? -32768 : 32767) : (int16_t)sm_range(st, -32768, 32767);
+    }
+    uint16_t *lut_of = NULL;
+    if (n_luts > 1) {
+        lut_of = xmalloc((size_t)s->cout * s->cin * sizeof *lut_of);
+        for (size_t i = 0; i < (size_t)s->cout * s->cin; i++) lut_of[i] = (uint16_t)sm_range(st, 0, n_luts - 1);
+    }
+    int32_t *ref = xmalloc(out_len * sizeof *ref), *got = xmalloc(out_len * sizeof *got);
+    int32_t *bias = xmalloc((size_t)s->cout * 4), *mult = xmalloc((size_t)s->cout * 4), *shift = xmalloc((size_t)s->cout * 4);
+    rq_fill(st, s->cout, bias, mult, shift);
+    qnn_conv_dst d = {.out = got8, .bias = bias, .mult = mult, .shift = shift, .lo = -128, .hi = 127};
+    qnn_conv_acc_lut_ref(s, in, w, (const int16_t *const *)luts, lut_of, ref);
+    lut_fn fns[3] = {qnn_conv_acc_lut_generic, qnn_conv_acc_lut, qnn_conv_acc_lut_avx2};
+    const char *names[3] = {"generic", "dispatch", "avx2"};
+    int nf = qnn_kern_have_avx2() ? 3 : 2, checked = 0;
+    for (int nt = 1; nt <= 2; nt++) {
+        set_threads(nt);
+        for (int f = 0; f < nf; f++) {
+            memset(got, 0x5a, out_len * sizeof *got);
+            fns[f](s, in, w, (const int16_t *const *)luts, n_luts, lut_of, got);
+            for (size_t i = 0; i < out_len; i++)
+                if (got[i] != ref[i])
+                    ck_abort_msg("lut range %d..%d %s threads %d: n%d h%d w%d cin%d cout%d k%dx%d s%dx%d tables %d: "
+                                 "acc[%zu] = %d, reference %d",
+                                 lo, hi, names[f], nt, s->n, s->h, s->w, s->cin, s->cout, s->kh, s->kw, s->stride_h,
+                                 s->stride_w, n_luts, i, got[i], ref[i]);
+            checked++;
+        }
+        for (int portable = 0; portable < 2; portable++) {
+            qnn_kern_set_portable(portable);
+            size_t sz = qnn_conv_scratch_size(s, QNN_MUL_LUT, n_luts, nt);
+            void *scr = nt == 1 ? xaligned_alloc(sz) : NULL;
+            memset(got8, 0x5a, out_len);
+            qnn_conv_acc_lut_team(s, in, w, (const int16_t *const *)luts, n_luts, lut_of, &d, nt, scr, scr ? sz : 0);
+            fused_expect(s, ref, &d, got8, portable ? "fused table, input range, portable" : "fused table, input range");
+            free(scr);
+            checked++;
+        }
+        qnn_kern_set_portable(0);
+    }
+    set_threads(2);
+    for (int t = 0; t < n_luts; t++) free(luts[t]);
+    free(lut_of), free(in), free(w), free(got8), free(ref), free(got), free(bias), free(mult), free(shift);
+    return checked;
+}
+
+START_TEST(lut_input_ranges_match_reference)
+{
+    uint64_t st = 4242;
+    int checked = 0;
+    for (int iter = 0; iter < 120; iter++) {
+        qnn_conv_shape s = random_shape(&st);
+        checked += lut_range_check(&s, &st, iter % 6, iter % 4 == 0 ? 1 : sm_range(&st, 2, 7), iter % 9 == 4);
+    }
+    ck_assert_int_eq(checked, 120 * 2 * ((qnn_kern_have_avx2() ? 3 : 2) + 2));
+    /* ResNet-8's shapes on ReLU outputs (0..127) under 7 tables (register blocks of 8, 16 and 32
+     * channels: cout 10, 16, 32, 64), the first layer on its signed input too, and extreme tables */
+    const qnn_conv_shape shapes[] = {
+        {2, 32, 32, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},  {2, 32, 32, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},
+        {2, 32, 32, 16, 32, 3, 3, 2, 2, 0, 0, 1, 1, 0, 0}, {2, 16, 16, 32, 64, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0},
+        {2, 8, 8, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},   {3, 1, 1, 64, 10, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        qnn_conv_shape s = shapes[i];
+        ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+        lut_range_check(&s, &st, 0, 7, 0);
+        lut_range_check(&s, &st, 0, 2, 1);
+        if (i == 0) lut_range_check(&s, &st, 5, 7, 0);
+    }
+}
+END_TEST
+
 START_TEST(add_matches_scalar)
 {
     /* the residual add over every int8 pair (a, b), under random and extreme multipliers/shifts and
@@ -1040,6 +1140,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lut_random_shapes_match_reference);
     tcase_add_test(tc, lut_extreme_tables_and_resnet8_shapes_match_reference);
     tcase_add_test(tc, lut_exact_table_equals_separable_path);
+    tcase_add_test(tc, lut_input_ranges_match_reference);
     tcase_add_test(tc, requant_matches_scalar);
     tcase_add_test(tc, team_rule_one_thread_means_one);
     tcase_add_test(tc, fused_requant_matches_reference);

@@ -525,25 +525,36 @@ static void sep_tile_generic(const kern_sep *k, const int16_t *x, int32_t cb, in
 
 /* ---- table plan ---- */
 
-/* images per group: about KERN_LGRP flat positions, so that packing a column group (2048 entries)
- * is amortized over many lookups */
-static int32_t lut_grp(const kern_geom *g)
+/* Vectors per channel block: the AVX2 group keeps C vectors of 8 channels per position in registers
+ * (4 once cout passes 16); the portable one uses 1. */
+static int lut_vecs(const qnn_conv_shape *s, int avx2)
 {
-    int32_t grp = (KERN_LGRP + g->nq - 1) / g->nq;
-    return grp < 1 ? 1 : grp;
+    return !avx2 ? 1 : s->cout > 16 ? 4 : s->cout > 8 ? 2 : 1;
 }
 
 static size_t lut_plan_bytes(const qnn_conv_shape *s, int n_luts, const kern_geom *g)
 {
     size_t taps = (size_t)s->kh * s->kw;
-    return geom_bytes(g, s) + kern_ar_bytes(taps * sizeof(int32_t)) + kern_ar_bytes((size_t)s->cout * s->cin * taps * sizeof(uint32_t)) +
-           kern_ar_bytes((size_t)n_luts) + kern_ar_bytes(((size_t)n_luts * 65536 + 256) * sizeof(int16_t));
+    return geom_bytes(g, s) + kern_ar_bytes(taps * sizeof(int32_t)) + kern_ar_bytes((size_t)s->cin * taps * sizeof(int32_t)) +
+           kern_ar_bytes((size_t)s->cout * s->cin * taps * sizeof(uint32_t)) + kern_ar_bytes((size_t)n_luts * 256) +
+           kern_ar_bytes(((size_t)n_luts * 65536 + 256) * sizeof(int16_t));
+}
+
+/* Input channels per pass: as many as keep the pass's rows (kc * taps * rp * cb_ch int32) within
+ * KERN_LROW_BYTES, at least one. */
+static int32_t lut_kc(const qnn_conv_shape *s, int32_t cb_ch, int32_t rp)
+{
+    size_t per_ci = (size_t)s->kh * s->kw * (size_t)rp * (size_t)cb_ch * sizeof(int32_t);
+    size_t kc = KERN_LROW_BYTES / per_ci;
+    return kc < 1 ? 1 : kc > (size_t)s->cin ? s->cin : (int32_t)kc;
 }
 
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
-                   int n_luts, const uint16_t *lut_of, kern_arena *ar)
+                   int n_luts, const uint16_t *lut_of, int C, int32_t lo, int32_t hi, kern_arena *ar)
 {
     ASSERT(n_luts >= 1 && n_luts <= 65535);
+    ASSERT(C == 1 || C == 2 || C == 4);
+    ASSERT(-128 <= lo && lo <= 0 && 0 <= hi && hi <= 127);
     memset(k, 0, sizeof *k);
     k->s = s;
     k->ar = ar;
@@ -557,83 +568,129 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
             k->tap_off[ky * s->kw + kx] =
                 (int32_t)((size_t)((ky % g->sh) * g->sw + kx % g->sw) * g->phase_len +
                           (size_t)(ky / g->sh) * g->cx + (size_t)(kx / g->sw));
-
-    k->n_cog = (s->cout + KERN_LCO - 1) / KERN_LCO;
+    k->roff = kern_ar_get(ar, (size_t)cin * taps * sizeof *k->roff);
+    for (int32_t ci = 0; ci < cin; ci++)
+        for (int32_t t = 0; t < taps; t++) k->roff[ci * taps + t] = (int32_t)((size_t)ci * g->chan_len) + k->tap_off[t];
+    k->lo = lo;
+    k->rp = (int32_t)kern_round_up((size_t)(hi - lo + 1), 8);
+    k->cb_ch = KERN_LCO * C;
+    k->n_cb = (s->cout + k->cb_ch - 1) / k->cb_ch;
+    k->kc = lut_kc(s, k->cb_ch, k->rp);
+    const int32_t rp = k->rp;
     k->colp = kern_ar_get(ar, (size_t)s->cout * cin * taps * sizeof *k->colp);
-    uint8_t *used = kern_ar_zero(ar, (size_t)n_luts);
+    uint8_t *used = kern_ar_zero(ar, (size_t)n_luts * 256); /* (table, weight) columns in use */
     for (int32_t co = 0; co < s->cout; co++)
         for (int32_t ci = 0; ci < cin; ci++) {
             int t = lut_of ? lut_of[(size_t)co * cin + ci] : 0;
             ASSERT(t < n_luts);
-            used[t] = 1;
             for (int32_t tap = 0; tap < taps; tap++) {
                 uint8_t wv = (uint8_t)w[((size_t)co * taps + tap) * cin + ci];
-                k->colp[((size_t)co * cin + ci) * taps + tap] = (uint32_t)(((size_t)t * 256 + wv) * 256);
+                used[(size_t)t * 256 + wv] = 1;
+                k->colp[((size_t)co * cin + ci) * taps + tap] = (uint32_t)(((size_t)t * 256 + wv) * (size_t)rp);
             }
         }
-    /* transpose the tables in use: cols[(t * 256 + w) * 256 + a] = lut[a * 256 + w]; then 256 zeros,
-     * the column of the missing channels of the last group */
+    /* the columns in use, over the call's range: cols[(t * 256 + w) * rp + a - lo] = lut[a * 256 + w]
+     * (entries past hi: 0, never read); then rp zeros, the column of the missing channels of the last
+     * block */
     k->cols = kern_ar_get(ar, ((size_t)n_luts * 65536 + 256) * sizeof *k->cols);
-    for (int t = 0; t < n_luts; t++) {
-        if (!used[t]) continue;
-        const int16_t *lut = luts[t];
-        int16_t *c = k->cols + (size_t)t * 65536;
-        for (int a0 = 0; a0 < 256; a0 += 16)
-            for (int wv = 0; wv < 256; wv++)
-                for (int a = a0; a < a0 + 16; a++) c[wv * 256 + a] = lut[a * 256 + wv];
-    }
-    memset(k->cols + (size_t)n_luts * 65536, 0, 256 * sizeof *k->cols);
-    k->zero_col = (uint32_t)((size_t)n_luts * 65536);
+    for (int t = 0; t < n_luts; t++)
+        for (int wv = 0; wv < 256; wv++) {
+            if (!used[(size_t)t * 256 + wv]) continue;
+            const int16_t *lut = luts[t];
+            int16_t *c = k->cols + ((size_t)t * 256 + wv) * rp;
+            for (int32_t i = 0; i < rp; i++) c[i] = lo + i <= hi ? lut[(uint8_t)(int8_t)(lo + i) * 256 + wv] : 0;
+        }
+    k->zero_col = (uint32_t)((size_t)n_luts * 256 * rp);
+    memset(k->cols + k->zero_col, 0, (size_t)rp * sizeof *k->cols);
     k->xlen = (size_t)cin * g->chan_len;
-    k->grp = lut_grp(g);
 }
 
-
+/* Copy image img into its phase images as row indices a - lo (positions no pixel maps to keep the
+ * index of 0, -lo, written once per call). */
 static void lut_prep(const kern_lut *k, const int8_t *in, int32_t img, uint8_t *x)
 {
     const qnn_conv_shape *s = k->s;
     const size_t in_img = (size_t)s->h * s->w * s->cin, cl = k->g.chan_len;
     const int8_t *src = in + (size_t)img * in_img;
+    const int32_t lo = k->lo;
     for (int32_t iy = 0; iy < s->h; iy++)
         for (int32_t ix = 0; ix < s->w; ix++) {
             int32_t off = k->g.inoff[iy * s->w + ix];
             if (off < 0) continue;
             const int8_t *a = src + ((size_t)iy * s->w + ix) * s->cin;
             uint8_t *d = x + off;
-            for (int32_t ci = 0; ci < s->cin; ci++) d[(size_t)ci * cl] = (uint8_t)a[ci];
+            for (int32_t ci = 0; ci < s->cin; ci++) d[(size_t)ci * cl] = (uint8_t)(a[ci] - lo);
         }
 }
 
 /* Batches are processed in chunks whose input copies take at most this many bytes. */
 enum { KERN_LCHUNK_BYTES = 8 << 20 };
 
-/* Run-time sizes of the table path: images per group and per chunk, and the bytes of the chunk's
- * input copies and of the per-thread accumulators. */
-static void lut_run_dims(const qnn_conv_shape *s, const kern_geom *g, int nt, int32_t *grp_out, size_t *chunk_out,
-                         size_t *x_bytes, size_t *scr_bytes)
+/* Run-time sizes of the table path for C vectors per block: images per group and per chunk, the bytes
+ * of the chunk's input copies and of the per-thread accumulators and rows (the rows for the longest
+ * possible row, 256 entries). */
+static void lut_run_dims(const qnn_conv_shape *s, const kern_geom *g, int C, int nt, int32_t *grp_out,
+                         size_t *chunk_out, size_t *x_bytes, size_t *scr_bytes)
 {
-    const size_t xlen = (size_t)s->cin * g->chan_len;
-    /* enough groups to keep every thread busy when the batch allows it */
-    int32_t grp = lut_grp(g), per_thread = (s->n + 2 * nt - 1) / (2 * nt);
+    const size_t xlen = (size_t)s->cin * g->chan_len, cb_ch = (size_t)KERN_LCO * C;
+    /* about KERN_LAC_BYTES of accumulators, and enough groups to keep every thread busy when the batch
+     * allows it */
+    size_t per_img = (size_t)g->nq * cb_ch * sizeof(int32_t);
+    int32_t grp = (int32_t)(KERN_LAC_BYTES / per_img), per_thread = (s->n + 2 * nt - 1) / (2 * nt);
+    if (grp < 1) grp = 1;
     if (grp > per_thread) grp = per_thread < 1 ? 1 : per_thread;
     size_t chunk = KERN_LCHUNK_BYTES / xlen / (size_t)grp * (size_t)grp;
     if (chunk < (size_t)grp) chunk = (size_t)grp;
     if (chunk > (size_t)s->n) chunk = (size_t)s->n;
+    /* a pass's rows: kc * taps * rp * cb_ch <= max(KERN_LROW_BYTES, one input channel's), rp <= 256 */
+    size_t per_ci = (size_t)s->kh * s->kw * 256 * cb_ch, rows = KERN_LROW_BYTES / sizeof(int32_t);
+    rows = rows > per_ci ? rows : per_ci;
+    rows = rows < (size_t)s->cin * per_ci ? rows : (size_t)s->cin * per_ci;
     *grp_out = grp;
     *chunk_out = chunk;
     *x_bytes = chunk * xlen;
-    *scr_bytes = (size_t)nt * ((size_t)grp * g->nq * KERN_LCO + (size_t)KERN_LTB * 256 * KERN_LCO) * sizeof(int32_t);
+    *scr_bytes = (size_t)nt * kern_round_up(((size_t)grp * g->nq * cb_ch + rows) * sizeof(int32_t), KERN_ALIGN);
+}
+
+/* Store the sums of image group item (ac[(img * nq + q) * cb_ch + j], channel block cb) into dst. */
+static void lut_store(const kern_lut *k, const int32_t *ac, int32_t img0, int32_t ng, int32_t cb)
+{
+    const qnn_conv_shape *s = k->s;
+    const qnn_conv_dst *dst = k->dst;
+    const int32_t nq = k->g.nq, cx = k->g.cx, CB = k->cb_ch;
+    for (int32_t c = 0; c < CB; c += KERN_LCO) {
+        int32_t co0 = cb * CB + c, nco = s->cout - co0 < KERN_LCO ? s->cout - co0 : KERN_LCO;
+        if (nco <= 0) break;
+        for (int32_t im = 0; im < ng; im++)
+            for (int32_t oy = 0; oy < s->ho; oy++) {
+                /* output row oy: flat positions oy * cx .. oy * cx + wo - 1, pixels oy * wo .. */
+                const int32_t *v = ac + ((size_t)im * nq + (size_t)oy * cx) * CB + c;
+                size_t d = ((size_t)(img0 + im) * s->ho * s->wo + (size_t)oy * s->wo) * s->cout + (size_t)co0;
+                if (dst->acc) {
+                    for (int32_t ox = 0; ox < s->wo; ox++)
+                        memcpy(dst->acc + d + (size_t)ox * s->cout, v + (size_t)ox * CB, (size_t)nco * sizeof *v);
+                } else if (nco == KERN_LCO && k->avx2) {
+                    kern_requant_rows8_avx2(v, (size_t)CB, (size_t)s->wo, dst, co0, dst->out + d, (size_t)s->cout);
+                } else {
+                    for (int32_t ox = 0; ox < s->wo; ox++)
+                        for (int32_t j = 0; j < nco; j++)
+                            dst->out[d + (size_t)ox * s->cout + j] = qnn_quant_requant_out(
+                                v[(size_t)ox * CB + j], dst->bias ? dst->bias[co0 + j] : 0, dst->mult[co0 + j],
+                                dst->shift[co0 + j], dst->lo, dst->hi);
+                }
+            }
+    }
 }
 
 void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int nt)
 {
     const qnn_conv_shape *s = k->s;
-    const int32_t nq = k->g.nq, ncog = k->n_cog;
+    const int32_t nq = k->g.nq, ncb = k->n_cb;
     int32_t grp;
     size_t chunk, x_bytes, scr_bytes;
-    lut_run_dims(s, &k->g, nt, &grp, &chunk, &x_bytes, &scr_bytes);
-    uint8_t *x = kern_ar_zero(k->ar, x_bytes);
-    const size_t acc_len = (size_t)grp * nq * KERN_LCO, pc_len = (size_t)KERN_LTB * 256 * KERN_LCO;
+    lut_run_dims(s, &k->g, k->cb_ch / KERN_LCO, nt, &grp, &chunk, &x_bytes, &scr_bytes);
+    uint8_t *x = memset(kern_ar_get(k->ar, x_bytes), (uint8_t)(-k->lo), x_bytes);
+    const size_t per_thread = scr_bytes / (size_t)nt / sizeof(int32_t), acc_len = (size_t)grp * nq * k->cb_ch;
     int32_t *scratch = kern_ar_get(k->ar, scr_bytes);
     for (int32_t i0 = 0; i0 < s->n; i0 += (int32_t)chunk) {
         int32_t nimg = s->n - i0 < (int32_t)chunk ? s->n - i0 : (int32_t)chunk;
@@ -641,71 +698,49 @@ void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, 
         for (int32_t i = 0; i < nimg; i++) lut_prep(k, in, i0 + i, x + (size_t)i * k->xlen);
         int32_t ngrp = (nimg + grp - 1) / grp;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
-        for (int32_t item = 0; item < ngrp * ncog; item++) {
-            int32_t gi = item / ncog, cog = item % ncog;
+        for (int32_t item = 0; item < ngrp * ncb; item++) {
+            int32_t gi = item / ncb, cb = item % ncb;
             if (item == 0) qnn_kern_note_team();
             int32_t img0 = gi * grp, ng = nimg - img0 < grp ? nimg - img0 : grp;
-            int32_t *ac = scratch + (size_t)kern_thread_num() * (acc_len + pc_len), *pc = ac + acc_len;
-            group(k, x + (size_t)img0 * k->xlen, ng, cog, pc, ac);
-            /* scatter: ac[(img * nq + q) * KERN_LCO + j] -> dst (NHWC), requantized when int8 */
-            const qnn_conv_dst *dst = k->dst;
-            int32_t co0 = cog * KERN_LCO, nco = s->cout - co0 < KERN_LCO ? s->cout - co0 : KERN_LCO;
-            for (int32_t im = 0; im < ng; im++) {
-                size_t base = (size_t)(i0 + img0 + im) * s->ho * s->wo * s->cout + (size_t)co0;
-                const int32_t *src = ac + (size_t)im * nq * KERN_LCO;
-                for (int32_t q = 0; q < nq; q++) {
-                    int32_t pix = k->g.outpix[q];
-                    if (pix < 0) continue;
-                    size_t d = base + (size_t)pix * s->cout;
-                    const int32_t *v = src + (size_t)q * KERN_LCO;
-                    if (dst->acc)
-                        memcpy(dst->acc + d, v, (size_t)nco * sizeof *v);
-                    else if (nco == KERN_LCO && k->avx2)
-                        kern_requant_rows8_avx2(v, KERN_LCO, 1, dst, co0, dst->out + d, (size_t)s->cout);
-                    else
-                        for (int32_t j = 0; j < nco; j++)
-                            dst->out[d + j] = qnn_quant_requant_out(v[j], dst->bias ? dst->bias[co0 + j] : 0,
-                                                                    dst->mult[co0 + j], dst->shift[co0 + j], dst->lo,
-                                                                    dst->hi);
-                }
-            }
+            int32_t *ac = scratch + (size_t)kern_thread_num() * per_thread, *rows = ac + acc_len;
+            group(k, x + (size_t)img0 * k->xlen, ng, cb, rows, ac);
+            lut_store(k, ac, i0 + img0, ng, cb);
         }
     }
 }
 
-/* Portable group kernel: for each (ci, block of up to KERN_LTB taps), pack the columns of the
- * KERN_LCO channels into pc[tap][a][j], then add pc[tap][x[q + off_tap]] into every position. */
-static void lut_group_generic(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
+/* Portable group function: per pass of kc input channels, pack the block's rows, then add row
+ * entries into the memory accumulators position by position. */
+static void lut_group_generic(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cb, int32_t *rows,
                               int32_t *ac)
 {
     const qnn_conv_shape *s = k->s;
-    const int32_t cin = s->cin, taps = k->n_taps, nq = k->g.nq;
-    const size_t cl = k->g.chan_len;
-    memset(ac, 0, (size_t)ng * nq * KERN_LCO * sizeof *ac);
-    for (int32_t ci = 0; ci < cin; ci++)
-        for (int32_t t0 = 0; t0 < taps; t0 += KERN_LTB) {
-            int32_t nb = taps - t0 < KERN_LTB ? taps - t0 : KERN_LTB;
-            for (int32_t b = 0; b < nb; b++)
-                for (int32_t j = 0; j < KERN_LCO; j++) {
-                    int32_t co = cog * KERN_LCO + j;
-                    const int16_t *col = k->cols + (co < s->cout ? k->colp[((size_t)co * cin + ci) * taps + t0 + b]
-                                                                 : k->zero_col);
-                    for (int a = 0; a < 256; a++) pc[((size_t)b * 256 + a) * KERN_LCO + j] = col[a];
-                }
-            for (int32_t im = 0; im < ng; im++) {
-                const uint8_t *xb = x + (size_t)im * k->xlen + (size_t)ci * cl;
-                int32_t *ap = ac + (size_t)im * nq * KERN_LCO;
-                for (int32_t b = 0; b < nb; b++) {
-                    const uint8_t *xp = xb + k->tap_off[t0 + b];
-                    const int32_t *pb = pc + (size_t)b * 256 * KERN_LCO;
-                    for (int32_t q = 0; q < nq; q++) {
-                        const int32_t *e = pb + (size_t)xp[q] * KERN_LCO;
-                        int32_t *o = ap + (size_t)q * KERN_LCO;
-                        for (int32_t j = 0; j < KERN_LCO; j++) o[j] += e[j];
-                    }
+    const int32_t cin = s->cin, taps = k->n_taps, nq = k->g.nq, CB = k->cb_ch, rp = k->rp;
+    memset(ac, 0, (size_t)ng * nq * CB * sizeof *ac);
+    for (int32_t ci0 = 0; ci0 < cin; ci0 += k->kc) {
+        int32_t nr = (cin - ci0 < k->kc ? cin - ci0 : k->kc) * taps;
+        for (int32_t r = 0; r < nr; r++) {
+            int32_t ci = ci0 + r / taps, t = r % taps;
+            for (int32_t j = 0; j < CB; j++) {
+                int32_t co = cb * CB + j;
+                const int16_t *col = k->cols + (co < s->cout ? k->colp[((size_t)co * cin + ci) * taps + t] : k->zero_col);
+                for (int32_t a = 0; a < rp; a++) rows[((size_t)r * rp + a) * CB + j] = col[a];
+            }
+        }
+        for (int32_t im = 0; im < ng; im++) {
+            const uint8_t *xb = x + (size_t)im * k->xlen;
+            int32_t *ap = ac + (size_t)im * nq * CB;
+            for (int32_t r = 0; r < nr; r++) {
+                const uint8_t *xp = xb + k->roff[ci0 * taps + r];
+                const int32_t *rw = rows + (size_t)r * rp * CB;
+                for (int32_t q = 0; q < nq; q++) {
+                    const int32_t *e = rw + (size_t)xp[q] * CB;
+                    int32_t *o = ap + (size_t)q * CB;
+                    for (int32_t j = 0; j < CB; j++) o[j] += e[j];
                 }
             }
         }
+    }
 }
 
 /* ---- requantization ---- */
@@ -792,10 +827,16 @@ size_t qnn_conv_scratch_size(const qnn_conv_shape *s, qnn_mul_kind kind, int n_t
     kern_geom g;
     geom_dims(&g, s);
     if (kind == QNN_MUL_LUT) {
-        int32_t grp;
-        size_t chunk, x_bytes, scr_bytes;
-        lut_run_dims(s, &g, nt, &grp, &chunk, &x_bytes, &scr_bytes);
-        return lut_plan_bytes(s, n_tabs, &g) + kern_ar_bytes(x_bytes) + kern_ar_bytes(scr_bytes);
+        /* whichever kernels run (the portable hook may change between query and call) */
+        size_t most = 0;
+        for (int avx2 = 0; avx2 < 2; avx2++) {
+            int32_t grp;
+            size_t chunk, x_bytes, scr_bytes;
+            lut_run_dims(s, &g, lut_vecs(s, avx2), nt, &grp, &chunk, &x_bytes, &scr_bytes);
+            size_t b = kern_ar_bytes(x_bytes) + kern_ar_bytes(scr_bytes);
+            most = b > most ? b : most;
+        }
+        return lut_plan_bytes(s, n_tabs, &g) + most;
     }
     return sep_plan_bytes(s, n_tabs, &g) + kern_ar_bytes((size_t)nt * n_tabs * s->cin * g.chan_len * sizeof(int16_t));
 }
@@ -848,9 +889,19 @@ static void conv_sep(const conv_args *a, kern_arena *ar)
 static void conv_lut(const conv_args *a, kern_arena *ar)
 {
     kern_lut k;
-    kern_lut_plan(&k, a->s, a->w8, a->luts, a->n_tabs, a->lut_of, ar);
+    const int avx2 = a->group == kern_lut_group_avx2;
+    /* the input's range (with 0, the padding value) sets the rows' length */
+    const qnn_conv_shape *s = a->s;
+    size_t len = (size_t)s->n * s->h * s->w * s->cin;
+    int32_t mn = 0, mx = 0;
+    if (len && avx2)
+        kern_minmax_s8_avx2(a->in, len, &mn, &mx);
+    else
+        for (size_t i = 0; i < len; i++) mn = a->in[i] < mn ? a->in[i] : mn, mx = a->in[i] > mx ? a->in[i] : mx;
+    kern_lut_plan(&k, s, a->w8, a->luts, a->n_tabs, a->lut_of, lut_vecs(s, avx2), mn < 0 ? mn : 0, mx > 0 ? mx : 0,
+                  ar);
     k.dst = a->dst;
-    k.avx2 = a->group == kern_lut_group_avx2;
+    k.avx2 = avx2;
     kern_lut_run(&k, a->in, a->group, a->nt);
 }
 

@@ -15,12 +15,18 @@
  *    ROUP's R_m, the identity) only the input itself is stored and each kernel rounds the vector it
  *    loads ((x + c) & -(1 << m), two operations), so a kernel-level map keeps the exact kernel's
  *    memory footprint and its shared activation loads; other transforms get one stored plane each.
- *  - table: lanes are OUTPUT CHANNELS instead. Per kernel tap the weight is fixed, so each table is
- *    transposed once per call into columns col_w[a] = lut[a][w]; for a group of 8 output channels, one
- *    input channel and one tap, the 8 columns are interleaved into pc[a][0..7] (int32, 8 KB, packed
- *    by 8x8 transposes), and one 32-byte load + add accumulates all 8 channels' products for the
- *    activation a at a position. Packing is amortized over a group of images (~2048 positions).
- *    (vpgatherdd, the obvious alternative, runs at ~0.5 lookups per cycle on this Zen 3: 6x slower.)
+ *  - table: lanes are OUTPUT CHANNELS instead. Per kernel tap the weight is fixed, so a tap needs
+ *    one column col_w[a] = lut[a][w], and only over the activations the call's input holds: its range
+ *    lo..hi (one min/max pass per call; 0 included, the padding value) sets the rows' length (128
+ *    entries for ReLU outputs 0..127, 256 at most). The used columns are transposed once per call;
+ *    for a block of 8, 16 or 32 output channels, one input channel and one tap, the block's columns
+ *    are interleaved into a row row[a - lo][0..cb-1] (int32, packed by 8x8 transposes) once per group
+ *    of images (about 1 MB of accumulators), so that one 32-byte load + add accumulates 8
+ *    channels' products for the activation at a position. The AVX2 kernel keeps a tile of positions
+ *    x channels (8 accumulators) in registers over all rows of a pass (up to 160 KB of rows, all
+ *    taps of one or more input channels); the bias, requantization and clamp happen when a group's
+ *    sums are stored, so no int32 tensor goes beyond the group's buffer.
+ *    (vpgatherdd, the obvious alternative, runs at ~0.5 lookups per cycle: several times slower.)
  * Work is split with OpenMP over images (or over pixel tiles when the batch is smaller than the
  * thread count); every output is computed by the same sequence of integer operations regardless of
  * the split, so results do not depend on the thread count. Team size: one rule (qnn_kern_team): the

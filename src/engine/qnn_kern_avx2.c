@@ -6,9 +6,9 @@
  * positions. A vpmaddwd lane of the even vector at position q holds (x[q + off], x[q + off + 1]),
  * the two horizontally adjacent taps of a pair item, times the packed weight pair; its products are
  * at most 2 * 128 * 128 = 2^15, so the madd never saturates, and the int32 sums are exact.
- * Table tile: KERN_COB channels x 16 consecutive positions; activations are zero-extended to 32-bit
- * indices and each kernel tap gathers from its transposed 256-entry column (int16 read as the low
- * half of a 32-bit gather, then sign-extended). */
+ * Table group: per pass, the rows of a channel block (8, 16 or 32 channels) are packed, then tiles of
+ * 8, 4 or 2 consecutive positions x 1, 2 or 4 vectors of 8 channels accumulate one 32-byte row entry
+ * per position, row and vector, in registers over the pass (see qnn_kern_impl.h). */
 #if defined(__x86_64__) || defined(__i386__)
 #if defined(__clang__) /* clang ignores the GCC pragma: the same target as an attribute of every function */
 #pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
@@ -477,77 +477,98 @@ void kern_minmax_s8_avx2(const int8_t *x, size_t n, int32_t *mn, int32_t *mx)
     *mx = b;
 }
 
-/* Pack 8 columns (int16, 256 entries each) into pc[a][j] (int32): 8 x 8 transposes of int16, then
- * sign extension. */
-static void lut_pack8(const int16_t *const col[8], int32_t *pc)
+/* Pack the rows of channel block cb, input channels ci0 .. ci0 + nr / taps - 1 (all taps; row r is
+ * input channel ci0 + r / taps, tap r % taps) into rows[(r * rp + a) * cb_ch + j]: per 8 channels,
+ * 8 x 8 transposes of their int16 columns, then sign extension. */
+static void lut_pack_rows(const kern_lut *k, int32_t cb, int32_t ci0, int32_t nr, int32_t *rows)
 {
-    for (int a0 = 0; a0 < 256; a0 += 8) {
-        __m128i r[8];
-        for (int j = 0; j < 8; j++) r[j] = _mm_loadu_si128((const __m128i *)(const void *)(col[j] + a0));
-        __m128i t0 = _mm_unpacklo_epi16(r[0], r[1]), t1 = _mm_unpackhi_epi16(r[0], r[1]);
-        __m128i t2 = _mm_unpacklo_epi16(r[2], r[3]), t3 = _mm_unpackhi_epi16(r[2], r[3]);
-        __m128i t4 = _mm_unpacklo_epi16(r[4], r[5]), t5 = _mm_unpackhi_epi16(r[4], r[5]);
-        __m128i t6 = _mm_unpacklo_epi16(r[6], r[7]), t7 = _mm_unpackhi_epi16(r[6], r[7]);
-        __m128i u0 = _mm_unpacklo_epi32(t0, t2), u1 = _mm_unpackhi_epi32(t0, t2);
-        __m128i u2 = _mm_unpacklo_epi32(t1, t3), u3 = _mm_unpackhi_epi32(t1, t3);
-        __m128i u4 = _mm_unpacklo_epi32(t4, t6), u5 = _mm_unpackhi_epi32(t4, t6);
-        __m128i u6 = _mm_unpacklo_epi32(t5, t7), u7 = _mm_unpackhi_epi32(t5, t7);
-        __m128i v[8] = {_mm_unpacklo_epi64(u0, u4), _mm_unpackhi_epi64(u0, u4), _mm_unpacklo_epi64(u1, u5),
-                        _mm_unpackhi_epi64(u1, u5), _mm_unpacklo_epi64(u2, u6), _mm_unpackhi_epi64(u2, u6),
-                        _mm_unpacklo_epi64(u3, u7), _mm_unpackhi_epi64(u3, u7)};
-        for (int i = 0; i < 8; i++)
-            _mm256_store_si256((__m256i *)(void *)(pc + (size_t)(a0 + i) * 8), _mm256_cvtepi16_epi32(v[i]));
+    const qnn_conv_shape *s = k->s;
+    const int32_t cin = s->cin, taps = k->n_taps, rp = k->rp, CB = k->cb_ch;
+    for (int32_t r = 0; r < nr; r++) {
+        int32_t ci = ci0 + r / taps, t = r % taps;
+        for (int32_t c = 0; c < CB; c += 8) {
+            const int16_t *col[8];
+            for (int32_t j = 0; j < 8; j++) {
+                int32_t co = cb * CB + c + j;
+                col[j] = k->cols + (co < s->cout ? k->colp[((size_t)co * cin + ci) * taps + t] : k->zero_col);
+            }
+            int32_t *dst = rows + (size_t)r * rp * CB + c;
+            for (int32_t a0 = 0; a0 < rp; a0 += 8) {
+                __m128i r8[8];
+                for (int j = 0; j < 8; j++) r8[j] = _mm_loadu_si128((const __m128i *)(const void *)(col[j] + a0));
+                __m128i t0 = _mm_unpacklo_epi16(r8[0], r8[1]), t1 = _mm_unpackhi_epi16(r8[0], r8[1]);
+                __m128i t2 = _mm_unpacklo_epi16(r8[2], r8[3]), t3 = _mm_unpackhi_epi16(r8[2], r8[3]);
+                __m128i t4 = _mm_unpacklo_epi16(r8[4], r8[5]), t5 = _mm_unpackhi_epi16(r8[4], r8[5]);
+                __m128i t6 = _mm_unpacklo_epi16(r8[6], r8[7]), t7 = _mm_unpackhi_epi16(r8[6], r8[7]);
+                __m128i u0 = _mm_unpacklo_epi32(t0, t2), u1 = _mm_unpackhi_epi32(t0, t2);
+                __m128i u2 = _mm_unpacklo_epi32(t1, t3), u3 = _mm_unpackhi_epi32(t1, t3);
+                __m128i u4 = _mm_unpacklo_epi32(t4, t6), u5 = _mm_unpackhi_epi32(t4, t6);
+                __m128i u6 = _mm_unpacklo_epi32(t5, t7), u7 = _mm_unpackhi_epi32(t5, t7);
+                __m128i v[8] = {_mm_unpacklo_epi64(u0, u4), _mm_unpackhi_epi64(u0, u4), _mm_unpacklo_epi64(u1, u5),
+                                _mm_unpackhi_epi64(u1, u5), _mm_unpacklo_epi64(u2, u6), _mm_unpackhi_epi64(u2, u6),
+                                _mm_unpacklo_epi64(u3, u7), _mm_unpackhi_epi64(u3, u7)};
+                for (int i = 0; i < 8; i++)
+                    _mm256_store_si256((__m256i *)(void *)(dst + (size_t)(a0 + i) * CB), _mm256_cvtepi16_epi32(v[i]));
+            }
+        }
     }
 }
 
-void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
-                         int32_t *ac)
+/* One pass over the positions of one image: tiles of P consecutive flat positions x C vectors of 8
+ * channels stay in registers over the pass's nr rows (row r: input bytes at xb + roff[r], entries at
+ * rows + r * rp * cb_ch), then go back to the accumulators ap (read first unless `first`). P * C = 8
+ * accumulators; nq is a multiple of 16, so tiles never straddle its end. */
+#define LUT_PASS(P, C)                                                                                          \
+    static void lut_pass_##P##_##C(const uint8_t *xb, int32_t nq, int32_t *ap, const int32_t *rows, size_t rs, \
+                                   const int32_t *roff, int32_t nr, int first)                                  \
+    {                                                                                                           \
+        for (int32_t q0 = 0; q0 < nq; q0 += P) {                                                                \
+            __m256i acc[P][C];                                                                                  \
+            int32_t *o = ap + (size_t)q0 * 8 * C;                                                               \
+            _Pragma("GCC unroll 8") for (int p = 0; p < P; p++) _Pragma("GCC unroll 8") for (int c = 0; c < C; c++) \
+                acc[p][c] = first ? _mm256_setzero_si256()                                                      \
+                                  : _mm256_load_si256((const __m256i *)(const void *)(o + (p * C + c) * 8));   \
+            const uint8_t *xq = xb + q0;                                                                        \
+            const int32_t *rw = rows;                                                                           \
+            for (int32_t r = 0; r < nr; r++, rw += rs) {                                                        \
+                const uint8_t *xr = xq + roff[r];                                                               \
+                _Pragma("GCC unroll 8") for (int p = 0; p < P; p++)                                             \
+                {                                                                                               \
+                    const int32_t *e = rw + (size_t)xr[p] * (8 * C);                                            \
+                    _Pragma("GCC unroll 8") for (int c = 0; c < C; c++) acc[p][c] = _mm256_add_epi32(           \
+                        acc[p][c], _mm256_load_si256((const __m256i *)(const void *)(e + c * 8)));             \
+                }                                                                                               \
+            }                                                                                                   \
+            _Pragma("GCC unroll 8") for (int p = 0; p < P; p++) _Pragma("GCC unroll 8") for (int c = 0; c < C; c++) \
+                _mm256_store_si256((__m256i *)(void *)(o + (p * C + c) * 8), acc[p][c]);                        \
+        }                                                                                                       \
+    }
+LUT_PASS(8, 1)
+LUT_PASS(4, 2)
+LUT_PASS(2, 4)
+#undef LUT_PASS
+
+void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cb, int32_t *rows, int32_t *ac)
 {
-    _Static_assert(KERN_LCO == 8 && KERN_LTB == 3, "the AVX2 table kernel packs 8 channels, 3 taps");
+    _Static_assert(KERN_LCO == 8 && KERN_TQ % 8 == 0, "the AVX2 table kernel: 8 channels per vector, 8 | nq");
     const qnn_conv_shape *s = k->s;
-    const int32_t cin = s->cin, taps = k->n_taps, nq = k->g.nq;
-    const size_t cl = k->g.chan_len;
-    for (size_t i = 0; i < (size_t)ng * nq * 8; i += 8)
-        _mm256_storeu_si256((__m256i *)(void *)(ac + i), _mm256_setzero_si256());
-    for (int32_t ci = 0; ci < cin; ci++)
-        for (int32_t t0 = 0; t0 < taps; t0 += 3) {
-            int32_t nb = taps - t0 < 3 ? taps - t0 : 3;
-            for (int32_t b = 0; b < nb; b++) {
-                const int16_t *col[8];
-                for (int32_t j = 0; j < 8; j++) {
-                    int32_t co = cog * 8 + j;
-                    col[j] = k->cols + (co < s->cout ? k->colp[((size_t)co * cin + ci) * taps + t0 + b] : k->zero_col);
-                }
-                lut_pack8(col, pc + (size_t)b * 256 * 8);
-            }
-            const int32_t *p0 = pc, *p1 = pc + 256 * 8, *p2 = pc + 512 * 8;
-            for (int32_t im = 0; im < ng; im++) {
-                const uint8_t *xb = x + (size_t)im * k->xlen + (size_t)ci * cl;
-                int32_t *ap = ac + (size_t)im * nq * 8;
-                const uint8_t *x0 = xb + k->tap_off[t0];
-                if (nb == 3) {
-                    const uint8_t *x1 = xb + k->tap_off[t0 + 1], *x2 = xb + k->tap_off[t0 + 2];
-                    for (int32_t q = 0; q < nq; q++) {
-                        __m256i *o = (__m256i *)(void *)(ap + (size_t)q * 8);
-                        __m256i e0 = _mm256_load_si256((const __m256i *)(const void *)(p0 + (size_t)x0[q] * 8));
-                        __m256i e1 = _mm256_load_si256((const __m256i *)(const void *)(p1 + (size_t)x1[q] * 8));
-                        __m256i e2 = _mm256_load_si256((const __m256i *)(const void *)(p2 + (size_t)x2[q] * 8));
-                        __m256i v = _mm256_add_epi32(_mm256_loadu_si256(o), _mm256_add_epi32(e0, e1));
-                        _mm256_storeu_si256(o, _mm256_add_epi32(v, e2));
-                    }
-                } else {
-                    for (int32_t b = 0; b < nb; b++) {
-                        const uint8_t *xp = xb + k->tap_off[t0 + b];
-                        const int32_t *pb = pc + (size_t)b * 256 * 8;
-                        for (int32_t q = 0; q < nq; q++) {
-                            __m256i *o = (__m256i *)(void *)(ap + (size_t)q * 8);
-                            __m256i e = _mm256_load_si256((const __m256i *)(const void *)(pb + (size_t)xp[q] * 8));
-                            _mm256_storeu_si256(o, _mm256_add_epi32(_mm256_loadu_si256(o), e));
-                        }
-                    }
-                }
-            }
+    const int32_t cin = s->cin, taps = k->n_taps, nq = k->g.nq, CB = k->cb_ch;
+    const size_t rs = (size_t)k->rp * CB;
+    for (int32_t ci0 = 0; ci0 < cin; ci0 += k->kc) {
+        int32_t nr = (cin - ci0 < k->kc ? cin - ci0 : k->kc) * taps;
+        lut_pack_rows(k, cb, ci0, nr, rows);
+        const int32_t *roff = k->roff + (size_t)ci0 * taps;
+        for (int32_t im = 0; im < ng; im++) {
+            const uint8_t *xb = x + (size_t)im * k->xlen;
+            int32_t *ap = ac + (size_t)im * nq * CB;
+            if (CB == 8)
+                lut_pass_8_1(xb, nq, ap, rows, rs, roff, nr, ci0 == 0);
+            else if (CB == 16)
+                lut_pass_4_2(xb, nq, ap, rows, rs, roff, nr, ci0 == 0);
+            else
+                lut_pass_2_4(xb, nq, ap, rows, rs, roff, nr, ci0 == 0);
         }
+    }
 }
 
 void qnn_kern_add_avx2(const int8_t *a, const int8_t *b, size_t n, const qnn_kern_add_params *p, int8_t *out)
@@ -597,8 +618,7 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }
 
-void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
-                         int32_t *ac)
+void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cb, int32_t *rows, int32_t *ac)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }

@@ -84,15 +84,20 @@ typedef void (*kern_sep_tile_fn)(const kern_sep *k, const int16_t *x, int32_t cb
  * scalar (requantized when dst is int8). */
 void kern_tile_scatter(const kern_sep *k, const int32_t *tile, int32_t span, int32_t cb, int32_t q0, int32_t img);
 
-/* Table plan. Lanes are output channels here: for a channel group (KERN_LCO channels), one input
- * channel ci and one tap, the group's columns are packed into pc[a][j] = lut_t(j)[a][w(j)] (int32), so
- * one 32-byte load adds the products of all KERN_LCO channels for activation a. Positions are
- * processed image group by image group (grp images, their accumulators ac[(img * nq + q) * KERN_LCO
- * + j]), so that each packing (256 x KERN_LCO entries) serves grp * nq lookups of every lane. */
+/* Table plan. Lanes are output channels here. The call's input range lo..hi (measured, widened to
+ * include 0, the padding value) fixes the rows' length rp (hi - lo + 1 rounded up to 8); the input
+ * copies hold the index a - lo per byte (padding: -lo). For a channel block (cb_ch = 8 * C channels,
+ * C vectors), one input channel ci and one tap, the block's columns are packed into a row
+ * row[a - lo][j] = lut_t(j)[a][w(j)] (int32), so that C 32-byte loads at one index add the products of
+ * all cb_ch channels for activation a. Positions are processed image group by image group (grp images,
+ * their accumulators ac[(img * nq + q) * cb_ch + j], a buffer that stays in the cache), the rows of a
+ * block of kc input channels (all taps) packed once per group and pass: each row serves grp * nq
+ * lookups. The AVX2 group keeps a tile of positions x C vectors in registers over all kc * taps rows
+ * of a pass (memory accumulators are touched once per pass); the portable one uses C = 1. */
 enum {
-    KERN_LCO = 8,     /* output channels per group: one int32 vector */
-    KERN_LTB = 3,     /* taps whose packed columns are live together (a 3-tap kernel row: 24 KB) */
-    KERN_LGRP = 2048  /* flat positions per image group, about */
+    KERN_LCO = 8,               /* channels per vector */
+    KERN_LAC_BYTES = 1024 << 10, /* accumulator bytes per group, about */
+    KERN_LROW_BYTES = 160 << 10 /* packed row bytes per pass, about (at least one input channel's) */
 };
 
 typedef struct kern_lut {
@@ -102,8 +107,13 @@ typedef struct kern_lut {
     kern_geom g;
     int32_t n_taps;        /* kh * kw */
     int32_t *tap_off;      /* [n_taps]: offset in bytes inside one channel's buffer */
-    int32_t n_cog;         /* ceil(cout / KERN_LCO) */
-    int16_t *cols;         /* [n_luts][256 w][256 a], then 256 zeros: cols[(t * 256 + w) * 256 + a] */
+    int32_t *roff;         /* [cin][n_taps]: ci * chan_len + tap_off[t], the row's offset in an image copy */
+    int32_t cb_ch;         /* channels per block: KERN_LCO * C */
+    int32_t n_cb;          /* ceil(cout / cb_ch) */
+    int32_t lo;            /* activation of index 0 */
+    int32_t rp;            /* row length: entries per column (multiple of 8, <= 256) */
+    int32_t kc;            /* input channels per pass */
+    int16_t *cols;         /* [n_luts][256 w][rp], then rp zeros: cols[(t * 256 + w) * rp + a - lo] */
     uint32_t *colp;        /* [cout][cin][n_taps]: element offset of the kernel tap's column in cols */
     uint32_t zero_col;     /* element offset of the zero column */
     int32_t grp;           /* images per group */
@@ -111,10 +121,10 @@ typedef struct kern_lut {
     size_t xlen;           /* bytes of one image's input copy: cin * chan_len */
 } kern_lut;
 
-/* A group function accumulates channel group cog over ng images (input copies x + img * xlen) into
- * ac[(img * nq + q) * KERN_LCO + j] (overwritten), using pc (KERN_LTB * 256 * KERN_LCO int32, 32-byte
+/* A group function accumulates channel block cb over ng images (input copies x + img * xlen) into
+ * ac[(img * nq + q) * cb_ch + j] (overwritten), using rows (kc * n_taps * rp * cb_ch int32, 32-byte
  * aligned) as scratch. */
-typedef void (*kern_lut_group_fn)(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
+typedef void (*kern_lut_group_fn)(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cb, int32_t *rows,
                                   int32_t *ac);
 
 /* The u8 path (qnn_kern_u8.c; see qnn_kern.h). Geometry as kern_geom, in uint32 elements (one per
@@ -191,8 +201,9 @@ void kern_sep_run_i8(kern_sep *k, const int8_t *in, const int16_t *act_tf, const
 /* Switch a plan to rounding on the fly: m[p], c[p] describe transform p (m >= 0 for every used
  * plane); afterwards the plan reads one plane, the identity of the int8 input. */
 void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const int16_t *c);
+/* C: vectors per channel block (1, 2 or 4); lo..hi: the call's input range (lo <= 0 <= hi). */
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
-                   int n_luts, const uint16_t *lut_of, kern_arena *ar);
+                   int n_luts, const uint16_t *lut_of, int C, int32_t lo, int32_t hi, kern_arena *ar);
 void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, int nt);
 
 /* Scalar requantization of channels c0 .. c1 - 1 (see qnn_kern_requant). */
@@ -205,7 +216,6 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
  * c0 .. c0 + 7 into int8 rows (stride os). */
 void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
                              int8_t *out, size_t os);
-void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cog, int32_t *pc,
-                         int32_t *ac);
+void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cb, int32_t *rows, int32_t *ac);
 
 #endif
