@@ -536,6 +536,7 @@ static size_t lut_plan_bytes(const qnn_conv_shape *s, int n_luts, const kern_geo
 {
     size_t taps = (size_t)s->kh * s->kw;
     return geom_bytes(g, s) + kern_ar_bytes(taps * sizeof(int32_t)) + kern_ar_bytes((size_t)s->cin * taps * sizeof(int32_t)) +
+           kern_ar_bytes((size_t)g->nq * sizeof(int32_t)) + kern_ar_bytes((size_t)s->cout + 32) +
            kern_ar_bytes((size_t)s->cout * s->cin * taps * sizeof(uint32_t)) + kern_ar_bytes((size_t)n_luts * 256) +
            kern_ar_bytes(((size_t)n_luts * 65536 + 256) * sizeof(int16_t));
 }
@@ -576,6 +577,16 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
     k->cb_ch = KERN_LCO * C;
     k->n_cb = (s->cout + k->cb_ch - 1) / k->cb_ch;
     k->kc = lut_kc(s, k->cb_ch, k->rp);
+    /* the AVX2 tiles (KERN_LCO / C positions) that hold at least one output */
+    const int32_t tp = KERN_LCO / C;
+    k->tile_q = kern_ar_get(ar, (size_t)g->nq * sizeof *k->tile_q);
+    k->n_tiles = 0;
+    for (int32_t q0 = 0; q0 < g->nq; q0 += tp) {
+        int any = 0;
+        for (int32_t q = q0; q < q0 + tp; q++) any |= g->outpix[q] >= 0;
+        if (any) k->tile_q[k->n_tiles++] = q0;
+    }
+    k->rq_fast = kern_ar_zero(ar, (size_t)s->cout + 32);
     const int32_t rp = k->rp;
     k->colp = kern_ar_get(ar, (size_t)s->cout * cin * taps * sizeof *k->colp);
     uint8_t *used = kern_ar_zero(ar, (size_t)n_luts * 256); /* (table, weight) columns in use */
@@ -670,7 +681,8 @@ static void lut_store(const kern_lut *k, const int32_t *ac, int32_t img0, int32_
                     for (int32_t ox = 0; ox < s->wo; ox++)
                         memcpy(dst->acc + d + (size_t)ox * s->cout, v + (size_t)ox * CB, (size_t)nco * sizeof *v);
                 } else if (nco == KERN_LCO && k->avx2) {
-                    kern_requant_rows8_avx2(v, (size_t)CB, (size_t)s->wo, dst, co0, dst->out + d, (size_t)s->cout);
+                    (k->rq_fast[co0 / KERN_LCO] ? kern_requant_rows8_nosat_avx2 : kern_requant_rows8_avx2)(
+                        v, (size_t)CB, (size_t)s->wo, dst, co0, dst->out + d, (size_t)s->cout);
                 } else {
                     for (int32_t ox = 0; ox < s->wo; ox++)
                         for (int32_t j = 0; j < nco; j++)
@@ -692,6 +704,20 @@ void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, 
     uint8_t *x = memset(kern_ar_get(k->ar, x_bytes), (uint8_t)(-k->lo), x_bytes);
     const size_t per_thread = scr_bytes / (size_t)nt / sizeof(int32_t), acc_len = (size_t)grp * nq * k->cb_ch;
     int32_t *scratch = kern_ar_get(k->ar, scr_bytes);
+    /* requantization without saturation per 8 channels: every sum is at most kh * kw * cin * 32768 in
+     * magnitude (|lut| <= 2^15), so with |bias| it fits in int32; no shift > 0, no multiplier INT32_MIN */
+    const qnn_conv_dst *dst = k->dst;
+    if (!dst->acc) {
+        const int64_t acc_max = (int64_t)k->n_taps * s->cin * 32768;
+        for (int32_t co0 = 0; co0 < s->cout; co0 += KERN_LCO) {
+            int ok = 1;
+            for (int32_t co = co0; co < co0 + KERN_LCO && co < s->cout; co++) {
+                int64_t b = dst->bias ? dst->bias[co] : 0;
+                ok &= (b < 0 ? -b : b) + acc_max <= INT32_MAX && dst->shift[co] <= 0 && dst->mult[co] != INT32_MIN;
+            }
+            k->rq_fast[co0 / KERN_LCO] = (uint8_t)ok;
+        }
+    }
     for (int32_t i0 = 0; i0 < s->n; i0 += (int32_t)chunk) {
         int32_t nimg = s->n - i0 < (int32_t)chunk ? s->n - i0 : (int32_t)chunk;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)

@@ -129,6 +129,28 @@ void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qn
         store8(rq_apply(_mm256_loadu_si256((const __m256i *)(const void *)(x + p * xs)), &c), out + p * os);
 }
 
+void kern_requant_rows8_nosat_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
+                                   int8_t *out, size_t os)
+{
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    const __m256i vb = dst->bias ? _mm256_loadu_si256((const __m256i *)(const void *)(dst->bias + c0)) : zero;
+    const __m256i vm = _mm256_loadu_si256((const __m256i *)(const void *)(dst->mult + c0)), vm_odd = _mm256_srli_epi64(vm, 32);
+    const __m256i right = _mm256_sub_epi32(zero, _mm256_loadu_si256((const __m256i *)(const void *)(dst->shift + c0)));
+    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one), half = _mm256_srai_epi32(mask, 1);
+    const __m256i vlo = _mm256_set1_epi32(dst->lo), vhi = _mm256_set1_epi32(dst->hi);
+    for (size_t p = 0; p < n_pix; p++) {
+        /* rq_apply without its saturations: a + bias fits, no left shift, no INT32_MIN multiplier */
+        __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(x + p * xs)), vb);
+        __m256i ev = srdhm_even(sum, vm);
+        __m256i od = srdhm_even(_mm256_srli_epi64(sum, 32), vm_odd);
+        __m256i hm = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
+        __m256i rem = _mm256_and_si256(hm, mask);
+        __m256i thr = _mm256_sub_epi32(half, _mm256_srai_epi32(hm, 31));
+        __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(hm, right), _mm256_cmpgt_epi32(rem, thr));
+        store8(_mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi), out + p * os);
+    }
+}
+
 /* The items of one input channel when the block's KERN_COB kernels read one activation vector:
  * two loads per item, rounded once when `round` (a constant at each call, so each call site compiles
  * to its own loop), shared by KERN_COB broadcast weights. */
@@ -514,15 +536,16 @@ static void lut_pack_rows(const kern_lut *k, int32_t cb, int32_t ci0, int32_t nr
     }
 }
 
-/* One pass over the positions of one image: tiles of P consecutive flat positions x C vectors of 8
- * channels stay in registers over the pass's nr rows (row r: input bytes at xb + roff[r], entries at
- * rows + r * rp * cb_ch), then go back to the accumulators ap (read first unless `first`). P * C = 8
- * accumulators; nq is a multiple of 16, so tiles never straddle its end. */
+/* One pass over the positions of one image: tiles of P consecutive flat positions (from tile_q) x C
+ * vectors of 8 channels stay in registers over the pass's nr rows (row r: input bytes at xb + roff[r],
+ * entries at rows + r * rp * cb_ch), then go back to the accumulators ap (read first unless `first`).
+ * P * C = 8 accumulators; nq is a multiple of 16, so tiles never straddle its end. */
 #define LUT_PASS(P, C)                                                                                          \
-    static void lut_pass_##P##_##C(const uint8_t *xb, int32_t nq, int32_t *ap, const int32_t *rows, size_t rs, \
-                                   const int32_t *roff, int32_t nr, int first)                                  \
+    static void lut_pass_##P##_##C(const uint8_t *xb, const int32_t *tile_q, int32_t n_tiles, int32_t *ap,     \
+                                   const int32_t *rows, size_t rs, const int32_t *roff, int32_t nr, int first)  \
     {                                                                                                           \
-        for (int32_t q0 = 0; q0 < nq; q0 += P) {                                                                \
+        for (int32_t ti = 0; ti < n_tiles; ti++) {                                                              \
+            const int32_t q0 = tile_q[ti];                                                                      \
             __m256i acc[P][C];                                                                                  \
             int32_t *o = ap + (size_t)q0 * 8 * C;                                                               \
             _Pragma("GCC unroll 8") for (int p = 0; p < P; p++) _Pragma("GCC unroll 8") for (int c = 0; c < C; c++) \
@@ -562,11 +585,11 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
             const uint8_t *xb = x + (size_t)im * k->xlen;
             int32_t *ap = ac + (size_t)im * nq * CB;
             if (CB == 8)
-                lut_pass_8_1(xb, nq, ap, rows, rs, roff, nr, ci0 == 0);
+                lut_pass_8_1(xb, k->tile_q, k->n_tiles, ap, rows, rs, roff, nr, ci0 == 0);
             else if (CB == 16)
-                lut_pass_4_2(xb, nq, ap, rows, rs, roff, nr, ci0 == 0);
+                lut_pass_4_2(xb, k->tile_q, k->n_tiles, ap, rows, rs, roff, nr, ci0 == 0);
             else
-                lut_pass_2_4(xb, nq, ap, rows, rs, roff, nr, ci0 == 0);
+                lut_pass_2_4(xb, k->tile_q, k->n_tiles, ap, rows, rs, roff, nr, ci0 == 0);
         }
     }
 }
@@ -625,6 +648,12 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
 
 void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
                              int8_t *out, size_t os)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void kern_requant_rows8_nosat_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
+                                   int8_t *out, size_t os)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }

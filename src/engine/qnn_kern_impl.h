@@ -113,6 +113,11 @@ typedef struct kern_lut {
     int32_t lo;            /* activation of index 0 */
     int32_t rp;            /* row length: entries per column (multiple of 8, <= 256) */
     int32_t kc;            /* input channels per pass */
+    int32_t n_tiles;       /* AVX2 tiles (KERN_LCO / C consecutive flat positions) holding an output */
+    int32_t *tile_q;       /* [n_tiles]: their first flat positions (tiles of discarded positions only,
+                            * past a row's end, are skipped) */
+    uint8_t *rq_fast;      /* [n_cb * C]: 1 when the 8 channels' requantization needs no saturation
+                            * (as qnn_conv_u8_team's rq_fast; set by kern_lut_run for int8 output) */
     int16_t *cols;         /* [n_luts][256 w][rp], then rp zeros: cols[(t * 256 + w) * rp + a - lo] */
     uint32_t *colp;        /* [cout][cin][n_taps]: element offset of the kernel tap's column in cols */
     uint32_t zero_col;     /* element offset of the zero column */
@@ -216,6 +221,10 @@ void kern_sep_tile_avx2(const kern_sep *k, const int16_t *x, int32_t cb, int32_t
  * c0 .. c0 + 7 into int8 rows (stride os). */
 void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
                              int8_t *out, size_t os);
+/* The same when no step saturates: every |x| + |bias| <= INT32_MAX, every shift <= 0, no multiplier
+ * INT32_MIN (the caller's proof). */
+void kern_requant_rows8_nosat_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
+                                   int8_t *out, size_t os);
 void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cb, int32_t *rows, int32_t *ac);
 
 #endif
