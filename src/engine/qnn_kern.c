@@ -541,13 +541,13 @@ static size_t lut_plan_bytes(const qnn_conv_shape *s, int n_luts, const kern_geo
            kern_ar_bytes(((size_t)n_luts * 65536 + 256) * sizeof(int16_t));
 }
 
-/* Input channels per pass: as many as keep the pass's rows (kc * taps * rp * cb_ch int32) within
- * KERN_LROW_BYTES, at least one. */
-static int32_t lut_kc(const qnn_conv_shape *s, int32_t cb_ch, int32_t rp)
+/* Rows per pass (over input channel and tap, tap fastest): as many as keep the pass's rows
+ * (pr * rp * cb_ch int32) within KERN_LROW_BYTES, at least one. */
+static int32_t lut_pr(const qnn_conv_shape *s, int32_t cb_ch, int32_t rp)
 {
-    size_t per_ci = (size_t)s->kh * s->kw * (size_t)rp * (size_t)cb_ch * sizeof(int32_t);
-    size_t kc = KERN_LROW_BYTES / per_ci;
-    return kc < 1 ? 1 : kc > (size_t)s->cin ? s->cin : (int32_t)kc;
+    size_t per_row = (size_t)rp * (size_t)cb_ch * sizeof(int32_t), all = (size_t)s->cin * s->kh * s->kw;
+    size_t pr = KERN_LROW_BYTES / per_row;
+    return pr < 1 ? 1 : pr > all ? (int32_t)all : (int32_t)pr;
 }
 
 void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const int16_t *const *luts,
@@ -576,7 +576,7 @@ void kern_lut_plan(kern_lut *k, const qnn_conv_shape *s, const int8_t *w, const 
     k->rp = (int32_t)kern_round_up((size_t)(hi - lo + 1), 8);
     k->cb_ch = KERN_LCO * C;
     k->n_cb = (s->cout + k->cb_ch - 1) / k->cb_ch;
-    k->kc = lut_kc(s, k->cb_ch, k->rp);
+    k->pr = lut_pr(s, k->cb_ch, k->rp);
     /* the AVX2 tiles (KERN_LCO / C positions) that hold at least one output */
     const int32_t tp = KERN_LCO / C;
     k->tile_q = kern_ar_get(ar, (size_t)g->nq * sizeof *k->tile_q);
@@ -647,16 +647,16 @@ static void lut_run_dims(const qnn_conv_shape *s, const kern_geom *g, int C, int
     /* about KERN_LAC_BYTES of accumulators, and enough groups to keep every thread busy when the batch
      * allows it */
     size_t per_img = (size_t)g->nq * cb_ch * sizeof(int32_t);
-    int32_t grp = (int32_t)(KERN_LAC_BYTES / per_img), per_thread = (s->n + 2 * nt - 1) / (2 * nt);
+    int32_t grp = (int32_t)(KERN_LAC_BYTES / per_img), per_thread = nt == 1 ? s->n : (s->n + 2 * nt - 1) / (2 * nt);
     if (grp < 1) grp = 1;
     if (grp > per_thread) grp = per_thread < 1 ? 1 : per_thread;
     size_t chunk = KERN_LCHUNK_BYTES / xlen / (size_t)grp * (size_t)grp;
     if (chunk < (size_t)grp) chunk = (size_t)grp;
     if (chunk > (size_t)s->n) chunk = (size_t)s->n;
-    /* a pass's rows: kc * taps * rp * cb_ch <= max(KERN_LROW_BYTES, one input channel's), rp <= 256 */
-    size_t per_ci = (size_t)s->kh * s->kw * 256 * cb_ch, rows = KERN_LROW_BYTES / sizeof(int32_t);
-    rows = rows > per_ci ? rows : per_ci;
-    rows = rows < (size_t)s->cin * per_ci ? rows : (size_t)s->cin * per_ci;
+    /* a pass's rows: pr * rp * cb_ch <= max(KERN_LROW_BYTES, one row's), rp <= 256 */
+    size_t per_row = (size_t)256 * cb_ch, rows = KERN_LROW_BYTES / sizeof(int32_t);
+    rows = rows > per_row ? rows : per_row;
+    rows = rows < (size_t)s->cin * s->kh * s->kw * per_row ? rows : (size_t)s->cin * s->kh * s->kw * per_row;
     *grp_out = grp;
     *chunk_out = chunk;
     *x_bytes = chunk * xlen;
@@ -735,18 +735,18 @@ void kern_lut_run(const kern_lut *k, const int8_t *in, kern_lut_group_fn group, 
     }
 }
 
-/* Portable group function: per pass of kc input channels, pack the block's rows, then add row
- * entries into the memory accumulators position by position. */
+/* Portable group function: per pass of pr rows, pack the block's rows, then add row entries into the
+ * memory accumulators position by position. */
 static void lut_group_generic(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cb, int32_t *rows,
                               int32_t *ac)
 {
     const qnn_conv_shape *s = k->s;
     const int32_t cin = s->cin, taps = k->n_taps, nq = k->g.nq, CB = k->cb_ch, rp = k->rp;
     memset(ac, 0, (size_t)ng * nq * CB * sizeof *ac);
-    for (int32_t ci0 = 0; ci0 < cin; ci0 += k->kc) {
-        int32_t nr = (cin - ci0 < k->kc ? cin - ci0 : k->kc) * taps;
+    for (int32_t r0 = 0; r0 < cin * taps; r0 += k->pr) {
+        int32_t nr = cin * taps - r0 < k->pr ? cin * taps - r0 : k->pr;
         for (int32_t r = 0; r < nr; r++) {
-            int32_t ci = ci0 + r / taps, t = r % taps;
+            int32_t ci = (r0 + r) / taps, t = (r0 + r) % taps;
             for (int32_t j = 0; j < CB; j++) {
                 int32_t co = cb * CB + j;
                 const int16_t *col = k->cols + (co < s->cout ? k->colp[((size_t)co * cin + ci) * taps + t] : k->zero_col);
@@ -757,7 +757,7 @@ static void lut_group_generic(const kern_lut *k, const uint8_t *x, int32_t ng, i
             const uint8_t *xb = x + (size_t)im * k->xlen;
             int32_t *ap = ac + (size_t)im * nq * CB;
             for (int32_t r = 0; r < nr; r++) {
-                const uint8_t *xp = xb + k->roff[ci0 * taps + r];
+                const uint8_t *xp = xb + k->roff[r0 + r];
                 const int32_t *rw = rows + (size_t)r * rp * CB;
                 for (int32_t q = 0; q < nq; q++) {
                     const int32_t *e = rw + (size_t)xp[q] * CB;

@@ -499,15 +499,15 @@ void kern_minmax_s8_avx2(const int8_t *x, size_t n, int32_t *mn, int32_t *mx)
     *mx = b;
 }
 
-/* Pack the rows of channel block cb, input channels ci0 .. ci0 + nr / taps - 1 (all taps; row r is
- * input channel ci0 + r / taps, tap r % taps) into rows[(r * rp + a) * cb_ch + j]: per 8 channels,
- * 8 x 8 transposes of their int16 columns, then sign extension. */
-static void lut_pack_rows(const kern_lut *k, int32_t cb, int32_t ci0, int32_t nr, int32_t *rows)
+/* Pack rows r0 .. r0 + nr - 1 of channel block cb (row r: input channel r / taps, tap r % taps) into
+ * rows[((r - r0) * rp + a) * cb_ch + j]: per 8 channels, 8 x 8 transposes of their int16 columns,
+ * then sign extension. */
+static void lut_pack_rows(const kern_lut *k, int32_t cb, int32_t r0, int32_t nr, int32_t *rows)
 {
     const qnn_conv_shape *s = k->s;
     const int32_t cin = s->cin, taps = k->n_taps, rp = k->rp, CB = k->cb_ch;
     for (int32_t r = 0; r < nr; r++) {
-        int32_t ci = ci0 + r / taps, t = r % taps;
+        int32_t ci = (r0 + r) / taps, t = (r0 + r) % taps;
         for (int32_t c = 0; c < CB; c += 8) {
             const int16_t *col[8];
             for (int32_t j = 0; j < 8; j++) {
@@ -554,10 +554,11 @@ static void lut_pack_rows(const kern_lut *k, int32_t cb, int32_t ci0, int32_t nr
             const uint8_t *xq = xb + q0;                                                                        \
             const int32_t *rw = rows;                                                                           \
             for (int32_t r = 0; r < nr; r++, rw += rs) {                                                        \
-                const uint8_t *xr = xq + roff[r];                                                               \
+                uint64_t ix = 0; /* the tile's P index bytes, one load */                                        \
+                memcpy(&ix, xq + roff[r], P);                                                                   \
                 _Pragma("GCC unroll 8") for (int p = 0; p < P; p++)                                             \
                 {                                                                                               \
-                    const int32_t *e = rw + (size_t)xr[p] * (8 * C);                                            \
+                    const int32_t *e = rw + (size_t)((ix >> (8 * p)) & 0xff) * (8 * C);                         \
                     _Pragma("GCC unroll 8") for (int c = 0; c < C; c++) acc[p][c] = _mm256_add_epi32(           \
                         acc[p][c], _mm256_load_si256((const __m256i *)(const void *)(e + c * 8)));             \
                 }                                                                                               \
@@ -577,19 +578,19 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
     const qnn_conv_shape *s = k->s;
     const int32_t cin = s->cin, taps = k->n_taps, nq = k->g.nq, CB = k->cb_ch;
     const size_t rs = (size_t)k->rp * CB;
-    for (int32_t ci0 = 0; ci0 < cin; ci0 += k->kc) {
-        int32_t nr = (cin - ci0 < k->kc ? cin - ci0 : k->kc) * taps;
-        lut_pack_rows(k, cb, ci0, nr, rows);
-        const int32_t *roff = k->roff + (size_t)ci0 * taps;
+    for (int32_t r0 = 0; r0 < cin * taps; r0 += k->pr) {
+        int32_t nr = cin * taps - r0 < k->pr ? cin * taps - r0 : k->pr;
+        lut_pack_rows(k, cb, r0, nr, rows);
+        const int32_t *roff = k->roff + r0;
         for (int32_t im = 0; im < ng; im++) {
             const uint8_t *xb = x + (size_t)im * k->xlen;
             int32_t *ap = ac + (size_t)im * nq * CB;
             if (CB == 8)
-                lut_pass_8_1(xb, k->tile_q, k->n_tiles, ap, rows, rs, roff, nr, ci0 == 0);
+                lut_pass_8_1(xb, k->tile_q, k->n_tiles, ap, rows, rs, roff, nr, r0 == 0);
             else if (CB == 16)
-                lut_pass_4_2(xb, k->tile_q, k->n_tiles, ap, rows, rs, roff, nr, ci0 == 0);
+                lut_pass_4_2(xb, k->tile_q, k->n_tiles, ap, rows, rs, roff, nr, r0 == 0);
             else
-                lut_pass_2_4(xb, k->tile_q, k->n_tiles, ap, rows, rs, roff, nr, ci0 == 0);
+                lut_pass_2_4(xb, k->tile_q, k->n_tiles, ap, rows, rs, roff, nr, r0 == 0);
         }
     }
 }

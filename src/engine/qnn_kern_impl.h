@@ -91,13 +91,13 @@ void kern_tile_scatter(const kern_sep *k, const int32_t *tile, int32_t span, int
  * row[a - lo][j] = lut_t(j)[a][w(j)] (int32), so that C 32-byte loads at one index add the products of
  * all cb_ch channels for activation a. Positions are processed image group by image group (grp images,
  * their accumulators ac[(img * nq + q) * cb_ch + j], a buffer that stays in the cache), the rows of a
- * block of kc input channels (all taps) packed once per group and pass: each row serves grp * nq
- * lookups. The AVX2 group keeps a tile of positions x C vectors in registers over all kc * taps rows
- * of a pass (memory accumulators are touched once per pass); the portable one uses C = 1. */
+ * pass (pr consecutive (input channel, tap) rows, tap fastest) packed once per group and pass: each
+ * row serves grp * nq lookups. The AVX2 group keeps a tile of positions x C vectors in registers over
+ * the pr rows of a pass (memory accumulators are touched once per pass); the portable one uses C = 1. */
 enum {
     KERN_LCO = 8,               /* channels per vector */
     KERN_LAC_BYTES = 1024 << 10, /* accumulator bytes per group, about */
-    KERN_LROW_BYTES = 160 << 10 /* packed row bytes per pass, about (at least one input channel's) */
+    KERN_LROW_BYTES = 160 << 10 /* packed row bytes per pass, about (at least one row's) */
 };
 
 typedef struct kern_lut {
@@ -112,7 +112,7 @@ typedef struct kern_lut {
     int32_t n_cb;          /* ceil(cout / cb_ch) */
     int32_t lo;            /* activation of index 0 */
     int32_t rp;            /* row length: entries per column (multiple of 8, <= 256) */
-    int32_t kc;            /* input channels per pass */
+    int32_t pr;            /* rows (input channel, tap) per pass */
     int32_t n_tiles;       /* AVX2 tiles (KERN_LCO / C consecutive flat positions) holding an output */
     int32_t *tile_q;       /* [n_tiles]: their first flat positions (tiles of discarded positions only,
                             * past a row's end, are skipped) */
@@ -127,7 +127,7 @@ typedef struct kern_lut {
 } kern_lut;
 
 /* A group function accumulates channel block cb over ng images (input copies x + img * xlen) into
- * ac[(img * nq + q) * cb_ch + j] (overwritten), using rows (kc * n_taps * rp * cb_ch int32, 32-byte
+ * ac[(img * nq + q) * cb_ch + j] (overwritten), using rows (pr * rp * cb_ch int32, 32-byte
  * aligned) as scratch. */
 typedef void (*kern_lut_group_fn)(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cb, int32_t *rows,
                                   int32_t *ac);
