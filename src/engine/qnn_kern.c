@@ -623,6 +623,10 @@ static void lut_prep(const kern_lut *k, const int8_t *in, int32_t img, uint8_t *
     const qnn_conv_shape *s = k->s;
     const size_t in_img = (size_t)s->h * s->w * s->cin, cl = k->g.chan_len;
     const int8_t *src = in + (size_t)img * in_img;
+    if (k->avx2) {
+        kern_lut_prep_avx2(k, src, x);
+        return;
+    }
     const int32_t lo = k->lo;
     for (int32_t iy = 0; iy < s->h; iy++)
         for (int32_t ix = 0; ix < s->w; ix++) {

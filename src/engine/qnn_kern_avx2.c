@@ -499,6 +499,51 @@ void kern_minmax_s8_avx2(const int8_t *x, size_t n, int32_t *mn, int32_t *mx)
     *mx = b;
 }
 
+void kern_lut_prep_avx2(const kern_lut *k, const int8_t *src, uint8_t *x)
+{
+    const qnn_conv_shape *s = k->s;
+    const size_t cl = k->g.chan_len, cin = (size_t)s->cin, c8 = cin / 8 * 8;
+    const int32_t sw = s->stride_w;
+    const uint8_t bias = (uint8_t)(-k->lo); /* a - lo = a + (-lo) modulo 256 */
+    const __m128i vb = _mm_set1_epi8((char)bias);
+    for (int32_t iy = 0; iy < s->h; iy++)
+        for (int32_t ix0 = 0; ix0 < sw && ix0 < s->w; ix0++) {
+            /* the pixels ix0, ix0 + sw, ... of the row share a phase: consecutive offsets in it */
+            int32_t ix = ix0;
+            for (; ix + 7 * sw < s->w; ix += 8 * sw) {
+                const int32_t *io = k->g.inoff + (size_t)iy * s->w;
+                int32_t off = io[ix];
+                if (off < 0 || io[ix + 7 * sw] != off + 7) break;
+                const int8_t *a = src + ((size_t)iy * s->w + (size_t)ix) * cin;
+                const size_t ps = (size_t)sw * cin;
+                for (size_t c = 0; c < c8; c += 8) {
+                    /* 8 pixels x 8 channels: an 8 x 8 byte transpose */
+                    __m128i r[8];
+                    for (int p = 0; p < 8; p++) r[p] = _mm_loadl_epi64((const __m128i *)(const void *)(a + p * ps + c));
+                    __m128i t0 = _mm_unpacklo_epi8(r[0], r[1]), t1 = _mm_unpacklo_epi8(r[2], r[3]);
+                    __m128i t2 = _mm_unpacklo_epi8(r[4], r[5]), t3 = _mm_unpacklo_epi8(r[6], r[7]);
+                    __m128i u0 = _mm_unpacklo_epi16(t0, t1), u1 = _mm_unpackhi_epi16(t0, t1);
+                    __m128i u2 = _mm_unpacklo_epi16(t2, t3), u3 = _mm_unpackhi_epi16(t2, t3);
+                    __m128i v[4] = {_mm_unpacklo_epi32(u0, u2), _mm_unpackhi_epi32(u0, u2), _mm_unpacklo_epi32(u1, u3),
+                                    _mm_unpackhi_epi32(u1, u3)};
+                    for (int j = 0; j < 4; j++) {
+                        __m128i b = _mm_add_epi8(v[j], vb);
+                        _mm_storel_epi64((__m128i *)(void *)(x + (c + 2 * j) * cl + off), b);
+                        _mm_storel_epi64((__m128i *)(void *)(x + (c + 2 * j + 1) * cl + off), _mm_unpackhi_epi64(b, b));
+                    }
+                }
+                for (int p = 0; p < 8; p++)
+                    for (size_t c = c8; c < cin; c++) x[c * cl + off + p] = (uint8_t)(a[p * ps + c] + bias);
+            }
+            for (; ix < s->w; ix += sw) {
+                int32_t off = k->g.inoff[(size_t)iy * s->w + ix];
+                if (off < 0) continue;
+                const int8_t *a = src + ((size_t)iy * s->w + (size_t)ix) * cin;
+                for (size_t c = 0; c < cin; c++) x[c * cl + off] = (uint8_t)(a[c] + bias);
+            }
+        }
+}
+
 /* Pack rows r0 .. r0 + nr - 1 of channel block cb (row r: input channel r / taps, tap r % taps) into
  * rows[((r - r0) * rp + a) * cb_ch + j]: per 8 channels, 8 x 8 transposes of their int16 columns,
  * then sign extension. */
@@ -649,6 +694,11 @@ void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_
 
 void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
                              int8_t *out, size_t os)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void kern_lut_prep_avx2(const kern_lut *k, const int8_t *src, uint8_t *x)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
 }

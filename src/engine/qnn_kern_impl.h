@@ -225,6 +225,9 @@ void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qn
  * INT32_MIN (the caller's proof). */
 void kern_requant_rows8_nosat_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
                                    int8_t *out, size_t os);
+/* The table path's input copy of one image (src: its (h, w, cin) int8) into x, as lut_prep in
+ * qnn_kern.c: runs of 8 pixels of one phase row x 8 channels by byte transposes. */
+void kern_lut_prep_avx2(const kern_lut *k, const int8_t *src, uint8_t *x);
 void kern_lut_group_avx2(const kern_lut *k, const uint8_t *x, int32_t ng, int32_t cb, int32_t *rows, int32_t *ac);
 
 #endif
