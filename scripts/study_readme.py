@@ -124,6 +124,17 @@ def problem_keys(path):
     return keys
 
 
+def hypervolume(points, ref_loss):
+    """Area dominated by (energy, loss) points, both minimised, up to the reference point (1, ref_loss);
+    points at or beyond it count nothing."""
+    area, prev, best = 0.0, ref_loss, ref_loss
+    for e, l in sorted(p for p in points if p[0] < 1 and p[1] < ref_loss):
+        if l < best:
+            area += (1 - e) * (prev - l)
+            prev = best = l
+    return area
+
+
 def hms(s):
     s = int(round(s))
     return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
@@ -376,13 +387,15 @@ def main():
     md.append("\nIn brackets: the holdout loss (pp) of that map.\n")
 
     md.append("## Runs\n")
+    ref_loss = float(k0.get("max_loss_pp", "4"))
     md.append("| run | kind | seeded from | generations | evaluations | search wall time | wall time "
-              "(all invocations) | CPU time (all invocations) | invocations |")
-    md.append("|---|---|---|---:|---:|---:|---:|---:|---:|")
+              "(all invocations) | CPU time (all invocations) | invocations | hypervolume, search | "
+              "hypervolume, holdout |")
+    md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in runs:
         if not r["done"]:
             why = "not available in this binary" if r["group"] == "greedy" and not a.greedy else "not finished"
-            md.append("| %s | | %s | | | | | | |" % (r["name"], why))
+            md.append("| %s | | %s | | | | | | | | |" % (r["name"], why))
             continue
         k = r["keys"]
         if r["seed"] is None:
@@ -407,11 +420,14 @@ def main():
             src = " + ".join(src)
         gl = r["gens"]
         t = r["times"]
-        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+        fe = [p for p in r["front"] if p["feasible"]]
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.4f | %.4f |"
                   % (r["name"], kind, src, gl["generation"] if gl else "", gl["evaluations"] if gl else "",
                      hms(float(gl["seconds"])) if gl else "",
                      (hms(t[0]) + ("" if t[3] else " (+ runs before)")) if t else "not recorded",
-                     (hms(t[1]) + ("" if t[3] else " (+ runs before)")) if t else "not recorded", t[2] if t else ""))
+                     (hms(t[1]) + ("" if t[3] else " (+ runs before)")) if t else "not recorded", t[2] if t else "",
+                     hypervolume([(p["f1"], p["f2"]) for p in fe], ref_loss),
+                     hypervolume([(p["f1"], p["ho"]["loss"]) for p in fe], ref_loss)))
     md.append("\nEvaluations: maps scored on the search subset by that run (generations.csv). A seeded run's "
               "budget does not include the run it was seeded from: filter-sS and kernel-sS start from "
               "layer-sS's front, so they have spent layer-sS's evaluations plus their own; layer2x-sS is layer-sS "
@@ -420,7 +436,10 @@ def main():
               "evaluations include their per-layer calibration maps). Search wall time: "
               "the run's own clock (generations.csv, all sessions); wall and CPU time: every invocation the "
               "script made (set-up included, user + system CPU of all threads); \"+ runs before\": the run was "
-              "started outside the script, whose figures then miss those sessions.\n")
+              "started outside the script, whose figures then miss those sessions. Hypervolume: the area "
+              "that the run's feasible final front dominates in (relative energy, loss in pp) up to the "
+              "reference point (1, %g pp), with the search-subset loss and with the holdout loss of the same "
+              "maps: the holdout column compares the fronts without any selection.\n" % ref_loss)
 
     md.append("## Shipped maps\n")
     md.append("`approxmap export` of the maps chosen above (search loss <= B), with their `bias_delta`; "
