@@ -864,7 +864,7 @@ static int u8_check(const qnn_conv_shape *s, uint64_t *st, int32_t a_lo, int32_t
     return checked;
 }
 
-START_TEST(u8_matches_reference)
+static void u8_matches_reference_once(void)
 {
     /* ReLU-range inputs 0..127 with any int8 weights (-128..127): always proven, exact on random
      * shapes (stride 1, 2, 3, 1x1, Cin 1..21 and 3 as the first layer, rows narrower than a vector
@@ -890,9 +890,21 @@ START_TEST(u8_matches_reference)
     }
     ck_assert_int_eq(checked, (200 + 7) * 4);
 }
+
+/* with the CPU's AVX-VNNI tiles (vpdpbusd) and with vpmaddubsw + vpmaddwd: both must equal the
+ * reference (on a CPU without AVX-VNNI the second pass repeats the first) */
+START_TEST(u8_matches_reference)
+{
+    for (int vnni = 1; vnni >= 0; vnni--) {
+        qnn_kern_set_vnni(vnni);
+        u8_matches_reference_once();
+    }
+    qnn_kern_set_vnni(1);
+    if (!qnn_kern_have_vnni()) printf("note: u8_matches_reference: no AVX-VNNI on this CPU, its tiles not run\n");
+}
 END_TEST
 
-START_TEST(u8_signed_inputs_and_saturation_boundary)
+static void u8_signed_inputs_and_saturation_boundary_once(void)
 {
     /* signed inputs (-128..127, the kernel's operand u = a + 128 in 0..255 with the correction
      * -128 * sum(w)) under weights |w| <= 64, so that |w1| + |w2| <= 128 and |u1 w1 + u2 w2| <= 255 * 128
@@ -937,6 +949,18 @@ START_TEST(u8_signed_inputs_and_saturation_boundary)
     /* the interior value of an all-64 layer on all-127 input: 9 taps x 8 channels x 127 x 64 */
     ck_assert_int_eq(ref[(size_t)(1 * s.wo + 1) * s.cout], 9 * 8 * 127 * 64);
     free(in), free(w8), free(in16), free(w16), free(ref), free(got);
+}
+
+/* with the CPU's AVX-VNNI tiles (vpdpbusd) and with vpmaddubsw + vpmaddwd: both must equal the
+ * reference (on a CPU without AVX-VNNI the second pass repeats the first) */
+START_TEST(u8_signed_inputs_and_saturation_boundary)
+{
+    for (int vnni = 1; vnni >= 0; vnni--) {
+        qnn_kern_set_vnni(vnni);
+        u8_signed_inputs_and_saturation_boundary_once();
+    }
+    qnn_kern_set_vnni(1);
+    if (!qnn_kern_have_vnni()) printf("note: u8_signed_inputs_and_saturation_boundary: no AVX-VNNI on this CPU, its tiles not run\n");
 }
 END_TEST
 
@@ -1069,7 +1093,7 @@ static int u8_sep_check(const qnn_conv_shape *s, uint64_t *st, int n_planes, int
     return n128;
 }
 
-START_TEST(u8_separable_roundings_match_reference)
+static void u8_separable_roundings_match_reference_once(void)
 {
     /* ROUP maps on the u8 kernels: per-kernel activation roundings (1..7 planes, mixed in a register
      * block or alike), weights rounded per kernel, weights 128 through the fix list, on random shapes
@@ -1085,6 +1109,18 @@ START_TEST(u8_separable_roundings_match_reference)
     ck_assert_int_eq(qnn_conv_shape_finish(&r8), 0);
     n128 += u8_sep_check(&r8, &st, 7, 1, 0);
     ck_assert_int_gt(n128, 100); /* the fix list was exercised */
+}
+
+/* with the CPU's AVX-VNNI tiles (vpdpbusd) and with vpmaddubsw + vpmaddwd: both must equal the
+ * reference (on a CPU without AVX-VNNI the second pass repeats the first) */
+START_TEST(u8_separable_roundings_match_reference)
+{
+    for (int vnni = 1; vnni >= 0; vnni--) {
+        qnn_kern_set_vnni(vnni);
+        u8_separable_roundings_match_reference_once();
+    }
+    qnn_kern_set_vnni(1);
+    if (!qnn_kern_have_vnni()) printf("note: u8_separable_roundings_match_reference: no AVX-VNNI on this CPU, its tiles not run\n");
 }
 END_TEST
 

@@ -10,6 +10,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -850,6 +853,17 @@ int qnn_kern_have_avx2(void)
 #endif
 }
 
+int qnn_kern_have_vnni(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    /* CPUID leaf 7, sub-leaf 1, EAX bit 4: AVX-VNNI; its YMM state is the AVX2 kernels' (checked there) */
+    unsigned a, b, c, d;
+    return qnn_kern_have_avx2() && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 4 & 1) ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
 size_t qnn_conv_scratch_size(const qnn_conv_shape *s, qnn_mul_kind kind, int n_tabs, int threads)
 {
     if (s->n == 0) return 0;
@@ -885,6 +899,20 @@ static int use_avx2(void)
 int kern_use_avx2(void)
 {
     return use_avx2();
+}
+
+static int g_no_vnni; /* qnn_kern_set_vnni(0) */
+
+void qnn_kern_set_vnni(int on)
+{
+    g_no_vnni = on ? 0 : 1;
+}
+
+int kern_use_vnni(void)
+{
+    static int have = -1;
+    if (have < 0) have = qnn_kern_have_vnni();
+    return use_avx2() && have && !g_no_vnni;
 }
 
 /* One call's arguments, whichever entry it came through. */

@@ -161,6 +161,10 @@ int qnn_conv_u8_sep_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, cons
  * tests reach them through the _team entries. Process-wide; not for concurrent use. */
 void qnn_kern_set_portable(int on);
 
+/* Test and benchmark hook: while off (0), the u8 tiles use vpmaddubsw + vpmaddwd even on a CPU with
+ * AVX-VNNI (default on). Process-wide; not for concurrent use. */
+void qnn_kern_set_vnni(int on);
+
 /* Same contract as qnn_conv_acc_lut_ref(). luts: n_luts tables; lut_of (cout, cin) with values
  * < n_luts, or NULL for table 0 everywhere. */
 void qnn_conv_acc_lut(const qnn_conv_shape *s, const int8_t *in, const int8_t *w,
@@ -203,6 +207,9 @@ void qnn_kern_set_reference(int on);
 
 /* 1 when this CPU runs the AVX2 kernels (and the binary contains them), else 0. */
 int qnn_kern_have_avx2(void);
+
+/* 1 when this CPU also has AVX-VNNI (vpdpbusd on 256-bit vectors, VEX encoded), else 0. */
+int qnn_kern_have_vnni(void);
 
 /* The individual variants behind the dispatch, for tests and benchmarks that must force a path.
  * Same arguments and results as above. The _avx2 variants ASSERT qnn_kern_have_avx2(). */

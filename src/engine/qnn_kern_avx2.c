@@ -366,15 +366,29 @@ static inline __attribute__((always_inline)) void u8_store(const qnn_conv_u8 *k,
     kern_u8_scatter(k, (const int32_t(*)[KERN_COB][KERN_U8V])sums, dst, cb, v0, v1, img);
 }
 
-/* u8 tile (see qnn_kern.h): per quad and tap, two 8-pixel activation loads (4 input channels per
- * 32-bit lane) and KERN_COB broadcast 4-byte weights; vpmaddubsw gives the int16 pair sums (exact by
- * the layer's proof), vpmaddwd by ones the int32 sums of the 4 products, added to the accumulators,
- * which start at the offset correction. The store requantizes and transposes as the separable tile,
- * 8 consecutive pixels per vector. */
-void kern_u8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
-                       int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+/* acc + the sum of the 4 products (unsigned byte of u) x (signed byte of w) of each 32-bit lane.
+ * vnni 0: vpmaddubsw (int16 pair sums, exact by the layer's proof) and vpmaddwd by ones; vnni 1: one
+ * AVX-VNNI vpdpbusd, whose products and sums are exact int32 (no int16 step), so it equals the first
+ * wherever the proof holds. vpdpbusd is emitted as inline assembly so that this file needs no AVX-VNNI
+ * target (the tiles that use it are only called after qnn_kern_have_vnni). */
+static inline __attribute__((always_inline)) __m256i u8_dot(__m256i acc, __m256i u, __m256i w, __m256i ones,
+                                                            const int vnni)
 {
-    (void)sp;
+    if (vnni) {
+        __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "x"(w));
+        return acc;
+    }
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, w), ones));
+}
+
+/* u8 tile (see qnn_kern.h): per quad and tap, two 8-pixel activation loads (4 input channels per
+ * 32-bit lane) and KERN_COB broadcast 4-byte weights; u8_dot adds the int32 sums of the 4 products to
+ * the accumulators, which start at the offset correction. The store requantizes and transposes as the
+ * separable tile, 8 consecutive pixels per vector. */
+static inline __attribute__((always_inline)) void u8_tile(const qnn_conv_u8 *k, const uint32_t *x,
+                                                          const qnn_conv_dst *dst, int32_t cb, int32_t v0, int32_t v1,
+                                                          int32_t img, int rq_fast, const int vnni)
+{
     _Static_assert(KERN_COB == 4 && KERN_U8V == 8, "the u8 tile is 4 channels x 2 vectors of 8 pixels");
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i acc[KERN_COB][2];
@@ -392,20 +406,36 @@ void kern_u8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32
 #pragma GCC unroll 4
             for (int j = 0; j < KERN_COB; j++) {
                 __m256i wv = _mm256_set1_epi32(wp[j]);
-                acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(_mm256_maddubs_epi16(e, wv), ones));
-                acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(_mm256_maddubs_epi16(o, wv), ones));
+                acc[j][0] = u8_dot(acc[j][0], e, wv, ones, vnni);
+                acc[j][1] = u8_dot(acc[j][1], o, wv, ones, vnni);
             }
         }
     }
     u8_store(k, acc, dst, cb, v0, v1, img, rq_fast);
 }
 
+void kern_u8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                       int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+{
+    (void)sp;
+    u8_tile(k, x, dst, cb, v0, v1, img, rq_fast, 0);
+}
+
+void kern_u8_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                       int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+{
+    (void)sp;
+    u8_tile(k, x, dst, cb, v0, v1, img, rq_fast, 1);
+}
+
 /* The separable u8 tile: the exact tile's loop with the call's packed weights, each kernel's
  * activation bytes rounded on the fly ((x + c) & mask per byte: x <= 127 and c <= 127, so the byte sum
  * does not wrap), once per load when the block's 4 channels round alike; then the fixes of the
  * block's weights 128 (run as 127): their rounded activation byte added once more. */
-void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
-                           int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+static inline __attribute__((always_inline)) void u8_sep_tile(const qnn_conv_u8 *k, const kern_u8_sep *sp,
+                                                              const uint32_t *x, const qnn_conv_dst *dst, int32_t cb,
+                                                              int32_t v0, int32_t v1, int32_t img, int rq_fast,
+                                                              const int vnni)
 {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i acc[KERN_COB][2];
@@ -429,8 +459,8 @@ void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const ui
                     __m256i rc = _mm256_set1_epi32((int32_t)rp[2 * j]), rm = _mm256_set1_epi32((int32_t)rp[2 * j + 1]);
                     __m256i ej = _mm256_and_si256(_mm256_add_epi8(e, rc), rm);
                     __m256i oj = _mm256_and_si256(_mm256_add_epi8(o, rc), rm);
-                    acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ej, wv), ones));
-                    acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(_mm256_maddubs_epi16(oj, wv), ones));
+                    acc[j][0] = u8_dot(acc[j][0], ej, wv, ones, vnni);
+                    acc[j][1] = u8_dot(acc[j][1], oj, wv, ones, vnni);
                 }
             }
         } else {
@@ -445,8 +475,8 @@ void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const ui
 #pragma GCC unroll 4
                 for (int j = 0; j < KERN_COB; j++) {
                     __m256i wv = _mm256_set1_epi32(wp[j]);
-                    acc[j][0] = _mm256_add_epi32(acc[j][0], _mm256_madd_epi16(_mm256_maddubs_epi16(e, wv), ones));
-                    acc[j][1] = _mm256_add_epi32(acc[j][1], _mm256_madd_epi16(_mm256_maddubs_epi16(o, wv), ones));
+                    acc[j][0] = u8_dot(acc[j][0], e, wv, ones, vnni);
+                    acc[j][1] = u8_dot(acc[j][1], o, wv, ones, vnni);
                 }
             }
         }
@@ -472,6 +502,18 @@ void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const ui
             }
     }
     u8_store(k, acc, dst, cb, v0, v1, img, rq_fast);
+}
+
+void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+{
+    u8_sep_tile(k, sp, x, dst, cb, v0, v1, img, rq_fast, 0);
+}
+
+void kern_u8_sep_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+{
+    u8_sep_tile(k, sp, x, dst, cb, v0, v1, img, rq_fast, 1);
 }
 
 void kern_minmax_s8_avx2(const int8_t *x, size_t n, int32_t *mn, int32_t *mx)
@@ -719,6 +761,18 @@ void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const ui
                            int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void kern_u8_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                       int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX-VNNI kernels on this architecture");
+}
+
+void kern_u8_sep_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX-VNNI kernels on this architecture");
 }
 
 void kern_minmax_s8_avx2(const int8_t *x, size_t n, int32_t *mn, int32_t *mx)

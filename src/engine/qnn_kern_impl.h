@@ -187,6 +187,13 @@ void kern_u8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32
                        int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast);
 void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
                            int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast);
+/* the same two with AVX-VNNI vpdpbusd for the multiply-accumulate (only after qnn_kern_have_vnni) */
+void kern_u8_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                       int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast);
+void kern_u8_sep_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast);
+/* 1 when the u8 tiles use AVX-VNNI: the CPU has it and qnn_kern_set_vnni has not turned it off */
+int kern_use_vnni(void);
 /* Store sums[h][j][l] (vector h of the tile: v0, v1; channel co0 + j; lane l) into dst, scalar. */
 void kern_u8_scatter(const qnn_conv_u8 *k, const int32_t sums[2][KERN_COB][KERN_U8V], const qnn_conv_dst *dst,
                      int32_t cb, int32_t v0, int32_t v1, int32_t img);

@@ -325,7 +325,8 @@ int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qn
         scratch_size = need;
     }
     kern_arena ar = {.base = scratch, .size = scratch_size, .used = 0};
-    u8_run(k, NULL, n, in, dst, avx2 ? kern_u8_tile_avx2 : u8_tile_generic, nt, &ar);
+    u8_run(k, NULL, n, in, dst, avx2 ? (kern_use_vnni() ? kern_u8_tile_vnni : kern_u8_tile_avx2) : u8_tile_generic, nt,
+           &ar);
     free(own);
     return 1;
 }
@@ -452,7 +453,9 @@ int qnn_conv_u8_sep_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, cons
     kern_arena ar = {.base = scratch, .size = scratch_size, .used = 0};
     kern_u8_sep sp;
     int ok = u8_sep_plan(k, act_tf, n_planes, plane_of, w_tf, &ar, &sp);
-    if (ok) u8_run(k, &sp, n, in, dst, avx2 ? kern_u8_sep_tile_avx2 : u8_tile_generic, nt, &ar);
+    if (ok)
+        u8_run(k, &sp, n, in, dst,
+               avx2 ? (kern_use_vnni() ? kern_u8_sep_tile_vnni : kern_u8_sep_tile_avx2) : u8_tile_generic, nt, &ar);
     free(own);
     return ok;
 }
