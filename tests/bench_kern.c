@@ -235,6 +235,33 @@ __attribute__((target("avx2"))) static void peak_maddubs(long iters)
 
 }
 
+/* 12 independent AVX-VNNI vpdpbusd chains (32 int8 MACs each; 12 cover its latency at 2 per cycle).
+ * Inline assembly like the kernels' (qnn_kern_avx2.c); only run after qnn_kern_have_vnni(). */
+__attribute__((target("avx2"))) static void peak_dpbusd(long iters)
+{
+    __asm__ volatile(
+        "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
+        "vpcmpeqd %%ymm13, %%ymm13, %%ymm13\n\t"
+        "vpabsb %%ymm13, %%ymm14\n\t"
+        "vmovdqa %%ymm0, %%ymm1\n\tvmovdqa %%ymm0, %%ymm2\n\tvmovdqa %%ymm0, %%ymm3\n\t"
+        "vmovdqa %%ymm0, %%ymm4\n\tvmovdqa %%ymm0, %%ymm5\n\tvmovdqa %%ymm0, %%ymm6\n\t"
+        "vmovdqa %%ymm0, %%ymm7\n\tvmovdqa %%ymm0, %%ymm8\n\tvmovdqa %%ymm0, %%ymm9\n\t"
+        "vmovdqa %%ymm0, %%ymm10\n\tvmovdqa %%ymm0, %%ymm11\n\t"
+        "1:\n\t"
+        "%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm0\n\t%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm1\n\t"
+        "%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm2\n\t%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm3\n\t"
+        "%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm4\n\t%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm5\n\t"
+        "%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm6\n\t%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm7\n\t"
+        "%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm8\n\t%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm9\n\t"
+        "%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm10\n\t%{vex%} vpdpbusd %%ymm13, %%ymm14, %%ymm11\n\t"
+        "dec %0\n\tjnz 1b\n\t"
+        "vzeroupper"
+        : "+r"(iters)
+        :
+        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+          "xmm13", "xmm14", "cc");
+}
+
 /* A chain of dependent 1-cycle register adds: iterations per second = core clock (about). Register
  * operands: recent cores fold add-immediate chains in the renamer, which would read as a higher clock. */
 static void clock_chain(long iters)
@@ -349,7 +376,7 @@ int main(int argc, char **argv)
         for (int m = 0; m < NMODE; m++) net[ti][m] = tot[m];
     }
 
-    double peak16 = 0, peak32 = 0, peak32_1 = 0, hz = 0;
+    double peak16 = 0, peak32 = 0, peak32_1 = 0, peakv = 0, peakv_1 = 0, hz = 0;
 #if defined(__x86_64__)
     if (qnn_kern_have_avx2()) {
         hz = clock_hz();
@@ -364,6 +391,12 @@ int main(int argc, char **argv)
                peak16 / 1e9, peak16 / hz / ncores, p16_1 / 1e9);
         printf("vpmaddubsw+vpmaddwd+vpaddd: %7.1f GMAC/s (%.1f MAC/cycle/core; 1 core %.1f GMAC/s)\n",
                peak32 / 1e9, peak32 / hz / ncores, peak32_1 / 1e9);
+        if (qnn_kern_have_vnni()) {
+            peakv = peak_rate(ncores, peak_dpbusd, it, 12 * 32.0);
+            peakv_1 = peak_rate(1, peak_dpbusd, it, 12 * 32.0);
+            printf("vpdpbusd (AVX-VNNI):        %7.1f GMAC/s (%.1f MAC/cycle/core; 1 core %.1f GMAC/s)\n",
+                   peakv / 1e9, peakv / hz / ncores, peakv_1 / 1e9);
+        }
     }
 #endif
     double ex_all = (double)macs_img * batch / net[1][M_EXACT];
@@ -372,6 +405,7 @@ int main(int argc, char **argv)
     if (peak16 > 0)
         printf(", %.1f %% of the vpmaddwd peak, %.1f %% of the vpmaddubsw peak", 100 * ex_all / peak16,
                100 * ex_all / peak32);
+    if (peakv > 0) printf(", %.1f %% of the vpdpbusd peak (the u8 tiles use it)", 100 * ex_all / peakv);
     printf("\nsep7 (kernel-level 7-plane map): %.0f images/s, %.2fx the exact time\n",
            batch / net[1][M_SEP7], net[1][M_SEP7] / net[1][M_EXACT]);
     printf("lut7 (kernel-level 7-table map): %.0f images/s, %.2fx the exact time\n",
@@ -386,6 +420,7 @@ int main(int argc, char **argv)
     printf("peak_madd_gmacs %.1f\n", peak16 / 1e9);
     printf("peak_maddubs_gmacs %.1f\n", peak32 / 1e9);
     printf("peak_maddubs_gmacs_1core %.1f\n", peak32_1 / 1e9);
+    printf("peak_dpbusd_gmacs_1core %.1f\n", peakv_1 / 1e9);
 
     for (int i = 0; i < NLAYER; i++) layer_free(&L[i]);
     for (int t = 0; t < NPL; t++) free(luts[t]);
