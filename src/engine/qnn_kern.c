@@ -75,6 +75,17 @@ size_t kern_ar_bytes(size_t bytes)
     return kern_round_up(bytes, KERN_ALIGN) + KERN_ALIGN;
 }
 
+kern_arena kern_arena_open(void *scratch, size_t scratch_size, size_t need, void **own)
+{
+    *own = NULL;
+    if (!scratch || scratch_size < need) {
+        ASSERT(!scratch); /* a caller's scratch must have the queried size */
+        scratch = *own = xaligned_alloc(need);
+        scratch_size = need;
+    }
+    return (kern_arena){.base = scratch, .size = scratch_size, .used = 0};
+}
+
 void *kern_ar_get(kern_arena *a, size_t bytes)
 {
     uintptr_t at = kern_round_up((uintptr_t)(a->base + a->used), KERN_ALIGN);
@@ -972,13 +983,8 @@ static void conv_run(const conv_args *a, void *scratch, size_t size)
     ASSERT(a->dst->acc || (a->dst->out && a->dst->mult && a->dst->shift && a->dst->lo <= a->dst->hi &&
                            a->dst->lo >= -128 && a->dst->hi <= 127));
     size_t need = qnn_conv_scratch_size(a->s, lut ? QNN_MUL_LUT : QNN_MUL_SEPARABLE, a->n_tabs, a->nt);
-    void *own = NULL;
-    if (!scratch || size < need) {
-        ASSERT(!scratch); /* a caller's scratch must have the queried size */
-        scratch = own = xaligned_alloc(need);
-        size = need;
-    }
-    kern_arena ar = {.base = scratch, .size = size, .used = 0};
+    void *own;
+    kern_arena ar = kern_arena_open(scratch, size, need, &own);
     if (lut)
         conv_lut(a, &ar);
     else

@@ -35,6 +35,10 @@ typedef struct kern_arena {
  * alignment slack included (scratch sizes are sums of these); kern_ar_zero also zeroes. */
 size_t kern_round_up(size_t x, size_t m);
 size_t kern_ar_bytes(size_t bytes);
+/* The arena of one kernel call: over the caller's scratch (which must then hold at least `need`
+ * bytes, what the call's _scratch_size query returned), or, with scratch NULL, over a new allocation of
+ * `need` bytes, returned in *own for the caller to free after the run (else *own = NULL). */
+kern_arena kern_arena_open(void *scratch, size_t scratch_size, size_t need, void **own);
 void *kern_ar_get(kern_arena *a, size_t bytes);
 void *kern_ar_zero(kern_arena *a, size_t bytes);
 /* 1 when the dispatch picks the AVX2 kernels (the CPU has AVX2 and qnn_kern_set_portable is off) */

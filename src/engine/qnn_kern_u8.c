@@ -318,13 +318,8 @@ int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qn
     if (!u8_input_ok(k, n, in, avx2)) return 0; /* outside what the proof covers */
     const int nt = qnn_kern_team(threads);
     size_t need = qnn_conv_u8_scratch_size(k, n, threads);
-    void *own = NULL;
-    if (!scratch || scratch_size < need) {
-        ASSERT(!scratch); /* a caller's scratch must have the queried size */
-        scratch = own = xaligned_alloc(need);
-        scratch_size = need;
-    }
-    kern_arena ar = {.base = scratch, .size = scratch_size, .used = 0};
+    void *own;
+    kern_arena ar = kern_arena_open(scratch, scratch_size, need, &own);
     u8_run(k, NULL, n, in, dst, avx2 ? (kern_use_vnni() ? kern_u8_tile_vnni : kern_u8_tile_avx2) : u8_tile_generic, nt,
            &ar);
     free(own);
@@ -444,13 +439,8 @@ int qnn_conv_u8_sep_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, cons
     if (k->off != 0 || !u8_input_ok(k, n, in, avx2)) return 0;
     const int nt = qnn_kern_team(threads);
     size_t need = qnn_conv_u8_sep_scratch_size(k, n, threads);
-    void *own = NULL;
-    if (!scratch || scratch_size < need) {
-        ASSERT(!scratch); /* a caller's scratch must have the queried size */
-        scratch = own = xaligned_alloc(need);
-        scratch_size = need;
-    }
-    kern_arena ar = {.base = scratch, .size = scratch_size, .used = 0};
+    void *own;
+    kern_arena ar = kern_arena_open(scratch, scratch_size, need, &own);
     kern_u8_sep sp;
     int ok = u8_sep_plan(k, act_tf, n_planes, plane_of, w_tf, &ar, &sp);
     if (ok)
