@@ -281,25 +281,6 @@ void kern_sep_fly(kern_sep *k, const uint8_t *plane_of, const int8_t *m, const i
     k->xlen = (size_t)cin * k->g.chan_len;
 }
 
-#if defined(__SSE2__)
-/* r[p] holds 8 int16 (channels c0 .. c0 + 7) of pixel p; afterwards r[c] holds channel c0 + c of
- * pixels 0 .. 7. */
-static void transpose8_epi16(__m128i r[8])
-{
-    __m128i t0 = _mm_unpacklo_epi16(r[0], r[1]), t1 = _mm_unpackhi_epi16(r[0], r[1]);
-    __m128i t2 = _mm_unpacklo_epi16(r[2], r[3]), t3 = _mm_unpackhi_epi16(r[2], r[3]);
-    __m128i t4 = _mm_unpacklo_epi16(r[4], r[5]), t5 = _mm_unpackhi_epi16(r[4], r[5]);
-    __m128i t6 = _mm_unpacklo_epi16(r[6], r[7]), t7 = _mm_unpackhi_epi16(r[6], r[7]);
-    __m128i u0 = _mm_unpacklo_epi32(t0, t2), u1 = _mm_unpackhi_epi32(t0, t2);
-    __m128i u2 = _mm_unpacklo_epi32(t1, t3), u3 = _mm_unpackhi_epi32(t1, t3);
-    __m128i u4 = _mm_unpacklo_epi32(t4, t6), u5 = _mm_unpackhi_epi32(t4, t6);
-    __m128i u6 = _mm_unpacklo_epi32(t5, t7), u7 = _mm_unpackhi_epi32(t5, t7);
-    r[0] = _mm_unpacklo_epi64(u0, u4), r[1] = _mm_unpackhi_epi64(u0, u4);
-    r[2] = _mm_unpacklo_epi64(u1, u5), r[3] = _mm_unpackhi_epi64(u1, u5);
-    r[4] = _mm_unpacklo_epi64(u2, u6), r[5] = _mm_unpackhi_epi64(u2, u6);
-    r[6] = _mm_unpacklo_epi64(u3, u7), r[7] = _mm_unpackhi_epi64(u3, u7);
-}
-#endif
 
 /* Where a separable call's activations come from: int16 planes built by the caller, or the int8
  * input and one 256-entry transform per plane, applied while copying (no plane is ever stored whole).
@@ -423,7 +404,7 @@ static void sep_prep(const kern_sep *k, const sep_src *sc, int32_t img, int16_t 
                         __m128i r[8];
                         size_t at = ((size_t)iy * s->w + ix) * s->cin + c0;
                         for (int i = 0; i < 8; i++) r[i] = sep_load8(sc, p, src16, src8, at + (size_t)i * s->cin);
-                        transpose8_epi16(r);
+                        kern_transpose8_epi16(r);
                         for (int c = 0; c < 8; c++) {
                             int16_t *d = dst + (size_t)(c0 + c) * cl + row;
                             if (g->sw == 1) {

@@ -605,19 +605,9 @@ static void lut_pack_rows(const kern_lut *k, int32_t cb, int32_t r0, int32_t nr,
             for (int32_t a0 = 0; a0 < rp; a0 += 8) {
                 __m128i r8[8];
                 for (int j = 0; j < 8; j++) r8[j] = _mm_loadu_si128((const __m128i *)(const void *)(col[j] + a0));
-                __m128i t0 = _mm_unpacklo_epi16(r8[0], r8[1]), t1 = _mm_unpackhi_epi16(r8[0], r8[1]);
-                __m128i t2 = _mm_unpacklo_epi16(r8[2], r8[3]), t3 = _mm_unpackhi_epi16(r8[2], r8[3]);
-                __m128i t4 = _mm_unpacklo_epi16(r8[4], r8[5]), t5 = _mm_unpackhi_epi16(r8[4], r8[5]);
-                __m128i t6 = _mm_unpacklo_epi16(r8[6], r8[7]), t7 = _mm_unpackhi_epi16(r8[6], r8[7]);
-                __m128i u0 = _mm_unpacklo_epi32(t0, t2), u1 = _mm_unpackhi_epi32(t0, t2);
-                __m128i u2 = _mm_unpacklo_epi32(t1, t3), u3 = _mm_unpackhi_epi32(t1, t3);
-                __m128i u4 = _mm_unpacklo_epi32(t4, t6), u5 = _mm_unpackhi_epi32(t4, t6);
-                __m128i u6 = _mm_unpacklo_epi32(t5, t7), u7 = _mm_unpackhi_epi32(t5, t7);
-                __m128i v[8] = {_mm_unpacklo_epi64(u0, u4), _mm_unpackhi_epi64(u0, u4), _mm_unpacklo_epi64(u1, u5),
-                                _mm_unpackhi_epi64(u1, u5), _mm_unpacklo_epi64(u2, u6), _mm_unpackhi_epi64(u2, u6),
-                                _mm_unpacklo_epi64(u3, u7), _mm_unpackhi_epi64(u3, u7)};
+                kern_transpose8_epi16(r8);
                 for (int i = 0; i < 8; i++)
-                    _mm256_store_si256((__m256i *)(void *)(dst + (size_t)(a0 + i) * CB), _mm256_cvtepi16_epi32(v[i]));
+                    _mm256_store_si256((__m256i *)(void *)(dst + (size_t)(a0 + i) * CB), _mm256_cvtepi16_epi32(r8[i]));
             }
         }
     }
