@@ -291,37 +291,14 @@ static void conv_f32(const qnn_node *nd, int32_t n, const float *in, float *out)
         }
 }
 
-/* the reference loop nest, as it was before the blocked one (conv_f32 must equal it bit for bit) */
+/* the reference: conv_f32_pixel, the loop nest as it was before the blocked one, at every output pixel
+ * (conv_f32 must equal it bit for bit) */
 static void conv_f32_ref(const qnn_node *nd, int32_t n, const float *in, float *out)
 {
     const qnn_conv_shape *s = &nd->shape;
     for (int32_t img = 0; img < n; img++)
         for (int32_t oy = 0; oy < s->ho; oy++)
-            for (int32_t ox = 0; ox < s->wo; ox++) {
-                float *o = out + (((size_t)img * s->ho + oy) * s->wo + ox) * s->cout;
-                memcpy(o, nd->bias, (size_t)s->cout * sizeof *o);
-                for (int32_t ky = 0; ky < s->kh; ky++) {
-                    int32_t iy = oy * s->stride_h - s->pad_t + ky;
-                    if (iy < 0 || iy >= s->h) continue;
-                    for (int32_t kx = 0; kx < s->kw; kx++) {
-                        int32_t ix = ox * s->stride_w - s->pad_l + kx;
-                        if (ix < 0 || ix >= s->w) continue;
-                        const float *a = in + (((size_t)img * s->h + iy) * s->w + ix) * s->cin;
-                        const float *wt = nd->weight_t + ((size_t)ky * s->kw + kx) * s->cin * s->cout;
-                        for (int32_t ci = 0; ci < s->cin; ci++) {
-                            float av = a[ci];
-                            const float *wr = wt + (size_t)ci * s->cout;
-                            int32_t co = 0;
-                            /* fixed-width blocks so the compiler vectorizes at -O2 (same order per co) */
-                            for (; co + 16 <= s->cout; co += 16)
-                                for (int k = 0; k < 16; k++) o[co + k] += av * wr[co + k];
-                            for (; co < s->cout; co++) o[co] += av * wr[co];
-                        }
-                    }
-                }
-                if (nd->has_clamp)
-                    for (int32_t co = 0; co < s->cout; co++) o[co] = clampf(o[co], nd->lo, nd->hi);
-            }
+            for (int32_t ox = 0; ox < s->wo; ox++) conv_f32_pixel(nd, img, oy, ox, in, out);
 }
 
 static void pool_f32(const qnn_node *nd, int32_t n, const float *in, float *out)
