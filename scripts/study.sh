@@ -80,9 +80,19 @@ timed() {
     return $rc
 }
 
+# finish NAME STATUS DONE: after a run's invocation, mark it finished (RUNS/NAME/study.done holds DONE),
+# or stop the script: 130 when it was interrupted, 1 when it failed
+finish() {
+    case $2 in
+    0) echo "$3" >"$RUNS/$1/study.done" ;;
+    130) say "$1: interrupted; run the same command again to continue"; exit 130 ;;
+    *) say "$1: failed (exit $2; see $RUNS/$1.log)"; exit 1 ;;
+    esac
+}
+
 # ga NAME PROBLEM SEED [SEED_FROM]: a GA run, started, resumed or skipped
 ga() {
-    local name=$1 prob=$2 seed=$3 from=${4:-} want rc
+    local name=$1 prob=$2 seed=$3 from=${4:-} want
     local dir=$RUNS/$name
     want=${GENS:-$(sed -n 's/^ *generations: *\([0-9]*\).*/\1/p' "$prob" | head -n 1)}
     if [ -f "$dir/study.done" ] && [ "$(cat "$dir/study.done")" = "generations $want" ]; then
@@ -113,18 +123,13 @@ ga() {
         # --force: a directory without a checkpoint holds nothing to resume (killed before generation 1)
         timed "$name" "$BIN" search "$RUNS/$name.yaml" -o "$dir" --seed "$seed" --force "${opts[@]}"
     fi
-    rc=$?
-    case $rc in
-    0) echo "generations $want" >"$dir/study.done" ;;
-    130) say "$name: interrupted; run the same command again to continue"; exit 130 ;;
-    *) say "$name: failed (exit $rc; see $RUNS/$name.log)"; exit 1 ;;
-    esac
+    finish "$name" $? "generations $want"
 }
 
 # twice NAME FROM: RUNS/FROM (a finished GA run) copied to RUNS/NAME and resumed to twice FROM's
 # generations; started, resumed or skipped like ga
 twice() {
-    local name=$1 from=$2 gens rc
+    local name=$1 from=$2 gens
     local dir=$RUNS/$name src=$RUNS/$from
     gens=$(($(sed 's/^generations //' "$src/study.done") * 2))
     if [ -f "$dir/study.done" ] && [ "$(cat "$dir/study.done")" = "generations $gens" ]; then
@@ -142,17 +147,12 @@ twice() {
     [ -n "$THREADS" ] && opts+=(--threads "$THREADS")
     say "$name: resuming a copy of $from to $gens generations"
     timed "$name" "$BIN" resume "$dir" "${opts[@]}"
-    rc=$?
-    case $rc in
-    0) echo "generations $gens" >"$dir/study.done" ;;
-    130) say "$name: interrupted; run the same command again to continue"; exit 130 ;;
-    *) say "$name: failed (exit $rc; see $RUNS/$name.log)"; exit 1 ;;
-    esac
+    finish "$name" $? "generations $gens"
 }
 
 # greedy NAME PROBLEM: the greedy baseline (running it again continues it)
 greedy() {
-    local name=$1 prob=$2 rc
+    local name=$1 prob=$2
     local dir=$RUNS/$name
     if [ $has_greedy = 0 ]; then
         say "$name: skipped ('$BIN' has no greedy command)"
@@ -168,12 +168,7 @@ greedy() {
     [ -n "$STEP" ] && opts+=(--step "$STEP")
     say "$name: greedy"
     timed "$name" "$BIN" greedy "$RUNS/$name.yaml" -o "$dir" "${opts[@]}"
-    rc=$?
-    case $rc in
-    0) echo "greedy step ${STEP:-0.01}" >"$dir/study.done" ;;
-    130) say "$name: interrupted; run the same command again to continue"; exit 130 ;;
-    *) say "$name: failed (exit $rc; see $RUNS/$name.log)"; exit 1 ;;
-    esac
+    finish "$name" $? "greedy step ${STEP:-0.01}"
 }
 
 ga layer-s1 "$PROBLEMS/layer.yaml" 1
