@@ -1111,15 +1111,53 @@ static void u8_separable_roundings_match_reference_once(void)
     ck_assert_int_gt(n128, 100); /* the fix list was exercised */
 }
 
-/* with the CPU's AVX-VNNI tiles (vpdpbusd) and with vpmaddubsw + vpmaddwd: both must equal the
- * reference (on a CPU without AVX-VNNI the second pass repeats the first) */
+/* Shapes the channel-lane tiles take (stride 1 or 2, kw = 3, wo >= 8, cout a multiple of 8), with 7
+ * roundings mixed in every block: wo not a multiple of 8 (the overlapping last tile), a partial quad
+ * (cin 6), kh 1 and 5, stride 2, and ResNet-8's two 32x32 shapes. Returns the weights 128 seen. */
+static int u8_co8_shapes_once(uint64_t *st)
+{
+    static const int32_t sh[][8] = {
+        /* h, w, cin, cout, kh, stride, pad (all sides), n */
+        {13, 13, 6, 16, 3, 1, 1, 3}, {17, 17, 16, 24, 3, 2, 1, 2}, {8, 10, 5, 8, 1, 1, 0, 2},
+        {9, 12, 8, 8, 5, 1, 2, 2},   {32, 32, 16, 16, 3, 1, 1, 2}, {32, 32, 16, 32, 3, 2, 1, 2},
+        {16, 19, 9, 16, 3, 2, 0, 3},
+    };
+    int n128 = 0;
+    for (size_t i = 0; i < sizeof sh / sizeof sh[0]; i++) {
+        qnn_conv_shape s = {.n = sh[i][7], .h = sh[i][0], .w = sh[i][1], .cin = sh[i][2], .cout = sh[i][3],
+                            .kh = sh[i][4], .kw = 3, .stride_h = sh[i][5], .stride_w = sh[i][5], .pad_t = sh[i][6],
+                            .pad_l = sh[i][6], .pad_b = sh[i][6], .pad_r = sh[i][6]};
+        ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+        n128 += u8_sep_check(&s, st, 7, 1, 0);
+    }
+    return n128;
+}
+
+/* with the CPU's AVX-VNNI tiles (vpdpbusd) and with vpmaddubsw + vpmaddwd, with the channel-lane
+ * tiles and without them: all must equal the reference (on a CPU without AVX-VNNI the VNNI passes
+ * repeat the others) */
 START_TEST(u8_separable_roundings_match_reference)
 {
-    for (int vnni = 1; vnni >= 0; vnni--) {
-        qnn_kern_set_vnni(vnni);
-        u8_separable_roundings_match_reference_once();
-    }
+    for (int co8 = 1; co8 >= 0; co8--)
+        for (int vnni = 1; vnni >= 0; vnni--) {
+            qnn_kern_set_vnni(vnni);
+            qnn_kern_set_co8(co8);
+            qnn_kern_co8_calls(1);
+            /* the random shapes (which seldom qualify for the channel-lane tiles) once per VNNI setting */
+            if (co8 == vnni) u8_separable_roundings_match_reference_once();
+            if (co8) {
+                uint64_t st = 7300 + (uint64_t)vnni;
+                ck_assert_int_gt(u8_co8_shapes_once(&st), 20);
+                /* 7 shapes x 2 thread counts x 2 outputs, on an AVX2 CPU */
+                if (qnn_kern_have_avx2()) ck_assert_int_ge(qnn_kern_co8_calls(0), 28);
+            } else {
+                uint64_t st = 7300 + (uint64_t)vnni;
+                u8_co8_shapes_once(&st);
+                ck_assert_int_eq(qnn_kern_co8_calls(0), 0);
+            }
+        }
     qnn_kern_set_vnni(1);
+    qnn_kern_set_co8(1);
     if (!qnn_kern_have_vnni()) printf("note: u8_separable_roundings_match_reference: no AVX-VNNI on this CPU, its tiles not run\n");
 }
 END_TEST

@@ -900,6 +900,29 @@ void qnn_kern_set_vnni(int on)
     g_no_vnni = on ? 0 : 1;
 }
 
+static int g_no_co8;   /* qnn_kern_set_co8(0) */
+static long g_co8_calls;
+
+void qnn_kern_set_co8(int on)
+{
+    g_no_co8 = on ? 0 : 1;
+}
+
+int kern_use_co8(void)
+{
+    return !g_no_co8;
+}
+
+void kern_note_co8(void)
+{
+    __atomic_fetch_add(&g_co8_calls, 1, __ATOMIC_RELAXED);
+}
+
+long qnn_kern_co8_calls(int reset)
+{
+    return reset ? __atomic_exchange_n(&g_co8_calls, 0, __ATOMIC_RELAXED) : __atomic_load_n(&g_co8_calls, __ATOMIC_RELAXED);
+}
+
 int kern_use_vnni(void)
 {
     static int have = -1;

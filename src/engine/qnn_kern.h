@@ -151,7 +151,13 @@ int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qn
  * rounded range (max f over k's a_lo..a_hi, at most 128 for a rounding of 0..127: |pair| <= 128 *
  * (127 + 128) = 32640). Returns 1, or 0 with nothing written when it does not apply (k's input may be
  * negative, a used transform is not a rounding, the proof fails, or an input is outside k's range):
- * the caller then runs qnn_conv_acc_i8_team. Scratch: qnn_conv_u8_sep_scratch_size bytes or NULL. */
+ * the caller then runs qnn_conv_acc_i8_team. Scratch: qnn_conv_u8_sep_scratch_size bytes or NULL.
+ * When the roundings differ inside the 4-channel register blocks of at least a quarter of the
+ * (block, quad) pairs (a random kernel-level map: nearly all), the 4-channel tiles would round each
+ * activation once per kernel AND tap (2 operations per vpdpbusd); layers of stride 1 or 2 with kw = 3,
+ * wo >= 8 and cout a multiple of 8 then run channel-lane tiles instead (lanes = 8 output channels,
+ * each input word broadcast and rounded once per input row and reused by the 3 taps that read it;
+ * qnn_kern_impl.h, kern_u8_co8_tile_avx2). Same sums, same results. */
 size_t qnn_conv_u8_sep_scratch_size(const qnn_conv_u8 *k, int32_t n, int threads);
 int qnn_conv_u8_sep_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const int16_t *act_tf, int n_planes,
                          const uint8_t *plane_of, const int16_t *w_tf, const qnn_conv_dst *dst, int threads,
@@ -164,6 +170,12 @@ void qnn_kern_set_portable(int on);
 /* Test and benchmark hook: while off (0), the u8 tiles use vpmaddubsw + vpmaddwd even on a CPU with
  * AVX-VNNI (default on). Process-wide; not for concurrent use. */
 void qnn_kern_set_vnni(int on);
+
+/* Test and benchmark hook: while off (0), separable maps whose roundings differ inside register blocks
+ * run on the 4-channel u8 tiles instead of the channel-lane tiles (default on). Process-wide. */
+void qnn_kern_set_co8(int on);
+/* Calls that ran the channel-lane tiles since the last reset (reset = 1 also clears the count). */
+long qnn_kern_co8_calls(int reset);
 
 /* Same contract as qnn_conv_acc_lut_ref(). luts: n_luts tables; lut_of (cout, cin) with values
  * < n_luts, or NULL for table 0 everywhere. */

@@ -504,6 +504,156 @@ static inline __attribute__((always_inline)) void u8_sep_tile(const qnn_conv_u8 
     u8_store(k, acc, dst, cb, v0, v1, img, rq_fast);
 }
 
+/* One input row of the channel-lane tile: 10 input pixels, each broadcast and rounded once, times the
+ * row's 3 tap weights into the output pixels that read it. */
+static inline __attribute__((always_inline)) void co8_row(__m256i acc[8], const uint32_t *xr, __m256i rc, __m256i rm,
+                                                          const int32_t *wq, const int vnni)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)wq);
+    const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(wq + 8));
+    const __m256i w2 = _mm256_loadu_si256((const __m256i *)(const void *)(wq + 16));
+#pragma GCC unroll 10
+    for (int i = 0; i < 10; i++) {
+        __m256i r = _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi32((int32_t)xr[i]), rc), rm);
+        if (i < 8) acc[i] = u8_dot(acc[i], r, w0, ones, vnni);
+        if (i >= 1 && i <= 8) acc[i - 1] = u8_dot(acc[i - 1], r, w1, ones, vnni);
+        if (i >= 2) acc[i - 2] = u8_dot(acc[i - 2], r, w2, ones, vnni);
+    }
+}
+
+/* co8_row for stride 2: the row's even input pixels (phase column 0, base x0) feed taps kx = 0 and 2,
+ * its odd ones (phase column 1, base x1) tap kx = 1; 17 roundings for 24 products. */
+static inline __attribute__((always_inline)) void co8_row_s2(__m256i acc[8], const uint32_t *x0, const uint32_t *x1,
+                                                             __m256i rc, __m256i rm, const int32_t *wq, const int vnni)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)wq);
+    const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(wq + 8));
+    const __m256i w2 = _mm256_loadu_si256((const __m256i *)(const void *)(wq + 16));
+#pragma GCC unroll 9
+    for (int i = 0; i < 9; i++) {
+        __m256i r = _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi32((int32_t)x0[i]), rc), rm);
+        if (i < 8) acc[i] = u8_dot(acc[i], r, w0, ones, vnni);
+        if (i >= 1) acc[i - 1] = u8_dot(acc[i - 1], r, w2, ones, vnni);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        __m256i r = _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi32((int32_t)x1[i]), rc), rm);
+        acc[i] = u8_dot(acc[i], r, w1, ones, vnni);
+    }
+}
+
+/* The fix of one tap: the 8 output pixels' input pixels (from xt), rounded, times the tap's fix
+ * weights wf (1 in the byte of each weight 128, which runs as 127 in the tap's weights). */
+static inline __attribute__((always_inline)) void co8_fix_tap(__m256i acc[8], const uint32_t *xt, __m256i rc,
+                                                              __m256i rm, const int32_t *wf, const int vnni)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i f = _mm256_loadu_si256((const __m256i *)(const void *)wf);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        __m256i r = _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi32((int32_t)xt[i]), rc), rm);
+        acc[i] = u8_dot(acc[i], r, f, ones, vnni);
+    }
+}
+
+static inline __attribute__((always_inline)) void u8_co8_tile(const qnn_conv_u8 *k, const kern_u8_sep *sp,
+                                                              const uint32_t *x, const qnn_conv_dst *dst, int32_t b8,
+                                                              int32_t oy, int32_t ox0, int32_t img, int rq_fast,
+                                                              const int vnni)
+{
+    __m256i acc[8];
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; p++) acc[p] = _mm256_setzero_si256();
+    const int32_t ncq = k->ncq, taps = k->n_taps, kh = k->s.kh, cx = k->g.cx;
+    const size_t w0 = (size_t)b8 * ncq * taps * 8;
+    const int32_t *wq = sp->w8 + w0, *wf = sp->w8fix + w0;
+    const uint8_t *fr = sp->fixrow8 + (size_t)b8 * ncq * kh;
+    const uint32_t *rq = sp->rnd8 + (size_t)b8 * ncq * 16;
+    const int32_t pos = oy * cx + ox0;
+    for (int32_t q = 0; q < ncq; q++, rq += 16) {
+        const __m256i rc = _mm256_loadu_si256((const __m256i *)(const void *)rq);
+        const __m256i rm = _mm256_loadu_si256((const __m256i *)(const void *)(rq + 8));
+        const uint32_t *xq = x + (size_t)q * k->g.chan_len + pos;
+        if (k->g.sh == 1)
+            for (int32_t ky = 0; ky < kh; ky++, wq += 3 * 8) co8_row(acc, xq + (size_t)ky * cx, rc, rm, wq, vnni);
+        else {
+            /* stride 2: input row ky lies in phase row ky % 2, ky / 2 rows down */
+            const size_t pl = k->g.phase_len;
+            for (int32_t ky = 0; ky < kh; ky++, wq += 3 * 8) {
+                const uint32_t *x0 = xq + (size_t)(ky % 2) * 2 * pl + (size_t)(ky / 2) * cx;
+                co8_row_s2(acc, x0, x0 + pl, rc, rm, wq, vnni);
+            }
+        }
+        /* the taps of this quad with weights 128 */
+        for (int32_t ky = 0; ky < kh; ky++, wf += 3 * 8, fr++)
+            for (int32_t kx = 0; kx < 3; kx++)
+                if (*fr & (1 << kx)) co8_fix_tap(acc, xq + k->tap_off[ky * 3 + kx], rc, rm, wf + kx * 8, vnni);
+    }
+    const qnn_conv_shape *s = &k->s;
+    const size_t pix = (size_t)img * s->ho * s->wo + (size_t)oy * s->wo + ox0, co0 = (size_t)b8 * 8;
+    if (dst->acc) {
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++)
+            _mm256_storeu_si256((__m256i *)(void *)(dst->acc + (pix + p) * s->cout + co0), acc[p]);
+        return;
+    }
+    __m256i r[8];
+    if (rq_fast) {
+        const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+        const __m256i vb = dst->bias ? _mm256_loadu_si256((const __m256i *)(const void *)(dst->bias + co0)) : zero;
+        const __m256i vm = _mm256_loadu_si256((const __m256i *)(const void *)(dst->mult + co0));
+        const __m256i right = _mm256_sub_epi32(zero, _mm256_loadu_si256((const __m256i *)(const void *)(dst->shift + co0)));
+        const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one), half = _mm256_srai_epi32(mask, 1);
+        const __m256i vlo = _mm256_set1_epi32(dst->lo), vhi = _mm256_set1_epi32(dst->hi);
+        const __m256i vm_odd = _mm256_srli_epi64(vm, 32);
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++) {
+            __m256i sum = _mm256_add_epi32(acc[p], vb);
+            __m256i ev = srdhm_even(sum, vm);
+            __m256i od = srdhm_even(_mm256_srli_epi64(sum, 32), vm_odd);
+            __m256i hm = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
+            __m256i rem = _mm256_and_si256(hm, mask);
+            __m256i thr = _mm256_sub_epi32(half, _mm256_srai_epi32(hm, 31));
+            __m256i qv = _mm256_sub_epi32(_mm256_srav_epi32(hm, right), _mm256_cmpgt_epi32(rem, thr));
+            r[p] = _mm256_min_epi32(_mm256_max_epi32(qv, vlo), vhi);
+        }
+    } else {
+        const __m256i zero = _mm256_setzero_si256();
+        rq_consts c = rq_make(dst->bias ? _mm256_loadu_si256((const __m256i *)(const void *)(dst->bias + co0)) : zero,
+                              _mm256_loadu_si256((const __m256i *)(const void *)(dst->mult + co0)),
+                              _mm256_loadu_si256((const __m256i *)(const void *)(dst->shift + co0)), dst->lo, dst->hi);
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++) r[p] = rq_apply(acc[p], &c);
+    }
+    /* 4 pixels at a time: packs give [p0 c0-3, p1 c0-3, p2 c0-3, p3 c0-3 | the same for c4-7]; the
+     * permutation puts each pixel's 8 bytes together */
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    int8_t *out = dst->out + pix * s->cout + co0;
+    for (int p = 0; p < 8; p += 4) {
+        __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(r[p], r[p + 1]), _mm256_packs_epi32(r[p + 2], r[p + 3]));
+        b = _mm256_permutevar8x32_epi32(b, perm);
+        __m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
+        _mm_storel_epi64((__m128i *)(void *)(out + (size_t)p * s->cout), lo);
+        _mm_storeh_pd((double *)(void *)(out + (size_t)(p + 1) * s->cout), _mm_castsi128_pd(lo));
+        _mm_storel_epi64((__m128i *)(void *)(out + (size_t)(p + 2) * s->cout), hi);
+        _mm_storeh_pd((double *)(void *)(out + (size_t)(p + 3) * s->cout), _mm_castsi128_pd(hi));
+    }
+}
+
+void kern_u8_co8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t b8, int32_t oy, int32_t ox0, int32_t img, int rq_fast)
+{
+    u8_co8_tile(k, sp, x, dst, b8, oy, ox0, img, rq_fast, 0);
+}
+
+void kern_u8_co8_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t b8, int32_t oy, int32_t ox0, int32_t img, int rq_fast)
+{
+    u8_co8_tile(k, sp, x, dst, b8, oy, ox0, img, rq_fast, 1);
+}
+
 void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
                            int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
 {
@@ -745,6 +895,18 @@ void kern_u8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32
                        int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast)
 {
     msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void kern_u8_co8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t b8, int32_t oy, int32_t ox0, int32_t img, int rq_fast)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX2 kernels on this architecture");
+}
+
+void kern_u8_co8_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t b8, int32_t oy, int32_t ox0, int32_t img, int rq_fast)
+{
+    msg_abort(__FILE__, __LINE__, "no AVX-VNNI kernels on this architecture");
 }
 
 void kern_u8_sep_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,

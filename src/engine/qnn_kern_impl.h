@@ -201,6 +201,15 @@ typedef struct kern_u8_sep {
     uint8_t *rmode;        /* [n_cob][ncq]: 0 no rounding, 1 the block's 4 channels round alike, 2 mixed */
     int32_t *fix_start;    /* [n_cob + 1]: block cb's fixes are fix[fix_start[cb] .. fix_start[cb + 1] - 1] */
     kern_u8_fix *fix;
+    /* The channel-lane layout (NULL unless the plan chose it; see kern_u8_co8_tile_avx2): per block b8 of
+     * 8 output channels, w8[((b8 * ncq + q) * n_taps + t) * 8 + l] = wpk's word of channel 8 b8 + l, and
+     * rnd8[((b8 * ncq + q) * 2 + i) * 8 + l] = rnd's c (i = 0) and mask (i = 1) of that channel. */
+    int32_t *w8;
+    uint32_t *rnd8;
+    /* w8fix: as w8, with 1 in the byte of each weight 128 (run as 127 in w8) and 0 elsewhere;
+     * fixrow8[(b8 * ncq + q) * kh + ky]: bit kx set when tap (ky, kx) holds such a byte in any channel */
+    int32_t *w8fix;
+    uint8_t *fixrow8;
 } kern_u8_sep;
 
 /* A u8 tile function: channel block cb, vectors v0 and v1, image img; x is the image's input copy.
@@ -218,8 +227,24 @@ void kern_u8_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32
                        int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast);
 void kern_u8_sep_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
                            int32_t cb, int32_t v0, int32_t v1, int32_t img, int rq_fast);
+/* The channel-lane tile for kernels whose roundings differ within a block (rmode 2): lanes are 8
+ * OUTPUT CHANNELS (block b8) and the tile is 8 consecutive output pixels of row oy from ox0, one
+ * accumulator each. Per quad, input row and input pixel, the activation word is broadcast and rounded
+ * once with the 8 channels' own per-byte roundings (rnd8), then multiplied with the row's kw = 3 tap
+ * weights into the (up to) 3 output pixels that read it: 2 rounding operations per 3 products,
+ * instead of 2 per product. Stride 1, kw = 3, wo >= 8, cout a multiple of 8 (the plan checks). The
+ * fixes of weights 128 and the store go through an int32 tile; the result equals the other tiles'. */
+typedef void (*kern_u8_co8_fn)(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                               int32_t b8, int32_t oy, int32_t ox0, int32_t img, int rq_fast);
+void kern_u8_co8_tile_avx2(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t b8, int32_t oy, int32_t ox0, int32_t img, int rq_fast);
+void kern_u8_co8_tile_vnni(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                           int32_t b8, int32_t oy, int32_t ox0, int32_t img, int rq_fast);
 /* 1 when the u8 tiles use AVX-VNNI: the CPU has it and qnn_kern_set_vnni has not turned it off */
 int kern_use_vnni(void);
+/* 0 after qnn_kern_set_co8(0); kern_note_co8 counts a call that ran the channel-lane tiles */
+int kern_use_co8(void);
+void kern_note_co8(void);
 /* Store sums[h][j][l] (vector h of the tile: v0, v1; channel co0 + j; lane l) into dst, scalar. */
 void kern_u8_scatter(const qnn_conv_u8 *k, const int32_t sums[2][KERN_COB][KERN_U8V], const qnn_conv_dst *dst,
                      int32_t cb, int32_t v0, int32_t v1, int32_t img);

@@ -260,8 +260,20 @@ static int u8_rq_fast(const qnn_conv_u8 *k, const qnn_conv_dst *dst)
     return 1;
 }
 
+/* One image with the channel-lane tiles (sp->w8 set): block by block (its weights stay in L1), row by
+ * row, 8 pixels at a time (the last 8 of a row overlap their predecessors when wo % 8 != 0). */
+static void u8_image_co8(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint32_t *x, const qnn_conv_dst *dst,
+                         kern_u8_co8_fn co8, int32_t img, int rq_fast)
+{
+    const qnn_conv_shape *s = &k->s;
+    for (int32_t b8 = 0; b8 < s->cout / 8; b8++)
+        for (int32_t oy = 0; oy < s->ho; oy++)
+            for (int32_t ox = 0; ox < s->wo; ox += 8)
+                co8(k, sp, x, dst, b8, oy, ox + 8 <= s->wo ? ox : s->wo - 8, img, rq_fast);
+}
+
 static void u8_run(const qnn_conv_u8 *k, const kern_u8_sep *sp, int32_t n, const int8_t *in, const qnn_conv_dst *dst,
-                   kern_u8_tile_fn tile, int nt, kern_arena *ar)
+                   kern_u8_tile_fn tile, kern_u8_co8_fn co8, int nt, kern_arena *ar)
 {
     const int rq_fast = u8_rq_fast(k, dst);
     const qnn_conv_shape *s = &k->s;
@@ -276,6 +288,10 @@ static void u8_run(const qnn_conv_u8 *k, const kern_u8_sep *sp, int32_t n, const
             if (img == 0) qnn_kern_note_team();
             uint32_t *x = bufs + (size_t)kern_thread_num() * k->xlen;
             u8_prep(k, in + (size_t)img * in_img, x);
+            if (co8) {
+                u8_image_co8(k, sp, x, dst, co8, img, rq_fast);
+                continue;
+            }
             for (int32_t t = 0; t < ntile; t++) {
                 int32_t v0 = 2 * t, v1 = v0 + 1 < k->n_vec ? v0 + 1 : v0;
                 for (int32_t cb = 0; cb < ncb; cb++) tile(k, sp, x, dst, cb, v0, v1, img, rq_fast);
@@ -320,8 +336,8 @@ int qnn_conv_u8_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const qn
     size_t need = qnn_conv_u8_scratch_size(k, n, threads);
     void *own;
     kern_arena ar = kern_arena_open(scratch, scratch_size, need, &own);
-    u8_run(k, NULL, n, in, dst, avx2 ? (kern_use_vnni() ? kern_u8_tile_vnni : kern_u8_tile_avx2) : u8_tile_generic, nt,
-           &ar);
+    u8_run(k, NULL, n, in, dst, avx2 ? (kern_use_vnni() ? kern_u8_tile_vnni : kern_u8_tile_avx2) : u8_tile_generic,
+           NULL, nt, &ar);
     free(own);
     return 1;
 }
@@ -336,10 +352,23 @@ static size_t u8_sep_bytes(const qnn_conv_u8 *k)
            kern_ar_bytes(n_w * sizeof(kern_u8_fix));
 }
 
+/* 1 when the channel-lane tiles can run layer k: stride 1 or 2, kw = 3, wo >= 8, whole blocks of 8
+ * channels */
+static int u8_co8_shape(const qnn_conv_u8 *k)
+{
+    return (k->g.nph == 1 || (k->g.sh == 2 && k->g.sw == 2)) && k->s.kw == 3 && k->s.wo >= 8 && k->s.cout % 8 == 0;
+}
+
 size_t qnn_conv_u8_sep_scratch_size(const qnn_conv_u8 *k, int32_t n, int threads)
 {
     if (n <= 0) return 0;
-    return u8_sep_bytes(k) + qnn_conv_u8_scratch_size(k, n, threads);
+    size_t co8 = 0;
+    if (u8_co8_shape(k)) {
+        size_t nb = (size_t)k->s.cout / 8;
+        co8 = 2 * kern_ar_bytes(nb * k->ncq * k->n_taps * 8 * sizeof(int32_t)) + kern_ar_bytes(nb * k->ncq * k->s.kh) +
+              kern_ar_bytes(nb * k->ncq * 16 * sizeof(uint32_t));
+    }
+    return u8_sep_bytes(k) + co8 + qnn_conv_u8_scratch_size(k, n, threads);
 }
 
 /* Pack the call's weights, roundings and fixes; 0 when the multiplier is not one the u8 kernels run
@@ -372,6 +401,8 @@ static int u8_sep_plan(const qnn_conv_u8 *k, const int16_t *act_tf, int n_planes
     sp->rmode = kern_ar_zero(ar, blks);
     sp->fix_start = kern_ar_get(ar, ((size_t)k->n_cob + 1) * sizeof *sp->fix_start);
     sp->fix = kern_ar_get(ar, n_w * sizeof *sp->fix);
+    sp->w8 = NULL;
+    sp->rnd8 = NULL;
     int32_t n_fix = 0;
     for (int32_t cb = 0; cb < k->n_cob; cb++) {
         sp->fix_start[cb] = n_fix;
@@ -428,6 +459,41 @@ static int u8_sep_plan(const qnn_conv_u8 *k, const int16_t *act_tf, int n_planes
     return 1;
 }
 
+/* Choose the channel-lane tiles when the shape allows them and at least a quarter of the blocks
+ * mix roundings (where the 4-channel tiles round every activation once per kernel and tap); pack
+ * their weights and roundings. */
+static void u8_co8_plan(const qnn_conv_u8 *k, kern_arena *ar, kern_u8_sep *sp)
+{
+    const int32_t ncq = k->ncq, taps = k->n_taps, nb = k->s.cout / 8;
+    if (!u8_co8_shape(k)) return;
+    size_t mixed = 0, blks = (size_t)k->n_cob * ncq;
+    for (size_t i = 0; i < blks; i++) mixed += sp->rmode[i] == 2;
+    if (4 * mixed < blks) return;
+    sp->w8 = kern_ar_get(ar, (size_t)nb * ncq * taps * 8 * sizeof *sp->w8);
+    sp->w8fix = kern_ar_zero(ar, (size_t)nb * ncq * taps * 8 * sizeof *sp->w8fix);
+    sp->fixrow8 = kern_ar_zero(ar, (size_t)nb * ncq * k->s.kh);
+    sp->rnd8 = kern_ar_get(ar, (size_t)nb * ncq * 16 * sizeof *sp->rnd8);
+    for (int32_t b8 = 0; b8 < nb; b8++)
+        for (int32_t q = 0; q < ncq; q++)
+            for (int32_t l = 0; l < 8; l++) {
+                const int32_t cb = 2 * b8 + l / KERN_COB, j = l % KERN_COB;
+                const size_t bq = (size_t)cb * ncq + q;
+                for (int32_t t = 0; t < taps; t++)
+                    sp->w8[(((size_t)b8 * ncq + q) * taps + t) * 8 + l] = sp->wpk[(bq * taps + t) * KERN_COB + j];
+                sp->rnd8[(((size_t)b8 * ncq + q) * 2) * 8 + l] = sp->rnd[(bq * KERN_COB + j) * 2];
+                sp->rnd8[(((size_t)b8 * ncq + q) * 2 + 1) * 8 + l] = sp->rnd[(bq * KERN_COB + j) * 2 + 1];
+            }
+    for (int32_t cb = 0; cb < 2 * nb; cb++)
+        for (int32_t f = sp->fix_start[cb]; f < sp->fix_start[cb + 1]; f++) {
+            const kern_u8_fix *fx = &sp->fix[f];
+            int32_t t = 0, to = fx->off - (int32_t)((size_t)fx->q * k->g.chan_len);
+            while (k->tap_off[t] != to) t++; /* tap offsets are distinct */
+            const int32_t b8 = cb / 2, l = (cb % 2) * KERN_COB + fx->j;
+            sp->w8fix[(((size_t)b8 * ncq + fx->q) * taps + t) * 8 + l] |= (int32_t)(1u << (8 * fx->b));
+            sp->fixrow8[((size_t)b8 * ncq + fx->q) * k->s.kh + t / 3] |= (uint8_t)(1u << (t % 3));
+        }
+}
+
 int qnn_conv_u8_sep_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, const int16_t *act_tf, int n_planes,
                          const uint8_t *plane_of, const int16_t *w_tf, const qnn_conv_dst *dst, int threads,
                          void *scratch, size_t scratch_size)
@@ -441,11 +507,15 @@ int qnn_conv_u8_sep_team(const qnn_conv_u8 *k, int32_t n, const int8_t *in, cons
     size_t need = qnn_conv_u8_sep_scratch_size(k, n, threads);
     void *own;
     kern_arena ar = kern_arena_open(scratch, scratch_size, need, &own);
-    kern_u8_sep sp;
+    kern_u8_sep sp = {0};
     int ok = u8_sep_plan(k, act_tf, n_planes, plane_of, w_tf, &ar, &sp);
-    if (ok)
-        u8_run(k, &sp, n, in, dst,
-               avx2 ? (kern_use_vnni() ? kern_u8_sep_tile_vnni : kern_u8_sep_tile_avx2) : u8_tile_generic, nt, &ar);
+    if (ok && avx2 && n >= nt && kern_use_co8()) u8_co8_plan(k, &ar, &sp);
+    if (sp.w8) kern_note_co8();
+    if (ok) {
+        const int vnni = avx2 && kern_use_vnni();
+        u8_run(k, &sp, n, in, dst, avx2 ? (vnni ? kern_u8_sep_tile_vnni : kern_u8_sep_tile_avx2) : u8_tile_generic,
+               sp.w8 ? (vnni ? kern_u8_co8_tile_vnni : kern_u8_co8_tile_avx2) : NULL, nt, &ar);
+    }
     free(own);
     return ok;
 }
