@@ -2,6 +2,7 @@
 # The granularity study of issue 11 in one command (results/study/README.md is its output):
 #
 #   scripts/study.sh [-r RUNS] [-o OUT] [-p PROBLEMS] [-b APPROXMAP] [-j THREADS] [-g GENERATIONS] [-s STEP]
+#                    [-v VALIDATION]
 #
 # runs, in this order, each into RUNS/NAME (a run that is already finished is skipped, a run that was
 # stopped or killed is resumed from its checkpoint, so a half-done study continues exactly):
@@ -18,6 +19,9 @@
 # and McNemar p, cached in RUN/holdout.csv; front and knee plots), and scripts/study_readme.py: the
 # selection on the search subset, `approxmap export` of the chosen maps to OUT/GRANULARITY/lossB.yaml,
 # the plots and OUT/README.md. Running it again on finished runs rewrites nothing (README byte-identical).
+# With -v, every front map is also measured on a validation subset (RUNS/NAME.val: a copy of the run
+# whose problem names that subset as its holdout, reported the same way), and the README gets a second
+# selection, on the validation loss, with its maps in OUT/GRANULARITY/val-lossB.yaml.
 #
 #   -r RUNS        run directories (default runs/study; keep them outside results/)
 #   -o OUT         the study's results (default results/study)
@@ -28,6 +32,9 @@
 #   -g N           generations of every GA run instead of the problem files' (smoke tests; a finished run
 #                  is extended to N by resume)
 #   -s STEP        the greedy's --step (energy drop between evaluated maps; default the greedy's, 0.01)
+#   -v VALIDATION  records FILE:FIRST:COUNT (data paths as in the problem files) neither searched on nor in
+#                  the holdout, for the second selection (problems/study-t5k: test records 0..1999, from
+#                  the holdout's distribution, which the training images of its search subset are not)
 #
 # Runs already made in RUNS/NAME by hand (e.g. `approxmap search PROBLEMS/layer.yaml -o RUNS/layer-s1
 # --seed 1` with a frozen binary) are used as they are: a finished one is not touched, an unfinished one
@@ -41,12 +48,12 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-RUNS=runs/study OUT=results/study PROBLEMS=$top/problems/study BIN=${APPROXMAP:-} THREADS= GENS= STEP=
+RUNS=runs/study OUT=results/study PROBLEMS=$top/problems/study BIN=${APPROXMAP:-} THREADS= GENS= STEP= VALID=
 usage() { sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'; }
-while getopts "r:o:p:b:j:g:s:h" opt; do
+while getopts "r:o:p:b:j:g:s:v:h" opt; do
     case $opt in
     r) RUNS=$OPTARG ;; o) OUT=$OPTARG ;; p) PROBLEMS=$OPTARG ;; b) BIN=$OPTARG ;;
-    j) THREADS=$OPTARG ;; g) GENS=$OPTARG ;; s) STEP=$OPTARG ;;
+    j) THREADS=$OPTARG ;; g) GENS=$OPTARG ;; s) STEP=$OPTARG ;; v) VALID=$OPTARG ;;
     h) usage; exit 0 ;; *) usage >&2; exit 2 ;;
     esac
 done
@@ -60,6 +67,7 @@ for f in layer filter kernel greedy-filter greedy-kernel; do
     [ -r "$PROBLEMS/$f.yaml" ] || { echo "study.sh: '$PROBLEMS/$f.yaml' is missing" >&2; exit 1; }
 done
 case $GENS in '' | [1-9] | [1-9][0-9] | [1-9][0-9][0-9]) ;; *) echo "study.sh: -g wants a positive integer" >&2; exit 2 ;; esac
+case $VALID in '' | *.bin:[0-9]*:[1-9]*) ;; *) echo "study.sh: -v wants FILE:FIRST:COUNT, not '$VALID'" >&2; exit 2 ;; esac
 mkdir -p "$RUNS" "$OUT" || exit 1
 RUNS_ABS=$(cd "$RUNS" && pwd)
 has_greedy=0
@@ -193,6 +201,31 @@ for name in layer-s1 layer-s2 greedy-filter greedy-kernel filter-s1 filter-s2 ke
     "$BIN" report "$dir" "${ropts[@]}" 2>>"$RUNS/$name.log" || { say "$name: report failed (see $RUNS/$name.log)"; exit 1; }
 done
 
+# validation figures (-v): the same report on RUNS/NAME.val, a copy of the finished run whose problem names
+# the validation records as its holdout (redone only when the front or the records changed)
+if [ -n "$VALID" ]; then
+    for name in layer-s1 layer-s2 greedy-filter greedy-kernel filter-s1 filter-s2 kernel-s1 kernel-s2 layer2x-s1 layer2x-s2; do
+        dir=$RUNS/$name val=$RUNS/$name.val
+        [ -f "$dir/study.done" ] || continue
+        sed "s|^  holdout: .*|  holdout: $VALID|" "$dir/problem.yaml" >"$RUNS/$name.val.yaml" || exit 1
+        grep -q "^  holdout: $VALID\$" "$RUNS/$name.val.yaml" || { say "$name: its problem has no holdout line"; exit 1; }
+        if [ -f "$val/report.md" ] && cmp -s "$dir/front.csv" "$val/front.csv" && cmp -s "$RUNS/$name.val.yaml" "$val/problem.yaml"; then
+            rm -f "$RUNS/$name.val.yaml"
+            continue
+        fi
+        mkdir -p "$val" || exit 1
+        rm -f "$val/report.md"
+        for f in front.csv generations.csv greedy.csv checkpoint archive; do
+            if [ -f "$dir/$f" ]; then cp -p "$dir/$f" "$val/" || exit 1; fi
+        done
+        mv "$RUNS/$name.val.yaml" "$val/problem.yaml" || exit 1
+        say "$name: validation (every front map on $VALID)"
+        ropts=(--quiet)
+        [ -n "$THREADS" ] && ropts+=(--threads "$THREADS")
+        "$BIN" report "$val" "${ropts[@]}" 2>>"$RUNS/$name.log" || { say "$name: validation report failed (see $RUNS/$name.log)"; exit 1; }
+    done
+fi
+
 python3 "$here/study_readme.py" --runs "$RUNS" --out "$OUT" --bin "$BIN" ${THREADS:+--threads "$THREADS"} \
-    --greedy "$has_greedy" || exit 1
+    --greedy "$has_greedy" ${VALID:+--validation "$VALID"} || exit 1
 say "wrote $OUT/README.md"

@@ -8,7 +8,12 @@ are not rewritten and gnuplot runs only for changed plot data, so a second invoc
 Selection rule (documented in the README): for granularity G and budget B, among the feasible maps on the
 final fronts of G's runs (both GA seeds; for the greedy, both its runs), the one with the lowest energy
 whose search-subset loss is <= B pp; ties: lower search loss, then the run listed first, then the lower
-front row. The holdout only reports."""
+front row. The holdout only reports.
+
+With --validation SPEC (study.sh -v), every run also has RUN.val/holdout.csv: its front maps measured on
+the validation records SPEC (neither searched on nor in the holdout). A second selection then uses the
+validation loss in place of the search loss (same rule and ties otherwise); its maps ship as
+GRANULARITY/val-lossB.yaml."""
 import argparse
 import csv
 import json
@@ -59,13 +64,17 @@ def read_front(path):
     return rows
 
 
-def read_holdout(path):
-    """holdout.csv v3 rows in file order (they follow front.csv's order), or None when absent."""
+def read_holdout(path, records=None):
+    """holdout.csv v3 rows in file order (they follow front.csv's order), or None when absent; with
+    records, None also when the cache measured other records."""
     if not os.path.exists(path):
         return None
     out = []
     with open(path) as f:
-        lines = [ln for ln in f.read().splitlines() if ln and not ln.startswith("#")]
+        text = f.read().splitlines()
+    if records is not None and (not text or not text[0].endswith(" holdout=" + records)):
+        return None
+    lines = [ln for ln in text if ln and not ln.startswith("#")]
     head = lines[0].split(",")
     need = ["id", "n", "exact", "correct", "loss_pp", "ci_lo", "ci_hi", "lost", "gained", "p_mcnemar"]
     if any(k not in head for k in need):
@@ -161,6 +170,7 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--threads")
     ap.add_argument("--greedy", type=int, default=1)
+    ap.add_argument("--validation")
     a = ap.parse_args()
     thr = ["--threads", a.threads] if a.threads else []
     work = os.path.join(a.runs, "study-maps")
@@ -179,6 +189,13 @@ def main():
             sys.exit("study: %s/holdout.csv does not follow its front.csv; run `approxmap report %s`" % (d, d))
         for r, h in zip(front, ho):
             r["ho"] = h
+        if a.validation:
+            va = read_holdout(os.path.join(d + ".val", "holdout.csv"), a.validation)
+            if va is None or len(va) != len(front) or any(h["id"] != r["id"] for h, r in zip(va, front)):
+                sys.exit("study: %s.val/holdout.csv is not this front on %s; run scripts/study.sh -v again"
+                         % (d, a.validation))
+            for r, h in zip(front, va):
+                r["val"] = h
         keys = problem_keys(os.path.join(d, "problem.yaml"))
         runs.append({"name": name, "group": group, "gran": gran, "seed": seed, "dir": d, "done": True,
                      "front": front, "gens": read_gens(os.path.join(d, "generations.csv")),
@@ -208,6 +225,8 @@ def main():
         return None if best is None else (best[1], best[2])
 
     chosen = {(g, b): pick(g, b, lambda p: p["f2"]) for g in GROUPS for b in BUDGETS}
+    vchosen = ({(g, b): pick(g, b, lambda p: p["val"]["loss"]) for g in GROUPS for b in BUDGETS}
+               if a.validation else {})
     envelope = {(g, b): pick(g, b, lambda p: p["ho"]["loss"]) for g in GROUPS for b in BUDGETS}
 
     # --- exports of the chosen maps (YAML with bias_delta and holdout figures; JSON for the plots) ----
@@ -218,51 +237,57 @@ def main():
         os.replace(mults_path + ".tmp", mults_path)
     with open(mults_path) as f:
         energy = {m["name"]: m["energy_rel"] for m in json.load(f)["multipliers"]}
-    maps = {}
-    for g in GROUPS:
-        first = {}  # (run, id) -> the budget file exported for it (one export per distinct map)
-        for b in EXPORTED:
-            yml = os.path.join(a.out, g, "loss%s.yaml" % bname(b))
-            c = chosen[(g, b)]
-            if c is None:
-                if os.path.exists(yml):
-                    os.remove(yml)
-                continue
-            r, p = c
-            os.makedirs(os.path.join(a.out, g), exist_ok=True)
-            js = os.path.join(work, "%s-%d.json" % (r["name"], p["id"]))
-            tag = "# approxmap export of run '%s': front.csv row %d (archive id %d)" % (r["dir"], p["row"], p["id"])
-            if not first_line(yml).startswith(tag):
-                src = first.get((r["name"], p["id"]))
-                if src is None:
-                    run([a.bin, "export", r["dir"], "--id", str(p["id"]), "-o", yml] + thr)
-                else:
-                    # the same map as an earlier budget's file: that export, with this file's path in its
-                    # `approxmap eval --map` lines
-                    with open(src) as f:
-                        write_if_changed(yml, f.read().replace(" --map %s " % src, " --map %s " % yml))
-            first.setdefault((r["name"], p["id"]), yml)
-            try:
-                with open(js) as f:
-                    m = json.load(f)
-                fresh = m["run"] == r["dir"] and m["id"] == p["id"]
-            except (OSError, ValueError, KeyError):
-                fresh = False
-            if not fresh:
-                run([a.bin, "export", r["dir"], "--id", str(p["id"]), "--no-holdout", "--format", "json", "-o", js]
-                    + thr)
-                with open(js) as f:
-                    m = json.load(f)
-            maps[(g, b)] = m
+    def export_set(chosen, prefix):
+        maps = {}
+        for g in GROUPS:
+            first = {}  # (run, id) -> the budget file exported for it (one export per distinct map)
+            for b in EXPORTED:
+                yml = os.path.join(a.out, g, "%sloss%s.yaml" % (prefix, bname(b)))
+                c = chosen.get((g, b))
+                if c is None:
+                    if os.path.exists(yml):
+                        os.remove(yml)
+                    continue
+                r, p = c
+                os.makedirs(os.path.join(a.out, g), exist_ok=True)
+                js = os.path.join(work, "%s-%d.json" % (r["name"], p["id"]))
+                tag = "# approxmap export of run '%s': front.csv row %d (archive id %d)" % (r["dir"], p["row"], p["id"])
+                if not first_line(yml).startswith(tag):
+                    src = first.get((r["name"], p["id"]))
+                    if src is None:
+                        run([a.bin, "export", r["dir"], "--id", str(p["id"]), "-o", yml] + thr)
+                    else:
+                        # the same map as an earlier budget's file: that export, with this file's path in its
+                        # `approxmap eval --map` lines
+                        with open(src) as f:
+                            write_if_changed(yml, f.read().replace(" --map %s " % src, " --map %s " % yml))
+                first.setdefault((r["name"], p["id"]), yml)
+                try:
+                    with open(js) as f:
+                        m = json.load(f)
+                    fresh = m["run"] == r["dir"] and m["id"] == p["id"]
+                except (OSError, ValueError, KeyError):
+                    fresh = False
+                if not fresh:
+                    run([a.bin, "export", r["dir"], "--id", str(p["id"]), "--no-holdout", "--format", "json", "-o", js]
+                        + thr)
+                    with open(js) as f:
+                        m = json.load(f)
+                maps[(g, b)] = m
 
-    # the holdout figures in each shipped YAML are the ones of holdout.csv (measured twice, same engine)
-    for (g, b), m in maps.items():
-        p = chosen[(g, b)][1]
-        want = "(%d/%d), loss %.2f pp" % (p["ho"]["correct"], p["ho"]["n"], p["ho"]["loss"])
-        with open(os.path.join(a.out, g, "loss%s.yaml" % bname(b))) as f:
-            text = f.read()
-        if want not in text:
-            sys.exit("study: %s/%s/loss%s.yaml disagrees with holdout.csv (%s)" % (a.out, g, bname(b), want))
+        # the holdout figures in each shipped YAML are the ones of holdout.csv (measured twice, same engine)
+        for (g, b), m in maps.items():
+            p = chosen[(g, b)][1]
+            want = "(%d/%d), loss %.2f pp" % (p["ho"]["correct"], p["ho"]["n"], p["ho"]["loss"])
+            with open(os.path.join(a.out, g, "%sloss%s.yaml" % (prefix, bname(b)))) as f:
+                text = f.read()
+            if want not in text:
+                sys.exit("study: %s/%s/%sloss%s.yaml disagrees with holdout.csv (%s)"
+                         % (a.out, g, prefix, bname(b), want))
+        return maps
+
+    maps = export_set(chosen, "")
+    vmaps = export_set(vchosen, "val-")
 
     # --- plots --------------------------------------------------------------------------------------
     term = ("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo noenhanced size 960,640 } "
@@ -343,6 +368,12 @@ def main():
           "the final fronts of G's runs (both GA seeds; for the greedy, its filter and kernel runs), the "
           "lowest-energy map whose search-subset loss is <= B pp (ties: lower search loss, then the run "
           "listed first in *Runs*, then the lower front row). Its holdout loss is then reported, not used.",
+          *(["- **Selection on validation records (second table):** the same rule with the loss on `%s` "
+             "(images neither searched on nor in the holdout, from the holdout's distribution) in place of the "
+             "search loss. Declared before any holdout figure of these runs was read, because the search "
+             "subset's images (training records) are easier than test images, so that maps chosen on the "
+             "search loss would exceed their budget on the holdout by a systematic margin." % a.validation]
+            if a.validation else []),
           "- **Same evaluation budget:** filter-sS and kernel-sS are seeded from layer-sS's front, so their "
           "maps cost layer-sS's evaluations plus their own. *layer2x* is the layer search given that budget "
           "(layer-sS continued to twice its generations); compare filter and kernel against layer2x, and "
@@ -372,6 +403,27 @@ def main():
                          h["hi"], h["p"], h["lost"], h["gained"]))
     md.append("\nA small p says the map's accuracy differs from the exact model's on the holdout; with p large "
               "the holdout cannot tell them apart.\n")
+    if a.validation:
+        md.append("## Energy saved at a validation-loss budget (selected on `%s`; holdout reported)\n"
+                  % a.validation)
+        md.append("| granularity | validation loss <= | energy saved | run, front row (id) | search loss (pp) | "
+                  "validation loss (pp) | holdout loss (pp) [95 % CI] | McNemar p | b / c |")
+        md.append("|---|---:|---:|---|---:|---:|---|---:|---:|")
+        for g in GROUPS:
+            if not any(r["done"] for r in runs if r["group"] == g):
+                md.append("| %s | | not run | | | | | | |" % g)
+                continue
+            for b in BUDGETS:
+                c = vchosen[(g, b)]
+                if c is None:
+                    md.append("| %s | %g pp | no map | | | | | | |" % (g, b))
+                    continue
+                r, p = c
+                h = p["ho"]
+                md.append("| %s | %g pp | %.1f %% | %s, %d (%d) | %.2f | %.2f | %.2f [%.2f, %.2f] | %.3g | %d / %d |"
+                          % (g, b, 100 * (1 - p["f1"]), r["name"], p["row"], p["id"], p["f2"], p["val"]["loss"],
+                             h["loss"], h["lo"], h["hi"], h["p"], h["lost"], h["gained"]))
+        md.append("")
 
     md.append("## For reference only: the front envelope on the holdout (HOLDOUT-SELECTED, biased)\n")
     md.append("Energy saved by the cheapest front map whose *holdout* loss is <= B. Choosing on the holdout "
@@ -446,15 +498,20 @@ def main():
               "`approxmap eval --map FILE` reproduces their figures (the reproduce lines are in each file).\n")
     md.append("| map | energy saved | holdout loss (pp) | layers using >= 2 multipliers |")
     md.append("|---|---:|---:|---:|")
-    for g in GROUPS:
-        for b in EXPORTED:
-            if (g, b) not in maps:
-                continue
-            m = maps[(g, b)]
-            p = chosen[(g, b)][1]
-            multi = sum(1 for L in m["layers"] if "kernels" in L and len({x for row in L["kernels"] for x in row}) >= 2)
-            md.append("| [%s/loss%s.yaml](%s/loss%s.yaml) | %.1f %% | %.2f | %d of %d |"
-                      % (g, bname(b), g, bname(b), 100 * (1 - p["f1"]), p["ho"]["loss"], multi, len(m["layers"])))
+    for prefix, ms, ch in (("", maps, chosen), ("val-", vmaps, vchosen)):
+        for g in GROUPS:
+            for b in EXPORTED:
+                if (g, b) not in ms:
+                    continue
+                m = ms[(g, b)]
+                p = ch[(g, b)][1]
+                multi = sum(1 for L in m["layers"]
+                            if "kernels" in L and len({x for row in L["kernels"] for x in row}) >= 2)
+                f = "%s/%sloss%s.yaml" % (g, prefix, bname(b))
+                md.append("| [%s](%s) | %.1f %% | %.2f | %d of %d |"
+                          % (f, f, 100 * (1 - p["f1"]), p["ho"]["loss"], multi, len(m["layers"])))
+    if vmaps:
+        md.append("\n`val-lossB.yaml`: the maps of the validation-loss selection.")
     md.append("")
 
     md.append("## Plots\n")

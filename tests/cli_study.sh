@@ -32,8 +32,9 @@ for g in filter kernel; do
     { tiny | sed "s/^granularity: layer$/granularity: $g/"; echo "compensate: bias"; } >"$P/greedy-$g.yaml"
 done
 R=$T/runs O=$T/out
+VAL=cifar10/cifar-10-batches-bin/test_batch.bin:128:64 # the validation records (-v): neither search nor holdout
 t0=$(date +%s)
-bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 2>"$T/log1" && pass "study.sh runs the tiny study" \
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 -v "$VAL" 2>"$T/log1" && pass "study.sh runs the tiny study" \
     || { bad "study.sh failed"; cat "$T/log1"; exit 1; }
 echo "# first invocation: $(($(date +%s) - t0)) s"
 for n in layer-s1 layer-s2 filter-s1 filter-s2 kernel-s1 kernel-s2; do
@@ -60,7 +61,9 @@ import csv, json, math, os, re, subprocess, sys
 R, O, BIN = sys.argv[1:]
 md = open(os.path.join(O, "README.md")).read()
 rows = {}
-for m in re.finditer(r"^\| (layer2x|layer|filter|kernel|greedy) \| ([0-9.]+) pp \| (.*)$", md, re.M):
+# the search-loss table (the validation-loss table, checked below, comes after it)
+for m in re.finditer(r"^\| (layer2x|layer|filter|kernel|greedy) \| ([0-9.]+) pp \| (.*)$",
+                     md.split("## Energy saved at a validation-loss budget")[0], re.M):
     rows[(m.group(1), float(m.group(2)))] = m.group(3)
 ok = True
 def bad(msg):
@@ -134,10 +137,64 @@ for n in ("layer-s1", "layer2x-s2", "filter-s1", "kernel-s2", "greedy-kernel"):
 if ok: print("PASS: README table = the cheapest front map with search loss <= B; holdout figures = approxmap eval (%d checks)" % checked)
 sys.exit(0 if ok else 1)
 EOF
+# the validation selection: RUN.val/holdout.csv measures the run's front on VAL (approxmap eval agrees),
+# and the second table picks the cheapest feasible map with validation loss <= B
+python3 - "$R" "$O" "$BIN" "$VAL" <<'EOF' || fail=1
+import csv, json, os, re, subprocess, sys
+R, O, BIN, VAL = sys.argv[1:]
+md = open(os.path.join(O, "README.md")).read()
+sec = md.split("## Energy saved at a validation-loss budget")[1].split("\n## ")[0]
+rows = {(m.group(1), float(m.group(2))): m.group(3)
+        for m in re.finditer(r"^\| (layer2x|layer|filter|kernel|greedy) \| ([0-9.]+) pp \| (.*)$", sec, re.M)}
+groups = {"layer": ["layer-s1", "layer-s2"], "layer2x": ["layer2x-s1", "layer2x-s2"], "filter": ["filter-s1", "filter-s2"],
+          "kernel": ["kernel-s1", "kernel-s2"], "greedy": ["greedy-filter", "greedy-kernel"]}
+def val_of(n):
+    lines = open(os.path.join(R, n + ".val", "holdout.csv")).read().splitlines()
+    assert lines[0].endswith(" holdout=" + VAL), lines[0]
+    return {r["id"]: r for r in csv.DictReader(l for l in lines if not l.startswith("#"))}
+ok, checked, evald = True, 0, False
+for g, names in groups.items():
+    for b in (0, 0.5, 1, 2, 4):
+        best = None
+        for ri, n in enumerate(names):
+            va = val_of(n)
+            for i, r in enumerate(csv.DictReader(open(os.path.join(R, n, "front.csv")))):
+                v = float(va[r["id"]]["loss_pp"])
+                if float(r["violation"]) > 0 or v > b:
+                    continue
+                k = (float(r["f1"]), v, ri, i)
+                if best is None or k < best[0]:
+                    best = (k, n, i, int(r["id"]), float(r["f2"]))
+        cell = rows.get((g, b))
+        want = "no map" if best is None else "%.1f %% | %s, %d (%d) | %.2f | %.2f |" % (
+            100 * (1 - best[0][0]), best[1], best[2], best[3], best[4], best[0][1])
+        if cell is None or not cell.startswith(want):
+            ok = False; print("FAIL: validation table %s %g: '%s', expected '%s'" % (g, b, cell and cell[:70], want))
+            continue
+        checked += 1
+        if best is not None and not evald and b in (1, 2, 4):
+            # the shipped val- map measured by approxmap eval on VAL: the loss the table shows
+            y = os.path.join(O, g, "val-loss%g.yaml" % b)
+            hint = [l for l in open(y) if l.startswith("#   approxmap eval") and "--first 64" in l][0][2:].split()
+            first, count = VAL.split(":")[1:]
+            hint[hint.index("--first") + 1] = first
+            hint[hint.index("--count") + 1] = count
+            e = json.loads(subprocess.run([BIN] + hint[1:] + ["--format", "json", "--no-float", "--threads", "1"],
+                                          capture_output=True, text=True, check=True).stdout)
+            loss = 100.0 * (e["correct_int8"] - e["correct_approx"]) / int(count)
+            if "%.2f" % loss != "%.2f" % best[0][1]:
+                ok = False; print("FAIL: %s: eval on %s gives loss %.2f, RUN.val/holdout.csv %.2f" % (y, VAL, loss, best[0][1]))
+            evald = True
+            checked += 1
+if not evald:
+    ok = False; print("FAIL: no validation-selected map at 1, 2 or 4 pp to check against approxmap eval")
+if ok: print("PASS: validation table = the cheapest front map with validation loss <= B; RUN.val = approxmap eval (%d checks)" % checked)
+sys.exit(0 if ok else 1)
+EOF
 ls "$O"/layer/loss0.yaml "$O"/filter/loss4.yaml "$O"/kernel/loss4.yaml >/dev/null 2>&1 && grep -q 'bias_delta:' "$O/filter/loss4.yaml" \
     && pass "exported maps with bias_delta" || bad "exported maps missing"
 ok=1
-for y in "$O"/*/loss*.yaml; do
+for y in "$O"/*/loss*.yaml "$O"/*/val-loss*.yaml; do
     [ "$(grep -c -- "--map $y " "$y")" = 2 ] || { ok=0; echo "$y: its reproduce lines name another file"; }
 done
 [ $ok = 1 ] && pass "every shipped map's reproduce lines name the map itself" || bad "reproduce lines"
@@ -155,7 +212,7 @@ snap() { (cd "$1" && find . -type f ! -name 'lg.csv' ! -name 'ex.csv' -print0 | 
 { snap "$R"; snap "$O"; } >"$T/before"
 rm "$R/layer-s2/study.done"
 t0=$(date +%s)
-bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 2>"$T/log2" || bad "second invocation failed"
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 -v "$VAL" 2>"$T/log2" || bad "second invocation failed"
 echo "# second invocation: $(($(date +%s) - t0)) s"
 { snap "$R"; snap "$O"; } >"$T/after"
 cmp -s "$T/before" "$T/after" && pass "second invocation: every file of the runs and the output identical" \
@@ -166,13 +223,13 @@ grep -q "layer-s2: finished outside the script" "$T/log2" && pass "a finished ru
 
 # a half-done study: a run whose directory is gone is done again, to the same front and archive
 mv "$R/kernel-s2" "$T/k2"
-bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 2>"$T/log3" || bad "third invocation failed"
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 -v "$VAL" 2>"$T/log3" || bad "third invocation failed"
 cmp -s "$R/kernel-s2/front.csv" "$T/k2/front.csv" && cmp -s "$R/kernel-s2/archive" "$T/k2/archive" \
     && [ "$(grep -c 'searching' "$T/log3")" = 1 ] && pass "a missing run is redone, identically; the others skipped" \
     || bad "redone kernel-s2 differs"
 sed -n '/^## Energy saved/,/^## Runs/p' "$O/README.md" >"$T/t3"
 mv "$R/kernel-s2" "$T/k2b" && mv "$T/k2" "$R/kernel-s2"
-bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 2>/dev/null
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 -v "$VAL" 2>/dev/null
 sed -n '/^## Energy saved/,/^## Runs/p' "$O/README.md" | cmp -s - "$T/t3" && pass "the tables do not depend on the redo" \
     || bad "tables changed"
 exit $fail
