@@ -93,19 +93,34 @@ static inline __m256i rq_apply(__m256i a, const rq_consts *c)
 }
 
 /* rq_apply for a call that needs no saturation: a + bias fits in int32 (the caller's bound), the
- * shift is <= 0 (c->left = 0) and the multiplier is not INT32_MIN. vb, vm: the channel's bias and
- * multiplier broadcast; right = -shift. */
-static inline __m256i rq_apply_nosat(__m256i a, __m256i vb, __m256i vm, __m256i right, __m256i mask, __m256i half,
-                                     __m256i vlo, __m256i vhi)
+ * shift is <= 0 (c->left = 0) and the multiplier is not INT32_MIN. vb, vm: the lanes' biases and
+ * multipliers, vm_odd = vm's odd lanes in the even ones (_mm256_srli_epi64(vm, 32); vm itself when it is
+ * broadcast); right = -shift, mask = 2^right - 1, half = mask >> 1. */
+static inline __m256i rq_apply_nosat(__m256i a, __m256i vb, __m256i vm, __m256i vm_odd, __m256i right, __m256i mask,
+                                     __m256i half, __m256i vlo, __m256i vhi)
 {
     __m256i sum = _mm256_add_epi32(a, vb);
     __m256i ev = srdhm_even(sum, vm);
-    __m256i od = srdhm_even(_mm256_srli_epi64(sum, 32), vm); /* vm is broadcast: its odd lanes are m too */
+    __m256i od = srdhm_even(_mm256_srli_epi64(sum, 32), vm_odd);
     __m256i hm = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
     __m256i rem = _mm256_and_si256(hm, mask);
     __m256i thr = _mm256_sub_epi32(half, _mm256_srai_epi32(hm, 31));
     __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(hm, right), _mm256_cmpgt_epi32(rem, thr));
     return _mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi);
+}
+
+/* The requantization constants of dst's 8 channels c0 .. c0 + 7 */
+static inline rq_consts rq_make_dst8(const qnn_conv_dst *dst, size_t c0)
+{
+    return rq_make(dst->bias ? _mm256_loadu_si256((const __m256i *)(const void *)(dst->bias + c0)) : _mm256_setzero_si256(),
+                   _mm256_loadu_si256((const __m256i *)(const void *)(dst->mult + c0)),
+                   _mm256_loadu_si256((const __m256i *)(const void *)(dst->shift + c0)), dst->lo, dst->hi);
+}
+
+/* rq_apply_nosat with c's per-lane constants (c from a call that needs no saturation: left = 0) */
+static inline __m256i rq_apply_nosat_c(__m256i a, const rq_consts *c)
+{
+    return rq_apply_nosat(a, c->vb, c->vm, c->vm_odd, c->right, c->mask, c->half, c->vlo, c->vhi);
 }
 
 /* 8 int32 in -128..127 -> 8 int8 stored at out */
@@ -121,10 +136,7 @@ static inline void store8(__m256i q, int8_t *out)
 void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
                              int8_t *out, size_t os)
 {
-    const __m256i zero = _mm256_setzero_si256();
-    rq_consts c = rq_make(dst->bias ? _mm256_loadu_si256((const __m256i *)(const void *)(dst->bias + c0)) : zero,
-                          _mm256_loadu_si256((const __m256i *)(const void *)(dst->mult + c0)),
-                          _mm256_loadu_si256((const __m256i *)(const void *)(dst->shift + c0)), dst->lo, dst->hi);
+    rq_consts c = rq_make_dst8(dst, (size_t)c0);
     for (size_t p = 0; p < n_pix; p++)
         store8(rq_apply(_mm256_loadu_si256((const __m256i *)(const void *)(x + p * xs)), &c), out + p * os);
 }
@@ -132,23 +144,9 @@ void kern_requant_rows8_avx2(const int32_t *x, size_t xs, size_t n_pix, const qn
 void kern_requant_rows8_nosat_avx2(const int32_t *x, size_t xs, size_t n_pix, const qnn_conv_dst *dst, int32_t c0,
                                    int8_t *out, size_t os)
 {
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i vb = dst->bias ? _mm256_loadu_si256((const __m256i *)(const void *)(dst->bias + c0)) : zero;
-    const __m256i vm = _mm256_loadu_si256((const __m256i *)(const void *)(dst->mult + c0)), vm_odd = _mm256_srli_epi64(vm, 32);
-    const __m256i right = _mm256_sub_epi32(zero, _mm256_loadu_si256((const __m256i *)(const void *)(dst->shift + c0)));
-    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one), half = _mm256_srai_epi32(mask, 1);
-    const __m256i vlo = _mm256_set1_epi32(dst->lo), vhi = _mm256_set1_epi32(dst->hi);
-    for (size_t p = 0; p < n_pix; p++) {
-        /* rq_apply without its saturations: a + bias fits, no left shift, no INT32_MIN multiplier */
-        __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(x + p * xs)), vb);
-        __m256i ev = srdhm_even(sum, vm);
-        __m256i od = srdhm_even(_mm256_srli_epi64(sum, 32), vm_odd);
-        __m256i hm = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
-        __m256i rem = _mm256_and_si256(hm, mask);
-        __m256i thr = _mm256_sub_epi32(half, _mm256_srai_epi32(hm, 31));
-        __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(hm, right), _mm256_cmpgt_epi32(rem, thr));
-        store8(_mm256_min_epi32(_mm256_max_epi32(q, vlo), vhi), out + p * os);
-    }
+    rq_consts c = rq_make_dst8(dst, (size_t)c0);
+    for (size_t p = 0; p < n_pix; p++)
+        store8(rq_apply_nosat_c(_mm256_loadu_si256((const __m256i *)(const void *)(x + p * xs)), &c), out + p * os);
 }
 
 /* The items of one input channel when the block's KERN_COB kernels read one activation vector:
@@ -319,8 +317,8 @@ static inline __attribute__((always_inline)) void u8_store(const qnn_conv_u8 *k,
                 int32_t c = co0 + j, right = -dst->shift[c], mask = (int32_t)((1u << right) - 1u);
                 __m256i vb = _mm256_set1_epi32(dst->bias ? dst->bias[c] : 0), vm = _mm256_set1_epi32(dst->mult[c]);
                 __m256i vr = _mm256_set1_epi32(right), vmask = _mm256_set1_epi32(mask), vhalf = _mm256_set1_epi32(mask >> 1);
-                r[j][0] = rq_apply_nosat(acc[j][0], vb, vm, vr, vmask, vhalf, vlo, vhi);
-                r[j][1] = rq_apply_nosat(acc[j][1], vb, vm, vr, vmask, vhalf, vlo, vhi);
+                r[j][0] = rq_apply_nosat(acc[j][0], vb, vm, vm, vr, vmask, vhalf, vlo, vhi);
+                r[j][1] = rq_apply_nosat(acc[j][1], vb, vm, vm, vr, vmask, vhalf, vlo, vhi);
             }
         } else
 #pragma GCC unroll 4
@@ -600,30 +598,11 @@ static inline __attribute__((always_inline)) void u8_co8_tile(const qnn_conv_u8 
         return;
     }
     __m256i r[8];
+    const rq_consts c = rq_make_dst8(dst, co0);
     if (rq_fast) {
-        const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-        const __m256i vb = dst->bias ? _mm256_loadu_si256((const __m256i *)(const void *)(dst->bias + co0)) : zero;
-        const __m256i vm = _mm256_loadu_si256((const __m256i *)(const void *)(dst->mult + co0));
-        const __m256i right = _mm256_sub_epi32(zero, _mm256_loadu_si256((const __m256i *)(const void *)(dst->shift + co0)));
-        const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one), half = _mm256_srai_epi32(mask, 1);
-        const __m256i vlo = _mm256_set1_epi32(dst->lo), vhi = _mm256_set1_epi32(dst->hi);
-        const __m256i vm_odd = _mm256_srli_epi64(vm, 32);
 #pragma GCC unroll 8
-        for (int p = 0; p < 8; p++) {
-            __m256i sum = _mm256_add_epi32(acc[p], vb);
-            __m256i ev = srdhm_even(sum, vm);
-            __m256i od = srdhm_even(_mm256_srli_epi64(sum, 32), vm_odd);
-            __m256i hm = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
-            __m256i rem = _mm256_and_si256(hm, mask);
-            __m256i thr = _mm256_sub_epi32(half, _mm256_srai_epi32(hm, 31));
-            __m256i qv = _mm256_sub_epi32(_mm256_srav_epi32(hm, right), _mm256_cmpgt_epi32(rem, thr));
-            r[p] = _mm256_min_epi32(_mm256_max_epi32(qv, vlo), vhi);
-        }
+        for (int p = 0; p < 8; p++) r[p] = rq_apply_nosat_c(acc[p], &c);
     } else {
-        const __m256i zero = _mm256_setzero_si256();
-        rq_consts c = rq_make(dst->bias ? _mm256_loadu_si256((const __m256i *)(const void *)(dst->bias + co0)) : zero,
-                              _mm256_loadu_si256((const __m256i *)(const void *)(dst->mult + co0)),
-                              _mm256_loadu_si256((const __m256i *)(const void *)(dst->shift + co0)), dst->lo, dst->hi);
 #pragma GCC unroll 8
         for (int p = 0; p < 8; p++) r[p] = rq_apply(acc[p], &c);
     }
