@@ -1162,6 +1162,59 @@ START_TEST(u8_separable_roundings_match_reference)
 }
 END_TEST
 
+/* The no-saturation store is chosen from a bound on the accumulators. Under a ROUP map both operands
+ * can be 128 (127 rounded up), above what the layer's own weights and input range give: a bias just
+ * inside the exact operands' bound must still saturate like the reference (mixed roundings: the
+ * channel-lane tiles; alike: the 4-channel tiles; and the portable tile). */
+START_TEST(u8_separable_store_bound_uses_rounded_operands)
+{
+    qnn_conv_shape s = {.n = 2, .h = 8, .w = 8, .cin = 8, .cout = 8, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
+                        .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1};
+    ck_assert_int_eq(qnn_conv_shape_finish(&s), 0);
+    const size_t in_len = (size_t)s.n * s.h * s.w * s.cin, w_len = (size_t)s.cout * 9 * s.cin;
+    const size_t out_len = (size_t)s.n * s.ho * s.wo * s.cout;
+    int8_t *in = xmalloc(in_len), *w8 = xmalloc(w_len), *got8 = xmalloc(out_len);
+    int16_t *wtf = xmalloc(w_len * sizeof *wtf), act[2 * 256], *pl[2];
+    int32_t *ref = xmalloc(out_len * sizeof *ref), bias[8], mult[8], shift[8];
+    uint8_t plane_of[64];
+    memset(in, 127, in_len);
+    memset(w8, 127, w_len);
+    for (size_t i = 0; i < w_len; i++) wtf[i] = (int16_t)roup_round(127, 2); /* 128 */
+    for (int p = 0; p < 2; p++) {
+        int m = p + 1; /* R_1(127) = R_2(127) = 128 */
+        for (int a = -128; a < 128; a++) act[p * 256 + (uint8_t)a] = (int16_t)roup_round(a, m);
+        pl[p] = xmalloc(in_len * sizeof(int16_t));
+        for (size_t i = 0; i < in_len; i++) pl[p][i] = act[p * 256 + (uint8_t)in[i]];
+    }
+    /* the exact operands' bound: 72 taps x 127 x 127; the bias leaves exactly that much room */
+    const int32_t exact_bound = 72 * 127 * 127;
+    for (int c = 0; c < 8; c++) {
+        bias[c] = INT32_MAX - exact_bound;
+        mult[c] = 1 << 30;
+        shift[c] = -24;
+    }
+    qnn_conv_u8 *k = qnn_conv_u8_alloc(&s, w8, 0, 127);
+    ck_assert_ptr_nonnull(k);
+    for (int alike = 0; alike < 2; alike++) {
+        for (int i = 0; i < 64; i++) plane_of[i] = (uint8_t)(alike ? 0 : (i * 5 / 3) % 2);
+        qnn_conv_acc_ref(&s, (const int16_t *const *)pl, plane_of, wtf, ref);
+        ck_assert_int_eq(ref[(size_t)(1 * s.wo + 1) * s.cout], 72 * 128 * 128); /* an interior pixel */
+        qnn_conv_dst d = {.out = got8, .bias = bias, .mult = mult, .shift = shift, .lo = -128, .hi = 127};
+        for (int portable = 0; portable < 2; portable++)
+            for (int nt = 1; nt <= 2; nt++) {
+                qnn_kern_set_portable(portable);
+                memset(got8, 0x5a, out_len);
+                ck_assert_int_eq(qnn_conv_u8_sep_team(k, s.n, in, act, 2, plane_of, wtf, &d, nt, NULL, 0), 1);
+                fused_expect(&s, ref, &d, got8, alike ? "rounded operands, alike" : "rounded operands, mixed");
+            }
+    }
+    qnn_kern_set_portable(0);
+    qnn_conv_u8_free(k);
+    for (int p = 0; p < 2; p++) free(pl[p]);
+    free(in), free(w8), free(got8), free(wtf), free(ref);
+}
+END_TEST
+
 START_TEST(u8_separable_refuses_what_it_cannot_run)
 {
     qnn_conv_shape s = {.n = 1, .h = 3, .w = 3, .cin = 4, .cout = 2, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
@@ -1223,6 +1276,7 @@ static Suite *suite(void)
     tcase_add_test(tc, u8_signed_inputs_and_saturation_boundary);
     tcase_add_test(tc, u8_proof_refuses_unsafe_layers);
     tcase_add_test(tc, u8_separable_roundings_match_reference);
+    tcase_add_test(tc, u8_separable_store_bound_uses_rounded_operands);
     tcase_add_test(tc, u8_separable_refuses_what_it_cannot_run);
     suite_add_tcase(s, tc);
     return s;

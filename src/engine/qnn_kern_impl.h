@@ -200,7 +200,8 @@ typedef struct kern_u8_sep {
     uint32_t *rnd;         /* [n_cob][ncq][KERN_COB][2]: the 4 bytes' c, the 4 bytes' mask -(1 << m) */
     uint8_t *rmode;        /* [n_cob][ncq]: 0 no rounding, 1 the block's 4 channels round alike, 2 mixed */
     int32_t *fix_start;    /* [n_cob + 1]: block cb's fixes are fix[fix_start[cb] .. fix_start[cb + 1] - 1] */
-    kern_u8_fix *fix;
+    kern_u8_fix *fix;      /* up to 4 per packed weight word (one per byte) */
+    int64_t *acc_max;      /* [cout]: the bound of qnn_conv_u8's acc_max for the rounded operands the call runs */
     /* The channel-lane layout (NULL unless the plan chose it; see kern_u8_co8_tile_avx2): per block b8 of
      * 8 output channels, w8[((b8 * ncq + q) * n_taps + t) * 8 + l] = wpk's word of channel 8 b8 + l, and
      * rnd8[((b8 * ncq + q) * 2 + i) * 8 + l] = rnd's c (i = 0) and mask (i = 1) of that channel. */

@@ -250,12 +250,12 @@ static void minmax_s8_generic(const int8_t *x, size_t n, int32_t *mn, int32_t *m
 }
 
 /* 1 when dst's requantization needs no saturation for this layer (see kern_u8_tile_fn) */
-static int u8_rq_fast(const qnn_conv_u8 *k, const qnn_conv_dst *dst)
+static int u8_rq_fast(const qnn_conv_u8 *k, const qnn_conv_dst *dst, const int64_t *acc_max)
 {
     if (dst->acc) return 0;
     for (int32_t c = 0; c < k->s.cout; c++) {
         int64_t b = dst->bias ? dst->bias[c] : 0;
-        if (dst->shift[c] > 0 || dst->mult[c] == INT32_MIN || (b < 0 ? -b : b) + k->acc_max[c] > INT32_MAX) return 0;
+        if (dst->shift[c] > 0 || dst->mult[c] == INT32_MIN || (b < 0 ? -b : b) + acc_max[c] > INT32_MAX) return 0;
     }
     return 1;
 }
@@ -275,7 +275,7 @@ static void u8_image_co8(const qnn_conv_u8 *k, const kern_u8_sep *sp, const uint
 static void u8_run(const qnn_conv_u8 *k, const kern_u8_sep *sp, int32_t n, const int8_t *in, const qnn_conv_dst *dst,
                    kern_u8_tile_fn tile, kern_u8_co8_fn co8, int nt, kern_arena *ar)
 {
-    const int rq_fast = u8_rq_fast(k, dst);
+    const int rq_fast = u8_rq_fast(k, dst, sp ? sp->acc_max : k->acc_max);
     const qnn_conv_shape *s = &k->s;
     const size_t in_img = (size_t)s->h * s->w * s->cin;
     const int32_t ntile = (k->n_vec + 1) / 2, ncb = k->n_cob;
@@ -349,7 +349,7 @@ static size_t u8_sep_bytes(const qnn_conv_u8 *k)
     size_t blks = (size_t)k->n_cob * k->ncq, n_w = blks * k->n_taps * KERN_COB;
     return kern_ar_bytes(n_w * sizeof(int32_t)) + kern_ar_bytes(blks * KERN_COB * 2 * sizeof(uint32_t)) +
            kern_ar_bytes(blks) + kern_ar_bytes(((size_t)k->n_cob + 1) * sizeof(int32_t)) +
-           kern_ar_bytes(n_w * sizeof(kern_u8_fix));
+           kern_ar_bytes(4 * n_w * sizeof(kern_u8_fix)) + kern_ar_bytes((size_t)k->s.cout * sizeof(int64_t));
 }
 
 /* 1 when the channel-lane tiles can run layer k: stride 1 or 2, kw = 3, wo >= 8, whole blocks of 8
@@ -400,7 +400,8 @@ static int u8_sep_plan(const qnn_conv_u8 *k, const int16_t *act_tf, int n_planes
     sp->rnd = kern_ar_zero(ar, blks * KERN_COB * 2 * sizeof *sp->rnd);
     sp->rmode = kern_ar_zero(ar, blks);
     sp->fix_start = kern_ar_get(ar, ((size_t)k->n_cob + 1) * sizeof *sp->fix_start);
-    sp->fix = kern_ar_get(ar, n_w * sizeof *sp->fix);
+    sp->fix = kern_ar_get(ar, 4 * n_w * sizeof *sp->fix); /* up to one fix per weight byte */
+    sp->acc_max = kern_ar_zero(ar, (size_t)s->cout * sizeof *sp->acc_max);
     sp->w8 = NULL;
     sp->rnd8 = NULL;
     int32_t n_fix = 0;
@@ -435,6 +436,8 @@ static int u8_sep_plan(const qnn_conv_u8 *k, const int16_t *act_tf, int n_planes
                         if (ci >= cin) continue;
                         int32_t wv = w_tf[((size_t)co * taps + t) * cin + ci];
                         if (wv < -128 || wv > 128) return 0;
+                        /* the store's bound (u8_rq_fast) on the operands as run: rounded, up to 128 each */
+                        sp->acc_max[co] += (int64_t)(wv < 0 ? -wv : wv) * u_hi;
                         if (wv == 128) { /* 127 here, and the rounded activation once more */
                             wv = 127;
                             sp->fix[n_fix++] = (kern_u8_fix){.off = (int32_t)((size_t)q * k->g.chan_len) + k->tap_off[t],
