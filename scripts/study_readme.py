@@ -383,46 +383,37 @@ def main():
           "interval of b / (b + c), conditional on b + c, mapped to the loss; p is the two-sided exact "
           "McNemar test (b ~ Binomial(b + c, 1/2)). Both through GSL (`approx_paired_exact`, src/approx/approx.h).\n"]
 
-    md.append("## Energy saved at a search-loss budget (selected on the search subset; holdout reported)\n")
-    md.append("| granularity | search loss <= | energy saved | run, front row (id) | search loss (pp) | "
-              "holdout loss (pp) [95 % CI] | McNemar p | b / c |")
-    md.append("|---|---:|---:|---|---:|---|---:|---:|")
-    for g in GROUPS:
-        if not any(r["done"] for r in runs if r["group"] == g):
-            md.append("| %s | | not run | | | | | |" % g)
-            continue
-        for b in BUDGETS:
-            c = chosen[(g, b)]
-            if c is None:
-                md.append("| %s | %g pp | no map | | | | | |" % (g, b))
-                continue
-            r, p = c
-            h = p["ho"]
-            md.append("| %s | %g pp | %.1f %% | %s, %d (%d) | %.2f | %.2f [%.2f, %.2f] | %.3g | %d / %d |"
-                      % (g, b, 100 * (1 - p["f1"]), r["name"], p["row"], p["id"], p["f2"], h["loss"], h["lo"],
-                         h["hi"], h["p"], h["lost"], h["gained"]))
-    md.append("\nA small p says the map's accuracy differs from the exact model's on the holdout; with p large "
-              "the holdout cannot tell them apart.\n")
-    if a.validation:
-        md.append("## Energy saved at a validation-loss budget (selected on `%s`; holdout reported)\n"
-                  % a.validation)
-        md.append("| granularity | validation loss <= | energy saved | run, front row (id) | search loss (pp) | "
-                  "validation loss (pp) | holdout loss (pp) [95 % CI] | McNemar p | b / c |")
-        md.append("|---|---:|---:|---|---:|---:|---|---:|---:|")
+    def budget_table(title, what, ch, val):
+        """The table of the maps ch selected at each budget; val: with their validation-loss column."""
+        vh, vc = (" validation loss (pp) |", "---:|") if val else ("", "")
+        md.append(title)
+        md.append("| granularity | %s loss <= | energy saved | run, front row (id) | search loss (pp) |%s "
+                  "holdout loss (pp) [95 %% CI] | McNemar p | b / c |" % (what, vh))
+        md.append("|---|---:|---:|---|---:|%s---|---:|---:|" % vc)
+        blank = " |" * (5 + val)
         for g in GROUPS:
             if not any(r["done"] for r in runs if r["group"] == g):
-                md.append("| %s | | not run | | | | | | |" % g)
+                md.append("| %s | | not run |%s" % (g, blank))
                 continue
             for b in BUDGETS:
-                c = vchosen[(g, b)]
+                c = ch[(g, b)]
                 if c is None:
-                    md.append("| %s | %g pp | no map | | | | | | |" % (g, b))
+                    md.append("| %s | %g pp | no map |%s" % (g, b, blank))
                     continue
                 r, p = c
                 h = p["ho"]
-                md.append("| %s | %g pp | %.1f %% | %s, %d (%d) | %.2f | %.2f | %.2f [%.2f, %.2f] | %.3g | %d / %d |"
-                          % (g, b, 100 * (1 - p["f1"]), r["name"], p["row"], p["id"], p["f2"], p["val"]["loss"],
-                             h["loss"], h["lo"], h["hi"], h["p"], h["lost"], h["gained"]))
+                md.append("| %s | %g pp | %.1f %% | %s, %d (%d) | %.2f |%s %.2f [%.2f, %.2f] | %.3g | %d / %d |"
+                          % (g, b, 100 * (1 - p["f1"]), r["name"], p["row"], p["id"], p["f2"],
+                             " %.2f |" % p["val"]["loss"] if val else "", h["loss"], h["lo"], h["hi"], h["p"],
+                             h["lost"], h["gained"]))
+
+    budget_table("## Energy saved at a search-loss budget (selected on the search subset; holdout reported)\n",
+                 "search", chosen, 0)
+    md.append("\nA small p says the map's accuracy differs from the exact model's on the holdout; with p large "
+              "the holdout cannot tell them apart.\n")
+    if a.validation:
+        budget_table("## Energy saved at a validation-loss budget (selected on `%s`; holdout reported)\n"
+                     % a.validation, "validation", vchosen, 1)
         md.append("")
 
     md.append("## For reference only: the front envelope on the holdout (HOLDOUT-SELECTED, biased)\n")
