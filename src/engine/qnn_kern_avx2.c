@@ -502,6 +502,13 @@ static inline __attribute__((always_inline)) void u8_sep_tile(const qnn_conv_u8 
     u8_store(k, acc, dst, cb, v0, v1, img, rq_fast);
 }
 
+/* An input word (4 channels) broadcast to the 8 channel lanes and rounded with each lane's own per-byte
+ * roundings ((x + c) & mask per byte; no byte wraps, as in the 4-channel tiles) */
+static inline __m256i co8_round(uint32_t w, __m256i rc, __m256i rm)
+{
+    return _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi32((int32_t)w), rc), rm);
+}
+
 /* One input row of the channel-lane tile: 10 input pixels, each broadcast and rounded once, times the
  * row's 3 tap weights into the output pixels that read it. */
 static inline __attribute__((always_inline)) void co8_row(__m256i acc[8], const uint32_t *xr, __m256i rc, __m256i rm,
@@ -513,7 +520,7 @@ static inline __attribute__((always_inline)) void co8_row(__m256i acc[8], const 
     const __m256i w2 = _mm256_loadu_si256((const __m256i *)(const void *)(wq + 16));
 #pragma GCC unroll 10
     for (int i = 0; i < 10; i++) {
-        __m256i r = _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi32((int32_t)xr[i]), rc), rm);
+        __m256i r = co8_round(xr[i], rc, rm);
         if (i < 8) acc[i] = u8_dot(acc[i], r, w0, ones, vnni);
         if (i >= 1 && i <= 8) acc[i - 1] = u8_dot(acc[i - 1], r, w1, ones, vnni);
         if (i >= 2) acc[i - 2] = u8_dot(acc[i - 2], r, w2, ones, vnni);
@@ -531,13 +538,13 @@ static inline __attribute__((always_inline)) void co8_row_s2(__m256i acc[8], con
     const __m256i w2 = _mm256_loadu_si256((const __m256i *)(const void *)(wq + 16));
 #pragma GCC unroll 9
     for (int i = 0; i < 9; i++) {
-        __m256i r = _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi32((int32_t)x0[i]), rc), rm);
+        __m256i r = co8_round(x0[i], rc, rm);
         if (i < 8) acc[i] = u8_dot(acc[i], r, w0, ones, vnni);
         if (i >= 1) acc[i - 1] = u8_dot(acc[i - 1], r, w2, ones, vnni);
     }
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
-        __m256i r = _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi32((int32_t)x1[i]), rc), rm);
+        __m256i r = co8_round(x1[i], rc, rm);
         acc[i] = u8_dot(acc[i], r, w1, ones, vnni);
     }
 }
@@ -551,7 +558,7 @@ static inline __attribute__((always_inline)) void co8_fix_tap(__m256i acc[8], co
     const __m256i f = _mm256_loadu_si256((const __m256i *)(const void *)wf);
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
-        __m256i r = _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi32((int32_t)xt[i]), rc), rm);
+        __m256i r = co8_round(xt[i], rc, rm);
         acc[i] = u8_dot(acc[i], r, f, ones, vnni);
     }
 }
