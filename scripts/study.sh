@@ -4,14 +4,15 @@
 #   scripts/study.sh [-r RUNS] [-o OUT] [-p PROBLEMS] [-b APPROXMAP] [-j THREADS] [-g GENERATIONS] [-s STEP]
 #                    [-v VALIDATION]
 #
-# runs, in this order, each into RUNS/NAME (a run that is already finished is skipped, a run that was
-# stopped or killed is resumed from its checkpoint, so a half-done study continues exactly):
-#   layer-s1, layer-s2        approxmap search PROBLEMS/layer.yaml --seed 1 / 2
+# runs, each into RUNS/NAME (a run that is already finished is skipped, a run that was stopped or killed is
+# resumed from its checkpoint, so a half-done study continues exactly); seed 1's runs first (layer-s1, the
+# greedy runs, filter-s1, kernel-s1, layer2x-s1), then seed 2's:
+#   layer-sS                  approxmap search PROBLEMS/layer.yaml --seed S
 #   greedy-filter, -kernel    approxmap greedy PROBLEMS/greedy-filter.yaml / greedy-kernel.yaml
 #                             (skipped, and said so in the README, when the binary has no `greedy`)
-#   filter-s1, filter-s2      approxmap search PROBLEMS/filter.yaml --seed 1 / 2, seed_from layer-s1 / -s2
-#   kernel-s1, kernel-s2      approxmap search PROBLEMS/kernel.yaml --seed 1 / 2, seed_from layer-s1 / -s2
-#   layer2x-s1, layer2x-s2    a copy of finished layer-s1 / -s2 resumed to twice its generations: the layer
+#   filter-sS, kernel-sS      approxmap search PROBLEMS/filter.yaml / kernel.yaml --seed S, seed_from
+#                             layer-sS (a seed_from list may also name greedy-filter / greedy-kernel)
+#   layer2x-sS                a copy of finished layer-sS resumed to twice its generations: the layer
 #                             search given the budget that filter-sS and kernel-sS spent (layer-sS's
 #                             evaluations, which seeded them, plus their own), so that granularities are
 #                             compared at the same evaluation budget
@@ -123,7 +124,10 @@ ga() {
         timed "$name" "$BIN" resume "$dir" "${opts[@]}"
     else
         if [ -n "$from" ]; then
-            sed "s|^seed_from:.*|seed_from: $RUNS_ABS/$from|" "$prob" >"$RUNS/$name.yaml"
+            # seed_from: a path or a list; the layer run in it becomes FROM (the run of this GA seed), and
+            # every path (layer-sS, greedy-filter, greedy-kernel) points into RUNS
+            sed -E "/^seed_from:/{s#[^][ ,]*/layer-s[0-9]+#$RUNS_ABS/$from#g; s#[^][ ,]*/(greedy-[a-z]+)#$RUNS_ABS/\1#g}" \
+                "$prob" >"$RUNS/$name.yaml"
         else
             cp "$prob" "$RUNS/$name.yaml"
         fi
@@ -179,15 +183,17 @@ greedy() {
     finish "$name" $? "greedy step ${STEP:-0.01}"
 }
 
+# seed 1's runs first, then seed 2's: a study stopped halfway already compares every granularity on seed 1
+# (the greedy runs come before the GA runs that may seed from them)
 ga layer-s1 "$PROBLEMS/layer.yaml" 1
-ga layer-s2 "$PROBLEMS/layer.yaml" 2
 greedy greedy-filter "$PROBLEMS/greedy-filter.yaml"
 greedy greedy-kernel "$PROBLEMS/greedy-kernel.yaml"
 ga filter-s1 "$PROBLEMS/filter.yaml" 1 layer-s1
-ga filter-s2 "$PROBLEMS/filter.yaml" 2 layer-s2
 ga kernel-s1 "$PROBLEMS/kernel.yaml" 1 layer-s1
-ga kernel-s2 "$PROBLEMS/kernel.yaml" 2 layer-s2
 twice layer2x-s1 layer-s1
+ga layer-s2 "$PROBLEMS/layer.yaml" 2
+ga filter-s2 "$PROBLEMS/filter.yaml" 2 layer-s2
+ga kernel-s2 "$PROBLEMS/kernel.yaml" 2 layer-s2
 twice layer2x-s2 layer-s2
 
 # holdout figures and plots of every finished run (again only when its front changed)
