@@ -233,5 +233,5 @@ if [ -n "$VALID" ]; then
 fi
 
 python3 "$here/study_readme.py" --runs "$RUNS" --out "$OUT" --bin "$BIN" ${THREADS:+--threads "$THREADS"} \
-    --greedy "$has_greedy" ${VALID:+--validation "$VALID"} || exit 1
+    --problems "$PROBLEMS" --greedy "$has_greedy" ${VALID:+--validation "$VALID"} || exit 1
 say "wrote $OUT/README.md"

@@ -171,6 +171,7 @@ def main():
     ap.add_argument("--threads")
     ap.add_argument("--greedy", type=int, default=1)
     ap.add_argument("--validation")
+    ap.add_argument("--problems", default="problems/study")
     a = ap.parse_args()
     thr = ["--threads", a.threads] if a.threads else []
     work = os.path.join(a.runs, "study-maps")
@@ -348,22 +349,31 @@ def main():
 
     # --- README ---------------------------------------------------------------------------------------
     k0 = done[0]["keys"]
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    probdir = os.path.relpath(os.path.abspath(a.problems), top)
+    if probdir.startswith(".."): probdir = a.problems
+    ml = k0.get("multipliers", "").split("#")[0].strip().strip("[]")
+    mults = "all" if not ml else "%d (%s)" % (len(ml.split(",")), ", ".join("`%s`" % m.strip() for m in ml.split(",")))
+    # greedy runs that seed the filter / kernel GAs (a seed_from list), in the order the runs table lists them
+    greedy_seeds = sorted({os.path.basename(x.strip().rstrip("/")) for r in done if r["group"] in ("filter", "kernel")
+                           for x in r["keys"].get("seed_from", "").strip("[]").split(",")
+                           if os.path.basename(x.strip().rstrip("/")).startswith("greedy-")})
     md = ["# Granularity study: layer, filter, kernel and greedy maps at one evaluation budget\n",
-          "Written by `scripts/study.sh -r %s -o %s` (do not edit: running it again regenerates this file "
+          "Written by `scripts/study.sh -r %s -o %s -p %s` (do not edit: running it again regenerates this file "
           "byte for byte from the run directories). Every figure below is read from files the script "
           "produced: each run's `front.csv`, `generations.csv`, `holdout.csv` (written by `approxmap report`) "
-          "and `study-times.txt`, and the exported maps in this directory.\n" % (a.runs, a.out),
+          "and `study-times.txt`, and the exported maps in this directory.\n" % (a.runs, a.out, probdir),
           "## Set-up\n",
-          "- Model `%s`, library `%s` (relative energies), compensation `%s`, early rejection `%s`, "
-          "constraint search loss <= %s pp; calibration `%s` (training images)."
-          % (k0.get("model", "?"), lib, k0.get("compensate", "none"), k0.get("early_reject", "false"),
+          "- Model `%s`, library `%s` (relative energies; allowed multipliers: %s), compensation `%s`, early "
+          "rejection `%s`, constraint search loss <= %s pp; calibration `%s` (training images)."
+          % (k0.get("model", "?"), lib, mults, k0.get("compensate", "none"), k0.get("early_reject", "false"),
              k0.get("max_loss_pp", "?"), k0.get("data.calibration", "?")),
           "- Search subset `%s`: what every run scored and what selection uses. Holdout `%s`: %d images never "
           "seen by a search; exact int8 gets %d right (%.2f %%). Loss in pp against the exact int8 model on "
           "the same images." % (k0.get("data.search", "?"), k0.get("data.holdout", "?"), ref["n"], ref["exact"],
                                 100.0 * ref["exact"] / ref["n"]),
-          "- Runs and the evaluations each spent: table *Runs* below. Problem files: `problems/study/` (each run "
-          "holds its copy, `problem.yaml`, with `seed_from` pointing into the runs directory).",
+          "- Runs and the evaluations each spent: table *Runs* below. Problem files: `%s/` (each run "
+          "holds its copy, `problem.yaml`, with `seed_from` pointing into the runs directory)." % probdir,
           "- **Selection (search subset only):** for granularity G and budget B, among the feasible maps on "
           "the final fronts of G's runs (both GA seeds; for the greedy, its filter and kernel runs), the "
           "lowest-energy map whose search-subset loss is <= B pp (ties: lower search loss, then the run "
@@ -374,10 +384,14 @@ def main():
              "subset's images (training records) are easier than test images, so that maps chosen on the "
              "search loss would exceed their budget on the holdout by a systematic margin." % a.validation]
             if a.validation else []),
-          "- **Same evaluation budget:** filter-sS and kernel-sS are seeded from layer-sS's front, so their "
-          "maps cost layer-sS's evaluations plus their own. *layer2x* is the layer search given that budget "
+          "- **Same evaluation budget:** filter-sS and kernel-sS are seeded from layer-sS's front%s, so their "
+          "maps cost layer-sS's evaluations%s plus their own. *layer2x* is the layer search given that budget "
           "(layer-sS continued to twice its generations); compare filter and kernel against layer2x, and "
-          "layer against the others only as the cheaper run it is.",
+          "layer against the others only as the cheaper run it is%s." % (
+              (" and the front of %s" % " / ".join("`%s`" % g for g in greedy_seeds),
+               ", those of %s" % " / ".join("`%s`" % g for g in greedy_seeds),
+               " (plus the greedy's few evaluations, counted in *Runs*, which layer2x does not get)")
+              if greedy_seeds else ("", "", "")),
           "- **Holdout statistics (exact, paired):** b = holdout images the exact int8 model gets right and "
           "the map wrong, c = the reverse; loss = 100 (b - c) / n. The 95 % CI is the Clopper-Pearson "
           "interval of b / (b + c), conditional on b + c, mapped to the loss; p is the two-sided exact "

@@ -66,6 +66,10 @@ grep -q "^seed_from: \\[$R/layer-s2, $R/greedy-kernel\\]\$" "$R/kernel-s2/proble
     && pass "kernel-s2 is seeded from layer-s2 and greedy-kernel" || bad "kernel-s2's seed_from: $(grep seed_from "$R/kernel-s2/problem.yaml")"
 grep -q '^| kernel-s1 | NSGA-II seed 1, kernel, direct | `layer-s1` front + `greedy-kernel` front + uniform maps | 3 |' "$O/README.md" \
     && pass "README: the runs table names both seed runs" || bad "README runs table (kernel-s1)"
+grep -q "Problem files: \`$P/\`" "$O/README.md" && pass "README names the problem files' directory" \
+    || bad "README: problem files line"
+grep -q 'seeded from layer-sS.s front and the front of `greedy-kernel`, so their maps cost layer-sS.s evaluations, those of `greedy-kernel` plus' "$O/README.md" \
+    && pass "README: the budget note counts the greedy that seeds kernel" || bad "README: budget note"
 
 # the README's table against the run files, and the shipped maps against approxmap eval
 python3 - "$R" "$O" "$BIN" <<'EOF' || fail=1
