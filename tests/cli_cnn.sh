@@ -185,6 +185,18 @@ sz_b=$(wc -c <"$T/blkh/checkpoint"); sz_u=$(wc -c <"$T/nocomp/checkpoint")
 same "block operators: resume after 3 of 6 generations is byte-identical" "$T/blk" "$T/blkh"
 "$BIN" search "$T/pb.yaml" -o "$T/blk2" --threads 2 --quiet || bad "block operators: 2 threads"
 same "block operators: 2 threads give the same front and archive as 1" "$T/blk" "$T/blk2"
+# per-gene mutation beside the run mutation (int_rate with block_rate, as problems/study-v3): another
+# front than the run mutation alone, and as deterministic
+cp "$T/pf.yaml" "$T/pbi.yaml"
+printf '  crossover: {operator: block, block_run: 0.5}\n  mutation: {block_rate: 0.3, int_rate: 0.05}\n' >>"$T/pbi.yaml"
+"$BIN" search "$T/pbi.yaml" -o "$T/bi" --quiet || bad "search with block_rate and int_rate"
+cmp -s "$T/bi/front.csv" "$T/blk/front.csv" && cmp -s "$T/bi/archive" "$T/blk/archive" && bad "int_rate beside block_rate changed nothing" \
+    || pass "int_rate beside block_rate gives another run than block_rate alone"
+"$BIN" search "$T/pbi.yaml" -o "$T/bih" --generations 3 --quiet && "$BIN" resume "$T/bih" --generations 6 --quiet \
+    || bad "block_rate + int_rate: stop and resume"
+same "block_rate + int_rate: resume after 3 of 6 generations is byte-identical" "$T/bi" "$T/bih"
+"$BIN" search "$T/pbi.yaml" -o "$T/bi2" --threads 2 --quiet || bad "block_rate + int_rate: 2 threads"
+same "block_rate + int_rate: 2 threads give the same front and archive as 1" "$T/bi" "$T/bi2"
 # exact early rejection (early_reject: true, chunks of 8 so that maps stop part-way): as deterministic,
 # resume and 2 threads byte-identical, and the run says what it skipped
 sed -e 's/^chunk: 32/chunk: 8/' -e 's/^max_loss_pp: 4/max_loss_pp: 1/' "$P" >"$T/pe.yaml"
