@@ -34,8 +34,10 @@
 #                  is extended to N by resume)
 #   -s STEP        the greedy's --step (energy drop between evaluated maps; default the greedy's, 0.01)
 #   -v VALIDATION  records FILE:FIRST:COUNT (data paths as in the problem files) neither searched on nor in
-#                  the holdout, for the second selection (problems/study-t5k: test records 0..1999, from
-#                  the holdout's distribution, which the training images of its search subset are not)
+#                  the holdout, for the second selection (problems/study-t5k used test records 0..1999;
+#                  problems/study-v3 uses training records data_batch_4 0..9999, from the search subset's
+#                  distribution: on v2's fronts the search loss underestimated their loss on those by
+#                  0.6 pp, and their holdout loss was 0.3 pp below it)
 #
 # Runs already made in RUNS/NAME by hand (e.g. `approxmap search PROBLEMS/layer.yaml -o RUNS/layer-s1
 # --seed 1` with a frozen binary) are used as they are: a finished one is not touched, an unfinished one

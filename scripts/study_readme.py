@@ -378,11 +378,12 @@ def main():
           "the final fronts of G's runs (both GA seeds; for the greedy, its filter and kernel runs), the "
           "lowest-energy map whose search-subset loss is <= B pp (ties: lower search loss, then the run "
           "listed first in *Runs*, then the lower front row). Its holdout loss is then reported, not used.",
-          *(["- **Selection on validation records (second table):** the same rule with the loss on `%s` "
-             "(images neither searched on nor in the holdout, from the holdout's distribution) in place of the "
-             "search loss. Declared before any holdout figure of these runs was read, because the search "
-             "subset's images (training records) are easier than test images, so that maps chosen on the "
-             "search loss would exceed their budget on the holdout by a systematic margin." % a.validation]
+          *(["- **Selection on validation records (second table):** the same rule with the loss on `%s` in "
+             "place of the search loss: %s, neither searched on nor in the holdout. The search loss of a front "
+             "map is optimistic, because the front keeps the maps whose loss the search images happened to "
+             "underestimate; the validation loss measures the same maps on images no search chose them on."
+             % (a.validation, "test records, from the holdout's distribution" if "test_batch" in a.validation
+                else "records from the search subset's distribution")]
             if a.validation else []),
           "- **Same evaluation budget:** filter-sS and kernel-sS are seeded from layer-sS's front%s, so their "
           "maps cost layer-sS's evaluations%s plus their own. *layer2x* is the layer search given that budget "
