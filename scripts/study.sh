@@ -2,7 +2,7 @@
 # The granularity study of issue 11 in one command (results/study/README.md is its output):
 #
 #   scripts/study.sh [-r RUNS] [-o OUT] [-p PROBLEMS] [-b APPROXMAP] [-j THREADS] [-g GENERATIONS] [-s STEP]
-#                    [-v VALIDATION]
+#                    [-v VALIDATION] [-n]
 #
 # runs, each into RUNS/NAME (a run that is already finished is skipped, a run that was stopped or killed is
 # resumed from its checkpoint, so a half-done study continues exactly); seed 1's runs first (layer-s1, the
@@ -38,6 +38,8 @@
 #                  problems/study-v3 uses training records data_batch_4 0..9999, from the search subset's
 #                  distribution: on v2's fronts the search loss underestimated their loss on those by
 #                  0.6 pp, and their holdout loss was 0.3 pp below it)
+#   -n             start or resume no run: report the finished ones and write the README from them (the
+#                  others are listed as not finished), e.g. for a study that spans several sessions
 #
 # Runs already made in RUNS/NAME by hand (e.g. `approxmap search PROBLEMS/layer.yaml -o RUNS/layer-s1
 # --seed 1` with a frozen binary) are used as they are: a finished one is not touched, an unfinished one
@@ -51,12 +53,12 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-RUNS=runs/study OUT=results/study PROBLEMS=$top/problems/study BIN=${APPROXMAP:-} THREADS= GENS= STEP= VALID=
+RUNS=runs/study OUT=results/study PROBLEMS=$top/problems/study BIN=${APPROXMAP:-} THREADS= GENS= STEP= VALID= NORUN=0
 usage() { sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'; }
-while getopts "r:o:p:b:j:g:s:v:h" opt; do
+while getopts "r:o:p:b:j:g:s:v:nh" opt; do
     case $opt in
     r) RUNS=$OPTARG ;; o) OUT=$OPTARG ;; p) PROBLEMS=$OPTARG ;; b) BIN=$OPTARG ;;
-    j) THREADS=$OPTARG ;; g) GENS=$OPTARG ;; s) STEP=$OPTARG ;; v) VALID=$OPTARG ;;
+    j) THREADS=$OPTARG ;; g) GENS=$OPTARG ;; s) STEP=$OPTARG ;; v) VALID=$OPTARG ;; n) NORUN=1 ;;
     h) usage; exit 0 ;; *) usage >&2; exit 2 ;;
     esac
 done
@@ -118,6 +120,7 @@ ga() {
         echo "generations $want" >"$dir/study.done"
         return 0
     fi
+    if [ $NORUN = 1 ]; then say "$name: not finished (-n: not run)"; return 0; fi
     local opts=(--quiet)
     [ -n "$THREADS" ] && opts+=(--threads "$THREADS")
     [ -n "$GENS" ] && opts+=(--generations "$GENS")
@@ -150,6 +153,7 @@ twice() {
         say "$name: finished ($gens generations)"
         return 0
     fi
+    if [ $NORUN = 1 ]; then say "$name: not finished (-n: not run)"; return 0; fi
     if [ ! -f "$dir/checkpoint" ]; then
         # the run state resume reads (checkpoint, archive, problem copy) and its outputs so far; the
         # copy goes to a temporary directory first, so a killed copy leaves no half run behind
@@ -176,6 +180,7 @@ greedy() {
         say "$name: finished"
         return 0
     fi
+    if [ $NORUN = 1 ]; then say "$name: not finished (-n: not run)"; return 0; fi
     cp "$prob" "$RUNS/$name.yaml"
     local opts=(--quiet)
     [ -n "$THREADS" ] && opts+=(--threads "$THREADS")

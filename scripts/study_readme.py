@@ -364,6 +364,9 @@ def main():
           "produced: each run's `front.csv`, `generations.csv`, `holdout.csv` (written by `approxmap report`) "
           "and `study-times.txt`, and the exported maps in this directory.\n" % (a.runs, a.out, probdir),
           "## Set-up\n",
+          *(["- **Partial study:** %d of %d runs finished (table *Runs*); every table below uses the finished "
+             "ones only. Running the same command again (without `-n`) continues the others."
+             % (len(done), len(runs))] if len(done) < len(runs) else []),
           "- Model `%s`, library `%s` (relative energies; allowed multipliers: %s), compensation `%s`, early "
           "rejection `%s`, constraint search loss <= %s pp; calibration `%s` (training images)."
           % (k0.get("model", "?"), lib, mults, k0.get("compensate", "none"), k0.get("early_reject", "false"),
