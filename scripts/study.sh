@@ -148,6 +148,12 @@ ga() {
 twice() {
     local name=$1 from=$2 gens
     local dir=$RUNS/$name src=$RUNS/$from
+    # FROM unfinished: only with -n (without it FROM has just run, or the script has stopped)
+    if [ ! -f "$src/study.done" ]; then
+        if [ -f "$dir/study.done" ]; then say "$name: finished ($(cat "$dir/study.done"); $from is not)"
+        else say "$name: not finished ($from is not)"; fi
+        return 0
+    fi
     gens=$(($(sed 's/^generations //' "$src/study.done") * 2))
     if [ -f "$dir/study.done" ] && [ "$(cat "$dir/study.done")" = "generations $gens" ]; then
         say "$name: finished ($gens generations)"
