@@ -411,7 +411,7 @@ def main():
         blank = " |" * (5 + val)
         for g in GROUPS:
             if not any(r["done"] for r in runs if r["group"] == g):
-                md.append("| %s | | not run |%s" % (g, blank))
+                md.append("| %s | | no finished run |%s" % (g, blank))
                 continue
             for b in BUDGETS:
                 c = ch[(g, b)]
@@ -440,6 +440,9 @@ def main():
     md.append("| granularity | " + " | ".join("holdout loss <= %g pp" % b for b in BUDGETS) + " |")
     md.append("|---|" + "---:|" * len(BUDGETS))
     for g in GROUPS:
+        if not any(r["done"] for r in runs if r["group"] == g):
+            md.append("| %s | no finished run |%s" % (g, " |" * (len(BUDGETS) - 1)))
+            continue
         cells = []
         for b in BUDGETS:
             c = envelope[(g, b)]

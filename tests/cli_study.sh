@@ -245,13 +245,15 @@ grep -q "layer-s2: finished outside the script" "$T/log2" && pass "a finished ru
 # a half-done study: a run whose directory is gone is done again, to the same front and archive
 mv "$R/kernel-s2" "$T/k2"
 mv "$R/layer-s2" "$T/l2" # and layer2x-s2's source
+mv "$R/kernel-s1" "$T/k1" # so that no kernel run has finished
 # -n: no run is started; the README is written from the finished runs and says the study is partial
 bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 -v "$VAL" -n 2>"$T/logn" || bad "-n invocation failed"
 ! grep -q "searching\|resuming" "$T/logn" && [ ! -e "$R/kernel-s2" ] && grep -q "kernel-s2: not finished (-n: not run)" "$T/logn" \
-    && grep -q '^| kernel-s2 | | not finished |' "$O/README.md" && grep -q '^- \*\*Partial study:\*\* 8 of 10 runs finished' "$O/README.md" \
+    && grep -q '^| kernel-s2 | | not finished |' "$O/README.md" && grep -q '^- \*\*Partial study:\*\* 7 of 10 runs finished' "$O/README.md" \
+    && grep -q '^| kernel | | no finished run |' "$O/README.md" && grep -q '^| kernel | no finished run | | | | |$' "$O/README.md" \
     && grep -q "layer2x-s2: finished (generations 6; layer-s2 is not)" "$T/logn" && ! grep -q "error" "$T/logn" \
     && pass "-n runs nothing and writes a README marked partial" || { bad "-n"; cat "$T/logn"; }
-mv "$T/l2" "$R/layer-s2"
+mv "$T/l2" "$R/layer-s2" && mv "$T/k1" "$R/kernel-s1"
 bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 -v "$VAL" 2>"$T/log3" || bad "third invocation failed"
 cmp -s "$R/kernel-s2/front.csv" "$T/k2/front.csv" && cmp -s "$R/kernel-s2/archive" "$T/k2/archive" \
     && [ "$(grep -c 'searching' "$T/log3")" = 1 ] && pass "a missing run is redone, identically; the others skipped" \
