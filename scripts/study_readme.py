@@ -362,7 +362,8 @@ def main():
           "Written by `scripts/study.sh -r %s -o %s -p %s` (do not edit: running it again regenerates this file "
           "byte for byte from the run directories). Every figure below is read from files the script "
           "produced: each run's `front.csv`, `generations.csv`, `holdout.csv` (written by `approxmap report`) "
-          "and `study-times.txt`, and the exported maps in this directory.\n" % (a.runs, a.out, probdir),
+          "and `study-times.txt`, and the exported maps in this directory.\n"
+          % (a.runs, a.out, probdir + (" -v " + a.validation if a.validation else "")),
           "## Set-up\n",
           *(["- **Partial study:** %d of %d runs finished (table *Runs*); every table below uses the finished "
              "ones only. Running the same command again (without `-n`) continues the others."
