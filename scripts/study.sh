@@ -103,6 +103,9 @@ finish() {
     esac
 }
 
+# norun NAME: with -n, say NAME is not finished and succeed (the caller then returns without running it)
+norun() { [ $NORUN = 1 ] && say "$1: not finished (-n: not run)"; }
+
 # ga NAME PROBLEM SEED [SEED_FROM]: a GA run, started, resumed or skipped
 ga() {
     local name=$1 prob=$2 seed=$3 from=${4:-} want
@@ -120,7 +123,7 @@ ga() {
         echo "generations $want" >"$dir/study.done"
         return 0
     fi
-    if [ $NORUN = 1 ]; then say "$name: not finished (-n: not run)"; return 0; fi
+    norun "$name" && return 0
     local opts=(--quiet)
     [ -n "$THREADS" ] && opts+=(--threads "$THREADS")
     [ -n "$GENS" ] && opts+=(--generations "$GENS")
@@ -159,7 +162,7 @@ twice() {
         say "$name: finished ($gens generations)"
         return 0
     fi
-    if [ $NORUN = 1 ]; then say "$name: not finished (-n: not run)"; return 0; fi
+    norun "$name" && return 0
     if [ ! -f "$dir/checkpoint" ]; then
         # the run state resume reads (checkpoint, archive, problem copy) and its outputs so far; the
         # copy goes to a temporary directory first, so a killed copy leaves no half run behind
@@ -186,7 +189,7 @@ greedy() {
         say "$name: finished"
         return 0
     fi
-    if [ $NORUN = 1 ]; then say "$name: not finished (-n: not run)"; return 0; fi
+    norun "$name" && return 0
     cp "$prob" "$RUNS/$name.yaml"
     local opts=(--quiet)
     [ -n "$THREADS" ] && opts+=(--threads "$THREADS")

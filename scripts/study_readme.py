@@ -202,6 +202,7 @@ def main():
                      "front": front, "gens": read_gens(os.path.join(d, "generations.csv")),
                      "times": read_times(os.path.join(d, "study-times.txt")), "keys": keys})
     done = [r for r in runs if r["done"]]
+    finished = {r["group"] for r in done}  # granularities with at least one finished run
     if not done:
         sys.exit("study: no finished run under %s" % a.runs)
     lib = done[0]["keys"].get("library", "roup8")
@@ -355,9 +356,10 @@ def main():
     ml = k0.get("multipliers", "").split("#")[0].strip().strip("[]")
     mults = "all" if not ml else "%d (%s)" % (len(ml.split(",")), ", ".join("`%s`" % m.strip() for m in ml.split(",")))
     # greedy runs that seed the filter / kernel GAs (a seed_from list), in the order the runs table lists them
-    greedy_seeds = sorted({os.path.basename(x.strip().rstrip("/")) for r in done if r["group"] in ("filter", "kernel")
-                           for x in r["keys"].get("seed_from", "").strip("[]").split(",")
-                           if os.path.basename(x.strip().rstrip("/")).startswith("greedy-")})
+    greedy_seeds = sorted({b for r in done if r["group"] in ("filter", "kernel")
+                           for b in (os.path.basename(x.strip().rstrip("/"))
+                                     for x in r["keys"].get("seed_from", "").strip("[]").split(","))
+                           if b.startswith("greedy-")})
     md = ["# Granularity study: layer, filter, kernel and greedy maps at one evaluation budget\n",
           "Written by `scripts/study.sh -r %s -o %s -p %s` (do not edit: running it again regenerates this file "
           "byte for byte from the run directories). Every figure below is read from files the script "
@@ -411,7 +413,7 @@ def main():
         md.append("|---|---:|---:|---|---:|%s---|---:|---:|" % vc)
         blank = " |" * (5 + val)
         for g in GROUPS:
-            if not any(r["done"] for r in runs if r["group"] == g):
+            if g not in finished:
                 md.append("| %s | | no finished run |%s" % (g, blank))
                 continue
             for b in BUDGETS:
@@ -441,7 +443,7 @@ def main():
     md.append("| granularity | " + " | ".join("holdout loss <= %g pp" % b for b in BUDGETS) + " |")
     md.append("|---|" + "---:|" * len(BUDGETS))
     for g in GROUPS:
-        if not any(r["done"] for r in runs if r["group"] == g):
+        if g not in finished:
             md.append("| %s | no finished run |%s" % (g, " |" * (len(BUDGETS) - 1)))
             continue
         cells = []
