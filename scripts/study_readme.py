@@ -115,6 +115,12 @@ def read_times(path):
     return wall, cpu, n, whole
 
 
+def seed_runs(keys):
+    """The run names (directory basenames) a problem's seed_from names: one path or a [a, b] list."""
+    sf = keys.get("seed_from", "")
+    return [os.path.basename(x.strip().rstrip("/")) for x in sf.strip("[]").split(",")] if sf else []
+
+
 def problem_keys(path):
     """Scalar keys of a problem.yaml that the README quotes: top-level ones, and block ones as PARENT.KEY."""
     keys = {}
@@ -356,9 +362,7 @@ def main():
     ml = k0.get("multipliers", "").split("#")[0].strip().strip("[]")
     mults = "all" if not ml else "%d (%s)" % (len(ml.split(",")), ", ".join("`%s`" % m.strip() for m in ml.split(",")))
     # greedy runs that seed the filter / kernel GAs (a seed_from list), in the order the runs table lists them
-    greedy_seeds = sorted({b for r in done if r["group"] in ("filter", "kernel")
-                           for b in (os.path.basename(x.strip().rstrip("/"))
-                                     for x in r["keys"].get("seed_from", "").strip("[]").split(","))
+    greedy_seeds = sorted({b for r in done if r["group"] in ("filter", "kernel") for b in seed_runs(r["keys"])
                            if b.startswith("greedy-")})
     md = ["# Granularity study: layer, filter, kernel and greedy maps at one evaluation budget\n",
           "Written by `scripts/study.sh -r %s -o %s -p %s` (do not edit: running it again regenerates this file "
@@ -480,9 +484,8 @@ def main():
             src = []
             if k.get("seed_greedy") and k["seed_greedy"] != "0":
                 src.append("%s sensitivity-greedy maps" % k["seed_greedy"])
-            if k.get("seed_from"):
-                sf = k["seed_from"].strip("[]").split(",")
-                src.append(" + ".join("`%s` front" % os.path.basename(s.strip().rstrip("/")) for s in sf))
+            if seed_runs(k):
+                src.append(" + ".join("`%s` front" % b for b in seed_runs(k)))
             src.append("uniform maps")
             src = " + ".join(src)
         gl = r["gens"]
