@@ -13,7 +13,9 @@ front row. The holdout only reports.
 With --validation SPEC (study.sh -v), every run also has RUN.val/holdout.csv: its front maps measured on
 the validation records SPEC (neither searched on nor in the holdout). A second selection then uses the
 validation loss in place of the search loss (same rule and ties otherwise); its maps ship as
-GRANULARITY/val-lossB.yaml."""
+GRANULARITY/val-lossB.yaml. A third selection uses the pooled loss on all the training records that measured
+the front: 100 ((b - c) on the search subset + (b - c) on the validation records) / (n_search + n_val); its
+maps ship as GRANULARITY/pool-lossB.yaml. Both leave the holdout to report."""
 import argparse
 import csv
 import json
@@ -208,11 +210,18 @@ def main():
                      "front": front, "gens": read_gens(os.path.join(d, "generations.csv")),
                      "times": read_times(os.path.join(d, "study-times.txt")), "keys": keys})
     done = [r for r in runs if r["done"]]
+    if a.validation and done:
+        # the pooled training-record loss: search subset and validation records, as one paired count
+        ns = int(done[0]["keys"].get("data.search", "").rsplit(":", 1)[-1])
+        for r in done:
+            for p in r["front"]:
+                v = p["val"]
+                p["pool"] = 100.0 * (round(p["f2"] * ns / 100.0) + v["lost"] - v["gained"]) / (ns + v["n"])
     finished = {r["group"] for r in done}  # granularities with at least one finished run
     if not done:
         sys.exit("study: no finished run under %s" % a.runs)
     lib = done[0]["keys"].get("library", "roup8")
-    ref = done[0]["front"][0]["ho"]
+    ref = dict(done[0]["front"][0]["ho"], val=done[0]["front"][0].get("val"))
     for r in done:
         for p in r["front"]:
             if (p["ho"]["n"], p["ho"]["exact"]) != (ref["n"], ref["exact"]):
@@ -234,6 +243,8 @@ def main():
 
     chosen = {(g, b): pick(g, b, lambda p: p["f2"]) for g in GROUPS for b in BUDGETS}
     vchosen = ({(g, b): pick(g, b, lambda p: p["val"]["loss"]) for g in GROUPS for b in BUDGETS}
+               if a.validation else {})
+    pchosen = ({(g, b): pick(g, b, lambda p: p["pool"]) for g in GROUPS for b in BUDGETS}
                if a.validation else {})
     envelope = {(g, b): pick(g, b, lambda p: p["ho"]["loss"]) for g in GROUPS for b in BUDGETS}
 
@@ -296,6 +307,7 @@ def main():
 
     maps = export_set(chosen, "")
     vmaps = export_set(vchosen, "val-")
+    pmaps = export_set(pchosen, "pool-")
 
     # --- plots --------------------------------------------------------------------------------------
     term = ("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo noenhanced size 960,640 } "
@@ -395,6 +407,11 @@ def main():
              % (a.validation, "test records, from the holdout's distribution" if "test_batch" in a.validation
                 else "records from the search subset's distribution")]
             if a.validation else []),
+          *(["- **Selection on pooled training records (third table):** the same rule with the loss on the "
+             "search subset and the validation records together (%d + %d images): 100 ((b - c) on the search "
+             "subset + (b - c) on the validation records) / %d. The search loss alone is optimistic (above) and "
+             "the validation loss alone rests on fewer images; the pooled loss dilutes the first and steadies "
+             "the second." % (ns, ref["val"]["n"], ns + ref["val"]["n"])] if a.validation else []),
           "- **Same evaluation budget:** filter-sS and kernel-sS are seeded from layer-sS's front%s, so their "
           "maps cost layer-sS's evaluations%s plus their own. *layer2x* is the layer search given that budget "
           "(layer-sS continued to twice its generations); compare filter and kernel against layer2x, and "
@@ -409,12 +426,13 @@ def main():
           "McNemar test (b ~ Binomial(b + c, 1/2)). Both through GSL (`approx_paired_exact`, src/approx/approx.h).\n"]
 
     def budget_table(title, what, ch, val):
-        """The table of the maps ch selected at each budget; val: with their validation-loss column."""
-        vh, vc = (" validation loss (pp) |", "---:|") if val else ("", "")
+        """The table of the maps ch selected at each budget; val: with their validation-loss column (1), and
+        also their pooled-loss column (2)."""
+        vh = "".join(" %s loss (pp) |" % w for w in ("validation", "pooled")[:val])
         md.append(title)
         md.append("| granularity | %s loss <= | energy saved | run, front row (id) | search loss (pp) |%s "
                   "holdout loss (pp) [95 %% CI] | McNemar p | b / c |" % (what, vh))
-        md.append("|---|---:|---:|---|---:|%s---|---:|---:|" % vc)
+        md.append("|---|---:|---:|---|---:|%s---|---:|---:|" % ("---:|" * val))
         blank = " |" * (5 + val)
         for g in GROUPS:
             if g not in finished:
@@ -429,7 +447,7 @@ def main():
                 h = p["ho"]
                 md.append("| %s | %g pp | %.1f %% | %s, %d (%d) | %.2f |%s %.2f [%.2f, %.2f] | %.3g | %d / %d |"
                           % (g, b, 100 * (1 - p["f1"]), r["name"], p["row"], p["id"], p["f2"],
-                             " %.2f |" % p["val"]["loss"] if val else "", h["loss"], h["lo"], h["hi"], h["p"],
+                             "".join(" %.2f |" % x for x in (p["val"]["loss"], p.get("pool"))[:val]), h["loss"], h["lo"], h["hi"], h["p"],
                              h["lost"], h["gained"]))
 
     budget_table("## Energy saved at a search-loss budget (selected on the search subset; holdout reported)\n",
@@ -439,6 +457,9 @@ def main():
     if a.validation:
         budget_table("## Energy saved at a validation-loss budget (selected on `%s`; holdout reported)\n"
                      % a.validation, "validation", vchosen, 1)
+        md.append("")
+        budget_table("## Energy saved at a pooled training-record budget (selected on the search subset and `%s` "
+                     "together; holdout reported)\n" % a.validation, "pooled", pchosen, 2)
         md.append("")
 
     md.append("## For reference only: the front envelope on the holdout (HOLDOUT-SELECTED, biased)\n")
@@ -516,7 +537,7 @@ def main():
               "`approxmap eval --map FILE` reproduces their figures (the reproduce lines are in each file).\n")
     md.append("| map | energy saved | holdout loss (pp) | layers using >= 2 multipliers |")
     md.append("|---|---:|---:|---:|")
-    for prefix, ms, ch in (("", maps, chosen), ("val-", vmaps, vchosen)):
+    for prefix, ms, ch in (("", maps, chosen), ("val-", vmaps, vchosen), ("pool-", pmaps, pchosen)):
         for g in GROUPS:
             for b in EXPORTED:
                 if (g, b) not in ms:
@@ -529,7 +550,8 @@ def main():
                 md.append("| [%s](%s) | %.1f %% | %.2f | %d of %d |"
                           % (f, f, 100 * (1 - p["f1"]), p["ho"]["loss"], multi, len(m["layers"])))
     if vmaps:
-        md.append("\n`val-lossB.yaml`: the maps of the validation-loss selection.")
+        md.append("\n`val-lossB.yaml`: the maps of the validation-loss selection; `pool-lossB.yaml`: those of the "
+                  "pooled selection.")
     md.append("")
 
     md.append("## Plots\n")
