@@ -13,9 +13,9 @@ front row. The holdout only reports.
 With --validation SPEC (study.sh -v), every run also has RUN.val/holdout.csv: its front maps measured on
 the validation records SPEC (neither searched on nor in the holdout). A second selection then uses the
 validation loss in place of the search loss (same rule and ties otherwise); its maps ship as
-GRANULARITY/val-lossB.yaml. A third selection uses the pooled loss on all the training records that measured
-the front: 100 ((b - c) on the search subset + (b - c) on the validation records) / (n_search + n_val); its
-maps ship as GRANULARITY/pool-lossB.yaml. Both leave the holdout to report."""
+GRANULARITY/val-lossB.yaml. A third selection uses the pooled loss on the search subset and the validation
+records together, 100 ((b - c) on the search subset + (b - c) on the validation records) / (n_search + n_val);
+its maps ship as GRANULARITY/pool-lossB.yaml. Both leave the holdout to report."""
 import argparse
 import csv
 import json
@@ -211,7 +211,7 @@ def main():
                      "times": read_times(os.path.join(d, "study-times.txt")), "keys": keys})
     done = [r for r in runs if r["done"]]
     if a.validation and done:
-        # the pooled training-record loss: search subset and validation records, as one paired count
+        # the pooled loss: search subset and validation records, as one paired count
         ns = int(done[0]["keys"].get("data.search", "").rsplit(":", 1)[-1])
         for r in done:
             for p in r["front"]:
@@ -407,7 +407,7 @@ def main():
              % (a.validation, "test records, from the holdout's distribution" if "test_batch" in a.validation
                 else "records from the search subset's distribution")]
             if a.validation else []),
-          *(["- **Selection on pooled training records (third table):** the same rule with the loss on the "
+          *(["- **Selection on the pooled loss (third table):** the same rule with the loss on the "
              "search subset and the validation records together (%d + %d images): 100 ((b - c) on the search "
              "subset + (b - c) on the validation records) / %d. The search loss alone is optimistic (above) and "
              "the validation loss alone rests on fewer images; the pooled loss dilutes the first and steadies "
@@ -458,7 +458,7 @@ def main():
         budget_table("## Energy saved at a validation-loss budget (selected on `%s`; holdout reported)\n"
                      % a.validation, "validation", vchosen, 1)
         md.append("")
-        budget_table("## Energy saved at a pooled training-record budget (selected on the search subset and `%s` "
+        budget_table("## Energy saved at a pooled-loss budget (selected on the search subset and `%s` "
                      "together; holdout reported)\n" % a.validation, "pooled", pchosen, 2)
         md.append("")
 

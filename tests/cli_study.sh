@@ -175,7 +175,7 @@ def val_of(n):
 def pooled(f2, v):  # the search subset's and VAL's (b - c) as one count, from the figures on file
     return 100.0 * (round(float(f2) * ns / 100.0) + int(v["lost"]) - int(v["gained"])) / (ns + int(v["n"]))
 ok, checked, evald = True, 0, False
-for title, prefix in (("validation-loss budget", "val-"), ("pooled training-record budget", "pool-")):
+for title, prefix in (("validation-loss budget", "val-"), ("pooled-loss budget", "pool-")):
   sec = md.split("## Energy saved at a " + title)[1].split("\n## ")[0]
   rows = {(m.group(1), float(m.group(2))): m.group(3)
           for m in re.finditer(r"^\| (layer2x|layer|filter|kernel|greedy) \| ([0-9.]+) pp \| (.*)$", sec, re.M)}
