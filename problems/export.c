@@ -342,7 +342,9 @@ static void write_figures(FILE *fp, const char *pfx, export_run *r, const export
     if (x->compensate >= 0)
         fprintf(fp, "%serror compensation: %s (each layer's bias_delta: expected multiplier error per output channel on "
                     "the calibration images, folded into the int32 bias)\n",
-                pfx, x->compensate ? "bias, per input channel" : "bias-tensor, per layer input");
+                pfx, x->compensate == 2 ? "bias+weights, per input channel; each filter's weights tuned to its multipliers "
+                                          "(layer 'weights')"
+                     : x->compensate ? "bias, per input channel" : "bias-tensor, per layer input");
     if (x->em)
         fprintf(fp, "%senergy: %.6f of the all-exact map (MACs x energy per multiplication of per-layer model '%s', "
                     "padding taps included)\n", pfx, e->energy_rel, x->em->path);
@@ -405,6 +407,13 @@ static int layer_uniform(const amap *map, const amap_layer *L, int l, uint16_t *
     return 1;
 }
 
+/* Layer l's tuned weights when the map has them and they differ from the layer's own, else NULL. */
+static const int8_t *tuned_weights(const amap *map, const amap_layer *L, int l)
+{
+    const int8_t *wt = amap_wt(map, l);
+    return wt && (!L->w || memcmp(wt, L->w, map->woffset[l + 1] - map->woffset[l])) ? wt : NULL;
+}
+
 int export_write_json(FILE *fp, export_run *r, const export_eval *e, const export_meta *m, int indent)
 {
     const export_problem *x = &r->pb;
@@ -461,6 +470,12 @@ int export_write_json(FILE *fp, export_run *r, const export_eval *e, const expor
             for (int32_t co = 0; co < L->cout; co++) fprintf(fp, "%s%ld", co ? ", " : "", (long)bd[co]);
             fprintf(fp, "], ");
         }
+        const int8_t *wt = tuned_weights(map, L, l);
+        if (wt) {
+            fprintf(fp, "\"weights\": \"");
+            for (size_t i = 0; i < map->woffset[l + 1] - map->woffset[l]; i++) fprintf(fp, "%02x", (unsigned)(uint8_t)wt[i]);
+            fprintf(fp, "\", ");
+        }
         uint16_t u;
         if (layer_uniform(map, L, l, &u)) {
             fprintf(fp, "\"multiplier\": ");
@@ -509,6 +524,8 @@ void export_write_c_types(FILE *fp, export_run *r)
             "    const uint8_t *mult; /* cout x cin, row-major */\n"
             "    const int32_t *bias_delta; /* cout deltas to add to the layer's int32 bias (error\n"
             "                                * compensation chosen with the map), or NULL */\n"
+            "    const int8_t *weights;     /* (cout, kh, kw, cin) int8 weights to store instead of the\n"
+            "                                * layer's own (weight tuning chosen with the map), or NULL */\n"
             "} approxmap_layer;\n"
             "#endif\n");
 }
@@ -554,6 +571,13 @@ int export_write_c_map(FILE *fp, export_run *r, const export_eval *e, const expo
             for (int32_t co = 0; co < L->cout; co++) fprintf(fp, "%s%ld", co ? ", " : "", (long)bd[co]);
             fprintf(fp, "};\n");
         }
+        const int8_t *wt = tuned_weights(map, L, l);
+        if (wt) {
+            const size_t nw = map->woffset[l + 1] - map->woffset[l];
+            fprintf(fp, "static const int8_t %s_w%d[%zu] = {", prefix, l, nw);
+            for (size_t i = 0; i < nw; i++) fprintf(fp, "%s%s%d", i ? "," : "", i % 32 ? "" : "\n    ", (int)wt[i]);
+            fprintf(fp, "\n};\n");
+        }
     }
     fprintf(fp, "static const approxmap_layer %s_layers[%d] = {\n", prefix, x->n_layers);
     for (int l = 0; l < x->n_layers; l++) {
@@ -563,7 +587,11 @@ int export_write_c_map(FILE *fp, export_run *r, const export_eval *e, const expo
         fprintf(fp, ", %d, %d, %d, %d, %" PRIu64 "u, &%s_l%d[0][0], ", (int)L->cout, (int)L->cin, (int)L->kh,
                 (int)L->kw, L->macs, prefix, l);
         if (amap_bias_delta(map, l))
-            fprintf(fp, "%s_b%d},\n", prefix, l);
+            fprintf(fp, "%s_b%d, ", prefix, l);
+        else
+            fprintf(fp, "NULL, ");
+        if (tuned_weights(map, L, l))
+            fprintf(fp, "%s_w%d},\n", prefix, l);
         else
             fprintf(fp, "NULL},\n");
     }

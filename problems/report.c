@@ -329,6 +329,8 @@ static void md_problem(sbuf *md, const report *rp)
               amap_granularity_name(x->granularity), x->genome_len, x->max_loss_pp);
     sb_printf(md, "| error compensation | %s |\n",
               x->compensate < 0 ? "none"
+              : x->compensate == 2 ? "bias+weights: each filter's stored weights tuned to its multipliers (calibration "
+                                     "images' patch covariance), then bias as below"
               : x->compensate   ? "bias: each map's expected multiplier error per output channel (calibration "
                                   "images, per input channel) folded into the biases"
                                 : "bias-tensor: as bias, one activation distribution per layer input");

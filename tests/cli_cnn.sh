@@ -2,7 +2,8 @@
 # End-to-end CNN search on a tiny problem (tests/data/cnn_tiny.yaml): resume after a stop or a SIGKILL
 # is byte-identical to an uninterrupted run, results do not depend on the thread count, no map is
 # evaluated twice (also across resumes), compensated searches (compensate: bias) are deterministic and
-# export maps with bias deltas that eval reproduces, block operators are deterministic and resumable,
+# export maps with bias deltas that eval reproduces, weight-tuned ones (bias+weights) likewise with their
+# weights, block operators are deterministic and resumable,
 # ranked-encoding searches (encoding: ranked) too, and malformed CNN problem files fail cleanly.
 # Skips (77) when the reference model or CIFAR-10 is absent from the data directory.
 set -u
@@ -122,6 +123,51 @@ done
 "$BIN" export "$T/comp" --knee --no-holdout --format c -o "$T/comp/map.h" && grep -q 'static const int32_t amap_b0\[16\]' "$T/comp/map.h" \
     && pass "C export carries the bias deltas" || bad "C export carries the bias deltas"
 sed 's/^compensate: bias$/compensate: mean/' "$T/pc.yaml" >"$T/p7.yaml"
+
+# weight tuning (compensate: bias+weights): deterministic at 1 and 2 threads and across a resume, another
+# front than bias alone, and its exported maps carry the tuned weights, which eval --map runs to the
+# search's own figures (YAML) and the C header carries
+sed 's/^granularity: layer$/granularity: kernel\ncompensate: bias+weights/' "$P" >"$T/pw.yaml"
+"$BIN" search "$T/pw.yaml" -o "$T/wt" --generations 4 --quiet || bad "weight-tuned search"
+"$BIN" search "$T/pw.yaml" -o "$T/wt2" --generations 2 --threads 2 --quiet && "$BIN" resume "$T/wt2" --generations 4 --quiet \
+    || bad "weight-tuned search at 2 threads, stopped and resumed"
+same "bias+weights: 2 threads, stopped after 2 of 4 generations and resumed, give the same front and archive" "$T/wt" "$T/wt2"
+sed 's/^compensate: bias+weights$/compensate: bias/' "$T/pw.yaml" >"$T/pwb.yaml"
+"$BIN" search "$T/pwb.yaml" -o "$T/wtb" --generations 4 --quiet || bad "kernel search, bias only"
+cmp -s "$T/wt/front.csv" "$T/wtb/front.csv" && bad "weight tuning changed nothing" || pass "weight tuning changes the front"
+"$BIN" export "$T/wt" --knee -o "$T/wt/knee.yaml" 2>"$T/wt/export.err" && ! grep -q 'recomputed' "$T/wt/export.err" \
+    && grep -q '^    weights: "[0-9a-f]*"$' "$T/wt/knee.yaml" && grep -q '^# error compensation: bias+weights' "$T/wt/knee.yaml" \
+    && pass "export of a weight-tuned map: its figures, with weights" || { bad "export of a weight-tuned map"; cat "$T/wt/export.err"; }
+for first in 0 64; do
+    cmd=$(grep -A2 '^# reproduce with:' "$T/wt/knee.yaml" | grep -F -- "--first $first " | sed 's/^#  *//')
+    part=$([ $first = 0 ] && echo "search subset" || echo holdout)
+    want=$(grep "^# $part " "$T/wt/knee.yaml" | sed 's/.*this map \([0-9.]* % ([0-9]*\/[0-9]*)\).*/\1/')
+    # shellcheck disable=SC2086
+    set -- $cmd
+    shift
+    "$BIN" "$@" --no-float >"$T/wt/eval.out" 2>&1
+    grep -qF "int8 accuracy (approximate, the map's bias_delta and weights): $want" "$T/wt/eval.out" \
+        && pass "eval --map with weights reproduces the $part accuracy ($want)" \
+        || { bad "eval --map with weights: $part"; sed 's/^/    /' "$T/wt/eval.out" | head; }
+done
+# the same map without its weights is another map (they are what eval runs)
+sed '/^    weights: /d' "$T/wt/knee.yaml" >"$T/wt/now.yaml"
+"$BIN" eval --map "$T/wt/now.yaml" --first 0 --count 64 --format json --no-float >"$T/wt/now.json" 2>/dev/null \
+    && "$BIN" eval --map "$T/wt/knee.yaml" --first 0 --count 64 --format json --no-float >"$T/wt/w.json" 2>/dev/null \
+    && ! cmp -s "$T/wt/now.json" "$T/wt/w.json" && pass "a map's weights change what eval runs" || bad "eval ignores a map's weights"
+"$BIN" export "$T/wt" --knee --no-holdout --format c -o "$T/wt/map.h" && grep -q 'static const int8_t amap_w[0-9]*\[[0-9]*\] = {' "$T/wt/map.h" \
+    && pass "C export carries the tuned weights" || bad "C export carries the tuned weights"
+awk '/^    weights: "/ && !d { sub(/"[0-9a-f][0-9a-f]/, "\"zz"); d = 1 } { print }' "$T/wt/knee.yaml" >"$T/wt/bad.yaml"
+"$BIN" eval --map "$T/wt/bad.yaml" --count 10 --no-float >/dev/null 2>"$T/wt/bad.err" \
+    && bad "a map with a malformed weights string is accepted" \
+    || { grep -q "bad.yaml:[0-9]*:[0-9]*: .*'weights' has 'z'" "$T/wt/bad.err" && pass "malformed weights: path:line:col error" \
+         || { bad "malformed weights: message"; cat "$T/wt/bad.err"; }; }
+# what tuning is for: uniform roup_k2_m0 (weights rounded to multiples of 16) loses far less with it
+lw=$("$BIN" eval --uniform roup_k2_m0 --compensate bias+weights --count 500 --format json --no-float 2>/dev/null | sed 's/.*"loss_pp": \([-0-9.]*\).*/\1/')
+lb=$("$BIN" eval --uniform roup_k2_m0 --compensate bias --count 500 --format json --no-float 2>/dev/null | sed 's/.*"loss_pp": \([-0-9.]*\).*/\1/')
+awk -v w="$lw" -v b="$lb" 'BEGIN { exit !(w != "" && b != "" && w + 2 < b) }' \
+    && pass "uniform roup_k2_m0, 500 test images: $lw pp with weight tuning, $lb pp with bias alone" \
+    || bad "weight tuning does not help uniform roup_k2_m0 ($lw vs $lb pp)"
 
 # ranked encoding (sens.h): 3 genes per layer, each the multiplier of a third of the layer's kernels in
 # order of estimated sensitivity; the same front and archive at 1 and 2 threads and across a resume

@@ -572,6 +572,88 @@ START_TEST(separable_equals_lut_reference)
 }
 END_TEST
 
+START_TEST(weights_round_trip_and_hook)
+{
+    /* stored weights (weight tuning): a layer whose weights differ from its own is written as hex and
+     * reads back byte for byte; layers equal to their own are not written; the separable hook then
+     * multiplies by g(stored weight), which the LUT reference run on the stored weights confirms */
+    const amap_layer *L = layers_make();
+    amul_lib lib;
+    lib_make(&lib);
+    amap m, back;
+    amap_init(&m, L, 3, 8); /* roup_k1_m1 everywhere */
+    ck_assert_ptr_null(amap_wt(&m, 1));
+    int8_t *w1 = amap_wt_w(&m, 1, L);
+    ck_assert_int_eq(memcmp(amap_wt(&m, 0), L[0].w, sizeof g_w0), 0); /* every layer starts as its own */
+    uint32_t s = 99;
+    for (size_t i = 0; i < sizeof g_w1; i++) w1[i] = (int8_t)rnd(&s);
+    w1[0] = -128;
+    w1[1] = 127;
+    char *path = tmp_path("map");
+    ck_assert_int_eq(amap_write(&m, path, &lib, L), ST_OK);
+    char *text;
+    ck_assert_int_eq(afile_read_all(path, &text, NULL), ST_OK);
+    int n_w = 0;
+    for (const char *q = text; (q = strstr(q, "weights: \"")); q++) n_w++;
+    ck_assert_int_eq(n_w, 1);
+    ck_assert_ptr_nonnull(strstr(text, "    weights: \"807f"));
+    free(text);
+    ck_assert_int_eq(amap_read(&back, path, &lib, L, 3), ST_OK);
+    ck_assert_ptr_nonnull(back.wt);
+    ck_assert_int_eq(memcmp(back.wt, m.wt, m.woffset[3]), 0);
+    /* the hook: w_tf = g(stored), not g(own) */
+    amap_mul b;
+    amap_mul_init(&b, L, 3, &lib);
+    amap_mul_build(&b, &back);
+    ck_assert_int_eq(b.layer[1].kind, QNN_MUL_SEPARABLE);
+    for (size_t i = 0; i < sizeof g_w1; i++)
+        ck_assert_int_eq(b.layer[1].w_tf[i], lib.mults[8].g[(uint8_t)w1[i]]);
+    /* plain (uncompensated) hooks use the layer's own weights */
+    amap_mul_build_plain(&b, &back);
+    for (size_t i = 0; i < sizeof g_w1; i++)
+        ck_assert_int_eq(b.layer[1].w_tf[i], lib.mults[8].g[(uint8_t)g_w1[i]]);
+    /* against the LUT reference on a real convolution with these shapes */
+    qnn_conv_shape sh = {0};
+    sh.n = 2;
+    sh.h = sh.w = 6;
+    sh.cin = 4;
+    sh.cout = 5;
+    sh.kh = sh.kw = 3;
+    sh.stride_h = sh.stride_w = 2;
+    sh.pad_t = sh.pad_b = sh.pad_l = sh.pad_r = 1;
+    ck_assert_int_eq(qnn_conv_shape_finish(&sh), 0);
+    size_t nin = (size_t)sh.n * sh.h * sh.w * sh.cin, nacc = (size_t)sh.n * sh.ho * sh.wo * sh.cout;
+    int8_t *in = xmalloc(nin);
+    for (size_t i = 0; i < nin; i++) in[i] = (int8_t)rnd(&s);
+    amap_mul_build(&b, &back);
+    const qnn_layer_mul *h = &b.layer[1];
+    int16_t *planes_buf = xmalloc((size_t)h->n_planes * nin * sizeof *planes_buf);
+    const int16_t *planes[QNN_MUL_MAX_PLANES];
+    for (int p = 0; p < h->n_planes; p++) {
+        for (size_t i = 0; i < nin; i++) planes_buf[p * nin + i] = h->act_tf[p * 256 + (uint8_t)in[i]];
+        planes[p] = planes_buf + p * nin;
+    }
+    int32_t *acc_sep = xmalloc(nacc * sizeof *acc_sep), *acc_lut = xmalloc(nacc * sizeof *acc_lut);
+    qnn_conv_acc_ref(&sh, planes, h->plane_of, h->w_tf, acc_sep);
+    const int16_t *luts[1] = {lib.mults[8].lut};
+    uint16_t lut_of[20] = {0};
+    qnn_conv_acc_lut_ref(&sh, in, w1, luts, lut_of, acc_lut);
+    ck_assert_int_eq(memcmp(acc_sep, acc_lut, nacc * sizeof *acc_sep), 0);
+    qnn_conv_acc_lut_ref(&sh, in, g_w1, luts, lut_of, acc_lut);
+    ck_assert_int_ne(memcmp(acc_sep, acc_lut, nacc * sizeof *acc_sep), 0);
+    free(acc_sep);
+    free(acc_lut);
+    free(planes_buf);
+    free(in);
+    amap_mul_deinit(&b);
+    unlink(path);
+    free(path);
+    amap_deinit(&m);
+    amap_deinit(&back);
+    amul_lib_deinit(&lib);
+}
+END_TEST
+
 /* --- error compensation -------------------------------------------------------------------------- */
 
 START_TEST(bias_compensation_by_hand)
@@ -635,6 +717,7 @@ static Suite *suite(void)
     tcase_add_test(t, builder_choice_and_tables);
     tcase_add_test(t, separable_equals_lut_reference);
     tcase_add_test(t, bias_compensation_by_hand);
+    tcase_add_test(t, weights_round_trip_and_hook);
     suite_add_tcase(s, t);
     return s;
 }

@@ -30,6 +30,22 @@ void amap_init(amap *m, const amap_layer *layers, int n_layers, uint16_t fill)
     m->boffset[0] = 0;
     for (int l = 0; l < n_layers; l++) m->boffset[l + 1] = m->boffset[l] + (size_t)layers[l].cout;
     m->bias_delta = NULL;
+    m->woffset = xmalloc(((size_t)n_layers + 1) * sizeof *m->woffset);
+    m->woffset[0] = 0;
+    for (int l = 0; l < n_layers; l++)
+        m->woffset[l + 1] = m->woffset[l] + (size_t)layers[l].cout * layers[l].kh * layers[l].kw * layers[l].cin;
+    m->wt = NULL;
+}
+
+int8_t *amap_wt_w(amap *m, int l, const amap_layer *layers)
+{
+    ASSERT(l >= 0 && l < m->n_layers);
+    if (!m->wt) {
+        m->wt = xcalloc(m->woffset[m->n_layers] + 1, 1);
+        for (int k = 0; k < m->n_layers; k++)
+            if (layers[k].w) memcpy(m->wt + m->woffset[k], layers[k].w, m->woffset[k + 1] - m->woffset[k]);
+    }
+    return m->wt + m->woffset[l];
 }
 
 int32_t *amap_bias_delta_w(amap *m, int l)
@@ -46,6 +62,8 @@ void amap_deinit(amap *m)
     free(m->mult);
     free(m->boffset);
     free(m->bias_delta);
+    free(m->woffset);
+    free(m->wt);
     memset(m, 0, sizeof *m);
 }
 
@@ -235,7 +253,30 @@ static int read_kernels(amul_yaml *y, const yaml_node_t *n, const amul_lib *lib,
 }
 
 static const char *const top_keys[] = {"library", "default", "layers", NULL};
-static const char *const layer_keys[] = {"default", "filters", "kernels", "bias_delta", NULL};
+static const char *const layer_keys[] = {"default", "filters", "kernels", "bias_delta", "weights", NULL};
+
+/* `weights`: the layer's stored int8 weights, (cout, kh, kw, cin) in two hex digits each (two's complement). */
+static int read_weights(amul_yaml *y, const yaml_node_t *n, amap *m, int l, const amap_layer *layers)
+{
+    const amap_layer *L = &layers[l];
+    const size_t nw = (size_t)L->cout * L->kh * L->kw * L->cin;
+    const char *s = amul_yaml_str(n);
+    if (!s || strlen(s) != 2 * nw)
+        return amul_yaml_error(y, n, ST_EFORMAT, "'weights' must be %zu hex digits (layer '%s': %zu int8 weights)",
+                               2 * nw, L->name, nw);
+    int8_t *w = amap_wt_w(m, l, layers);
+    for (size_t i = 0; i < nw; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            const char ch = s[2 * i + k];
+            const int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+            if (d < 0) return amul_yaml_error(y, n, ST_EFORMAT, "'weights' has '%c' at digit %zu: not a hex digit (0-9, a-f)", ch, 2 * i + k);
+            v = v * 16 + d;
+        }
+        w[i] = (int8_t)(uint8_t)v;
+    }
+    return ST_OK;
+}
 
 static int read_bias_delta(amul_yaml *y, const yaml_node_t *n, amap *m, int l, const amap_layer *L)
 {
@@ -330,6 +371,8 @@ static int read_map(amul_yaml *y, amap *m, const amul_lib *lib, const amap_layer
         if (k && (rc = read_kernels(y, k, lib, L, row, seen))) return rc;
         yaml_node_t *b = amul_yaml_get(y, e, "bias_delta");
         if (b && (rc = read_bias_delta(y, b, m, l, L))) return rc;
+        yaml_node_t *wn = amul_yaml_get(y, e, "weights");
+        if (wn && (rc = read_weights(y, wn, m, l, layers))) return rc;
     }
     return ST_OK;
 }
@@ -390,7 +433,10 @@ void amap_write_stream(const amap *m, FILE *fp, const amul_lib *lib, const amap_
             for (int32_t co = 0; co < L->cout && !nz; co++) nz = bd[co] != 0;
             if (!nz) bd = NULL;
         }
-        if ((size_t)counts[d] == nk && !bd) {
+        const int8_t *wt = amap_wt(m, l); /* written only when they differ from the layer's own */
+        const size_t nw = m->woffset[l + 1] - m->woffset[l];
+        if (wt && L->w && !memcmp(wt, L->w, nw)) wt = NULL;
+        if ((size_t)counts[d] == nk && !bd && !wt) {
             fprintf(fp, ": %s\n", lib->mults[d].name);
             continue;
         }
@@ -399,6 +445,11 @@ void amap_write_stream(const amap *m, FILE *fp, const amul_lib *lib, const amap_
             fprintf(fp, "    bias_delta: [");
             for (int32_t co = 0; co < L->cout; co++) fprintf(fp, "%s%ld", co ? ", " : "", (long)bd[co]);
             fprintf(fp, "]\n");
+        }
+        if (wt) {
+            fprintf(fp, "    weights: \"");
+            for (size_t i = 0; i < nw; i++) fprintf(fp, "%02x", (unsigned)(uint8_t)wt[i]);
+            fprintf(fp, "\"\n");
         }
         if ((size_t)counts[d] == nk) continue;
         size_t n_over = 0; /* kernels that differ from their filter's most frequent multiplier */
@@ -503,7 +554,7 @@ void amap_mul_deinit(amap_mul *b)
 }
 
 /* Separable hook for layer l; returns 0 (leaving a partial fill) when the layer needs more planes. */
-static int build_separable(amap_mul *b, int l, const uint16_t *row)
+static int build_separable(amap_mul *b, int l, const uint16_t *row, const int8_t *W)
 {
     const amap_layer *L = &b->layers[l];
     const amul_lib *lib = b->lib;
@@ -533,7 +584,7 @@ static int build_separable(amap_mul *b, int l, const uint16_t *row)
             size_t base = ((size_t)co * taps + t) * L->cin;
             for (int32_t ci = 0; ci < L->cin; ci++) {
                 const int16_t *g = lib->mults[row[(size_t)co * L->cin + ci]].g;
-                b->w_tf[l][base + ci] = g[(uint8_t)L->w[base + ci]];
+                b->w_tf[l][base + ci] = g[(uint8_t)W[base + ci]];
             }
         }
     qnn_layer_mul *h = &b->layer[l];
@@ -589,10 +640,14 @@ static void build(amap_mul *b, const amap *m, int with_bias)
             all_exact &= mu->is_exact;
             all_sep &= mu->separable;
         }
-        if (all_exact) {
+        const int8_t *wt = with_bias ? amap_wt(m, l) : NULL, *W = wt ? wt : L->w;
+        /* only the separable hook carries weights: the others run the layer's own, which tuned weights
+         * then must equal */
+        if (all_exact && (!wt || !memcmp(wt, L->w, m->woffset[l + 1] - m->woffset[l]))) {
             memset(&b->layer[l], 0, sizeof b->layer[l]);
             b->layer[l].kind = QNN_MUL_EXACT;
-        } else if (!(all_sep && build_separable(b, l, row))) {
+        } else if (!(all_sep && build_separable(b, l, row, W))) {
+            ASSERT(!wt || !memcmp(wt, L->w, m->woffset[l + 1] - m->woffset[l]));
             build_lut(b, l, row);
         }
         const int32_t *d = with_bias ? amap_bias_delta(m, l) : NULL;
@@ -620,18 +675,20 @@ void amap_bias_compensation(const amap *m, int l, const amap_layer *L, const amu
 {
     ASSERT(l >= 0 && l < m->n_layers && L->w != NULL);
     const uint16_t *row = amap_layer_mults(m, l);
+    const int8_t *wt = amap_wt(m, l); /* tuned weights: the multiplier gets wt, the exact product is a * w */
     const size_t taps = (size_t)L->kh * L->kw;
     for (int32_t co = 0; co < L->cout; co++) {
         double err = 0;
         for (int32_t ci = 0; ci < L->cin; ci++) {
             const amul *mu = &lib->mults[row[(size_t)co * L->cin + ci]];
-            if (mu->is_exact) continue;
             const double *p = act_p + (per_channel ? (size_t)ci * 256 : 0);
             for (size_t t = 0; t < taps; t++) {
-                int8_t w = L->w[((size_t)co * taps + t) * L->cin + ci];
+                const size_t i = ((size_t)co * taps + t) * L->cin + ci;
+                int8_t w = L->w[i], ws = wt ? wt[i] : w;
+                if (mu->is_exact && ws == w) continue;
                 for (int a = 0; a < 256; a++) {
                     if (p[a] == 0) continue;
-                    int32_t e = mu->lut[a * 256 + (uint8_t)w] - (int8_t)a * w;
+                    int32_t e = mu->lut[a * 256 + (uint8_t)ws] - (int8_t)a * w;
                     err += p[a] * e;
                 }
             }

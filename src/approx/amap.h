@@ -17,6 +17,8 @@
  *       filters: {3: roup_k2_m6}  # output channel -> multiplier, or a list of cout names
  *       kernels: {"3,5": roup_k0_m0}   # "co,ci" -> multiplier, or a list of cout lists of cin names
  *       bias_delta: [12, -3, ...]      # optional: cout int32 added to the layer's bias (compensation)
+ *       weights: "0afe..."             # optional: the int8 weights the multipliers get instead of the
+ *                                      # layer's own, (cout, kh, kw, cin), two hex digits each (tuning)
  * Later levels override earlier ones (default < filters < kernels). */
 #ifndef SRC_AMAP_H
 #define SRC_AMAP_H
@@ -47,6 +49,9 @@ typedef struct amap {
     size_t *boffset;   /* n_layers + 1 output-channel offsets */
     int32_t *bias_delta; /* NULL, or boffset[n_layers] int32 deltas added to the layers' biases (error
                           * compensation chosen with the map; YAML key `bias_delta`) */
+    size_t *woffset;   /* n_layers + 1 weight offsets (cout * kh * kw * cin per layer) */
+    int8_t *wt;        /* NULL, or woffset[n_layers] stored weights that replace the layers' own (weight
+                        * tuning chosen with the map: what the multipliers are given instead of w) */
 } amap;
 
 /* --- storage ----------------------------------------------------------------------------------- */
@@ -67,6 +72,14 @@ int32_t *amap_bias_delta_w(amap *m, int l);
 static inline const int32_t *amap_bias_delta(const amap *m, int l)
 {
     return m->bias_delta ? m->bias_delta + m->boffset[l] : NULL;
+}
+
+/* Layer l's stored weights for writing (cout, kh, kw, cin), allocating them for every layer as a copy
+ * of the layers' own weights on first use; amap_wt() is the read-only view (NULL when the map has none). */
+int8_t *amap_wt_w(amap *m, int l, const amap_layer *layers);
+static inline const int8_t *amap_wt(const amap *m, int l)
+{
+    return m->wt ? m->wt + m->woffset[l] : NULL;
 }
 
 /* Name of a granularity ("layer", "filter", "kernel") and its inverse (-1 when unknown). */
@@ -143,7 +156,8 @@ void amap_mul_deinit(amap_mul *b);
  * The hooks point into `b` and the library; they stay valid until the next build or deinit. */
 void amap_mul_build(amap_mul *b, const amap *m);
 
-/* The same, ignoring the map's bias_delta (every hook's bias NULL): the uncompensated figures. */
+/* The same, ignoring the map's bias_delta and weights (every hook's bias NULL, the layers' own
+ * weights): the uncompensated figures. */
 void amap_mul_build_plain(amap_mul *b, const amap *m);
 
 /* --- error compensation (bias correction of the expected multiplier error) ------------------------ */

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_linalg.h>
+#include <math.h>
+
 #include "approx.h"
 #include "msg.h"
 #include "status.h"
@@ -56,7 +59,156 @@ void approx_tap_hist(const qnn_int8_layer *L, const int8_t *in, int32_t n_images
 
 int approx_comp_mode_parse(const char *s)
 {
-    return !strcmp(s, "bias") ? 1 : !strcmp(s, "bias-tensor") ? 0 : !strcmp(s, "none") ? -1 : -2;
+    return !strcmp(s, "bias") ? 1 : !strcmp(s, "bias-tensor") ? 0 : !strcmp(s, "bias+weights") ? 2
+           : !strcmp(s, "none") ? -1 : -2;
+}
+
+/* --- weight tuning (mode "bias+weights") ----------------------------------------------------------
+ * For each filter, the stored weights w' are chosen so that the multipliers' weight transform g(w')
+ * reproduces w as a whole, not tap by tap: with C the covariance of the layer's input patches x, the
+ * output error after bias compensation is (g(w') - w)^T C (g(w') - w). Taps are rounded one at a time
+ * onto the values g can take, each rounding error spread over the taps not yet rounded through the
+ * Cholesky factor of (C + damping)^-1 (optimal brain surgeon / GPTQ order), and the result kept only if
+ * its error is below plain rounding's (w' = w). C comes from integer patch sums on the first
+ * TUNE_IMAGES calibration images at up to 8 x 8 output positions each, so threads never change it. */
+enum { TUNE_IMAGES = 128 };
+
+static void patch_sums(const qnn_int8_layer *L, const int8_t *in, int32_t n_images, int64_t *acc)
+{
+    const size_t D = (size_t)L->kh * L->kw * L->cin;
+    int64_t *S = acc, *mu = acc + D * D, *cnt = mu + D;
+    int32_t *x = xmalloc(D * sizeof *x);
+    size_t *nz = xmalloc(D * sizeof *nz);
+    const int32_t sy = (L->ho + 7) / 8, sx = (L->wo + 7) / 8;
+    for (int32_t img = 0; img < n_images; img++)
+        for (int32_t oy = 0; oy < L->ho; oy += sy)
+            for (int32_t ox = 0; ox < L->wo; ox += sx) {
+                size_t k = 0;
+                for (int32_t ky = 0; ky < L->kh; ky++)
+                    for (int32_t kx = 0; kx < L->kw; kx++) {
+                        const int32_t iy = oy * L->stride_h - L->pad_t + ky, ix = ox * L->stride_w - L->pad_l + kx;
+                        const int in_map = iy >= 0 && iy < L->h && ix >= 0 && ix < L->w;
+                        const int8_t *px = in + (((size_t)img * L->h + (in_map ? iy : 0)) * L->w + (in_map ? ix : 0)) * L->cin;
+                        for (int32_t ci = 0; ci < L->cin; ci++, k++) x[k] = in_map ? px[ci] : 0;
+                    }
+                size_t n_nz = 0;
+                for (size_t i = 0; i < D; i++)
+                    if (x[i]) nz[n_nz++] = i;
+                for (size_t a = 0; a < n_nz; a++) {
+                    const size_t i = nz[a];
+                    mu[i] += x[i];
+                    for (size_t b = 0; b < n_nz; b++) S[i * D + nz[b]] += (int64_t)x[i] * x[nz[b]];
+                }
+                (*cnt)++;
+            }
+    free(nz);
+    free(x);
+}
+
+static void tune_init(approx_comp *c, const int64_t *ctot, const size_t *cov_off)
+{
+    const int nl = c->n_layers;
+    c->cov = xcalloc((size_t)nl + 1, sizeof *c->cov);
+    c->hl = xcalloc((size_t)nl + 1, sizeof *c->hl);
+    for (int l = 0; l < nl; l++) {
+        const amap_layer *L = &c->layers[l];
+        const size_t D = (size_t)L->kh * L->kw * L->cin;
+        const int64_t *S = ctot + cov_off[l], *mu = S + D * D;
+        const double n = mu[D] > 0 ? (double)mu[D] : 1.0;
+        double *C = c->cov[l] = xmalloc(D * D * sizeof *C), tr = 0;
+        for (size_t i = 0; i < D; i++)
+            for (size_t j = 0; j < D; j++) C[i * D + j] = (double)S[i * D + j] / n - ((double)mu[i] / n) * ((double)mu[j] / n);
+        for (size_t i = 0; i < D; i++) tr += C[i * D + i];
+        const double damp = 0.01 * tr / (double)D + 1e-6;
+        gsl_matrix *H = gsl_matrix_alloc(D, D);
+        for (size_t i = 0; i < D; i++)
+            for (size_t j = 0; j < D; j++) gsl_matrix_set(H, i, j, C[i * D + j] + (i == j ? damp : 0.0));
+        gsl_error_handler_t *old = gsl_set_error_handler_off();
+        int bad = gsl_linalg_cholesky_decomp1(H) || gsl_linalg_cholesky_invert(H) || gsl_linalg_cholesky_decomp1(H);
+        gsl_set_error_handler(old);
+        double *F = c->hl[l] = xcalloc(D * D, sizeof *F);
+        for (size_t i = 0; i < D; i++)
+            for (size_t j = 0; j <= i; j++) F[i * D + j] = bad ? (i == j) : gsl_matrix_get(H, i, j);
+        gsl_matrix_free(H);
+    }
+    const int nm = c->lib->n;
+    c->gval = xcalloc((size_t)nm + 1, sizeof *c->gval);
+    c->gsto = xcalloc((size_t)nm + 1, sizeof *c->gsto);
+    c->ng = xcalloc((size_t)nm + 1, sizeof *c->ng);
+    for (int i = 0; i < nm; i++) {
+        const amul *mu = &c->lib->mults[i];
+        if (!mu->separable) continue;
+        c->gval[i] = xmalloc(256 * sizeof **c->gval);
+        c->gsto[i] = xmalloc(256 * sizeof **c->gsto);
+        int n = 0;
+        for (int v = -256; v <= 256; v++) { /* ascending g values; stored weight: the one nearest the value */
+            int best = 1000;
+            for (int w = -128; w < 128; w++)
+                if (mu->g[(uint8_t)w] == v && abs(w - v) < abs(best - v)) best = w;
+            if (best == 1000) continue;
+            c->gval[i][n] = (int16_t)v;
+            c->gsto[i][n++] = (int16_t)best;
+        }
+        c->ng[i] = n;
+    }
+}
+
+/* The value of multiplier i's g nearest to v (ties: the lower value); its stored weight in *sto. */
+static int g_nearest(const approx_comp *c, int i, double v, int8_t *sto)
+{
+    const int16_t *g = c->gval[i];
+    int lo = 0, hi = c->ng[i] - 1;
+    while (lo < hi) { /* first value >= v */
+        const int mid = (lo + hi) / 2;
+        if (g[mid] < v) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo > 0 && g[lo] >= v && v - g[lo - 1] <= g[lo] - v) lo--; /* else g[lo] is nearest (or v is above all) */
+    *sto = (int8_t)c->gsto[i][lo];
+    return g[lo];
+}
+
+static double quad_form(const double *C, const double *e, size_t D)
+{
+    double q = 0;
+    for (size_t i = 0; i < D; i++) {
+        if (e[i] == 0) continue;
+        double r = 0;
+        for (size_t j = 0; j < D; j++) r += C[i * D + j] * e[j];
+        q += e[i] * r;
+    }
+    return q;
+}
+
+/* Stored weights of filter co of layer l under the multipliers `row` (the layer's (cout, cin) block) into
+ * out (D entries); x: 4 D doubles of scratch. */
+static void tune_filter(const approx_comp *c, int l, int32_t co, const uint16_t *row, int8_t *out, double *x)
+{
+    const amap_layer *L = &c->layers[l];
+    const size_t D = (size_t)L->kh * L->kw * L->cin;
+    const int8_t *w = L->w + (size_t)co * D;
+    memcpy(out, w, D);
+    int any = 0;
+    for (int32_t ci = 0; ci < L->cin; ci++) {
+        const int mi = row[(size_t)co * L->cin + ci];
+        if (!c->ng[mi]) return; /* a multiplier without a weight transform: the filter keeps w */
+        any |= !c->lib->mults[mi].is_exact;
+    }
+    if (!any) return;
+    double *e_joint = x + D, *e_plain = x + 2 * D;
+    const double *F = c->hl[l];
+    for (size_t j = 0; j < D; j++) x[j] = w[j];
+    for (size_t j = 0; j < D; j++) {
+        const int mi = row[(size_t)co * L->cin + j % (size_t)L->cin];
+        int8_t sto;
+        const int q = g_nearest(c, mi, x[j], &sto);
+        const double err = (x[j] - q) / F[j * D + j];
+        for (size_t k = j + 1; k < D; k++) x[k] -= err * F[k * D + j];
+        out[j] = sto;
+        e_joint[j] = q - w[j];
+        e_plain[j] = c->lib->mults[mi].g[(uint8_t)w[j]] - w[j];
+    }
+    if (quad_form(c->cov[l], e_plain, D) <= quad_form(c->cov[l], e_joint, D)) memcpy(out, w, D);
 }
 
 int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *layers, const amul_lib *lib,
@@ -68,6 +220,7 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
     c->layers = layers;
     c->lib = lib;
     c->n_layers = net->n_layers;
+    c->tune = per_channel == 2;
     c->per_channel = per_channel ? 1 : 0;
     c->n_images = calib->n;
     const int nl = net->n_layers;
@@ -80,6 +233,15 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
     }
     const size_t n_hist = hist_off[nl];
     uint64_t *total = xcalloc(n_hist + 1, sizeof *total);
+    /* weight tuning: integer patch sums (sum x x^T, sum x, count) per layer, so threads cannot change them */
+    size_t *cov_off = xmalloc(((size_t)nl + 1) * sizeof *cov_off);
+    cov_off[0] = 0;
+    for (int l = 0; l < nl; l++) {
+        const qnn_int8_layer *L = &net->layers[l];
+        const size_t D = c->tune ? (size_t)L->kh * L->kw * L->cin : 0;
+        cov_off[l + 1] = cov_off[l] + D * D + D + 1;
+    }
+    int64_t *ctot = xcalloc(cov_off[nl] + 1, sizeof *ctot);
 
     const int32_t chunk = 32, n_chunks = (calib->n + chunk - 1) / chunk;
     const size_t in_sz = (size_t)net->in_c * net->in_h * net->in_w;
@@ -88,21 +250,31 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
     {
         qnn_int8_ws *ws = qnn_int8_ws_alloc(net, chunk);
         uint64_t *cnt = xcalloc(n_hist + 1, sizeof *cnt);
+        int64_t *ccnt = c->tune ? xcalloc(cov_off[nl] + 1, sizeof *ccnt) : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (int32_t ch = 0; ch < n_chunks; ch++) {
             const int32_t first = ch * chunk, n = calib->n - first < chunk ? calib->n - first : chunk;
             qnn_int8_set_input(net, ws, calib->pixels + (size_t)first * in_sz, n);
             for (int op = 0; op < net->n_ops; op++) {
                 const qnn_int8_op *o = &net->ops[op];
-                if (o->op == QNN_OP_CONV)
+                if (o->op == QNN_OP_CONV) {
                     approx_tap_hist(&net->layers[o->layer], qnn_int8_ws_tensor(ws, o->in[0]), n, per_channel,
                                     cnt + hist_off[o->layer]);
+                    if (ccnt && first < TUNE_IMAGES)
+                        patch_sums(&net->layers[o->layer], qnn_int8_ws_tensor(ws, o->in[0]),
+                                   n < TUNE_IMAGES - first ? n : TUNE_IMAGES - first, ccnt + cov_off[o->layer]);
+                }
                 qnn_int8_step(net, ws, op, NULL);
             }
         }
 #pragma omp critical(approx_comp_hist)
-        for (size_t k = 0; k < n_hist; k++) total[k] += cnt[k];
+        {
+            for (size_t k = 0; k < n_hist; k++) total[k] += cnt[k];
+            if (ccnt)
+                for (size_t k = 0; k < cov_off[nl]; k++) ctot[k] += ccnt[k];
+        }
         free(cnt);
+        free(ccnt);
         qnn_int8_ws_free(ws);
     }
 
@@ -119,6 +291,9 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
     }
     free(total);
     free(hist_off);
+    if (c->tune) tune_init(c, ctot, cov_off);
+    free(ctot);
+    free(cov_off);
     return ST_OK;
 }
 
@@ -127,12 +302,34 @@ void approx_comp_deinit(approx_comp *c)
     if (!c) return;
     for (int l = 0; c->act_p && l < c->n_layers; l++) free(c->act_p[l]);
     free(c->act_p);
+    for (int l = 0; c->cov && l < c->n_layers; l++) {
+        free(c->cov[l]);
+        free(c->hl[l]);
+    }
+    for (int i = 0; c->gval && i < c->lib->n; i++) {
+        free(c->gval[i]);
+        free(c->gsto[i]);
+    }
+    free(c->cov);
+    free(c->hl);
+    free(c->gval);
+    free(c->gsto);
+    free(c->ng);
     memset(c, 0, sizeof *c);
 }
 
 void approx_comp_fill(const approx_comp *c, amap *m)
 {
     ASSERT(m->n_layers == c->n_layers);
+    if (c->tune)
+        for (int l = 0; l < c->n_layers; l++) {
+            int8_t *wt = amap_wt_w(m, l, c->layers);
+            const amap_layer *L = &c->layers[l];
+            const size_t D = (size_t)L->kh * L->kw * L->cin;
+            double *x = xmalloc(4 * D * sizeof *x);
+            for (int32_t co = 0; co < L->cout; co++) tune_filter(c, l, co, amap_layer_mults(m, l), wt + co * D, x);
+            free(x);
+        }
     for (int l = 0; l < c->n_layers; l++)
         amap_bias_compensation(m, l, &c->layers[l], c->lib, c->act_p[l], c->per_channel, amap_bias_delta_w(m, l));
 }

@@ -23,10 +23,17 @@ typedef struct approx_comp {
     int n_layers, per_channel;
     int32_t n_images;         /* calibration images measured */
     double **act_p;           /* per layer: 256 (per tensor) or cin x 256 probabilities */
+    /* weight tuning (mode "bias+weights"): per layer, D = kh * kw * cin taps */
+    int tune;
+    double **cov;             /* D x D covariance of the layer's input patches (sampled, see .c) */
+    double **hl;              /* D x D: lower Cholesky factor of (cov + damping)^-1 */
+    int16_t **gval, **gsto;   /* per library multiplier: sorted distinct g values and a stored weight for each */
+    int *ng;                  /* their counts (0: not separable, not tuned) */
 } approx_comp;
 
 /* Compensation modes by name, as problem files and --compensate spell them: "bias" 1 (per input
- * channel), "bias-tensor" 0 (per layer input), "none" -1; -2 for anything else. */
+ * channel), "bias-tensor" 0 (per layer input), "bias+weights" 2 (per input channel, and the weights
+ * tuned to the map's multipliers), "none" -1; -2 for anything else. */
 int approx_comp_mode_parse(const char *s);
 
 /* Measure the activation distributions on `calib` (training images) with the exact network, per input

@@ -37,7 +37,7 @@ static void usage(FILE *fp)
             "                      [--calib FILE[:FIRST[:COUNT]]] [--format text|json] [--threads T]\n"
             "                      [--no-float] [--logits FILE] [--exact-logits FILE] [--data-dir DIR]\n"
             "                      [(--map MAP.yaml | --uniform NAME) [--library L] [--energy FILE]\n"
-            "                       [--compensate bias|bias-tensor]]\n\n"
+            "                       [--compensate bias|bias-tensor|bias+weights]]\n\n"
             "Top-1 accuracy of the float model and of the exact int8 model (symmetric per-channel\n"
             "weights, per-tensor activations calibrated on the --calib training records: by default\n"
             "the 99.99th percentile of |x|, or max |x|).\n\n"
@@ -65,7 +65,10 @@ static void usage(FILE *fp)
             "      --compensate bias  fold each output channel's expected multiplier error (from the\n"
             "                     calibration images' activations, per input channel; bias-tensor: per\n"
             "                     layer input) into its bias for the approximate run; a map with\n"
-            "                     bias_delta entries (export of a compensated search) applies its own\n"
+            "                     bias_delta entries (export of a compensated search) applies its own;\n"
+            "                     bias+weights: also tune each filter's stored weights to its\n"
+            "                     multipliers (on the calibration images' patch covariance; a map\n"
+            "                     with 'weights' applies its own)\n"
             "      --data-dir DIR resolve relative paths against DIR\n"
             "  -h, --help         this help\n");
 }
@@ -127,6 +130,7 @@ typedef struct eval_out {
     int32_t ok_f, ok_q, ok_a, ok_u, agree; /* float, exact int8, approximate, uncompensated; agreement */
     double tf, tq, ta;                     /* seconds */
     int map_bias;                          /* the map carries its own bias_delta */
+    int map_wt;                            /* ... and its own weights */
     energy_report er;
     const energy_model *em;
 } eval_out;
@@ -232,7 +236,8 @@ static void print_json(const eval_args *a, const approx_cnn *cnn, const cifar_se
         else
             printf("null");
         printf(", \"compensate\": %s",
-               o->map_bias ? "\"map\"" : a->comp_mode < 0 ? "null" : a->comp_mode ? "\"bias\"" : "\"bias-tensor\"");
+               o->map_bias ? "\"map\"" : a->comp_mode < 0 ? "null" : a->comp_mode == 2 ? "\"bias+weights\""
+               : a->comp_mode ? "\"bias\"" : "\"bias-tensor\"");
         printf(", \"accuracy_approx\": %.2f, \"correct_approx\": %d, \"loss_pp\": %.4f, \"seconds_approx\": %.3f",
                100.0 * o->ok_a / n, (int)o->ok_a, approx_loss_pp(o->ok_q, o->ok_a, set->n), o->ta);
         if (a->comp_mode >= 0 || o->map_bias)
@@ -267,8 +272,9 @@ static void print_text(const eval_args *a, const approx_cnn *cnn, const cifar_se
         printf("int8 accuracy (approximate, no compensation): %.2f %% (%d/%d), loss %.2f pp\n", 100.0 * o->ok_u / n,
                (int)o->ok_u, (int)set->n, approx_loss_pp(o->ok_q, o->ok_u, set->n));
     printf("int8 accuracy (approximate%s): %.2f %% (%d/%d) in %.2f s\n",
-           o->map_bias ? ", the map's bias_delta" : a->comp_mode < 0 ? "" : a->comp_mode ? ", bias compensation"
-                                                                 : ", bias compensation per layer input",
+           o->map_bias ? (o->map_wt ? ", the map's bias_delta and weights" : ", the map's bias_delta")
+           : a->comp_mode < 0 ? "" : a->comp_mode == 2 ? ", bias compensation and weight tuning"
+           : a->comp_mode ? ", bias compensation" : ", bias compensation per layer input",
            100.0 * o->ok_a / n, (int)o->ok_a, (int)set->n, o->ta);
     printf("loss: %.2f pp against exact int8\n", approx_loss_pp(o->ok_q, o->ok_a, set->n));
     printf("relative energy: %.4f (%s, MAC-weighted, padding taps included)\n", o->er.rel,
@@ -313,7 +319,8 @@ static int run(const eval_args *a, approx_cnn *cnn, cifar_set *set, approx_eval 
         if (a->uniform ? approx_map_uniform(&map, cnn->layers, cnn->n_layers, &cnn->lib, a->uniform)
                        : amap_read(&map, a->map_path, &cnn->lib, cnn->layers, cnn->n_layers))
             goto out;
-        o->map_bias = map.bias_delta != NULL;
+        o->map_bias = map.bias_delta != NULL || map.wt != NULL;
+        o->map_wt = map.wt != NULL;
         if (o->map_bias && a->comp_mode >= 0) {
             msg_error(-1, "%s: the map carries its own bias_delta (its compensation); drop --compensate", a->map_path);
             goto out;
