@@ -12,7 +12,11 @@ TESTS += tests/cli_study.sh
 EXTRA_DIST += tests/cli_study.sh scripts/study.sh scripts/study_readme.py problems/study/layer.yaml \
 	problems/study/filter.yaml problems/study/kernel.yaml problems/study/greedy-filter.yaml \
 	problems/study/greedy-kernel.yaml problems/study-t5k/layer.yaml problems/study-t5k/filter.yaml \
-	problems/study-t5k/kernel.yaml problems/study-t5k/greedy-filter.yaml problems/study-t5k/greedy-kernel.yaml
+	problems/study-t5k/kernel.yaml problems/study-t5k/greedy-filter.yaml problems/study-t5k/greedy-kernel.yaml \
+	problems/study-v3/layer.yaml problems/study-v3/filter.yaml problems/study-v3/kernel.yaml \
+	problems/study-v3/greedy-filter.yaml problems/study-v3/greedy-kernel.yaml problems/study-v4/layer.yaml \
+	problems/study-v4/filter.yaml problems/study-v4/kernel.yaml problems/study-v4/greedy-filter.yaml \
+	problems/study-v4/greedy-kernel.yaml
 STUDY_RUNS = runs/study
 STUDY_OUT = results/study
 STUDY_FLAGS =
