@@ -450,6 +450,102 @@ START_TEST(compensation_of_exact_map_is_identity)
 }
 END_TEST
 
+/* (g(w') - w)^T C (g(w') - w) for filter co of layer l, with stored weights ws and multiplier index mi */
+static double filter_err(const approx_comp *c, int l, int32_t co, const int8_t *ws, const uint16_t *row)
+{
+    const amap_layer *L = &g.layers[l];
+    const size_t D = (size_t)L->kh * L->kw * L->cin;
+    double *e = xmalloc(D * sizeof *e), q = 0;
+    for (size_t i = 0; i < D; i++) {
+        const amul *mu = &g.lib.mults[row[(size_t)co * L->cin + i % (size_t)L->cin]];
+        e[i] = mu->g[(uint8_t)ws[i]] - L->w[(size_t)co * D + i];
+    }
+    for (size_t i = 0; i < D; i++)
+        for (size_t j = 0; j < D; j++) q += e[i] * c->cov[l][i * D + j] * e[j];
+    free(e);
+    return q;
+}
+
+START_TEST(weight_tuning)
+{
+    /* compensate bias+weights: the patch covariance does not depend on the thread count and equals a
+     * brute-force computation on the first layer (its input is the image); an all-exact map keeps every
+     * weight; under uniform roup_k2_m0 no filter's tuned error exceeds plain rounding's, and most are
+     * below it */
+    const int nl = g.net->n_layers;
+    approx_comp c1, c2;
+    ck_assert_int_eq(approx_comp_init(&c1, g.net, g.layers, &g.lib, &g.cal, 2, 1), ST_OK);
+    ck_assert_int_eq(approx_comp_init(&c2, g.net, g.layers, &g.lib, &g.cal, 2, 2), ST_OK);
+    ck_assert(c1.tune && c1.per_channel);
+    for (int l = 0; l < nl; l++) {
+        const size_t D = (size_t)g.layers[l].kh * g.layers[l].kw * g.layers[l].cin;
+        ck_assert_mem_eq(c1.cov[l], c2.cov[l], D * D * sizeof **c1.cov);
+        ck_assert_mem_eq(c1.hl[l], c2.hl[l], D * D * sizeof **c1.hl);
+    }
+    /* brute force, layer 0: every sampled position (every (ho + 7) / 8-th row and column) of the first
+     * min(128, n) calibration images */
+    const qnn_int8_layer *L0 = &g.net->layers[0];
+    const int32_t n = g.cal.n < 128 ? g.cal.n : 128, D = L0->kh * L0->kw * L0->cin;
+    qnn_int8_ws *ws = qnn_int8_ws_alloc(g.net, n);
+    qnn_int8_set_input(g.net, ws, g.cal.pixels, n);
+    const int8_t *in = qnn_int8_ws_tensor(ws, g.net->ops[L0->op_index].in[0]);
+    double *S = xcalloc((size_t)D * D, sizeof *S), *mu = xcalloc((size_t)D, sizeof *mu), cnt = 0;
+    int32_t x[64];
+    ck_assert_int_le(D, 64);
+    for (int32_t img = 0; img < n; img++)
+        for (int32_t oy = 0; oy < L0->ho; oy += (L0->ho + 7) / 8)
+            for (int32_t ox = 0; ox < L0->wo; ox += (L0->wo + 7) / 8) {
+                int k = 0;
+                for (int32_t ky = 0; ky < L0->kh; ky++)
+                    for (int32_t kx = 0; kx < L0->kw; kx++)
+                        for (int32_t ci = 0; ci < L0->cin; ci++) {
+                            const int32_t iy = oy * L0->stride_h - L0->pad_t + ky, ix = ox * L0->stride_w - L0->pad_l + kx;
+                            x[k++] = iy < 0 || iy >= L0->h || ix < 0 || ix >= L0->w
+                                         ? 0 : in[(((size_t)img * L0->h + iy) * L0->w + ix) * L0->cin + ci];
+                        }
+                for (int i = 0; i < D; i++) {
+                    mu[i] += x[i];
+                    for (int j = 0; j < D; j++) S[i * D + j] += (double)x[i] * x[j];
+                }
+                cnt++;
+            }
+    for (int i = 0; i < D; i++)
+        for (int j = 0; j < D; j++)
+            ck_assert_double_eq(c1.cov[0][i * D + j], S[i * D + j] / cnt - (mu[i] / cnt) * (mu[j] / cnt));
+    free(S);
+    free(mu);
+    qnn_int8_ws_free(ws);
+    /* all exact: the stored weights are the layers' own */
+    amap m;
+    ck_assert_int_eq(approx_map_uniform(&m, g.layers, nl, &g.lib, "roup_k0_m0"), ST_OK);
+    approx_comp_fill(&c1, &m);
+    for (int l = 0; l < nl; l++) {
+        ck_assert_ptr_nonnull(amap_wt(&m, l));
+        ck_assert_mem_eq(amap_wt(&m, l), g.layers[l].w, m.woffset[l + 1] - m.woffset[l]);
+    }
+    amap_deinit(&m);
+    /* uniform roup_k2_m0: tuned never worse than plain rounding, and better for most filters */
+    ck_assert_int_eq(approx_map_uniform(&m, g.layers, nl, &g.lib, "roup_k2_m0"), ST_OK);
+    approx_comp_fill(&c2, &m);
+    int better = 0, filters = 0;
+    for (int l = 0; l < nl; l++) {
+        const uint16_t *row = amap_layer_mults(&m, l);
+        const size_t Dl = (size_t)g.layers[l].kh * g.layers[l].kw * g.layers[l].cin;
+        for (int32_t co = 0; co < g.layers[l].cout; co++) {
+            const double tuned = filter_err(&c2, l, co, amap_wt(&m, l) + co * Dl, row);
+            const double plain = filter_err(&c2, l, co, g.layers[l].w + co * Dl, row);
+            ck_assert_double_le(tuned, plain);
+            better += tuned < plain;
+            filters++;
+        }
+    }
+    ck_assert_int_gt(2 * better, filters);
+    amap_deinit(&m);
+    approx_comp_deinit(&c1);
+    approx_comp_deinit(&c2);
+}
+END_TEST
+
 /* P(X <= k), X ~ Binomial(m, q), by direct summation in logs: an independent check of GSL's CDFs */
 static double binom_cdf_sum(unsigned k, unsigned m, double q)
 {
@@ -523,6 +619,7 @@ static Suite *suite(int with_data)
         tcase_add_test(t, uniform_map_from_yaml_and_energy);
         tcase_add_test(t, sweep_equals_independent_runs);
         tcase_add_test(t, compensation_of_exact_map_is_identity);
+        tcase_add_test(t, weight_tuning);
     }
     suite_add_tcase(s, t);
     return s;
