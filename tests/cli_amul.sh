@@ -55,6 +55,32 @@ YAML
     printf 'multipliers:\n  - {name: w, family: c_function, object: plugin.so, symbol: nosuch}\n' >"$T/nosym.yaml"
     check "a missing symbol fails" 1 "$BIN" multipliers "$T/nosym.yaml"
     grep_out "a missing symbol is explained" "$T/nosym.yaml:2:43: shared object '$T/plugin.so' has no function 'nosuch'"
+    # weight tuning needs a weight transform: a table-only multiplier keeps the layers' weights, so
+    # bias+weights gives bias's figures (and runs: the table path cannot take tuned weights)
+    data=${APPROXMAP_DATA:-$TOP_SRCDIR/data}
+    if [ -r "$data/models/resnet8_mlperf_float.onnx" ] && [ -r "$data/cifar10/cifar-10-batches-bin/test_batch.bin" ]; then
+        for c in bias bias+weights; do
+            APPROXMAP_DATA=$data "$BIN" eval --uniform plus_one --library "$T/user.yaml" --compensate $c --count 20 \
+                --calib cifar10/cifar-10-batches-bin/data_batch_1.bin:0:20 --no-float --format json >"$T/e-$c.json" 2>"$T/e-$c.err" \
+                || { bad "eval of a c_function map with --compensate $c"; cat "$T/e-$c.err"; }
+        done
+        a=$(sed 's/.*"correct_approx": \([0-9]*\).*/\1/' "$T/e-bias.json") b=$(sed 's/.*"correct_approx": \([0-9]*\).*/\1/' "$T/e-bias+weights.json")
+        [ -n "$a" ] && [ "$a" = "$b" ] && pass "bias+weights on a table-only multiplier: weights kept, the figures of bias ($a right)" \
+            || bad "bias+weights on a table-only multiplier: $a vs $b right"
+        # one table-only filter in a ROUP layer: that layer runs on tables with its own weights, the others tuned
+        printf '  - {name: roup_k2_m0, family: roup, k: 2, m: 0, energy: {relative: 0.44}}\n' >>"$T/user.yaml"
+        printf 'default: roup_k2_m0\nlayers:\n  /conv2d_1/Conv:\n    default: roup_k2_m0\n    filters: {0: plus_one}\n' >"$T/mixed.yaml"
+        for c in bias bias+weights; do
+            APPROXMAP_DATA=$data "$BIN" eval --map "$T/mixed.yaml" --library "$T/user.yaml" --compensate $c --count 500 \
+                --calib cifar10/cifar-10-batches-bin/data_batch_1.bin:0:20 --no-float --format json >"$T/m-$c.json" 2>"$T/m-$c.err" \
+                || { bad "eval of a mixed table/ROUP map with --compensate $c"; cat "$T/m-$c.err"; }
+        done
+        a=$(sed 's/.*"correct_approx": \([0-9]*\).*/\1/' "$T/m-bias.json") b=$(sed 's/.*"correct_approx": \([0-9]*\).*/\1/' "$T/m-bias+weights.json")
+        [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] && pass "a layer with a table-only filter keeps its weights; the tuned rest gains ($a -> $b right of 500)" \
+            || bad "mixed table/ROUP map: $a vs $b right"
+    else
+        echo "SKIP: bias+weights on a c_function map (reference model or CIFAR-10 absent)"
+    fi
 else
     echo "SKIP: c_function checks (no working C compiler '$CC')"
 fi
