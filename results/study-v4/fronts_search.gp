@@ -10,4 +10,5 @@ set ylabel 'accuracy loss vs exact int8 (pp)'
 plot 'fronts.dat' index 0 using 1:2 with linespoints pt 7 title 'layer-s1', \
      'fronts.dat' index 1 using 1:2 with linespoints pt 8 title 'greedy-filter', \
      'fronts.dat' index 2 using 1:2 with linespoints pt 9 title 'greedy-kernel', \
-     'fronts.dat' index 3 using 1:2 with linespoints pt 10 title 'filter-s1'
+     'fronts.dat' index 3 using 1:2 with linespoints pt 10 title 'filter-s1', \
+     'fronts.dat' index 4 using 1:2 with linespoints pt 11 title 'kernel-s1'
