@@ -104,18 +104,24 @@ grep -q '^# error compensation: bias' "$T/comp/knee.yaml" && pass "export names 
     || bad "export does not name the compensation"
 "$BIN" report "$T/comp" --no-holdout >/dev/null 2>&1 && grep -q '^| error compensation | bias: ' "$T/comp/report.md" \
     && pass "report names the compensation" || bad "report does not name the compensation"
-for first in 0 64; do
-    cmd=$(grep -A2 '^# reproduce with:' "$T/comp/knee.yaml" | grep -F -- "--first $first " | sed 's/^#  *//')
-    part=$([ $first = 0 ] && echo "search subset" || echo holdout)
-    want=$(grep "^# $part " "$T/comp/knee.yaml" | sed 's/.*this map \([0-9.]* % ([0-9]*\/[0-9]*)\).*/\1/')
-    # shellcheck disable=SC2086
-    set -- $cmd
-    shift
-    "$BIN" "$@" --no-float >"$T/comp/eval.out" 2>&1
-    if grep -qF "int8 accuracy (approximate, the map's bias_delta): $want" "$T/comp/eval.out"; then
-        pass "eval --map with bias_delta reproduces the $part accuracy ($want)"
-    else bad "eval --map with bias_delta: $part"; sed 's/^/    /' "$T/comp/eval.out" | head; fi
-done
+# reproduces RUN WHAT: the exported knee's reproduce lines (search subset, holdout), run, print the accuracy
+# its header states, applying "the map's WHAT"
+reproduces() {
+    run=$1 what=$2
+    for first in 0 64; do
+        cmd=$(grep -A2 '^# reproduce with:' "$run/knee.yaml" | grep -F -- "--first $first " | sed 's/^#  *//')
+        part=$([ $first = 0 ] && echo "search subset" || echo holdout)
+        want=$(grep "^# $part " "$run/knee.yaml" | sed 's/.*this map \([0-9.]* % ([0-9]*\/[0-9]*)\).*/\1/')
+        # shellcheck disable=SC2086
+        set -- $cmd
+        shift
+        "$BIN" "$@" --no-float >"$T/eval.out" 2>&1
+        if grep -qF "int8 accuracy (approximate, the map's $what): $want" "$T/eval.out"; then
+            pass "eval --map with $what reproduces the $part accuracy ($want)"
+        else bad "eval --map with $what: $part"; sed 's/^/    /' "$T/eval.out" | head; fi
+    done
+}
+reproduces "$T/comp" "bias_delta"
 "$BIN" eval --map "$T/comp/knee.yaml" --compensate bias --count 10 --no-float >/dev/null 2>"$T/comp/e2" \
     && bad "--compensate on a map with bias_delta is accepted" \
     || { grep -q 'carries its own bias_delta' "$T/comp/e2" && pass "--compensate on a map with bias_delta is refused" \
@@ -138,18 +144,7 @@ cmp -s "$T/wt/front.csv" "$T/wtb/front.csv" && bad "weight tuning changed nothin
 "$BIN" export "$T/wt" --knee -o "$T/wt/knee.yaml" 2>"$T/wt/export.err" && ! grep -q 'recomputed' "$T/wt/export.err" \
     && grep -q '^    weights: "[0-9a-f]*"$' "$T/wt/knee.yaml" && grep -q '^# error compensation: bias+weights' "$T/wt/knee.yaml" \
     && pass "export of a weight-tuned map: its figures, with weights" || { bad "export of a weight-tuned map"; cat "$T/wt/export.err"; }
-for first in 0 64; do
-    cmd=$(grep -A2 '^# reproduce with:' "$T/wt/knee.yaml" | grep -F -- "--first $first " | sed 's/^#  *//')
-    part=$([ $first = 0 ] && echo "search subset" || echo holdout)
-    want=$(grep "^# $part " "$T/wt/knee.yaml" | sed 's/.*this map \([0-9.]* % ([0-9]*\/[0-9]*)\).*/\1/')
-    # shellcheck disable=SC2086
-    set -- $cmd
-    shift
-    "$BIN" "$@" --no-float >"$T/wt/eval.out" 2>&1
-    grep -qF "int8 accuracy (approximate, the map's bias_delta and weights): $want" "$T/wt/eval.out" \
-        && pass "eval --map with weights reproduces the $part accuracy ($want)" \
-        || { bad "eval --map with weights: $part"; sed 's/^/    /' "$T/wt/eval.out" | head; }
-done
+reproduces "$T/wt" "bias_delta and weights"
 # the same map without its weights is another map (they are what eval runs)
 sed '/^    weights: /d' "$T/wt/knee.yaml" >"$T/wt/now.yaml"
 "$BIN" eval --map "$T/wt/now.yaml" --first 0 --count 64 --format json --no-float >"$T/wt/now.json" 2>/dev/null \

@@ -491,6 +491,21 @@ END_TEST
 
 /* Random conv layer + random kernel map of ROUP multipliers: the separable hook through
  * qnn_conv_acc_ref equals qnn_conv_acc_lut_ref with the ROUP tables, bit for bit. */
+/* The accumulators of separable hook h on input `in` (shape sh), by the scalar reference: each plane is
+ * the input under one activation transform. */
+static void separable_acc(const qnn_conv_shape *sh, const int8_t *in, const qnn_layer_mul *h, int32_t *acc)
+{
+    const size_t nin = (size_t)sh->n * sh->h * sh->w * sh->cin;
+    int16_t *planes_buf = xmalloc((size_t)h->n_planes * nin * sizeof *planes_buf);
+    const int16_t *planes[QNN_MUL_MAX_PLANES];
+    for (int p = 0; p < h->n_planes; p++) {
+        for (size_t i = 0; i < nin; i++) planes_buf[p * nin + i] = h->act_tf[p * 256 + (uint8_t)in[i]];
+        planes[p] = planes_buf + p * nin;
+    }
+    qnn_conv_acc_ref(sh, planes, h->plane_of, h->w_tf, acc);
+    free(planes_buf);
+}
+
 START_TEST(separable_equals_lut_reference)
 {
     amul_lib lib;
@@ -529,18 +544,8 @@ START_TEST(separable_equals_lut_reference)
         amap_mul_build(&b, &m);
         const qnn_layer_mul *h = &b.layer[0];
         int32_t *acc_sep = xmalloc(nacc * sizeof *acc_sep), *acc_lut = xmalloc(nacc * sizeof *acc_lut);
-        if (h->kind == QNN_MUL_SEPARABLE) {
-            int16_t *planes_buf = xmalloc((size_t)h->n_planes * nin * sizeof *planes_buf);
-            const int16_t *planes[QNN_MUL_MAX_PLANES];
-            for (int p = 0; p < h->n_planes; p++) {
-                for (size_t i = 0; i < nin; i++) planes_buf[p * nin + i] = h->act_tf[p * 256 + (uint8_t)in[i]];
-                planes[p] = planes_buf + p * nin;
-            }
-            qnn_conv_acc_ref(&sh, planes, h->plane_of, h->w_tf, acc_sep);
-            free(planes_buf);
-        } else {
-            ck_abort_msg("trial %d: expected a separable layer, got kind %d", trial, h->kind);
-        }
+        if (h->kind != QNN_MUL_SEPARABLE) ck_abort_msg("trial %d: expected a separable layer, got kind %d", trial, h->kind);
+        separable_acc(&sh, in, h, acc_sep);
         /* the reference: every product from its kernel's ROUP table */
         const int16_t *luts[N_ROUP];
         uint16_t *lut_of = xmalloc((size_t)sh.cout * sh.cin * sizeof *lut_of);
@@ -626,15 +631,8 @@ START_TEST(weights_round_trip_and_hook)
     int8_t *in = xmalloc(nin);
     for (size_t i = 0; i < nin; i++) in[i] = (int8_t)rnd(&s);
     amap_mul_build(&b, &back);
-    const qnn_layer_mul *h = &b.layer[1];
-    int16_t *planes_buf = xmalloc((size_t)h->n_planes * nin * sizeof *planes_buf);
-    const int16_t *planes[QNN_MUL_MAX_PLANES];
-    for (int p = 0; p < h->n_planes; p++) {
-        for (size_t i = 0; i < nin; i++) planes_buf[p * nin + i] = h->act_tf[p * 256 + (uint8_t)in[i]];
-        planes[p] = planes_buf + p * nin;
-    }
     int32_t *acc_sep = xmalloc(nacc * sizeof *acc_sep), *acc_lut = xmalloc(nacc * sizeof *acc_lut);
-    qnn_conv_acc_ref(&sh, planes, h->plane_of, h->w_tf, acc_sep);
+    separable_acc(&sh, in, &b.layer[1], acc_sep);
     const int16_t *luts[1] = {lib.mults[8].lut};
     uint16_t lut_of[20] = {0};
     qnn_conv_acc_lut_ref(&sh, in, w1, luts, lut_of, acc_lut);
@@ -643,7 +641,6 @@ START_TEST(weights_round_trip_and_hook)
     ck_assert_int_ne(memcmp(acc_sep, acc_lut, nacc * sizeof *acc_sep), 0);
     free(acc_sep);
     free(acc_lut);
-    free(planes_buf);
     free(in);
     amap_mul_deinit(&b);
     unlink(path);

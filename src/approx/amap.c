@@ -553,6 +553,31 @@ void amap_mul_deinit(amap_mul *b)
     memset(b, 0, sizeof *b);
 }
 
+/* Index of activation transform f among the n planes (256 entries each), or n when it is not there. */
+static int find_plane(const int16_t *planes, int n, const int16_t *f)
+{
+    int p = 0;
+    while (p < n && memcmp(planes + (size_t)p * 256, f, 256 * sizeof *f)) p++;
+    return p;
+}
+
+int amap_layer_separable(const amul_lib *lib, const uint16_t *row, size_t nk)
+{
+    uint8_t *seen = xcalloc((size_t)lib->n + 1, 1);
+    int16_t planes[QNN_MUL_MAX_PLANES * 256];
+    int n_planes = 0, ok = 1;
+    for (size_t i = 0; i < nk && ok; i++) {
+        if (seen[row[i]]) continue;
+        seen[row[i]] = 1;
+        const amul *mu = &lib->mults[row[i]];
+        const int p = mu->separable ? find_plane(planes, n_planes, mu->f) : -1;
+        if (p < 0 || (p == n_planes && n_planes == QNN_MUL_MAX_PLANES)) ok = 0;
+        else if (p == n_planes) memcpy(planes + (size_t)n_planes++ * 256, mu->f, sizeof mu->f);
+    }
+    free(seen);
+    return ok;
+}
+
 /* Separable hook for layer l; returns 0 (leaving a partial fill) when the layer needs more planes. */
 static int build_separable(amap_mul *b, int l, const uint16_t *row, const int8_t *W)
 {
@@ -566,8 +591,7 @@ static int build_separable(amap_mul *b, int l, const uint16_t *row, const int8_t
         int mi = row[i];
         if (b->scratch[mi] < 0) {
             const int16_t *f = lib->mults[mi].f;
-            int p = 0;
-            while (p < n_planes && memcmp(act + (size_t)p * 256, f, 256 * sizeof *f)) p++;
+            const int p = find_plane(act, n_planes, f);
             if (p == n_planes) {
                 if (n_planes == QNN_MUL_MAX_PLANES) return 0;
                 memcpy(act + (size_t)p * 256, f, 256 * sizeof *f);

@@ -160,6 +160,11 @@ void amap_mul_build(amap_mul *b, const amap *m);
  * weights): the uncompensated figures. */
 void amap_mul_build_plain(amap_mul *b, const amap *m);
 
+/* Whether amap_mul_build() gives a layer whose nk kernels use the multipliers `row` the separable hook,
+ * the only hook that carries a map's stored weights: every multiplier separable, and at most
+ * QNN_MUL_MAX_PLANES activation transforms among them. */
+int amap_layer_separable(const amul_lib *lib, const uint16_t *row, size_t nk);
+
 /* --- error compensation (bias correction of the expected multiplier error) ------------------------ */
 
 /* Bias correction that cancels each output channel's expected multiplier error in layer l of map `m`:

@@ -180,25 +180,6 @@ static double quad_form(const double *C, const double *e, size_t D)
     return q;
 }
 
-/* Whether a layer under the multipliers `row` (nk kernels) runs on the separable hook, the only one that
- * carries weights: every multiplier separable, at most QNN_MUL_MAX_PLANES activation transforms. */
-static int layer_tunable(const approx_comp *c, const uint16_t *row, size_t nk)
-{
-    uint8_t *seen = xcalloc((size_t)c->lib->n + 1, 1);
-    int used[QNN_MUL_MAX_PLANES], n_used = 0, ok = 1;
-    for (size_t i = 0; i < nk && ok; i++) {
-        if (seen[row[i]]) continue;
-        seen[row[i]] = 1;
-        const amul *mu = &c->lib->mults[row[i]];
-        int p = 0;
-        while (p < n_used && memcmp(c->lib->mults[used[p]].f, mu->f, sizeof mu->f)) p++;
-        if (!mu->separable || (p == n_used && n_used == QNN_MUL_MAX_PLANES)) ok = 0;
-        else if (p == n_used) used[n_used++] = row[i];
-    }
-    free(seen);
-    return ok;
-}
-
 /* Stored weights of filter co of layer l under the multipliers `row` (the layer's (cout, cin) block) into
  * out (D entries); x: 4 D doubles of scratch. */
 static void tune_filter(const approx_comp *c, int l, int32_t co, const uint16_t *row, int8_t *out, double *x)
@@ -345,7 +326,7 @@ void approx_comp_fill(const approx_comp *c, amap *m)
             int8_t *wt = amap_wt_w(m, l, c->layers);
             const amap_layer *L = &c->layers[l];
             const size_t D = (size_t)L->kh * L->kw * L->cin;
-            if (!layer_tunable(c, amap_layer_mults(m, l), (size_t)L->cout * L->cin)) {
+            if (!amap_layer_separable(c->lib, amap_layer_mults(m, l), (size_t)L->cout * L->cin)) {
                 memcpy(wt, L->w, (size_t)L->cout * D); /* the engine's table path runs the layer's own weights */
                 continue;
             }
