@@ -340,11 +340,13 @@ static void write_figures(FILE *fp, const char *pfx, export_run *r, const export
     fprintf(fp, "%smodel %s, calibration %s, library %s, %s granularity, max_loss_pp %g\n", pfx, c->model,
             c->calibration, c->library, amap_granularity_name(x->granularity), x->max_loss_pp);
     if (x->compensate >= 0)
-        fprintf(fp, "%serror compensation: %s (each layer's bias_delta: expected multiplier error per output channel on "
+        fprintf(fp, "%serror compensation: %s%s (each layer's bias_delta: expected multiplier error per output channel on "
                     "the calibration images, folded into the int32 bias)\n",
-                pfx, x->compensate == 2 ? "bias+weights, per input channel; each filter's weights tuned to its multipliers "
-                                          "(layer 'weights')"
-                     : x->compensate ? "bias, per input channel" : "bias-tensor, per layer input");
+                pfx, approx_comp_mode_tunes(x->compensate) ? "bias+weights, per input channel; each filter's weights tuned to "
+                                                            "its multipliers (layer 'weights')"
+                     : x->compensate ? "bias, per input channel" : "bias-tensor, per layer input",
+                approx_comp_mode_seq(x->compensate) ? "; +seq: measured layer after layer on the approximate network, "
+                                                     "with each layer's mean input shift" : "");
     if (x->em)
         fprintf(fp, "%senergy: %.6f of the all-exact map (MACs x energy per multiplication of per-layer model '%s', "
                     "padding taps included)\n", pfx, e->energy_rel, x->em->path);

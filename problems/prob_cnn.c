@@ -211,7 +211,7 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
         if ((rc = prob_yaml_str(y, v, key, &s))) return rc;
         c->compensate = approx_comp_mode_parse(s);
         if (c->compensate == -2)
-            return prob_yaml_error(y, v, "unknown compensation '%s' (expected none, bias, bias-tensor or bias+weights)", s);
+            return prob_yaml_error(y, v, "unknown compensation '%s' (expected none, bias, bias-tensor, bias+weights, bias+seq or bias+weights+seq)", s);
     } else if (!strcmp(key, "encoding")) {
         const char *s;
         if ((rc = prob_yaml_str(y, v, key, &s))) return rc;

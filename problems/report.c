@@ -327,13 +327,15 @@ static void md_problem(sbuf *md, const report *rp)
                                                                    : "the library's relative energies (exact = 1)");
     sb_printf(md, "| granularity | %s (%zu genes) |\n| constraint | search loss <= %g pp |\n",
               amap_granularity_name(x->granularity), x->genome_len, x->max_loss_pp);
-    sb_printf(md, "| error compensation | %s |\n",
+    sb_printf(md, "| error compensation | %s%s |\n",
               x->compensate < 0 ? "none"
-              : x->compensate == 2 ? "bias+weights: each filter's stored weights tuned to its multipliers (calibration "
+              : approx_comp_mode_tunes(x->compensate) ? "bias+weights: each filter's stored weights tuned to its multipliers (calibration "
                                      "images' patch covariance), then bias as below"
               : x->compensate   ? "bias: each map's expected multiplier error per output channel (calibration "
                                   "images, per input channel) folded into the biases"
-                                : "bias-tensor: as bias, one activation distribution per layer input");
+                                : "bias-tensor: as bias, one activation distribution per layer input",
+              approx_comp_mode_seq(x->compensate) ? "; +seq: the deltas measured layer after layer on the approximate "
+                                                   "network (calibration images), with each layer's mean input shift" : "");
     sb_printf(md, "| GA | population %ld, generations %ld, seed %" PRIu64 " (from problem.yaml; the checkpoint holds "
                   "the settings in force) |\n\n",
               r->spec.ga.population, r->spec.ga.generations, r->spec.ga.seed);

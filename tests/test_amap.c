@@ -669,7 +669,7 @@ START_TEST(bias_compensation_by_hand)
     p[2 * 256 + 7] = 0.5, p[2 * 256 + 4] = 0.5;              /* half the time */
     p[3 * 256 + (uint8_t)-3] = 1.0;                          /* odd negative: R_1(-3) = -2, error w */
     int32_t delta[5];
-    amap_bias_compensation(&m, 1, &L[1], &lib, p, 1, delta);
+    amap_bias_compensation(&m, 1, &L[1], &lib, p, 1, NULL, delta);
     for (int co = 0; co < 5; co++) {
         long twice = 0; /* 2 x expected error, an integer */
         for (int t = 0; t < 9; t++) {
@@ -680,7 +680,7 @@ START_TEST(bias_compensation_by_hand)
         ck_assert_int_eq(delta[co], want);
     }
     /* one shared distribution: a = 7 everywhere -> error = sum of all non-exact weights */
-    amap_bias_compensation(&m, 1, &L[1], &lib, p, 0, delta);
+    amap_bias_compensation(&m, 1, &L[1], &lib, p, 0, NULL, delta);
     for (int co = 0; co < 5; co++) {
         long sum = 0;
         for (int t = 0; t < 9; t++)
@@ -691,7 +691,7 @@ START_TEST(bias_compensation_by_hand)
     /* exact map: nothing to correct */
     int ge[3] = {EXACT, 0, EXACT};
     amap_expand_layer(&m, ge);
-    amap_bias_compensation(&m, 1, &L[1], &lib, p, 1, delta);
+    amap_bias_compensation(&m, 1, &L[1], &lib, p, 1, NULL, delta);
     for (int co = 0; co < 5; co++) ck_assert_int_eq(delta[co], 0);
     free(p);
     amap_deinit(&m);

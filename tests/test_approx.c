@@ -9,7 +9,7 @@
  * every uniform map equals the multiplier's relative energy; the sweep's counts equal independent
  * whole-set runs (whole network, each one-layer map, and the compensated network) and do not depend
  * on the thread count; compensation of the exact map changes nothing, and for roup_k1_m2 it wins
- * back most of the loss. Images are kept few (test records 0..149, 50 calibration images). */
+ * back most of the loss; weight tuning and sequential correction against brute-force computations. Images are kept few (test records 0..149, 50 calibration images). */
 #include <math.h>
 
 #include "afile.h"
@@ -546,6 +546,98 @@ START_TEST(weight_tuning)
 }
 END_TEST
 
+START_TEST(sequential_bias)
+{
+    /* compensate bias+weights+seq: the deltas of a map with exact layers between approximate ones equal
+     * a brute-force evaluation of the documented rule, run on the map's own final hooks: per layer,
+     * -round(sum over taps and input channels of E~[M(a, w')] - w * mean(a)), where E~ is over the
+     * approximate network's input to the layer (every output position's taps enumerated, padding as
+     * zeros) and mean(a) over the exact network's, both on the first min(128, n) calibration images.
+     * The exact layers after approximate ones get deltas; an all-exact map gets none; 1 and 2 threads
+     * give the same state. */
+    const int nl = g.net->n_layers;
+    approx_comp c1, c2;
+    ck_assert_int_eq(approx_comp_init(&c1, g.net, g.layers, &g.lib, &g.cal, 4, 1), ST_OK);
+    ck_assert_int_eq(approx_comp_init(&c2, g.net, g.layers, &g.lib, &g.cal, 4, 2), ST_OK);
+    ck_assert(c1.seq && c1.tune && c1.n_seq == (g.cal.n < 128 ? g.cal.n : 128));
+    for (int l = 0; l < nl; l++) ck_assert_mem_eq(c1.seq_mean[l], c2.seq_mean[l], g.layers[l].cin * sizeof(double));
+    amap m;
+    ck_assert_int_eq(approx_map_uniform(&m, g.layers, nl, &g.lib, "roup_k0_m0"), ST_OK);
+    approx_comp_fill(&c1, &m);
+    for (int l = 0; l < nl; l++)
+        for (int32_t co = 0; co < g.layers[l].cout; co++) ck_assert_int_eq(amap_bias_delta(&m, l)[co], 0);
+    /* even layers approximate (perforation, so activation-dependent errors), odd layers exact */
+    const uint16_t mults[2] = {(uint16_t)amul_lib_find(&g.lib, "roup_k1_m2"), (uint16_t)amul_lib_find(&g.lib, "roup_k0_m0")};
+    for (int l = 0; l < nl; l++)
+        for (size_t k = m.offset[l]; k < m.offset[l + 1]; k++) m.mult[k] = mults[l % 2];
+    approx_comp_fill(&c2, &m);
+    amap_mul mul;
+    amap_mul_init(&mul, g.layers, nl, &g.lib);
+    amap_mul_build(&mul, &m);
+    const int32_t n = c1.n_seq;
+    qnn_int8_ws *wa = qnn_int8_ws_alloc(g.net, n), *we = qnn_int8_ws_alloc(g.net, n);
+    qnn_int8_set_input(g.net, wa, g.cal.pixels, n);
+    qnn_int8_set_input(g.net, we, g.cal.pixels, n);
+    int exact_moved = 0, off_by_one = 0, deltas = 0;
+    for (int op = 0; op < g.net->n_ops; op++) {
+        const qnn_int8_op *o = &g.net->ops[op];
+        if (o->op == QNN_OP_CONV) {
+            const int l = o->layer;
+            const qnn_int8_layer *L = &g.net->layers[l];
+            const int8_t *xa = qnn_int8_ws_tensor(wa, o->in[0]), *xe = qnn_int8_ws_tensor(we, o->in[0]);
+            double *pa = xcalloc((size_t)L->cin * 256, sizeof *pa), *mean = xcalloc((size_t)L->cin, sizeof *mean);
+            double reads = 0;
+            for (int32_t img = 0; img < n; img++)
+                for (int32_t oy = 0; oy < L->ho; oy++)
+                    for (int32_t ox = 0; ox < L->wo; ox++)
+                        for (int32_t ky = 0; ky < L->kh; ky++)
+                            for (int32_t kx = 0; kx < L->kw; kx++) {
+                                const int32_t iy = oy * L->stride_h - L->pad_t + ky, ix = ox * L->stride_w - L->pad_l + kx;
+                                const int in = iy >= 0 && iy < L->h && ix >= 0 && ix < L->w;
+                                const size_t at = (((size_t)img * L->h + (in ? iy : 0)) * L->w + (in ? ix : 0)) * L->cin;
+                                for (int32_t ci = 0; ci < L->cin; ci++) {
+                                    pa[(size_t)ci * 256 + (uint8_t)(in ? xa[at + ci] : 0)] += 1;
+                                    mean[ci] += in ? xe[at + ci] : 0;
+                                }
+                                reads++;
+                            }
+            const int8_t *wt = amap_wt(&m, l);
+            const uint16_t *row = amap_layer_mults(&m, l);
+            const size_t taps = (size_t)L->kh * L->kw;
+            for (int32_t co = 0; co < L->cout; co++) {
+                double sum = 0;
+                for (size_t t = 0; t < taps; t++)
+                    for (int32_t ci = 0; ci < L->cin; ci++) {
+                        const size_t i = ((size_t)co * taps + t) * L->cin + ci;
+                        const amul *mu = &g.lib.mults[row[(size_t)co * L->cin + ci]];
+                        for (int a = 0; a < 256; a++)
+                            sum += pa[(size_t)ci * 256 + a] / reads * mu->lut[a * 256 + (uint8_t)(wt ? wt[i] : g.layers[l].w[i])];
+                        sum -= g.layers[l].w[i] * mean[ci] / reads;
+                    }
+                const double want = -sum;
+                const int32_t got = amap_bias_delta(&m, l)[co];
+                ck_assert_double_le(fabs(got - want), 0.5 + 1e-6);
+                off_by_one += got != (int32_t)lround(want);
+                deltas++;
+                exact_moved += l % 2 && got != 0;
+            }
+            free(pa);
+            free(mean);
+        }
+        qnn_int8_step(g.net, wa, op, mul.layer);
+        qnn_int8_step(g.net, we, op, NULL);
+    }
+    ck_assert_int_gt(exact_moved, 0);
+    ck_assert_int_le(100 * off_by_one, deltas); /* rounding at a tie, in another summation order */
+    qnn_int8_ws_free(wa);
+    qnn_int8_ws_free(we);
+    amap_mul_deinit(&mul);
+    amap_deinit(&m);
+    approx_comp_deinit(&c1);
+    approx_comp_deinit(&c2);
+}
+END_TEST
+
 /* P(X <= k), X ~ Binomial(m, q), by direct summation in logs: an independent check of GSL's CDFs */
 static double binom_cdf_sum(unsigned k, unsigned m, double q)
 {
@@ -620,6 +712,7 @@ static Suite *suite(int with_data)
         tcase_add_test(t, sweep_equals_independent_runs);
         tcase_add_test(t, compensation_of_exact_map_is_identity);
         tcase_add_test(t, weight_tuning);
+        tcase_add_test(t, sequential_bias);
     }
     suite_add_tcase(s, t);
     return s;

@@ -695,9 +695,9 @@ void amap_mul_build_plain(amap_mul *b, const amap *m)
 /* --- error compensation -------------------------------------------------------------------------- */
 
 void amap_bias_compensation(const amap *m, int l, const amap_layer *L, const amul_lib *lib, const double *act_p,
-                            int per_channel, int32_t *delta)
+                            int per_channel, const double *shift, int32_t *delta)
 {
-    ASSERT(l >= 0 && l < m->n_layers && L->w != NULL);
+    ASSERT(l >= 0 && l < m->n_layers && L->w != NULL && (!shift || per_channel));
     const uint16_t *row = amap_layer_mults(m, l);
     const int8_t *wt = amap_wt(m, l); /* tuned weights: the multiplier gets wt, the exact product is a * w */
     const size_t taps = (size_t)L->kh * L->kw;
@@ -709,6 +709,7 @@ void amap_bias_compensation(const amap *m, int l, const amap_layer *L, const amu
             for (size_t t = 0; t < taps; t++) {
                 const size_t i = ((size_t)co * taps + t) * L->cin + ci;
                 int8_t w = L->w[i], ws = wt ? wt[i] : w;
+                if (shift) err += w * shift[ci];
                 if (mu->is_exact && ws == w) continue;
                 for (int a = 0; a < 256; a++) {
                     if (p[a] == 0) continue;

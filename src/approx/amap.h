@@ -173,8 +173,12 @@ int amap_layer_separable(const amul_lib *lib, const uint16_t *row, size_t nk);
  * act_p: activation distribution as seen by the layer's taps, indexed by (uint8_t)a and summing to 1
  * (measured on calibration images; include padding zeros with their frequency to account for them):
  * 256 entries shared by all input channels when per_channel is 0, else cin x 256 (one per channel).
- * Needs L->w. Exact multipliers contribute 0. Cost: O(cout * cin * kh * kw * 256). */
+ * shift (per_channel only; NULL: none): per input channel, how much the mean of the activations in act_p
+ * exceeds the mean the exact network gives the layer (sequential correction, approx_comp.h); each tap
+ * then also adds w * shift_ci to the sum, so that the delta restores the exact network's mean output.
+ * Needs L->w. Exact multipliers contribute 0 (and only their shift term with `shift`).
+ * Cost: O(cout * cin * kh * kw * 256). */
 void amap_bias_compensation(const amap *m, int l, const amap_layer *L, const amul_lib *lib, const double *act_p,
-                            int per_channel, int32_t *delta);
+                            int per_channel, const double *shift, int32_t *delta);
 
 #endif

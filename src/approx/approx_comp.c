@@ -57,10 +57,29 @@ void approx_tap_hist(const qnn_int8_layer *L, const int8_t *in, int32_t n_images
     free(cy);
 }
 
+static const char *const mode_names[APPROX_COMP_MODES] = {"bias-tensor", "bias", "bias+weights", "bias+seq",
+                                                           "bias+weights+seq"};
+
 int approx_comp_mode_parse(const char *s)
 {
-    return !strcmp(s, "bias") ? 1 : !strcmp(s, "bias-tensor") ? 0 : !strcmp(s, "bias+weights") ? 2
-           : !strcmp(s, "none") ? -1 : -2;
+    for (int i = 0; i < APPROX_COMP_MODES; i++)
+        if (!strcmp(s, mode_names[i])) return i;
+    return !strcmp(s, "none") ? -1 : -2;
+}
+
+const char *approx_comp_mode_name(int mode)
+{
+    return mode >= 0 && mode < APPROX_COMP_MODES ? mode_names[mode] : "none";
+}
+
+int approx_comp_mode_tunes(int mode)
+{
+    return mode == 2 || mode == 4;
+}
+
+int approx_comp_mode_seq(int mode)
+{
+    return mode == 3 || mode == 4;
 }
 
 /* --- weight tuning (mode "bias+weights") ----------------------------------------------------------
@@ -211,6 +230,70 @@ static void tune_filter(const approx_comp *c, int l, int32_t co, const uint16_t 
     if (quad_form(c->cov[l], e_plain, D) <= quad_form(c->cov[l], e_joint, D)) memcpy(out, w, D);
 }
 
+/* Mean of (int8_t)a per channel from n_ch histograms of 256 counts (0 for an empty one). */
+static void hist_means(const uint64_t *cnt, int32_t n_ch, double *mean)
+{
+    for (int32_t ch = 0; ch < n_ch; ch++) {
+        const uint64_t *h = cnt + (size_t)ch * 256;
+        uint64_t n = 0;
+        int64_t s = 0;
+        for (int a = 0; a < 256; a++) {
+            n += h[a];
+            s += (int64_t)h[a] * (int8_t)a;
+        }
+        mean[ch] = n ? (double)s / (double)n : 0.0;
+    }
+}
+
+/* --- sequential bias correction (modes "+seq") -----------------------------------------------------
+ * The first n_seq calibration images run through the approximate network, op after op on one thread.
+ * Before each layer's op, the tap histogram of its input as the approximate network gives it (the
+ * layers before it already corrected) yields its deltas: the expected multiplier error on that
+ * distribution, plus w times each input channel's mean shift against the exact network's (seq_mean,
+ * the same images); then the layer runs with them. Histograms are integer counts, so the deltas do
+ * not depend on anything but the map and the images. */
+enum { SEQ_IMAGES = 128 };
+
+static void seq_fill(const approx_comp *c, amap *m)
+{
+    const qnn_int8_net *net = c->net;
+    qnn_int8_ws *ws = qnn_int8_ws_alloc(net, c->n_seq);
+    qnn_int8_ws_set_threads(ws, 1);
+    amap_mul b;
+    amap_mul_init(&b, c->layers, c->n_layers, c->lib);
+    amap_mul_build(&b, m);
+    int32_t max_cin = 1;
+    for (int l = 0; l < c->n_layers; l++)
+        if (net->layers[l].cin > max_cin) max_cin = net->layers[l].cin;
+    uint64_t *cnt = xmalloc((size_t)max_cin * 256 * sizeof *cnt);
+    double *p = xmalloc((size_t)max_cin * 256 * sizeof *p), *shift = xmalloc((size_t)max_cin * sizeof *shift);
+    qnn_int8_set_input(net, ws, c->seq_pixels, c->n_seq);
+    for (int op = 0; op < net->n_ops; op++) {
+        const qnn_int8_op *o = &net->ops[op];
+        if (o->op == QNN_OP_CONV) {
+            const int l = o->layer;
+            const qnn_int8_layer *L = &net->layers[l];
+            memset(cnt, 0, (size_t)L->cin * 256 * sizeof *cnt);
+            approx_tap_hist(L, qnn_int8_ws_tensor(ws, o->in[0]), c->n_seq, 1, cnt);
+            hist_means(cnt, L->cin, shift);
+            for (int32_t ci = 0; ci < L->cin; ci++) {
+                uint64_t n = 0;
+                for (int a = 0; a < 256; a++) n += cnt[(size_t)ci * 256 + a];
+                for (int a = 0; a < 256; a++) p[(size_t)ci * 256 + a] = n ? (double)cnt[(size_t)ci * 256 + a] / (double)n : 0.0;
+                shift[ci] -= c->seq_mean[l][ci];
+            }
+            amap_bias_compensation(m, l, &c->layers[l], c->lib, p, 1, shift, amap_bias_delta_w(m, l));
+            amap_mul_build(&b, m);
+        }
+        qnn_int8_step(net, ws, op, b.layer);
+    }
+    free(shift);
+    free(p);
+    free(cnt);
+    amap_mul_deinit(&b);
+    qnn_int8_ws_free(ws);
+}
+
 int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *layers, const amul_lib *lib,
                      const cifar_set *calib, int per_channel, int threads)
 {
@@ -220,9 +303,12 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
     c->layers = layers;
     c->lib = lib;
     c->n_layers = net->n_layers;
-    c->tune = per_channel == 2;
+    c->mode = per_channel;
+    c->tune = approx_comp_mode_tunes(per_channel);
+    c->seq = approx_comp_mode_seq(per_channel);
     c->per_channel = per_channel ? 1 : 0;
     c->n_images = calib->n;
+    c->n_seq = c->seq ? (calib->n < SEQ_IMAGES ? calib->n : SEQ_IMAGES) : 0;
     const int nl = net->n_layers;
     size_t *hist_off = xmalloc(((size_t)nl + 1) * sizeof *hist_off);
     hist_off[0] = 0;
@@ -232,7 +318,7 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
         hist_off[l + 1] = hist_off[l] + (per_channel ? (size_t)L->cin : 1) * 256;
     }
     const size_t n_hist = hist_off[nl];
-    uint64_t *total = xcalloc(n_hist + 1, sizeof *total);
+    uint64_t *total = xcalloc(2 * n_hist + 1, sizeof *total), *total_seq = total + n_hist;
     /* weight tuning: integer patch sums (sum x x^T, sum x, count) per layer, so threads cannot change them */
     size_t *cov_off = xmalloc(((size_t)nl + 1) * sizeof *cov_off);
     cov_off[0] = 0;
@@ -249,7 +335,7 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
 #pragma omp parallel num_threads(nt)
     {
         qnn_int8_ws *ws = qnn_int8_ws_alloc(net, chunk);
-        uint64_t *cnt = xcalloc(n_hist + 1, sizeof *cnt);
+        uint64_t *cnt = xcalloc(2 * n_hist + 1, sizeof *cnt), *cnt_seq = cnt + n_hist;
         int64_t *ccnt = c->tune ? xcalloc(cov_off[nl] + 1, sizeof *ccnt) : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (int32_t ch = 0; ch < n_chunks; ch++) {
@@ -260,6 +346,9 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
                 if (o->op == QNN_OP_CONV) {
                     approx_tap_hist(&net->layers[o->layer], qnn_int8_ws_tensor(ws, o->in[0]), n, per_channel,
                                     cnt + hist_off[o->layer]);
+                    if (first < c->n_seq) /* chunk divides SEQ_IMAGES: the images sequential passes run */
+                        approx_tap_hist(&net->layers[o->layer], qnn_int8_ws_tensor(ws, o->in[0]),
+                                        n < c->n_seq - first ? n : c->n_seq - first, 1, cnt_seq + hist_off[o->layer]);
                     if (ccnt && first < TUNE_IMAGES)
                         patch_sums(&net->layers[o->layer], qnn_int8_ws_tensor(ws, o->in[0]),
                                    n < TUNE_IMAGES - first ? n : TUNE_IMAGES - first, ccnt + cov_off[o->layer]);
@@ -269,7 +358,7 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
         }
 #pragma omp critical(approx_comp_hist)
         {
-            for (size_t k = 0; k < n_hist; k++) total[k] += cnt[k];
+            for (size_t k = 0; k < 2 * n_hist; k++) total[k] += cnt[k];
             if (ccnt)
                 for (size_t k = 0; k < cov_off[nl]; k++) ctot[k] += ccnt[k];
         }
@@ -289,6 +378,15 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
                 c->act_p[l][r * 256 + a] = sum ? (double)total[hist_off[l] + r * 256 + a] / (double)sum : 0.0;
         }
     }
+    if (c->seq) {
+        c->seq_pixels = xmalloc((size_t)c->n_seq * in_sz);
+        memcpy(c->seq_pixels, calib->pixels, (size_t)c->n_seq * in_sz);
+        c->seq_mean = xcalloc((size_t)nl + 1, sizeof *c->seq_mean);
+        for (int l = 0; l < nl; l++) {
+            c->seq_mean[l] = xmalloc(((size_t)net->layers[l].cin + 1) * sizeof **c->seq_mean);
+            hist_means(total_seq + hist_off[l], net->layers[l].cin, c->seq_mean[l]);
+        }
+    }
     free(total);
     free(hist_off);
     if (c->tune) tune_init(c, ctot, cov_off);
@@ -302,6 +400,9 @@ void approx_comp_deinit(approx_comp *c)
     if (!c) return;
     for (int l = 0; c->act_p && l < c->n_layers; l++) free(c->act_p[l]);
     free(c->act_p);
+    for (int l = 0; c->seq_mean && l < c->n_layers; l++) free(c->seq_mean[l]);
+    free(c->seq_mean);
+    free(c->seq_pixels);
     for (int l = 0; c->cov && l < c->n_layers; l++) {
         free(c->cov[l]);
         free(c->hl[l]);
@@ -334,6 +435,11 @@ void approx_comp_fill(const approx_comp *c, amap *m)
             for (int32_t co = 0; co < L->cout; co++) tune_filter(c, l, co, amap_layer_mults(m, l), wt + co * D, x);
             free(x);
         }
+    if (c->seq) {
+        seq_fill(c, m);
+        return;
+    }
     for (int l = 0; l < c->n_layers; l++)
-        amap_bias_compensation(m, l, &c->layers[l], c->lib, c->act_p[l], c->per_channel, amap_bias_delta_w(m, l));
+        amap_bias_compensation(m, l, &c->layers[l], c->lib, c->act_p[l], c->per_channel, NULL,
+                               amap_bias_delta_w(m, l));
 }

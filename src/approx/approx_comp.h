@@ -5,7 +5,10 @@
  * amap_bias_compensation() turns it into a per-output-channel int32 bias delta for a map, stored in
  * the map (amap bias_delta); the hooks built from the map carry bias + delta (amap_mul_build), so the
  * net itself is never changed. Distributions come from the exact network, also for the layers after
- * an approximate one (a first-order correction). */
+ * an approximate one (a first-order correction), except in the sequential modes ("+seq"): there each
+ * layer's delta is measured on the approximate network's own activations, layer after layer, on the
+ * first SEQ_IMAGES calibration images, and also cancels the shift of the layer's mean input that the
+ * approximate layers before it cause (so an exact layer after approximate ones gets a delta too). */
 #ifndef SRC_APPROX_COMP_H
 #define SRC_APPROX_COMP_H
 
@@ -21,6 +24,7 @@ typedef struct approx_comp {
     const amap_layer *layers; /* borrowed */
     const amul_lib *lib;      /* borrowed */
     int n_layers, per_channel;
+    int mode;                 /* as approx_comp_mode_parse() */
     int32_t n_images;         /* calibration images measured */
     double **act_p;           /* per layer: 256 (per tensor) or cin x 256 probabilities */
     /* weight tuning (mode "bias+weights"): per layer, D = kh * kw * cin taps */
@@ -29,15 +33,28 @@ typedef struct approx_comp {
     double **hl;              /* D x D: lower Cholesky factor of (cov + damping)^-1 */
     int16_t **gval, **gsto;   /* per library multiplier: sorted distinct g values and a stored weight for each */
     int *ng;                  /* their counts (0: not separable, not tuned) */
+    /* sequential bias correction (modes "+seq") */
+    int seq;
+    uint8_t *seq_pixels;      /* owned: a copy of the first n_seq calibration images (CHW uint8) */
+    int32_t n_seq;
+    double **seq_mean;        /* per layer, cin: the exact network's mean input per channel as the taps see it */
 } approx_comp;
 
 /* Compensation modes by name, as problem files and --compensate spell them: "bias" 1 (per input
  * channel), "bias-tensor" 0 (per layer input), "bias+weights" 2 (per input channel, and the weights
- * tuned to the map's multipliers), "none" -1; -2 for anything else. */
+ * tuned to the map's multipliers), "bias+seq" 3 and "bias+weights+seq" 4 (as 1 and 2, the deltas
+ * measured sequentially on the approximate network), "none" -1; -2 for anything else. */
+enum { APPROX_COMP_MODES = 5 };
 int approx_comp_mode_parse(const char *s);
+/* The name of mode 0..APPROX_COMP_MODES-1 (as parsed), or "none". */
+const char *approx_comp_mode_name(int mode);
+/* Whether mode tunes weights / corrects sequentially. */
+int approx_comp_mode_tunes(int mode);
+int approx_comp_mode_seq(int mode);
 
-/* Measure the activation distributions on `calib` (training images) with the exact network, per input
- * channel (per_channel 1) or per tensor (0). All borrowed arguments must outlive `c`. Returns ST_OK,
+/* Measure the activation distributions on `calib` (training images) with the exact network, for
+ * compensation mode `per_channel` (approx_comp_mode_parse; 0: per tensor, else per input channel).
+ * All borrowed arguments (not `calib`) must outlive `c`. Returns ST_OK,
  * or ST_EINVAL (no images, reported). Caller frees with approx_comp_deinit(). */
 int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *layers, const amul_lib *lib,
                      const cifar_set *calib, int per_channel, int threads);

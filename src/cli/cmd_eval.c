@@ -37,7 +37,7 @@ static void usage(FILE *fp)
             "                      [--calib FILE[:FIRST[:COUNT]]] [--format text|json] [--threads T]\n"
             "                      [--no-float] [--logits FILE] [--exact-logits FILE] [--data-dir DIR]\n"
             "                      [(--map MAP.yaml | --uniform NAME) [--library L] [--energy FILE]\n"
-            "                       [--compensate bias|bias-tensor|bias+weights]]\n\n"
+            "                       [--compensate bias|bias-tensor|bias+weights|bias+seq|bias+weights+seq]]\n\n"
             "Top-1 accuracy of the float model and of the exact int8 model (symmetric per-channel\n"
             "weights, per-tensor activations calibrated on the --calib training records: by default\n"
             "the 99.99th percentile of |x|, or max |x|).\n\n"
@@ -68,7 +68,9 @@ static void usage(FILE *fp)
             "                     bias_delta entries (export of a compensated search) applies its own;\n"
             "                     bias+weights: also tune each filter's stored weights to its\n"
             "                     multipliers (on the calibration images' patch covariance; a map\n"
-            "                     with 'weights' applies its own)\n"
+            "                     with 'weights' applies its own); +seq: the deltas measured layer\n"
+            "                     after layer on the approximate network (first 128 calibration\n"
+            "                     images), each layer's mean input shift cancelled too\n"
             "      --data-dir DIR resolve relative paths against DIR\n"
             "  -h, --help         this help\n");
 }
@@ -235,9 +237,10 @@ static void print_json(const eval_args *a, const approx_cnn *cnn, const cifar_se
             printf("\"%s\"", o->em->path);
         else
             printf("null");
-        printf(", \"compensate\": %s",
-               o->map_bias ? "\"map\"" : a->comp_mode < 0 ? "null" : a->comp_mode == 2 ? "\"bias+weights\""
-               : a->comp_mode ? "\"bias\"" : "\"bias-tensor\"");
+        if (o->map_bias || a->comp_mode < 0)
+            printf(", \"compensate\": %s", o->map_bias ? "\"map\"" : "null");
+        else
+            printf(", \"compensate\": \"%s\"", approx_comp_mode_name(a->comp_mode));
         printf(", \"accuracy_approx\": %.2f, \"correct_approx\": %d, \"loss_pp\": %.4f, \"seconds_approx\": %.3f",
                100.0 * o->ok_a / n, (int)o->ok_a, approx_loss_pp(o->ok_q, o->ok_a, set->n), o->ta);
         if (a->comp_mode >= 0 || o->map_bias)
@@ -271,10 +274,11 @@ static void print_text(const eval_args *a, const approx_cnn *cnn, const cifar_se
     if (a->comp_mode >= 0 || o->map_bias)
         printf("int8 accuracy (approximate, no compensation): %.2f %% (%d/%d), loss %.2f pp\n", 100.0 * o->ok_u / n,
                (int)o->ok_u, (int)set->n, approx_loss_pp(o->ok_q, o->ok_u, set->n));
-    printf("int8 accuracy (approximate%s): %.2f %% (%d/%d) in %.2f s\n",
+    printf("int8 accuracy (approximate%s%s): %.2f %% (%d/%d) in %.2f s\n",
            o->map_bias ? (o->map_wt ? ", the map's bias_delta and weights" : ", the map's bias_delta")
-           : a->comp_mode < 0 ? "" : a->comp_mode == 2 ? ", bias compensation and weight tuning"
+           : a->comp_mode < 0 ? "" : approx_comp_mode_tunes(a->comp_mode) ? ", bias compensation and weight tuning"
            : a->comp_mode ? ", bias compensation" : ", bias compensation per layer input",
+           !o->map_bias && approx_comp_mode_seq(a->comp_mode) ? ", sequential" : "",
            100.0 * o->ok_a / n, (int)o->ok_a, (int)set->n, o->ta);
     printf("loss: %.2f pp against exact int8\n", approx_loss_pp(o->ok_q, o->ok_a, set->n));
     printf("relative energy: %.4f (%s, MAC-weighted, padding taps included)\n", o->er.rel,

@@ -31,7 +31,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: approxmap sweep [--model M.onnx] [--data FILE] [--first N] [--count N]\n"
             "                       [--calib FILE[:FIRST[:COUNT]]] [--library L] [--energy FILE]\n"
-            "                       [--multipliers A,B,...] [--compensate bias|bias-tensor|bias+weights]\n"
+            "                       [--multipliers A,B,...] [--compensate MODE]\n"
             "                       [--format text|json] [--threads T] [--data-dir DIR]\n\n"
             "Evaluate every multiplier of a library on the whole network and on one layer at a time\n"
             "(the others exact): top-1 accuracy, loss in percentage points against the exact int8\n"
@@ -52,7 +52,8 @@ static void usage(FILE *fp)
             "      --compensate bias   also evaluate the whole-network maps with per-output-channel bias\n"
             "                     correction from the calibration images' activations (per input\n"
             "                     channel; bias-tensor: one distribution per layer input;\n"
-            "                     bias+weights: also each filter's weights tuned to its multiplier)\n"
+            "                     bias+weights: also each filter's weights tuned to its multiplier;\n"
+            "                     bias+seq, bias+weights+seq: deltas measured on the approximate network)\n"
             "  -f, --format FMT   text (default) or json\n"
             "  -j, --threads T    threads (default: all cores); results do not depend on it\n"
             "      --data-dir DIR resolve relative paths against DIR\n"
@@ -102,9 +103,10 @@ static void print_text(const approx_sweep *s, const amul_lib *lib, const amap_la
     else
         printf("energy: the library's relative energies, MAC-weighted, padding taps included\n");
     if (comp)
-        printf("compensation: bias correction from %d calibration images, %s activation distribution%s\n",
+        printf("compensation: bias correction from %d calibration images, %s activation distribution%s%s\n",
                (int)comp->n_images, comp->per_channel ? "per input channel" : "per layer input",
-               comp->tune ? ", weights tuned to the multipliers" : "");
+               comp->tune ? ", weights tuned to the multipliers" : "",
+               comp->seq ? ", deltas measured layer after layer on the approximate network" : "");
     printf("exact int8 accuracy: %.2f %% (%d/%d); %.1f s\n\n", 100.0 * s->exact_correct / n, (int)s->exact_correct,
            (int)s->n_images, secs);
 
@@ -168,7 +170,10 @@ static void print_json(const approx_sweep *s, const amul_lib *lib, const amap_la
     cmd_json_str(lib->path);
     printf(", \"energy_model\": ");
     cmd_json_str(em ? em->path : NULL);
-    printf(", \"compensate\": %s", comp ? (comp->tune ? "\"bias+weights\"" : comp->per_channel ? "\"bias\"" : "\"bias-tensor\"") : "null");
+    if (comp)
+        printf(", \"compensate\": \"%s\"", approx_comp_mode_name(comp->mode));
+    else
+        printf(", \"compensate\": null");
     printf(", \"seconds\": %.3f, \"accuracy_int8\": %.2f, \"correct_int8\": %d,\n\"layers\": [", secs,
            100.0 * s->exact_correct / n, (int)s->exact_correct);
     for (int l = 0; l < nl; l++) {

@@ -78,7 +78,7 @@ int cmd_parse_compensate(const char *cmd, const char *s, int *mode)
         *mode = m;
         return 0;
     }
-    fprintf(stderr, "approxmap %s: unknown compensation '%s' (bias, bias-tensor, bias+weights or none)\n", cmd, s);
+    fprintf(stderr, "approxmap %s: unknown compensation '%s' (bias, bias-tensor, bias+weights, bias+seq, bias+weights+seq or none)\n", cmd, s);
     return -1;
 }
 
