@@ -230,6 +230,17 @@ static void tune_filter(const approx_comp *c, int l, int32_t co, const uint16_t 
     if (quad_form(c->cov[l], e_plain, D) <= quad_form(c->cov[l], e_joint, D)) memcpy(out, w, D);
 }
 
+/* Probabilities per channel from n_ch histograms of 256 counts (zeros for an empty one). */
+static void hist_probs(const uint64_t *cnt, int32_t n_ch, double *p)
+{
+    for (int32_t ch = 0; ch < n_ch; ch++) {
+        const uint64_t *h = cnt + (size_t)ch * 256;
+        uint64_t n = 0;
+        for (int a = 0; a < 256; a++) n += h[a];
+        for (int a = 0; a < 256; a++) p[(size_t)ch * 256 + a] = n ? (double)h[a] / (double)n : 0.0;
+    }
+}
+
 /* Mean of (int8_t)a per channel from n_ch histograms of 256 counts (0 for an empty one). */
 static void hist_means(const uint64_t *cnt, int32_t n_ch, double *mean)
 {
@@ -275,13 +286,9 @@ static void seq_fill(const approx_comp *c, amap *m)
             const qnn_int8_layer *L = &net->layers[l];
             memset(cnt, 0, (size_t)L->cin * 256 * sizeof *cnt);
             approx_tap_hist(L, qnn_int8_ws_tensor(ws, o->in[0]), c->n_seq, 1, cnt);
+            hist_probs(cnt, L->cin, p);
             hist_means(cnt, L->cin, shift);
-            for (int32_t ci = 0; ci < L->cin; ci++) {
-                uint64_t n = 0;
-                for (int a = 0; a < 256; a++) n += cnt[(size_t)ci * 256 + a];
-                for (int a = 0; a < 256; a++) p[(size_t)ci * 256 + a] = n ? (double)cnt[(size_t)ci * 256 + a] / (double)n : 0.0;
-                shift[ci] -= c->seq_mean[l][ci];
-            }
+            for (int32_t ci = 0; ci < L->cin; ci++) shift[ci] -= c->seq_mean[l][ci];
             amap_bias_compensation(m, l, &c->layers[l], c->lib, p, 1, shift, amap_bias_delta_w(m, l));
             amap_mul_build(&b, m);
         }
@@ -371,12 +378,7 @@ int approx_comp_init(approx_comp *c, const qnn_int8_net *net, const amap_layer *
     for (int l = 0; l < nl; l++) {
         const size_t nh = hist_off[l + 1] - hist_off[l];
         c->act_p[l] = xmalloc(nh * sizeof **c->act_p);
-        for (size_t r = 0; r < nh / 256; r++) {
-            uint64_t sum = 0;
-            for (int a = 0; a < 256; a++) sum += total[hist_off[l] + r * 256 + a];
-            for (int a = 0; a < 256; a++)
-                c->act_p[l][r * 256 + a] = sum ? (double)total[hist_off[l] + r * 256 + a] / (double)sum : 0.0;
-        }
+        hist_probs(total + hist_off[l], (int32_t)(nh / 256), c->act_p[l]);
     }
     if (c->seq) {
         c->seq_pixels = xmalloc((size_t)c->n_seq * in_sz);
