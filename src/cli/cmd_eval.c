@@ -123,7 +123,7 @@ typedef struct eval_args {
     const char *map_path, *uniform, *library, *energy;
     int32_t first, count, threads;
     int json, do_float;
-    int comp_mode; /* -1 off, 1 per input channel, 0 per layer input */
+    int comp_mode; /* approx_comp_mode_parse(): -1 off, 0 per layer input, 1.. per input channel */
     qnn_quant_opts qo;
 } eval_args;
 

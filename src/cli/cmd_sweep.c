@@ -220,7 +220,7 @@ static void print_json(const approx_sweep *s, const amul_lib *lib, const amap_la
 typedef struct sweep_args {
     const char *model, *data, *calib, *library, *energy, *only_list;
     int32_t first, count, threads;
-    int json, comp_mode; /* comp_mode: -1 off, 1 per channel, 0 per tensor */
+    int json, comp_mode; /* comp_mode: approx_comp_mode_parse(), -1 off */
     qnn_quant_opts qo;
 } sweep_args;
 
