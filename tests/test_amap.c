@@ -489,8 +489,6 @@ START_TEST(builder_choice_and_tables)
 }
 END_TEST
 
-/* Random conv layer + random kernel map of ROUP multipliers: the separable hook through
- * qnn_conv_acc_ref equals qnn_conv_acc_lut_ref with the ROUP tables, bit for bit. */
 /* The accumulators of separable hook h on input `in` (shape sh), by the scalar reference: each plane is
  * the input under one activation transform. */
 static void separable_acc(const qnn_conv_shape *sh, const int8_t *in, const qnn_layer_mul *h, int32_t *acc)
@@ -506,6 +504,8 @@ static void separable_acc(const qnn_conv_shape *sh, const int8_t *in, const qnn_
     free(planes_buf);
 }
 
+/* Random conv layer + random kernel map of ROUP multipliers: the separable hook through
+ * qnn_conv_acc_ref equals qnn_conv_acc_lut_ref with the ROUP tables, bit for bit. */
 START_TEST(separable_equals_lut_reference)
 {
     amul_lib lib;
