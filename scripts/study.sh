@@ -2,11 +2,11 @@
 # The granularity study of issue 11 in one command (results/study/README.md is its output):
 #
 #   scripts/study.sh [-r RUNS] [-o OUT] [-p PROBLEMS] [-b APPROXMAP] [-j THREADS] [-g GENERATIONS] [-s STEP]
-#                    [-v VALIDATION] [-n]
+#                    [-v VALIDATION] [-S SEEDS] [-n]
 #
 # runs, each into RUNS/NAME (a run that is already finished is skipped, a run that was stopped or killed is
-# resumed from its checkpoint, so a half-done study continues exactly); seed 1's runs first (layer-s1, the
-# greedy runs, filter-s1, kernel-s1, layer2x-s1), then seed 2's:
+# resumed from its checkpoint, so a half-done study continues exactly); the first GA seed's runs first
+# (layer-s1, the greedy runs, filter-s1, kernel-s1, layer2x-s1), then the next seed's (default seeds 1, 2):
 #   layer-sS                  approxmap search PROBLEMS/layer.yaml --seed S
 #   greedy-filter, -kernel    approxmap greedy PROBLEMS/greedy-filter.yaml / greedy-kernel.yaml
 #                             (skipped, and said so in the README, when the binary has no `greedy`)
@@ -38,6 +38,9 @@
 #                  problems/study-v3 uses training records data_batch_4 0..9999, from the search subset's
 #                  distribution: on v2's fronts the search loss underestimated their loss on those by
 #                  0.6 pp, and their holdout loss was 0.3 pp below it)
+#   -S SEEDS       the GA seeds, comma-separated (default 1,2): every seed S adds layer-sS, filter-sS,
+#                  kernel-sS and layer2x-sS; the README's selections pool the fronts of all of them, and its
+#                  per-seed table shows each seed's holdout envelope and the median over the seeds
 #   -n             start or resume no run: report the finished ones and write the README from them (the
 #                  others are listed as not finished), e.g. for a study that spans several sessions
 #
@@ -54,11 +57,12 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 RUNS=runs/study OUT=results/study PROBLEMS=$top/problems/study BIN=${APPROXMAP:-} THREADS= GENS= STEP= VALID= NORUN=0
+SEEDS=1,2
 usage() { sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'; }
-while getopts "r:o:p:b:j:g:s:v:nh" opt; do
+while getopts "r:o:p:b:j:g:s:v:S:nh" opt; do
     case $opt in
     r) RUNS=$OPTARG ;; o) OUT=$OPTARG ;; p) PROBLEMS=$OPTARG ;; b) BIN=$OPTARG ;;
-    j) THREADS=$OPTARG ;; g) GENS=$OPTARG ;; s) STEP=$OPTARG ;; v) VALID=$OPTARG ;; n) NORUN=1 ;;
+    j) THREADS=$OPTARG ;; g) GENS=$OPTARG ;; s) STEP=$OPTARG ;; v) VALID=$OPTARG ;; S) SEEDS=$OPTARG ;; n) NORUN=1 ;;
     h) usage; exit 0 ;; *) usage >&2; exit 2 ;;
     esac
 done
@@ -73,6 +77,15 @@ for f in layer filter kernel greedy-filter greedy-kernel; do
 done
 case $GENS in '' | [1-9] | [1-9][0-9] | [1-9][0-9][0-9]) ;; *) echo "study.sh: -g wants a positive integer" >&2; exit 2 ;; esac
 case $VALID in '' | *.bin:[0-9]*:[1-9]*) ;; *) echo "study.sh: -v wants FILE:FIRST:COUNT, not '$VALID'" >&2; exit 2 ;; esac
+[[ $SEEDS =~ ^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})*$ ]] || { echo "study.sh: -S wants seeds like 1,2,3, not '$SEEDS'" >&2; exit 2; }
+IFS=, read -r -a seeds <<<"$SEEDS"
+[ "$(printf '%s\n' "${seeds[@]}" | sort -u | wc -l)" = ${#seeds[@]} ] || { echo "study.sh: -S names a seed twice ('$SEEDS')" >&2; exit 2; }
+# every run, in the order the README's *Runs* table lists them (its tie-break order)
+names=()
+for k in layer greedy filter kernel layer2x; do
+    if [ $k = greedy ]; then names+=(greedy-filter greedy-kernel); continue; fi
+    for s in "${seeds[@]}"; do names+=("$k-s$s"); done
+done
 mkdir -p "$RUNS" "$OUT" || exit 1
 RUNS_ABS=$(cd "$RUNS" && pwd)
 has_greedy=0
@@ -199,21 +212,21 @@ greedy() {
     finish "$name" $? "greedy step ${STEP:-0.01}"
 }
 
-# seed 1's runs first, then seed 2's: a study stopped halfway already compares every granularity on seed 1
-# (the greedy runs come before the GA runs that may seed from them)
-ga layer-s1 "$PROBLEMS/layer.yaml" 1
-greedy greedy-filter "$PROBLEMS/greedy-filter.yaml"
-greedy greedy-kernel "$PROBLEMS/greedy-kernel.yaml"
-ga filter-s1 "$PROBLEMS/filter.yaml" 1 layer-s1
-ga kernel-s1 "$PROBLEMS/kernel.yaml" 1 layer-s1
-twice layer2x-s1 layer-s1
-ga layer-s2 "$PROBLEMS/layer.yaml" 2
-ga filter-s2 "$PROBLEMS/filter.yaml" 2 layer-s2
-ga kernel-s2 "$PROBLEMS/kernel.yaml" 2 layer-s2
-twice layer2x-s2 layer-s2
+# one seed's runs after the other: a study stopped halfway already compares every granularity on the first
+# seed (the greedy runs come before the GA runs that may seed from them)
+for s in "${seeds[@]}"; do
+    ga "layer-s$s" "$PROBLEMS/layer.yaml" "$s"
+    if [ "$s" = "${seeds[0]}" ]; then
+        greedy greedy-filter "$PROBLEMS/greedy-filter.yaml"
+        greedy greedy-kernel "$PROBLEMS/greedy-kernel.yaml"
+    fi
+    ga "filter-s$s" "$PROBLEMS/filter.yaml" "$s" "layer-s$s"
+    ga "kernel-s$s" "$PROBLEMS/kernel.yaml" "$s" "layer-s$s"
+    twice "layer2x-s$s" "layer-s$s"
+done
 
 # holdout figures and plots of every finished run (again only when its front changed)
-for name in layer-s1 layer-s2 greedy-filter greedy-kernel filter-s1 filter-s2 kernel-s1 kernel-s2 layer2x-s1 layer2x-s2; do
+for name in "${names[@]}"; do
     dir=$RUNS/$name
     [ -f "$dir/study.done" ] || continue
     if [ -f "$dir/report.md" ] && [ "$dir/report.md" -nt "$dir/front.csv" ]; then continue; fi
@@ -226,7 +239,7 @@ done
 # validation figures (-v): the same report on RUNS/NAME.val, a copy of the finished run whose problem names
 # the validation records as its holdout (redone only when the front or the records changed)
 if [ -n "$VALID" ]; then
-    for name in layer-s1 layer-s2 greedy-filter greedy-kernel filter-s1 filter-s2 kernel-s1 kernel-s2 layer2x-s1 layer2x-s2; do
+    for name in "${names[@]}"; do
         dir=$RUNS/$name val=$RUNS/$name.val
         [ -f "$dir/study.done" ] || continue
         sed "s|^  holdout: .*|  holdout: $VALID|" "$dir/problem.yaml" >"$RUNS/$name.val.yaml" || exit 1
@@ -249,5 +262,5 @@ if [ -n "$VALID" ]; then
 fi
 
 python3 "$here/study_readme.py" --runs "$RUNS" --out "$OUT" --bin "$BIN" ${THREADS:+--threads "$THREADS"} \
-    --problems "$PROBLEMS" --greedy "$has_greedy" ${VALID:+--validation "$VALID"} || exit 1
+    --problems "$PROBLEMS" --greedy "$has_greedy" ${VALID:+--validation "$VALID"} --seeds "$SEEDS" || exit 1
 say "wrote $OUT/README.md"
