@@ -272,4 +272,52 @@ mv "$R/kernel-s2" "$T/k2b" && mv "$T/k2" "$R/kernel-s2"
 bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 -v "$VAL" 2>/dev/null
 sed -n '/^## Energy saved/,/^## Runs/p' "$O/README.md" | cmp -s - "$T/t3" && pass "the tables do not depend on the redo" \
     || bad "tables changed"
+
+# -S: a third GA seed continues the same study (only seed 3's runs are new); the selections pool all three
+# seeds, and the per-seed table shows each seed's holdout envelope and the median over the seeds
+for bad_s in 0 1,1 "1, 2" x 1,,2; do
+    bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -S "$bad_s" -n 2>"$T/logS"
+    rc=$?
+    [ $rc = 2 ] && grep -q -- "-S " "$T/logS" || bad "-S '$bad_s': exit $rc, $(cat "$T/logS")"
+done
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -s 0.05 -v "$VAL" -S 1,2,3 2>"$T/log4" \
+    || { bad "-S 1,2,3 failed"; cat "$T/log4"; }
+[ "$(grep -c 'searching' "$T/log4")" = 3 ] && grep -q "layer2x-s3: resuming a copy of layer-s3" "$T/log4" \
+    && grep -q "^seed_from: \\[$R/layer-s3, $R/greedy-kernel\\]\$" "$R/kernel-s3/problem.yaml" \
+    && grep -q "^seed_from: $R/layer-s3\$" "$R/filter-s3/problem.yaml" \
+    && pass "-S 1,2,3 runs seed 3's layer, filter, kernel and layer2x only, seeded from layer-s3" \
+    || { bad "-S 1,2,3 runs"; cat "$T/log4"; }
+grep -q "^Written by \`scripts/study.sh -r $R -o $O -p $P -v $VAL -S 1,2,3\`" "$O/README.md" \
+    && grep -q "the final fronts of G's runs (GA seeds 1, 2, 3; for the greedy" "$O/README.md" \
+    && [ "$(grep -c '^| [a-z2]*-s[0-9] | NSGA-II seed' "$O/README.md")" = 12 ] \
+    && pass "README: the command, the seeds and 12 GA runs" || bad "README with three seeds"
+python3 - "$R" "$O" <<'EOF2' || fail=1
+import csv, os, re, sys
+R, O = sys.argv[1:]
+md = open(os.path.join(O, "README.md")).read()
+sec = md.split("## Each seed's holdout envelope")[1].split("\n## ")[0]
+ok, med = True, {}
+for g in ("layer", "layer2x", "filter", "kernel"):
+    m = re.search(r"^\| %s \| s1 / s2 / s3 \| (.*) \|$" % g, sec, re.M)
+    if not m:
+        print("FAIL: per-seed table has no %s row" % g); ok = False; continue
+    cells = m.group(1).split(" | ")
+    for b, cell in zip((0, 0.5, 1, 2, 4), cells):
+        per = []
+        for s in (1, 2, 3):
+            n = os.path.join(R, "%s-s%d" % (g, s))
+            ho = {r["id"]: float(r["loss_pp"]) for r in csv.DictReader(l for l in open(os.path.join(n, "holdout.csv")) if not l.startswith("#"))}
+            per.append(max([100 * (1 - float(r["f1"])) for r in csv.DictReader(open(os.path.join(n, "front.csv")))
+                            if float(r["violation"]) <= 0 and ho[r["id"]] <= b], default=0.0))
+        med[(g, b)] = sorted(per)[1]
+        want = "**%.1f** (%s)" % (med[(g, b)], " / ".join("%.1f" % x for x in per))
+        if cell != want:
+            print("FAIL: per-seed %s %g: '%s', expected '%s'" % (g, b, cell, want)); ok = False
+for f, c in (("filter", "layer2x"), ("kernel", "filter")):
+    want = "| %s - %s | medians | %s |" % (f, c, " | ".join("%+.1f" % (med[(f, b)] - med[(c, b)]) for b in (0, 0.5, 1, 2, 4)))
+    if want not in sec:
+        print("FAIL: no row '%s'" % want); ok = False
+if ok: print("PASS: per-seed holdout envelopes and medians recomputed from front.csv and holdout.csv")
+sys.exit(0 if ok else 1)
+EOF2
 exit $fail
