@@ -26,6 +26,7 @@ import csv
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 
@@ -37,12 +38,6 @@ def run_list(seeds):
     for g in ("filter", "kernel"):
         out += [("%s-s%d" % (g, s), g, g, s) for s in seeds]
     return out + [("layer2x-s%d" % s, "layer2x", "layer", s) for s in seeds]
-
-
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
 GA_GROUPS = ["layer", "layer2x", "filter", "kernel"]
@@ -246,10 +241,11 @@ def main():
                 sys.exit("study: %s measures another holdout than %s" % (r["name"], done[0]["name"]))
 
     # --- selection on the search subset -----------------------------------------------------------
-    def pick(group, b, key):
+    def pick(group, b, key, only=None):
+        """The selection rule over G's finished runs (with only: that run alone); None when no map qualifies."""
         best = None
         for ri, r in enumerate(runs):
-            if r["group"] != group or not r["done"]:
+            if r["group"] != group or not r["done"] or (only is not None and r is not only):
                 continue
             for p in r["front"]:
                 if not p["feasible"] or not key(p) <= b:
@@ -264,7 +260,8 @@ def main():
                if a.validation else {})
     pchosen = ({(g, b): pick(g, b, lambda p: p["pool"]) for g in GROUPS for b in BUDGETS}
                if a.validation else {})
-    envelope = {(g, b): pick(g, b, lambda p: p["ho"]["loss"]) for g in GROUPS for b in BUDGETS}
+    holdout_loss = lambda p: p["ho"]["loss"]
+    envelope = {(g, b): pick(g, b, holdout_loss) for g in GROUPS for b in BUDGETS}
 
     # --- exports of the chosen maps (YAML with bias_delta and holdout figures; JSON for the plots) ----
     mults_path = os.path.join(work, "multipliers.json")
@@ -518,9 +515,9 @@ def main():
             continue
         cells = []
         for b in BUDGETS:
-            per = [max([100 * (1 - p["f1"]) for p in r["front"] if p["feasible"] and p["ho"]["loss"] <= b],
-                       default=0.0) for r in rs]
-            med[(g, b)] = median(per)
+            per = [0.0 if c is None else 100 * (1 - c[1]["f1"])
+                   for c in (pick(g, b, holdout_loss, r) for r in rs)]
+            med[(g, b)] = statistics.median(per)
             cells.append("**%.1f** (%s)" % (med[(g, b)], " / ".join("%.1f" % x for x in per)))
         md.append("| %s | %s | %s |" % (g, " / ".join("s%d" % r["seed"] for r in rs), " | ".join(cells)))
     for fine, coarse in (("filter", "layer2x"), ("kernel", "filter")):
