@@ -15,7 +15,7 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 # 1. Debian packages (installed only when missing).
 PKGS="build-essential autoconf automake autoconf-archive pkg-config libgsl-dev libyaml-dev check
       libprotobuf-c-dev protobuf-c-compiler libonnx-dev gnuplot-nox yosys bc libopenmpi-dev openmpi-bin python3
-      libxnnpack-dev libpthreadpool-dev ${EXTRA_PKGS:-}"
+      libxnnpack-dev libpthreadpool-dev xz-utils ${EXTRA_PKGS:-}"
 # `make bench` also compares with PyTorch (float and int8): large, so only for ./quickstart.sh bench.
 [ "$mode" != bench ] || PKGS="$PKGS python3-numpy python3-torch python3-onnx python3-yaml"
 missing=

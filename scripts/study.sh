@@ -2,7 +2,7 @@
 # The granularity study of issue 11 in one command (results/study/README.md is its output):
 #
 #   scripts/study.sh [-r RUNS] [-o OUT] [-p PROBLEMS] [-b APPROXMAP] [-j THREADS] [-g GENERATIONS] [-s STEP]
-#                    [-v VALIDATION] [-S SEEDS] [-n]
+#                    [-v VALIDATION] [-S SEEDS] [-T STATE] [-n]
 #
 # runs, each into RUNS/NAME (a run that is already finished is skipped, a run that was stopped or killed is
 # resumed from its checkpoint, so a half-done study continues exactly); the first GA seed's runs first
@@ -41,6 +41,11 @@
 #   -S SEEDS       the GA seeds, comma-separated (default 1,2): every seed S adds layer-sS, filter-sS,
 #                  kernel-sS and layer2x-sS; the README's selections pool the fronts of all of them, and its
 #                  per-seed table shows each seed's holdout envelope and the median over the seeds
+#   -T STATE       keep the runs directory in one file as well, so that a study outlives its machine:
+#                  STATE (tar.xz of RUNS) is rewritten atomically (temporary file, fsync, rename) after
+#                  every run that finishes, when the script is interrupted and at the end; when RUNS holds
+#                  no run yet and STATE exists, RUNS is first unpacked from it. Unpack to the same -r path
+#                  (run directories name it, and so do the exported maps)
 #   -n             start or resume no run: report the finished ones and write the README from them (the
 #                  others are listed as not finished), e.g. for a study that spans several sessions
 #
@@ -56,13 +61,13 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-RUNS=runs/study OUT=results/study PROBLEMS=$top/problems/study BIN=${APPROXMAP:-} THREADS= GENS= STEP= VALID= NORUN=0
+RUNS=runs/study OUT=results/study PROBLEMS=$top/problems/study BIN=${APPROXMAP:-} THREADS= GENS= STEP= VALID= NORUN=0 STATE=
 SEEDS=1,2
 usage() { sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'; }
-while getopts "r:o:p:b:j:g:s:v:S:nh" opt; do
+while getopts "r:o:p:b:j:g:s:v:S:T:nh" opt; do
     case $opt in
     r) RUNS=$OPTARG ;; o) OUT=$OPTARG ;; p) PROBLEMS=$OPTARG ;; b) BIN=$OPTARG ;;
-    j) THREADS=$OPTARG ;; g) GENS=$OPTARG ;; s) STEP=$OPTARG ;; v) VALID=$OPTARG ;; S) SEEDS=$OPTARG ;; n) NORUN=1 ;;
+    j) THREADS=$OPTARG ;; g) GENS=$OPTARG ;; s) STEP=$OPTARG ;; v) VALID=$OPTARG ;; S) SEEDS=$OPTARG ;; T) STATE=$OPTARG ;; n) NORUN=1 ;;
     h) usage; exit 0 ;; *) usage >&2; exit 2 ;;
     esac
 done
@@ -88,6 +93,11 @@ for k in layer greedy filter kernel layer2x; do
 done
 mkdir -p "$RUNS" "$OUT" || exit 1
 RUNS_ABS=$(cd "$RUNS" && pwd)
+if [ -n "$STATE" ] && [ -f "$STATE" ] && ! compgen -G "$RUNS/*/checkpoint" >/dev/null &&
+    ! compgen -G "$RUNS/*/study.done" >/dev/null; then
+    echo "study: unpacking $STATE into $RUNS" >&2
+    tar -xJf "$STATE" -C "$RUNS" || { echo "study.sh: cannot unpack '$STATE'" >&2; exit 1; }
+fi
 has_greedy=0
 "$BIN" greedy --help >/dev/null 2>&1 && has_greedy=1
 
@@ -106,12 +116,19 @@ timed() {
     return $rc
 }
 
+# pack: with -T, RUNS into STATE (a temporary file beside it, flushed, then renamed over it)
+pack() {
+    [ -n "$STATE" ] || return 0
+    tar -cJf "$STATE.tmp" -C "$RUNS" . && sync "$STATE.tmp" && mv "$STATE.tmp" "$STATE" ||
+        { say "cannot write $STATE"; rm -f "$STATE.tmp"; exit 1; }
+}
+
 # finish NAME STATUS DONE: after a run's invocation, mark it finished (RUNS/NAME/study.done holds DONE),
 # or stop the script: 130 when it was interrupted, 1 when it failed
 finish() {
     case $2 in
-    0) echo "$3" >"$RUNS/$1/study.done" ;;
-    130) say "$1: interrupted; run the same command again to continue"; exit 130 ;;
+    0) echo "$3" >"$RUNS/$1/study.done"; pack ;;
+    130) say "$1: interrupted; run the same command again to continue"; pack; exit 130 ;;
     *) say "$1: failed (exit $2; see $RUNS/$1.log)"; exit 1 ;;
     esac
 }
@@ -263,4 +280,5 @@ fi
 
 python3 "$here/study_readme.py" --runs "$RUNS" --out "$OUT" --bin "$BIN" ${THREADS:+--threads "$THREADS"} \
     --problems "$PROBLEMS" --greedy "$has_greedy" ${VALID:+--validation "$VALID"} --seeds "$SEEDS" || exit 1
+pack
 say "wrote $OUT/README.md"

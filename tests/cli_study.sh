@@ -320,4 +320,19 @@ for f, c in (("filter", "layer2x"), ("kernel", "filter")):
 if ok: print("PASS: per-seed holdout envelopes and medians recomputed from front.csv and holdout.csv")
 sys.exit(0 if ok else 1)
 EOF2
+
+# -T: the runs directory kept in one file; a new machine (here: the runs directory gone) unpacks it and
+# carries on where the study stood, README byte for byte
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -v "$VAL" -S 1,2,3 -T "$T/state.tar.xz" -n \
+    2>"$T/logT1" || { bad "-T: packing failed"; cat "$T/logT1"; }
+cp "$O/README.md" "$T/readme.T"
+[ -s "$T/state.tar.xz" ] && [ ! -e "$T/state.tar.xz.tmp" ] && tar -tJf "$T/state.tar.xz" | grep -q '^\./kernel-s3/archive$' \
+    && pass "-T writes the runs directory into one file" || bad "-T: no state file"
+mv "$R" "$R.gone"
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -v "$VAL" -S 1,2,3 -T "$T/state.tar.xz" -n \
+    2>"$T/logT2" || { bad "-T: unpacking failed"; cat "$T/logT2"; }
+grep -q "unpacking $T/state.tar.xz into $R" "$T/logT2" && ! grep -q "searching\|resuming\|not finished\|report (holdout\|validation (every" "$T/logT2" \
+    && cmp -s "$O/README.md" "$T/readme.T" && cmp -s "$R/kernel-s3/archive" "$R.gone/kernel-s3/archive" \
+    && pass "-T on a runs directory that is gone: unpacked, nothing re-run or re-measured, README byte-identical" \
+    || { bad "-T: unpack"; cat "$T/logT2"; }
 exit $fail
