@@ -117,11 +117,23 @@ timed() {
     return $rc
 }
 
-# pack: with -T, RUNS into STATE (a temporary file beside it, flushed, then renamed over it)
+# pack: with -T, RUNS into STATE (a temporary file beside it, flushed, then renamed over it). Left out, as
+# `approxmap report` and the validation step re-create them: the plots, and the validation copies' archive
+# and checkpoint. The members are RUNS's entries (not "." itself, whose time changes on every invocation),
+# in name order, so STATE is left untouched when nothing in it would change.
 pack() {
     [ -n "$STATE" ] || return 0
-    tar -cJf "$STATE.tmp" -C "$RUNS" . && sync "$STATE.tmp" && mv "$STATE.tmp" "$STATE" ||
+    local -a members
+    mapfile -t members < <(cd "$RUNS" && shopt -s nullglob && for f in *; do printf './%s\n' "$f"; done)
+    [ ${#members[@]} -gt 0 ] || return 0
+    tar -cJf "$STATE.tmp" -C "$RUNS" --sort=name --exclude='*.png' --exclude='*.svg' \
+        --exclude='./*.val/archive' --exclude='./*.val/checkpoint' -- "${members[@]}" ||
         { say "cannot write $STATE"; rm -f "$STATE.tmp"; exit 1; }
+    if [ -f "$STATE" ] && cmp -s <(xz -dc "$STATE.tmp") <(xz -dc "$STATE"); then
+        rm -f "$STATE.tmp"
+        return 0
+    fi
+    sync "$STATE.tmp" && mv "$STATE.tmp" "$STATE" || { say "cannot write $STATE"; rm -f "$STATE.tmp"; exit 1; }
 }
 
 # finish NAME STATUS DONE: after a run's invocation, mark it finished (RUNS/NAME/study.done holds DONE),

@@ -328,9 +328,14 @@ bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -v "$
 cp "$O/README.md" "$T/readme.T"
 [ -s "$T/state.tar.xz" ] && [ ! -e "$T/state.tar.xz.tmp" ] && tar -tJf "$T/state.tar.xz" | grep -q '^\./kernel-s3/archive$' \
     && pass "-T writes the runs directory into one file" || bad "-T: no state file"
+tar -tJf "$T/state.tar.xz" | grep -q '\.val/front\.csv$' && ! tar -tJf "$T/state.tar.xz" | grep -q '\.val/archive$\|\.png$\|\.svg$' \
+    && pass "-T leaves out what reports re-create: plots, the validation copies' archives" || bad "-T: state holds plots or copies"
+st=$(stat -c '%i %Y %s' "$T/state.tar.xz")
 mv "$R" "$R.gone"
 bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -v "$VAL" -S 1,2,3 -T "$T/state.tar.xz" -n \
     2>"$T/logT2" || { bad "-T: unpacking failed"; cat "$T/logT2"; }
+[ "$(stat -c '%i %Y %s' "$T/state.tar.xz")" = "$st" ] && [ ! -e "$T/state.tar.xz.tmp" ] \
+    && pass "-T leaves the state file untouched when nothing in it changed" || bad "-T: state rewritten with nothing new"
 grep -q "unpacking $T/state.tar.xz into $R" "$T/logT2" && ! grep -q "searching\|resuming\|not finished\|report (holdout\|validation (every" "$T/logT2" \
     && cmp -s "$O/README.md" "$T/readme.T" && cmp -s "$R/kernel-s3/archive" "$R.gone/kernel-s3/archive" \
     && pass "-T on a runs directory that is gone: unpacked, nothing re-run or re-measured, README byte-identical" \
