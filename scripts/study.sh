@@ -44,7 +44,8 @@
 #   -T STATE       keep the runs directory in one file as well, so that a study outlives its machine:
 #                  STATE (tar.xz of RUNS) is rewritten atomically (temporary file, fsync, rename) after
 #                  every run that finishes, when a run is interrupted (Ctrl-C or SIGINT to the process
-#                  group; SIGTERM ends the script before it can) and at the end; when RUNS holds
+#                  group; not reliable yet: SIGINT can end the script before it packs, after the search
+#                  has saved its checkpoint; SIGTERM always does) and at the end; when RUNS holds
 #                  no run yet and STATE exists, RUNS is first unpacked from it. Unpack to the same -r path
 #                  (run directories name it, and so do the exported maps)
 #   -n             start or resume no run: report the finished ones and write the README from them (the
