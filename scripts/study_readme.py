@@ -464,7 +464,7 @@ def main():
                 h = p["ho"]
                 md.append("| %s | %g pp | %.1f %% | %s, %d (%d) | %.2f |%s %.2f [%.2f, %.2f] | %.3g | %d / %d |"
                           % (g, b, 100 * (1 - p["f1"]), r["name"], p["row"], p["id"], p["f2"],
-                             "".join(" %.2f |" % x for x in (p["val"]["loss"], p.get("pool"))[:val]), h["loss"], h["lo"], h["hi"], h["p"],
+                             "".join(" %.2f |" % x for x in ((p["val"]["loss"], p.get("pool")) if val else ())[:val]), h["loss"], h["lo"], h["hi"], h["p"],
                              h["lost"], h["gained"]))
 
     budget_table("## Energy saved at a search-loss budget (selected on the search subset; holdout reported)\n",
