@@ -43,9 +43,8 @@
 #                  per-seed table shows each seed's holdout envelope and the median over the seeds
 #   -T STATE       keep the runs directory in one file as well, so that a study outlives its machine:
 #                  STATE (tar.xz of RUNS) is rewritten atomically (temporary file, fsync, rename) after
-#                  every run that finishes, when a run is interrupted (Ctrl-C or SIGINT to the process
-#                  group; not reliable yet: SIGINT can end the script before it packs, after the search
-#                  has saved its checkpoint; SIGTERM always does) and at the end; when RUNS holds
+#                  every run that finishes, when a run is interrupted (Ctrl-C, or SIGINT or SIGTERM to
+#                  the process group) and at the end; when RUNS holds
 #                  no run yet and STATE exists, RUNS is first unpacked from it. Unpack to the same -r path
 #                  (run directories name it, and so do the exported maps)
 #   -n             start or resume no run: report the finished ones and write the README from them (the
@@ -105,16 +104,26 @@ has_greedy=0
 
 say() { echo "study: $*" >&2; }
 
+# Ctrl-C, or SIGINT / SIGTERM to the process group: the signal also reaches the running approxmap, which
+# saves its state and exits with 130; the script notes it here (it would otherwise die of SIGTERM at once,
+# before packing), and stops at the next step with `interrupted`
+stop=0
+trap 'stop=1' INT TERM
+interrupted() { say "$1: interrupted; run the same command again to continue"; pack; exit 130; }
+
 # timed NAME CMD...: run CMD, append "wall user sys status subcommand" (seconds) to
-# RUNS/NAME/study-times.txt
+# RUNS/NAME/study-times.txt. CMD is a direct child of this shell (no pipeline, no command substitution):
+# on SIGINT to the process group, approxmap saves its checkpoint and exits with 130, and bash, whose child
+# exited rather than died of the signal, carries on to finish (which packs) instead of dying with a subshell
 timed() {
-    local name=$1 t rc
+    local name=$1 tf=$RUNS/$1.time.tmp rc
     shift
     mkdir -p "$RUNS/$name"
-    t=$({ TIMEFORMAT='%R %U %S'; time "$@" 2>>"$RUNS/$name.log" 1>&2; } 2>&1 | tail -n 1; exit "${PIPESTATUS[0]}")
+    { TIMEFORMAT='%R %U %S'; time "$@" 2>>"$RUNS/$name.log" 1>&2; } 2>"$tf"
     rc=$?
-    # `time` reports after the command, also when it failed; an interrupted script records nothing
-    [ -n "$t" ] && echo "$t $rc $2" >>"$RUNS/$name/study-times.txt"
+    # `time` reports after the command, also when it failed or was interrupted; a killed script records nothing
+    [ -s "$tf" ] && echo "$(tail -n 1 "$tf") $rc $2" >>"$RUNS/$name/study-times.txt"
+    rm -f "$tf"
     return $rc
 }
 
@@ -141,9 +150,9 @@ pack() {
 # or stop the script: 130 when it was interrupted, 1 when it failed
 finish() {
     case $2 in
-    0) echo "$3" >"$RUNS/$1/study.done"; pack ;;
-    130) say "$1: interrupted; run the same command again to continue"; pack; exit 130 ;;
-    *) say "$1: failed (exit $2; see $RUNS/$1.log)"; exit 1 ;;
+    0) echo "$3" >"$RUNS/$1/study.done"; pack; [ $stop = 0 ] || interrupted "$1" ;;
+    130) interrupted "$1" ;;
+    *) [ $stop = 0 ] || interrupted "$1"; say "$1: failed (exit $2; see $RUNS/$1.log)"; exit 1 ;;
     esac
 }
 
@@ -255,6 +264,7 @@ for s in "${seeds[@]}"; do
     ga "kernel-s$s" "$PROBLEMS/kernel.yaml" "$s" "layer-s$s"
     twice "layer2x-s$s" "layer-s$s"
 done
+[ $stop = 0 ] || interrupted study
 
 # holdout figures and plots of every finished run (again only when its front changed)
 for name in "${names[@]}"; do
@@ -264,7 +274,8 @@ for name in "${names[@]}"; do
     say "$name: report (holdout of every front map)"
     ropts=(--quiet)
     [ -n "$THREADS" ] && ropts+=(--threads "$THREADS")
-    "$BIN" report "$dir" "${ropts[@]}" 2>>"$RUNS/$name.log" || { say "$name: report failed (see $RUNS/$name.log)"; exit 1; }
+    "$BIN" report "$dir" "${ropts[@]}" 2>>"$RUNS/$name.log" ||
+        { [ $stop = 0 ] || interrupted "$name"; say "$name: report failed (see $RUNS/$name.log)"; exit 1; }
 done
 
 # validation figures (-v): the same report on RUNS/NAME.val, a copy of the finished run whose problem names
@@ -288,10 +299,12 @@ if [ -n "$VALID" ]; then
         say "$name: validation (every front map on $VALID)"
         ropts=(--quiet)
         [ -n "$THREADS" ] && ropts+=(--threads "$THREADS")
-        "$BIN" report "$val" "${ropts[@]}" 2>>"$RUNS/$name.log" || { say "$name: validation report failed (see $RUNS/$name.log)"; exit 1; }
+        "$BIN" report "$val" "${ropts[@]}" 2>>"$RUNS/$name.log" ||
+            { [ $stop = 0 ] || interrupted "$name"; say "$name: validation report failed (see $RUNS/$name.log)"; exit 1; }
     done
 fi
 
+[ $stop = 0 ] || interrupted study
 python3 "$here/study_readme.py" --runs "$RUNS" --out "$OUT" --bin "$BIN" ${THREADS:+--threads "$THREADS"} \
     --problems "$PROBLEMS" --greedy "$has_greedy" ${VALID:+--validation "$VALID"} --seeds "$SEEDS" || exit 1
 pack

@@ -340,4 +340,33 @@ grep -q "unpacking $T/state.tar.xz into $R" "$T/logT2" && ! grep -q "searching\|
     && cmp -s "$O/README.md" "$T/readme.T" && cmp -s "$R/kernel-s3/archive" "$R.gone/kernel-s3/archive" \
     && pass "-T on a runs directory that is gone: unpacked, nothing re-run or re-measured, README byte-identical" \
     || { bad "-T: unpack"; cat "$T/logT2"; }
+
+# without -v: the README has no validation selection (and is still written)
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$T/out-nv" -p "$P" -b "$BIN" -j 1 -S 1,2,3 -n 2>"$T/logNV" \
+    && grep -q '^## Energy saved at a search-loss budget' "$T/out-nv/README.md" \
+    && ! grep -q 'validation-loss budget' "$T/out-nv/README.md" && [ -f "$T/out-nv/kernel/loss4.yaml" ] \
+    && pass "without -v: README and maps written, no validation table" || { bad "study without -v"; cat "$T/logNV"; }
+
+# Ctrl-C or SIGTERM to the study's process group: the running search saves its checkpoint, the script
+# records the interrupted invocation, packs the state with that checkpoint and exits with 130
+for sig in INT TERM; do
+    setsid bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -v "$VAL" -S 1,2,3 -g 999 \
+        -T "$T/state.tar.xz" 2>"$T/logSig" &
+    pid=$!
+    g0=$(tail -n 1 "$R/layer-s1/generations.csv" | cut -d, -f1)
+    i=0
+    while [ $i -lt 600 ] && [ "$(tail -n 1 "$R/layer-s1/generations.csv" | cut -d, -f1)" -lt $((g0 + 3)) ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    [ "$(ps -o pgid= -p $pid | tr -d ' ')" = $pid ] || bad "SIG$sig: the study is not its process group's leader"
+    kill -s $sig -- -$pid
+    wait $pid
+    rc=$?
+    [ $rc = 130 ] && grep -q '^study: layer-s1: interrupted; run the same command again to continue$' "$T/logSig" \
+        && tar -xJOf "$T/state.tar.xz" ./layer-s1/checkpoint | cmp -s - "$R/layer-s1/checkpoint" \
+        && [ "$(tail -n 1 "$R/layer-s1/generations.csv" | cut -d, -f1)" -gt $((g0 + 2)) ] \
+        && tail -n 1 "$R/layer-s1/study-times.txt" | grep -q ' 130 resume$' && ! ls "$R" | grep -q '\.tmp$' \
+        && pass "SIG$sig: search checkpointed, invocation timed, state packed with the checkpoint, exit 130" \
+        || { bad "SIG$sig: exit $rc"; cat "$T/logSig"; }
+done
 exit $fail
