@@ -14,7 +14,10 @@ plot 'fronts.dat' index 0 using 1:3:4:5 with yerrorbars pt 7 title 'layer-s1', \
      'fronts.dat' index 4 using 1:3:4:5 with yerrorbars pt 11 title 'greedy-kernel', \
      'fronts.dat' index 5 using 1:3:4:5 with yerrorbars pt 12 title 'filter-s1', \
      'fronts.dat' index 6 using 1:3:4:5 with yerrorbars pt 7 title 'filter-s2', \
-     'fronts.dat' index 7 using 1:3:4:5 with yerrorbars pt 8 title 'kernel-s1', \
-     'fronts.dat' index 8 using 1:3:4:5 with yerrorbars pt 9 title 'kernel-s2', \
-     'fronts.dat' index 9 using 1:3:4:5 with yerrorbars pt 10 title 'layer2x-s1', \
-     'fronts.dat' index 10 using 1:3:4:5 with yerrorbars pt 11 title 'layer2x-s2'
+     'fronts.dat' index 7 using 1:3:4:5 with yerrorbars pt 8 title 'filter-s3', \
+     'fronts.dat' index 8 using 1:3:4:5 with yerrorbars pt 9 title 'kernel-s1', \
+     'fronts.dat' index 9 using 1:3:4:5 with yerrorbars pt 10 title 'kernel-s2', \
+     'fronts.dat' index 10 using 1:3:4:5 with yerrorbars pt 11 title 'kernel-s3', \
+     'fronts.dat' index 11 using 1:3:4:5 with yerrorbars pt 12 title 'layer2x-s1', \
+     'fronts.dat' index 12 using 1:3:4:5 with yerrorbars pt 7 title 'layer2x-s2', \
+     'fronts.dat' index 13 using 1:3:4:5 with yerrorbars pt 8 title 'layer2x-s3'
