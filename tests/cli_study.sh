@@ -296,28 +296,36 @@ import csv, os, re, sys
 R, O = sys.argv[1:]
 md = open(os.path.join(O, "README.md")).read()
 sec = md.split("## Each seed's holdout envelope")[1].split("\n## ")[0]
-ok, med = True, {}
-for g in ("layer", "layer2x", "filter", "kernel"):
-    m = re.search(r"^\| %s \| s1 / s2 / s3 \| (.*) \|$" % g, sec, re.M)
-    if not m:
-        print("FAIL: per-seed table has no %s row" % g); ok = False; continue
-    cells = m.group(1).split(" | ")
-    for b, cell in zip((0, 0.5, 1, 2, 4), cells):
-        per = []
-        for s in (1, 2, 3):
-            n = os.path.join(R, "%s-s%d" % (g, s))
-            ho = {r["id"]: float(r["loss_pp"]) for r in csv.DictReader(l for l in open(os.path.join(n, "holdout.csv")) if not l.startswith("#"))}
-            per.append(max([100 * (1 - float(r["f1"])) for r in csv.DictReader(open(os.path.join(n, "front.csv")))
-                            if float(r["violation"]) <= 0 and ho[r["id"]] <= b], default=0.0))
-        med[(g, b)] = sorted(per)[1]
-        want = "**%.1f** (%s)" % (med[(g, b)], " / ".join("%.1f" % x for x in per))
-        if cell != want:
-            print("FAIL: per-seed %s %g: '%s', expected '%s'" % (g, b, cell, want)); ok = False
-for f, c in (("filter", "layer2x"), ("kernel", "filter")):
-    want = "| %s - %s | medians | %s |" % (f, c, " | ".join("%+.1f" % (med[(f, b)] - med[(c, b)]) for b in (0, 0.5, 1, 2, 4)))
-    if want not in sec:
-        print("FAIL: no row '%s'" % want); ok = False
-if ok: print("PASS: per-seed holdout envelopes and medians recomputed from front.csv and holdout.csv")
+if "### The same envelope on the validation records" not in sec:
+    print("FAIL: no per-seed table on the validation records"); sys.exit(1)
+ho_sec, val_sec = sec.split("### The same envelope on the validation records")
+ok = True
+# the holdout table from RUN/holdout.csv, the validation one from RUN.val/holdout.csv (the -v copies)
+for sec, suffix, what in ((ho_sec, "", "holdout"), (val_sec, ".val", "validation")):
+    med = {}
+    if not re.search(r"^\| granularity \| seeds \| %s loss <= 0 pp \|" % what, sec, re.M):
+        print("FAIL: per-seed %s table has no header" % what); ok = False
+    for g in ("layer", "layer2x", "filter", "kernel"):
+        m = re.search(r"^\| %s \| s1 / s2 / s3 \| (.*) \|$" % g, sec, re.M)
+        if not m:
+            print("FAIL: per-seed %s table has no %s row" % (what, g)); ok = False; continue
+        cells = m.group(1).split(" | ")
+        for b, cell in zip((0, 0.5, 1, 2, 4), cells):
+            per = []
+            for s in (1, 2, 3):
+                n = os.path.join(R, "%s-s%d" % (g, s))
+                ho = {r["id"]: float(r["loss_pp"]) for r in csv.DictReader(l for l in open(os.path.join(n + suffix, "holdout.csv")) if not l.startswith("#"))}
+                per.append(max([100 * (1 - float(r["f1"])) for r in csv.DictReader(open(os.path.join(n, "front.csv")))
+                                if float(r["violation"]) <= 0 and ho[r["id"]] <= b], default=0.0))
+            med[(g, b)] = sorted(per)[1]
+            want = "**%.1f** (%s)" % (med[(g, b)], " / ".join("%.1f" % x for x in per))
+            if cell != want:
+                print("FAIL: per-seed %s %s %g: '%s', expected '%s'" % (what, g, b, cell, want)); ok = False
+    for f, c in (("filter", "layer2x"), ("kernel", "filter")):
+        want = "| %s - %s | medians | %s |" % (f, c, " | ".join("%+.1f" % (med[(f, b)] - med[(c, b)]) for b in (0, 0.5, 1, 2, 4)))
+        if want not in sec:
+            print("FAIL: %s table has no row '%s'" % (what, want)); ok = False
+if ok: print("PASS: per-seed envelopes and medians (holdout; validation records) recomputed from front.csv and holdout.csv")
 sys.exit(0 if ok else 1)
 EOF2
 
