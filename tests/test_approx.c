@@ -3,7 +3,9 @@
  * Without data: per-layer energy models on a hand-made two-layer example (figures computed by hand,
  * name matching in any order, every malformed file rejected at its position, what the writer writes
  * read back with the same figures), and the tap histogram
- * of error compensation on a 2x2 image (each value counted once per tap, padding taps as zeros).
+ * of error compensation on a 2x2 image (each value counted once per tap, padding taps as zeros); the
+ * early-rejection rule (approx_eval_hopeless) exhaustively on small subsets: every per-image outcome
+ * sequence of up to 8 images, every baseline, chunk size and limit at and around every reachable loss.
  * With the ResNet-8 model and CIFAR-10 (skipped otherwise): a uniform exact map gives the exact
  * engine's logits and energy 1; a uniform map read from YAML equals the uniform map; the energy of
  * every uniform map equals the multiplier's relative energy; the sweep's counts equal independent
@@ -14,6 +16,7 @@
 
 #include "afile.h"
 #include "approx.h"
+#include "approx_eval.h"
 #include "qnn_quant.h"
 #include "status.h"
 #include "tu.h"
@@ -647,6 +650,81 @@ static double binom_cdf_sum(unsigned k, unsigned m, double q)
     return sum;
 }
 
+/* The early-rejection rule, exhaustively on small subsets. (1) approx_eval_hopeless against its definition:
+ * a map with c right among `done` of n images is hopeless exactly when no number r of right answers among
+ * the n - done images left gives a final loss within the limit. (2) A chunked pass that stops at the first
+ * chunk where the rule holds (as the engine and the activation cache do), over every outcome sequence:
+ * a map the full evaluation finds feasible is never stopped and keeps its loss; a stopped map is infeasible
+ * in the full evaluation, and its recorded loss (the best case) and violation are lower bounds of the
+ * true ones. Limits: every loss value n images can produce, the doubles next to it, 0 and 4 pp. */
+START_TEST(early_rejection_rule_exhaustive)
+{
+    long feasible = 0, stopped = 0, strict = 0, checks = 0;
+    for (int32_t n = 1; n <= 8; n++) {
+        double lims[3 * 21 + 2];
+        int nl = 0;
+        for (int32_t d = -n; d <= n; d++) {
+            const double v = approx_loss_pp(d, 0, n);
+            lims[nl++] = v;
+            lims[nl++] = nextafter(v, -INFINITY);
+            lims[nl++] = nextafter(v, INFINITY);
+        }
+        lims[nl++] = 0.0;
+        lims[nl++] = 4.0;
+        for (int32_t e = 0; e <= n; e++)
+            for (int li = 0; li < nl; li++) {
+                const approx_eval_reject rj = {e, lims[li]};
+                /* (1) the rule against its definition */
+                for (int32_t done = 0; done <= n; done++)
+                    for (int32_t c = 0; c <= done; c++) {
+                        int reachable = 0;
+                        for (int32_t r = 0; r <= n - done; r++) reachable |= approx_loss_pp(e, c + r, n) <= lims[li];
+                        ck_assert_msg(approx_eval_hopeless(&rj, c, done, n) == (done < n && !reachable),
+                                      "n %d exact %d limit %.17g: %d right of %d", n, e, lims[li], c, done);
+                        checks++;
+                    }
+                ck_assert(!approx_eval_hopeless(NULL, 0, 0, n));
+                /* (2) chunked passes over every outcome sequence */
+                for (uint32_t seq = 0; seq < 1u << n; seq++)
+                    for (int32_t chunk = 1; chunk <= n; chunk++) {
+                        int32_t ok = 0, done = n, full = 0;
+                        for (int32_t i = 0; i < n; i++) full += (seq >> i) & 1;
+                        for (int32_t first = 0; first < n; first += chunk) {
+                            const int32_t k = n - first < chunk ? n - first : chunk;
+                            for (int32_t i = first; i < first + k; i++) ok += (seq >> i) & 1;
+                            if (approx_eval_hopeless(&rj, ok, first + k, n)) {
+                                done = first + k;
+                                break;
+                            }
+                        }
+                        const double true_loss = approx_loss_pp(e, full, n);
+                        const double got = approx_loss_pp(e, done < n ? ok + (n - done) : ok, n);
+                        const double true_cv = true_loss > lims[li] ? true_loss - lims[li] : 0;
+                        const double got_cv = got > lims[li] ? got - lims[li] : 0;
+                        if (true_loss <= lims[li]) {
+                            feasible++;
+                            ck_assert_msg(done == n && got == true_loss, "feasible map stopped: n %d exact %d limit "
+                                          "%.17g sequence %#x chunk %d", n, e, lims[li], seq, chunk);
+                        }
+                        if (done < n) {
+                            stopped++;
+                            ck_assert(got > lims[li] && got <= true_loss && got_cv > 0 && got_cv <= true_cv);
+                            strict += got < true_loss;
+                        } else {
+                            ck_assert(ok == full && got == true_loss);
+                        }
+                    }
+            }
+    }
+    /* not vacuous: both kinds occur, and some stopped maps record a loss strictly below the true one */
+    ck_assert_int_gt(feasible, 100000);
+    ck_assert_int_gt(stopped, 100000);
+    ck_assert_int_gt(strict, 10000);
+    printf("PASS: early-rejection rule: %ld rule checks; %ld feasible chunked passes never stopped, %ld stopped "
+           "with lower bounds (%ld strict)\n", checks, feasible, stopped, strict);
+}
+END_TEST
+
 START_TEST(paired_exact_by_hand)
 {
     approx_paired r;
@@ -706,6 +784,7 @@ static Suite *suite(int with_data)
     tcase_add_loop_test(t, energy_model_malformed, 0, N_BAD_MODELS);
     tcase_add_test(t, tap_histogram_by_hand);
     tcase_add_test(t, paired_exact_by_hand);
+    tcase_add_test(t, early_rejection_rule_exhaustive);
     if (with_data) {
         tcase_add_test(t, uniform_exact_is_exact);
         tcase_add_test(t, uniform_map_from_yaml_and_energy);
