@@ -650,81 +650,6 @@ static double binom_cdf_sum(unsigned k, unsigned m, double q)
     return sum;
 }
 
-/* The early-rejection rule, exhaustively on small subsets. (1) approx_eval_hopeless against its definition:
- * a map with c right among `done` of n images is hopeless exactly when no number r of right answers among
- * the n - done images left gives a final loss within the limit. (2) A chunked pass that stops at the first
- * chunk where the rule holds (as the engine and the activation cache do), over every outcome sequence:
- * a map the full evaluation finds feasible is never stopped and keeps its loss; a stopped map is infeasible
- * in the full evaluation, and its recorded loss (the best case) and violation are lower bounds of the
- * true ones. Limits: every loss value n images can produce, the doubles next to it, 0 and 4 pp. */
-START_TEST(early_rejection_rule_exhaustive)
-{
-    long feasible = 0, stopped = 0, strict = 0, checks = 0;
-    for (int32_t n = 1; n <= 8; n++) {
-        double lims[3 * 21 + 2];
-        int nl = 0;
-        for (int32_t d = -n; d <= n; d++) {
-            const double v = approx_loss_pp(d, 0, n);
-            lims[nl++] = v;
-            lims[nl++] = nextafter(v, -INFINITY);
-            lims[nl++] = nextafter(v, INFINITY);
-        }
-        lims[nl++] = 0.0;
-        lims[nl++] = 4.0;
-        for (int32_t e = 0; e <= n; e++)
-            for (int li = 0; li < nl; li++) {
-                const approx_eval_reject rj = {e, lims[li]};
-                /* (1) the rule against its definition */
-                for (int32_t done = 0; done <= n; done++)
-                    for (int32_t c = 0; c <= done; c++) {
-                        int reachable = 0;
-                        for (int32_t r = 0; r <= n - done; r++) reachable |= approx_loss_pp(e, c + r, n) <= lims[li];
-                        ck_assert_msg(approx_eval_hopeless(&rj, c, done, n) == (done < n && !reachable),
-                                      "n %d exact %d limit %.17g: %d right of %d", n, e, lims[li], c, done);
-                        checks++;
-                    }
-                ck_assert(!approx_eval_hopeless(NULL, 0, 0, n));
-                /* (2) chunked passes over every outcome sequence */
-                for (uint32_t seq = 0; seq < 1u << n; seq++)
-                    for (int32_t chunk = 1; chunk <= n; chunk++) {
-                        int32_t ok = 0, done = n, full = 0;
-                        for (int32_t i = 0; i < n; i++) full += (seq >> i) & 1;
-                        for (int32_t first = 0; first < n; first += chunk) {
-                            const int32_t k = n - first < chunk ? n - first : chunk;
-                            for (int32_t i = first; i < first + k; i++) ok += (seq >> i) & 1;
-                            if (approx_eval_hopeless(&rj, ok, first + k, n)) {
-                                done = first + k;
-                                break;
-                            }
-                        }
-                        const double true_loss = approx_loss_pp(e, full, n);
-                        const double got = approx_loss_pp(e, done < n ? ok + (n - done) : ok, n);
-                        const double true_cv = true_loss > lims[li] ? true_loss - lims[li] : 0;
-                        const double got_cv = got > lims[li] ? got - lims[li] : 0;
-                        if (true_loss <= lims[li]) {
-                            feasible++;
-                            ck_assert_msg(done == n && got == true_loss, "feasible map stopped: n %d exact %d limit "
-                                          "%.17g sequence %#x chunk %d", n, e, lims[li], seq, chunk);
-                        }
-                        if (done < n) {
-                            stopped++;
-                            ck_assert(got > lims[li] && got <= true_loss && got_cv > 0 && got_cv <= true_cv);
-                            strict += got < true_loss;
-                        } else {
-                            ck_assert(ok == full && got == true_loss);
-                        }
-                    }
-            }
-    }
-    /* not vacuous: both kinds occur, and some stopped maps record a loss strictly below the true one */
-    ck_assert_int_gt(feasible, 100000);
-    ck_assert_int_gt(stopped, 100000);
-    ck_assert_int_gt(strict, 10000);
-    printf("PASS: early-rejection rule: %ld rule checks; %ld feasible chunked passes never stopped, %ld stopped "
-           "with lower bounds (%ld strict)\n", checks, feasible, stopped, strict);
-}
-END_TEST
-
 START_TEST(paired_exact_by_hand)
 {
     approx_paired r;
@@ -771,6 +696,83 @@ START_TEST(paired_exact_by_hand)
     ck_assert_double_eq_tol(1 - binom_cdf_sum(599, 1000, lo), 0.025, 1e-9);
     ck_assert_double_eq_tol(binom_cdf_sum(600, 1000, hi), 0.025, 1e-9);
     ck_assert(r.ci_lo > 1.70 && r.ci_lo < 1.76 && r.ci_hi > 3.24 && r.ci_hi < 3.30); /* near the normal 2.5 +- 0.77 */
+}
+END_TEST
+
+enum { EARLY_MAX_N = 8 }; /* subsets of 1..8 images: 2^8 outcome sequences at most */
+
+/* The early-rejection rule, exhaustively on small subsets. (1) approx_eval_hopeless against its definition:
+ * a map with c right among `done` of n images is hopeless exactly when no number r of right answers among
+ * the n - done images left gives a final loss within the limit. (2) A chunked pass that stops at the first
+ * chunk where the rule holds (as the engine and the activation cache do), over every outcome sequence:
+ * a map the full evaluation finds feasible is never stopped and keeps its loss; a stopped map is infeasible
+ * in the full evaluation, and its recorded loss (the best case) and violation are lower bounds of the
+ * true ones. Limits: every loss value n images can produce, the doubles next to it, 0 and 4 pp. */
+START_TEST(early_rejection_rule_exhaustive)
+{
+    ck_assert(!approx_eval_hopeless(NULL, 0, 0, 1)); /* no rule: nothing is hopeless */
+    long feasible = 0, stopped = 0, strict = 0, checks = 0;
+    for (int32_t n = 1; n <= EARLY_MAX_N; n++) {
+        double lims[3 * (2 * EARLY_MAX_N + 1) + 2];
+        int nl = 0;
+        for (int32_t d = -n; d <= n; d++) {
+            const double v = approx_loss_pp(d, 0, n);
+            lims[nl++] = v;
+            lims[nl++] = nextafter(v, -INFINITY);
+            lims[nl++] = nextafter(v, INFINITY);
+        }
+        lims[nl++] = 0.0;
+        lims[nl++] = 4.0;
+        for (int32_t e = 0; e <= n; e++)
+            for (int li = 0; li < nl; li++) {
+                const approx_eval_reject rj = {e, lims[li]};
+                /* (1) the rule against its definition */
+                for (int32_t done = 0; done <= n; done++)
+                    for (int32_t c = 0; c <= done; c++) {
+                        int reachable = 0;
+                        for (int32_t r = 0; r <= n - done; r++) reachable |= approx_loss_pp(e, c + r, n) <= lims[li];
+                        ck_assert_msg(approx_eval_hopeless(&rj, c, done, n) == (done < n && !reachable),
+                                      "n %d exact %d limit %.17g: %d right of %d", n, e, lims[li], c, done);
+                        checks++;
+                    }
+                /* (2) chunked passes over every outcome sequence */
+                for (uint32_t seq = 0; seq < 1u << n; seq++)
+                    for (int32_t chunk = 1; chunk <= n; chunk++) {
+                        int32_t ok = 0, done = n, full = 0;
+                        for (int32_t i = 0; i < n; i++) full += (seq >> i) & 1;
+                        for (int32_t first = 0; first < n; first += chunk) {
+                            const int32_t k = n - first < chunk ? n - first : chunk;
+                            for (int32_t i = first; i < first + k; i++) ok += (seq >> i) & 1;
+                            if (approx_eval_hopeless(&rj, ok, first + k, n)) {
+                                done = first + k;
+                                break;
+                            }
+                        }
+                        const double true_loss = approx_loss_pp(e, full, n);
+                        const double got = approx_loss_pp(e, done < n ? ok + (n - done) : ok, n);
+                        const double true_cv = true_loss > lims[li] ? true_loss - lims[li] : 0;
+                        const double got_cv = got > lims[li] ? got - lims[li] : 0;
+                        if (true_loss <= lims[li]) {
+                            feasible++;
+                            ck_assert_msg(done == n && got == true_loss, "feasible map stopped: n %d exact %d limit "
+                                          "%.17g sequence %#x chunk %d", n, e, lims[li], seq, chunk);
+                        }
+                        if (done < n) {
+                            stopped++;
+                            ck_assert(got > lims[li] && got <= true_loss && got_cv > 0 && got_cv <= true_cv);
+                            strict += got < true_loss;
+                        } else {
+                            ck_assert(ok == full && got == true_loss);
+                        }
+                    }
+            }
+    }
+    /* not vacuous: both kinds occur, and some stopped maps record a loss strictly below the true one */
+    ck_assert_int_gt(feasible, 100000);
+    ck_assert_int_gt(stopped, 100000);
+    ck_assert_int_gt(strict, 10000);
+    printf("PASS: early-rejection rule: %ld rule checks; %ld feasible chunked passes never stopped, %ld stopped "
+           "with lower bounds (%ld strict)\n", checks, feasible, stopped, strict);
 }
 END_TEST
 
