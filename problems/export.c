@@ -377,6 +377,13 @@ static void write_eval_hint(FILE *fp, const char *pfx, export_run *r, const char
 {
     char *file = NULL;
     int32_t first = 0, count = -1;
+    if (cifar_range_is_list(range)) { /* eval takes a record list whole, in --data */
+        fprintf(fp, "%s  approxmap eval --model %s --calib %s --library %s --map %s --data %s", pfx, r->cs->model,
+                r->cs->calibration, r->cs->library, m && m->map_path ? m->map_path : "MAP.yaml", range);
+        if (r->pb.em) fprintf(fp, " --energy %s", r->pb.em->path);
+        fprintf(fp, "\n");
+        return;
+    }
     if (cifar_range_parse(range, &file, &first, &count)) return;
     fprintf(fp, "%s  approxmap eval --model %s --calib %s --library %s --map %s --data %s --first %d", pfx,
             r->cs->model, r->cs->calibration, r->cs->library, m && m->map_path ? m->map_path : "MAP.yaml", file,

@@ -116,7 +116,8 @@ static int parse_data(const prob_yaml *y, yaml_node_t *v, cnn_spec *c)
         if ((rc = set_str(y, val, key, dst))) return rc;
         const char *why;
         int bad = cifar_range_check(*dst, &why);
-        if (bad == CIFAR_RANGE_NO_FILE) return prob_yaml_error(y, val, "'%s' must be FILE[:FIRST[:COUNT]]", key);
+        if (bad == CIFAR_RANGE_NO_FILE)
+            return prob_yaml_error(y, val, "'%s' must be FILE[:FIRST[:COUNT]] or a list of them joined by ','", key);
         if (bad) return prob_yaml_error(y, val, "bad range '%s' in 'data.%s': %s", *dst, key, why);
     }
     return ST_OK;

@@ -150,6 +150,37 @@ if command -v python3 >/dev/null 2>&1; then
         "$T/out" && pass "json --all: an array of 5 maps" || bad "json --all content"
 fi
 
+# --- record lists: the same 40 + 40 images written as lists give the same figures, and the list's
+#     reproduce line (eval --data LIST) gives the holdout accuracy again ---
+L=$T/list
+mkdir "$L"
+cp "$R/front.csv" "$R/generations.csv" "$L/"
+sed -e 's|search: .*|search: cifar10/cifar-10-batches-bin/test_batch.bin:0:25,cifar10/cifar-10-batches-bin/test_batch.bin:25:15|' \
+    -e 's|holdout: .*|holdout: cifar10/cifar-10-batches-bin/test_batch.bin:60:20,cifar10/cifar-10-batches-bin/test_batch.bin:40:20|' \
+    "$R/problem.yaml" >"$L/problem.yaml"
+# the single-range reference for the reordered holdout: same images, so the same counts
+check "export --index 3 with record lists" 0 "$BIN" export "$L" --index 3 -o "$T/l.yaml"
+figs() { grep -E '^# (search subset|holdout) ' "$1" | sed 's/^# \(search subset\|holdout\) [^ ]* /\1 /'; }
+if [ -n "$(figs "$T/m.yaml")" ] && [ "$(figs "$T/m.yaml")" = "$(figs "$T/l.yaml")" ]; then
+    pass "record lists: the same search and holdout figures as the single ranges"
+else
+    bad "record lists: figures differ"; figs "$T/m.yaml"; figs "$T/l.yaml"
+fi
+cmd=$(grep -A2 '^# reproduce with:' "$T/l.yaml" | grep -F -- "test_batch.bin:60:20,cifar10" | sed 's/^#  *//')
+want=$(grep "^# holdout " "$T/l.yaml" | sed 's/.*this map \([0-9.]* % ([0-9]*\/[0-9]*)\).*/\1/')
+# shellcheck disable=SC2086
+set -- $cmd
+shift # 'approxmap'
+"$BIN" "$@" --no-float --threads 2 >"$T/out" 2>"$T/err" || true
+has "eval --data LIST reproduces the holdout accuracy of a list ($want)" "$T/out" "int8 accuracy (approximate): $want"
+check "eval: --first with a record list is a usage error" 2 "$BIN" eval --data "$(echo "$cmd" | sed 's/.*--data \([^ ]*\).*/\1/')" --first 3 --no-float
+has "eval: --first with a record list: message" "$T/err" "--first and --count do not apply to a record list"
+sed 's|search: .*|search: cifar10/cifar-10-batches-bin/test_batch.bin:0:25,,cifar10/cifar-10-batches-bin/test_batch.bin|' \
+    "$R/problem.yaml" >"$L/problem.yaml"
+check "a record list with an empty range is refused" 1 "$BIN" export "$L"
+has "empty range in a list: path:line:col message" "$T/err" \
+    "problem.yaml:5:11: bad range 'cifar10/cifar-10-batches-bin/test_batch.bin:0:25,,cifar10/cifar-10-batches-bin/test_batch.bin' in 'data.search': an empty range in the list"
+
 check "export --format c" 0 "$BIN" export "$R" --index 1 --format c -o "$T/map.h"
 has "c: include guard from the file name" "$T/map.h" "#ifndef APPROXMAP_MAP_H"
 has "c: a cout x cin table" "$T/map.h" "static const uint8_t amap_l1[16][16] = {"

@@ -134,6 +134,60 @@ START_TEST(range_parse)
 }
 END_TEST
 
+/* A record list "A:1:2,B,A:0:1" is the concatenation of its ranges, in order; its errors name what is wrong. */
+START_TEST(record_list)
+{
+    const uint8_t la[3] = {1, 2, 3}, lb[2] = {7, 8};
+    char *a = make_file(3, la, 0), *b = make_file(2, lb, 0);
+    char spec[1024];
+    snprintf(spec, sizeof spec, "%s:1:2,%s,%s:0:1", a, b, a);
+    ck_assert_int_eq(cifar_range_is_list(spec), 1);
+    ck_assert_int_eq(cifar_range_check(spec, NULL), 0);
+    cifar_set s = {0}, ra = {0}, rb = {0};
+    ck_assert_int_eq(cifar_load_range(spec, &s), ST_OK);
+    ck_assert_int_eq(cifar_load(a, 0, -1, &ra), ST_OK);
+    ck_assert_int_eq(cifar_load(b, 0, -1, &rb), ST_OK);
+    ck_assert_int_eq(s.n, 5);
+    const uint8_t want_labels[5] = {2, 3, 7, 8, 1};
+    const uint8_t *want_pixels[5] = {ra.pixels + CIFAR_PIXELS, ra.pixels + 2 * CIFAR_PIXELS, rb.pixels,
+                                     rb.pixels + CIFAR_PIXELS, ra.pixels};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(s.labels[i], want_labels[i]);
+        ck_assert_int_eq(memcmp(s.pixels + (size_t)i * CIFAR_PIXELS, want_pixels[i], CIFAR_PIXELS), 0);
+    }
+    cifar_set_deinit(&s);
+    /* one range is not a list, with or without numbers */
+    snprintf(spec, sizeof spec, "%s:1:2", a);
+    ck_assert_int_eq(cifar_range_is_list(spec), 0);
+    /* errors: an empty range, a COUNT of 0 inside a list, a range beyond its file */
+    const char *why = NULL;
+    snprintf(spec, sizeof spec, "%s,,%s", a, b);
+    ck_assert_int_eq(cifar_range_check(spec, &why), CIFAR_RANGE_BAD);
+    ck_assert_ptr_nonnull(strstr(why, "an empty range in the list"));
+    snprintf(spec, sizeof spec, "%s,%s:0:0", a, b);
+    ck_assert_int_eq(cifar_range_check(spec, &why), CIFAR_RANGE_EMPTY);
+    snprintf(spec, sizeof spec, "%s,:1:2", a);
+    ck_assert_int_eq(cifar_range_check(spec, &why), CIFAR_RANGE_NO_FILE);
+    tu_capture_buf cap = {{0}, 0};
+    msg_set_sink(tu_capture, &cap);
+    snprintf(spec, sizeof spec, "%s,", a);
+    s.n = 42;
+    ck_assert_int_eq(cifar_load_range(spec, &s), ST_EINVAL);
+    ck_assert_int_eq(s.n, 42); /* untouched on failure */
+    ck_assert_ptr_nonnull(strstr(cap.text, "has an empty range"));
+    snprintf(spec, sizeof spec, "%s,%s:1:5", a, b);
+    ck_assert_int_eq(cifar_load_range(spec, &s), ST_EINVAL);
+    ck_assert_ptr_nonnull(strstr(cap.text, "records 1..5 requested but the file holds 2"));
+    msg_set_sink(NULL, NULL);
+    cifar_set_deinit(&ra);
+    cifar_set_deinit(&rb);
+    unlink(a);
+    unlink(b);
+    free(a);
+    free(b);
+}
+END_TEST
+
 START_TEST(real_test_batch)
 {
     char *p = datadir_resolve("cifar10/cifar-10-batches-bin/test_batch.bin");
@@ -163,6 +217,7 @@ int main(void)
     tcase_add_test(tc, wrong_label);
     tcase_add_test(tc, range_beyond_file);
     tcase_add_test(tc, range_parse);
+    tcase_add_test(tc, record_list);
     suite_add_tcase(s, tc);
     int rc = tu_run(s);
     char *p = datadir_resolve("cifar10/cifar-10-batches-bin/test_batch.bin");

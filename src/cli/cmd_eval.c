@@ -42,7 +42,8 @@ static void usage(FILE *fp)
             "weights, per-tensor activations calibrated on the --calib training records: by default\n"
             "the 99.99th percentile of |x|, or max |x|).\n\n"
             "  -m, --model M      ONNX model (default " DEFAULT_MODEL ")\n"
-            "  -d, --data FILE    CIFAR-10 binary file (default " DEFAULT_DATA ")\n"
+            "  -d, --data FILE    CIFAR-10 binary file (default " DEFAULT_DATA "), or a record list\n"
+            "                     FILE:FIRST:COUNT,FILE:FIRST:COUNT... (no --first/--count)\n"
             "      --first N      first record (default 0)\n"
             "      --count N      number of records (default: to the end of the file)\n"
             "      --calib SPEC   calibration records, training images only\n"
@@ -205,6 +206,7 @@ static int parse_args(int argc, char **argv, eval_args *a)
         return CMD_EXIT_USAGE;
     }
     if (cmd_check_range("eval", "--calib", a->calib)) return CMD_EXIT_USAGE;
+    if (cmd_check_data("eval", a->data, a->first, a->count)) return CMD_EXIT_USAGE;
     if (a->map_path && a->uniform) {
         fprintf(stderr, "approxmap eval: --map and --uniform are alternatives\n");
         return CMD_EXIT_USAGE;
@@ -300,12 +302,7 @@ static int run(const eval_args *a, approx_cnn *cnn, cifar_set *set, approx_eval 
     int8_t *lq = NULL, *la = NULL; /* exact and approximate logits, when written */
     amap map = {0};
     int rc = ST_EINVAL;
-    char *data_path = datadir_resolve(a->data);
-    if (cifar_load(data_path, a->first, a->count, set)) goto out;
-    if (set->n == 0) {
-        msg_error(ST_EINVAL, "%s: no records to evaluate from record %d on", data_path, (int)a->first);
-        goto out;
-    }
+    if (cmd_load_data(a->data, a->first, a->count, set)) goto out;
     approx_cnn_opts co = approx_cnn_opts_default();
     co.model = a->model;
     co.calib = a->calib;
@@ -369,7 +366,6 @@ out:
     free(la);
     approx_eval_data_deinit(&d);
     amap_deinit(&map);
-    free(data_path);
     return rc;
 }
 

@@ -38,7 +38,8 @@ static void usage(FILE *fp)
             "model on the same images, relative energy of the whole network and energy saved per\n"
             "layer (MAC-weighted, padding taps included).\n\n"
             "  -m, --model M      ONNX model (default " DEFAULT_MODEL ")\n"
-            "  -d, --data FILE    CIFAR-10 binary file (default " DEFAULT_DATA ")\n"
+            "  -d, --data FILE    CIFAR-10 binary file (default " DEFAULT_DATA "), or a record list\n"
+            "                     FILE:FIRST:COUNT,FILE:FIRST:COUNT... (no --first/--count)\n"
             "      --first N      first record (default 0)\n"
             "      --count N      number of records (default: to the end of the file)\n"
             "      --calib SPEC   calibration records, training images only\n"
@@ -284,6 +285,7 @@ static int parse_args(int argc, char **argv, sweep_args *a)
         return CMD_EXIT_USAGE;
     }
     if (cmd_check_range("sweep", "--calib", a->calib)) return CMD_EXIT_USAGE;
+    if (cmd_check_data("sweep", a->data, a->first, a->count)) return CMD_EXIT_USAGE;
     return -1;
 }
 
@@ -300,12 +302,7 @@ int cmd_sweep(int argc, char **argv)
     uint8_t *only = NULL;
     rc = CMD_EXIT_FAIL;
     a.qo.threads = a.threads;
-    char *data_path = datadir_resolve(a.data);
-    if (cifar_load(data_path, a.first, a.count, &set)) goto out;
-    if (set.n == 0) {
-        msg_error(ST_EINVAL, "%s: no records to evaluate from record %d on", data_path, (int)a.first);
-        goto out;
-    }
+    if (cmd_load_data(a.data, a.first, a.count, &set)) goto out;
     approx_cnn_opts co = approx_cnn_opts_default();
     co.model = a.model;
     co.calib = a.calib;
@@ -340,6 +337,5 @@ out:
     approx_cnn_close(&cnn);
     free(only);
     cifar_set_deinit(&set);
-    free(data_path);
     return rc;
 }

@@ -9,6 +9,9 @@
 
 #include "approx.h"
 #include "cifar.h"
+#include "datadir.h"
+#include "msg.h"
+#include "status.h"
 #include "prob.h"
 #include "prob_mpi.h"
 #include "run.h"
@@ -59,6 +62,36 @@ int cmd_check_range(const char *cmd, const char *what, const char *spec)
     if (!cifar_range_check(spec, &why)) return 0;
     fprintf(stderr, "approxmap %s: %s: bad range '%s': %s\n", cmd, what, spec, why);
     return -1;
+}
+
+int cmd_check_data(const char *cmd, const char *data, int32_t first, int32_t count)
+{
+    if (!cifar_range_is_list(data)) return 0;
+    if (first != 0 || count >= 0) {
+        fprintf(stderr, "approxmap %s: --first and --count do not apply to a record list ('%s')\n", cmd, data);
+        return -1;
+    }
+    return cmd_check_range(cmd, "--data", data);
+}
+
+int cmd_load_data(const char *data, int32_t first, int32_t count, cifar_set *set)
+{
+    if (cifar_range_is_list(data)) {
+        if (cifar_load_range(data, set)) return -1;
+        if (set->n == 0) {
+            msg_error(ST_EINVAL, "%s: no records to evaluate", data);
+            return -1;
+        }
+        return 0;
+    }
+    char *path = datadir_resolve(data);
+    int rc = cifar_load(path, first, count, set) ? -1 : 0;
+    if (!rc && set->n == 0) {
+        msg_error(ST_EINVAL, "%s: no records to evaluate from record %d on", path, (int)first);
+        rc = -1;
+    }
+    free(path);
+    return rc;
 }
 
 int cmd_parse_format(const char *cmd, const char *s, int *json)

@@ -19,6 +19,16 @@ int cmd_parse_percentile(const char *cmd, const char *s, qnn_quant_opts *qo);
  * Call it after the option loop, so that a later --data-dir counts. */
 int cmd_check_range(const char *cmd, const char *what, const char *spec);
 
+/* The --data / --first / --count options of eval and sweep: `data` is a CIFAR-10 file (records first ..
+ * first+count-1; count < 0: to the end) or a record list "RANGE,RANGE..." (cifar.h), which takes no
+ * --first or --count. cmd_check_data, after the option loop: 0, or -1 after printing "approxmap CMD:
+ * --first and --count do not apply to a record list" or a bad range in the list. cmd_load_data loads
+ * into *set; 0, or -1 after printing what is wrong (no records:
+ * "FILE: no records to evaluate from record N on"). */
+int cmd_check_data(const char *cmd, const char *data, int32_t first, int32_t count);
+struct cifar_set;
+int cmd_load_data(const char *data, int32_t first, int32_t count, struct cifar_set *set);
+
 /* --format text|json: *json = 1 for json, 0 for text. */
 int cmd_parse_format(const char *cmd, const char *s, int *json);
 

@@ -137,7 +137,24 @@ int cifar_range_parse(const char *spec, char **file, int32_t *first, int32_t *co
     return ST_OK;
 }
 
-int cifar_range_check(const char *spec, const char **why)
+/* 1 when `spec` is a record list: it holds a ',' and is not one range whose file exists (so a
+ * single file whose name has a comma still loads). */
+static int is_list(const char *spec)
+{
+    if (!strchr(spec, ',')) return 0;
+    int32_t first, count;
+    size_t len = range_split(spec, &first, &count);
+    char *file = xmalloc(len + 1);
+    memcpy(file, spec, len);
+    file[len] = 0;
+    char *path = datadir_resolve(file);
+    int exists = len > 0 && access(path, F_OK) == 0;
+    free(path);
+    free(file);
+    return !exists;
+}
+
+static int check_one(const char *spec, const char **why)
 {
     int32_t first, count;
     size_t len = range_split(spec, &first, &count);
@@ -166,7 +183,39 @@ int cifar_range_check(const char *spec, const char **why)
     return rc;
 }
 
-int cifar_load_range(const char *spec, cifar_set *out)
+/* The next range of a list starting at *p: a fresh string (caller frees); *p moves past its ','
+ * or to NULL after the last one. */
+static char *list_next(const char **p)
+{
+    const char *e = strchr(*p, ',');
+    size_t len = e ? (size_t)(e - *p) : strlen(*p);
+    char *part = xmalloc(len + 1);
+    memcpy(part, *p, len);
+    part[len] = 0;
+    *p = e ? e + 1 : NULL;
+    return part;
+}
+
+int cifar_range_check(const char *spec, const char **why)
+{
+    if (!is_list(spec)) return check_one(spec, why);
+    int rc = 0;
+    for (const char *p = spec; p && !rc;) {
+        char *part = list_next(&p);
+        if (!*part) {
+            rc = CIFAR_RANGE_BAD;
+            if (why) *why = "an empty range in the list (RANGE[,RANGE...], each FILE[:FIRST[:COUNT]])";
+        } else
+            rc = check_one(part, why);
+        free(part);
+    }
+    if (!rc && why) *why = NULL;
+    return rc;
+}
+
+int cifar_range_is_list(const char *spec) { return is_list(spec); }
+
+static int load_one(const char *spec, cifar_set *out)
 {
     char *file;
     int32_t first, count;
@@ -177,6 +226,38 @@ int cifar_load_range(const char *spec, cifar_set *out)
     rc = cifar_load(path, first, count, out);
     free(path);
     return rc;
+}
+
+int cifar_load_range(const char *spec, cifar_set *out)
+{
+    if (!is_list(spec)) return load_one(spec, out);
+    cifar_set all = {0};
+    int rc = ST_OK;
+    for (const char *p = spec; p && !rc;) {
+        char *part = list_next(&p);
+        cifar_set s = {0};
+        if (!*part)
+            rc = msg_error(ST_EINVAL, "record list '%s' has an empty range (RANGE[,RANGE...])", spec);
+        else if (!(rc = load_one(part, &s))) {
+            if (s.n > INT32_MAX - all.n) {
+                rc = msg_error(ST_EINVAL, "record list '%s' holds more than %d records", spec, (int)INT32_MAX);
+            } else if (s.n > 0) {
+                all.labels = xrealloc(all.labels, (size_t)(all.n + s.n));
+                all.pixels = xrealloc(all.pixels, (size_t)(all.n + s.n) * CIFAR_PIXELS);
+                memcpy(all.labels + all.n, s.labels, (size_t)s.n);
+                memcpy(all.pixels + (size_t)all.n * CIFAR_PIXELS, s.pixels, (size_t)s.n * CIFAR_PIXELS);
+                all.n += s.n;
+            }
+            cifar_set_deinit(&s);
+        }
+        free(part);
+    }
+    if (rc) {
+        cifar_set_deinit(&all);
+        return rc;
+    }
+    *out = all;
+    return ST_OK;
 }
 
 void cifar_set_deinit(cifar_set *s)

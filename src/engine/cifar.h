@@ -4,7 +4,10 @@
  * multiple of 3073. Every label read is checked to be 0..9.
  *
  * A record range is written FILE[:FIRST[:COUNT]] (FIRST 0-based, COUNT default: to the end). FILE
- * resolves against the data directory (datadir.h). */
+ * resolves against the data directory (datadir.h). A record list joins ranges with ',':
+ * RANGE[,RANGE...] loads each range in turn and concatenates them, in order (for example
+ * "data_batch_5.bin,data_batch_3.bin:0:5000"). A spec whose whole text names an existing file is one
+ * range even when it holds a ','. */
 #ifndef SRC_CIFAR_H
 #define SRC_CIFAR_H
 
@@ -30,15 +33,21 @@ int cifar_count(const char *path, int32_t *n);
  * Caller releases with cifar_set_deinit(). */
 int cifar_load(const char *path, int32_t first, int32_t count, cifar_set *out);
 
-/* Parse "FILE[:FIRST[:COUNT]]" and load it; FILE resolves against the data directory. */
+/* Parse a range "FILE[:FIRST[:COUNT]]" or a record list "RANGE[,RANGE...]" and load it; FILE resolves
+ * against the data directory. A list's ranges are concatenated in order; an empty range in a list is
+ * an error ("record list 'SPEC' has an empty range"). */
 int cifar_load_range(const char *spec, cifar_set *out);
+
+/* 1 when `spec` is a record list of several ranges (see above), else 0. */
+int cifar_range_is_list(const char *spec);
 
 /* Split "FILE[:FIRST[:COUNT]]": *file is a fresh string (caller frees), *first defaults to 0 and
  * *count to -1 (all). Trailing fields are taken as FIRST/COUNT only when they are decimal numbers,
  * so a path containing ':' still works. Returns ST_OK or ST_EINVAL (reported). */
 int cifar_range_parse(const char *spec, char **file, int32_t *first, int32_t *count);
 
-/* Check a "FILE[:FIRST[:COUNT]]" range without loading it or printing anything: 0 when usable, else
+/* Check a "FILE[:FIRST[:COUNT]]" range, or each range of a record list (an empty one is
+ * CIFAR_RANGE_BAD), without loading it or printing anything: 0 when usable, else
  * CIFAR_RANGE_NO_FILE (nothing before the colons), CIFAR_RANGE_BAD (a malformed FIRST or COUNT: a colon
  * left in the file name, unless such a file exists under the data directory) or CIFAR_RANGE_EMPTY
  * (COUNT is 0); *why (when not NULL) then says what is wrong, e.g. "COUNT is 0 (no records)". The
