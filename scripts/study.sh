@@ -129,12 +129,15 @@ timed() {
 
 # pack: with -T, RUNS into STATE (a temporary file beside it, flushed, then renamed over it). Left out, as
 # `approxmap report` and the validation step re-create them: the plots, and the validation copies' archive
-# and checkpoint. The members are RUNS's entries (not "." itself, whose time changes on every invocation),
-# in name order, so STATE is left untouched when nothing in it would change.
+# and checkpoint. The members are the study's own entries of RUNS (runs, their .val copies, .yaml and
+# .log; not "." itself, whose time changes on every invocation, nor anything else a user keeps there, such
+# as an analysis copy of a run), in name order, so STATE is left untouched when nothing in it would change.
 pack() {
     [ -n "$STATE" ] || return 0
     local -a members
-    mapfile -t members < <(cd "$RUNS" && shopt -s nullglob && for f in *; do printf './%s\n' "$f"; done)
+    mapfile -t members < <(cd "$RUNS" && shopt -s nullglob && for f in *; do
+        [[ $f =~ ^((layer|layer2x|filter|kernel)-s[0-9]+|greedy-(filter|kernel))(\.val|\.yaml|\.log)?$ ]] &&
+            printf './%s\n' "$f"; done)
     [ ${#members[@]} -gt 0 ] || return 0
     tar -cJf "$STATE.tmp" -C "$RUNS" --sort=name --exclude='*.png' --exclude='*.svg' \
         --exclude='./*.val/archive' --exclude='./*.val/checkpoint' -- "${members[@]}" ||

@@ -331,8 +331,12 @@ EOF2
 
 # -T: the runs directory kept in one file; a new machine (here: the runs directory gone) unpacks it and
 # carries on where the study stood, README byte for byte
+mkdir "$R/my-copy-of-layer-s1" && echo x >"$R/my-copy-of-layer-s1/front.csv" && echo x >"$R/notes.txt"
 bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$O" -p "$P" -b "$BIN" -j 1 -v "$VAL" -S 1,2,3 -T "$T/state.tar.xz" -n \
     2>"$T/logT1" || { bad "-T: packing failed"; cat "$T/logT1"; }
+! tar -tJf "$T/state.tar.xz" | grep -q 'my-copy\|notes' && tar -tJf "$T/state.tar.xz" | grep -q '^\./layer2x-s3\.log$' \
+    && pass "-T packs the study's runs, not what else a user keeps in the runs directory" || bad "-T: packed a stray entry"
+rm -rf "$R/my-copy-of-layer-s1" "$R/notes.txt"
 cp "$O/README.md" "$T/readme.T"
 [ -s "$T/state.tar.xz" ] && [ ! -e "$T/state.tar.xz.tmp" ] && tar -tJf "$T/state.tar.xz" | grep -q '^\./kernel-s3/archive$' \
     && pass "-T writes the runs directory into one file" || bad "-T: no state file"
