@@ -152,6 +152,28 @@ def problem_keys(path):
     return keys
 
 
+def range_images(spec):
+    """Records in a record range or list, FILE[:FIRST[:COUNT]][,...], counted as approxmap loads them:
+    COUNT when given, else the rest of FILE (its size / 3073; FILE under $APPROXMAP_DATA, else data/
+    in the source tree, as the binary resolves it)."""
+    total = 0
+    for part in spec.split(","):
+        fields = part.split(":")
+        nums = []
+        while len(nums) < 2 and len(fields) > 1 and fields[-1].isdigit():
+            nums.insert(0, int(fields.pop()))
+        if len(nums) == 2:
+            total += nums[1]
+            continue
+        path = ":".join(fields)
+        if not os.path.isabs(path):
+            base = os.environ.get("APPROXMAP_DATA") or os.path.join(
+                os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+            path = os.path.join(base, path)
+        total += os.path.getsize(path) // 3073 - (nums[0] if nums else 0)
+    return total
+
+
 def hypervolume(points, ref_loss):
     """Area dominated by (energy, loss) points, both minimised, up to the reference point (1, ref_loss);
     points at or beyond it count nothing."""
@@ -225,7 +247,7 @@ def main():
     done = [r for r in runs if r["done"]]
     if a.validation and done:
         # the pooled loss: search subset and validation records, as one paired count
-        ns = int(done[0]["keys"].get("data.search", "").rsplit(":", 1)[-1])
+        ns = range_images(done[0]["keys"].get("data.search", ""))
         for r in done:
             for p in r["front"]:
                 v = p["val"]

@@ -22,7 +22,11 @@ bad() { echo "FAIL: $1"; fail=1; }
 # the study's five problem files, shrunk: tiny data and population, 3 generations, 2 shares
 P=$T/problems
 mkdir -p "$P"
-tiny() { sed -e 's/^  generations: 6$/  generations: 3/' -e 's/^  seed: 7$/  seed: 1/' -e 's/data_batch_1.bin:0:50$/data_batch_1.bin:0:16/' "$TOP_SRCDIR/tests/data/cnn_tiny.yaml"; }
+# (the search subset written as a record list of two ranges: the same 64 images, and the README's pooled
+# loss must count all of them)
+tiny() { sed -e 's/^  generations: 6$/  generations: 3/' -e 's/^  seed: 7$/  seed: 1/' -e 's/data_batch_1.bin:0:50$/data_batch_1.bin:0:16/' \
+    -e 's|^  search: cifar10/cifar-10-batches-bin/test_batch.bin:0:64$|  search: cifar10/cifar-10-batches-bin/test_batch.bin:0:40,cifar10/cifar-10-batches-bin/test_batch.bin:40:24|' \
+    "$TOP_SRCDIR/tests/data/cnn_tiny.yaml"; }
 { tiny; echo "compensate: bias"; echo "early_reject: true"; } >"$P/layer.yaml"
 # filter: ranked, seeded from the layer run; kernel (as problems/study-v3): direct, seeded from a list,
 # the layer run and the kernel greedy, with per-gene mutation beside the run mutation
@@ -39,6 +43,8 @@ for g in filter kernel; do
       fi; } >"$P/$g.yaml"
     { tiny | sed "s/^granularity: layer$/granularity: $g/"; echo "compensate: bias"; } >"$P/greedy-$g.yaml"
 done
+grep -q '^  search: .*test_batch.bin:0:40,cifar10/cifar-10-batches-bin/test_batch.bin:40:24$' "$P/layer.yaml" "$P/kernel.yaml" \
+    || bad "the tiny problems do not search on a record list"
 R=$T/runs O=$T/out
 VAL=cifar10/cifar-10-batches-bin/test_batch.bin:128:64 # the validation records (-v): neither search nor holdout
 t0=$(date +%s)
@@ -165,7 +171,8 @@ python3 - "$R" "$O" "$BIN" "$VAL" <<'EOF' || fail=1
 import csv, json, os, re, subprocess, sys
 R, O, BIN, VAL = sys.argv[1:]
 md = open(os.path.join(O, "README.md")).read()
-ns = int([l for l in open(os.path.join(R, "layer-s1", "problem.yaml")) if l.startswith("  search:")][0].split(":")[-1])
+ns = sum(int(r.split(":")[-1]) for r in [l for l in open(os.path.join(R, "layer-s1", "problem.yaml")) if l.startswith("  search:")][0].split(",")) # every range has a COUNT
+assert ns == 64, ns
 groups = {"layer": ["layer-s1", "layer-s2"], "layer2x": ["layer2x-s1", "layer2x-s2"], "filter": ["filter-s1", "filter-s2"],
           "kernel": ["kernel-s1", "kernel-s2"], "greedy": ["greedy-filter", "greedy-kernel"]}
 def val_of(n):
