@@ -11,10 +11,10 @@
 #include "cifar.h"
 #include "datadir.h"
 #include "msg.h"
-#include "status.h"
 #include "prob.h"
 #include "prob_mpi.h"
 #include "run.h"
+#include "status.h"
 #include "util.h"
 
 int cmd_parse_count(const char *cmd, const char *what, const char *s, int32_t *v)
