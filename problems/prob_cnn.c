@@ -372,10 +372,10 @@ static void cnn_stats(prob *p, char *buf, size_t len)
     } else {
         cnn_cache_stats st;
         cnn_cache_get_stats(x->cache, &st);
-        k = snprintf(buf, len, "act-cache %.0f%% hits, %.0f%% MACs skipped, %d entries %.0f MB",
+        k = snprintf(buf, len, "act-cache %.0f%% hits, %.0f%% MACs skipped, %d entries %.0f MB, %llu evicted",
                      st.lookups ? 100.0 * (double)st.hits / (double)st.lookups : 0.0,
                      st.macs_total > 0 ? 100.0 * st.macs_skipped / st.macs_total : 0.0, st.entries,
-                     (double)st.bytes / (1 << 20));
+                     (double)st.bytes / (1 << 20), (unsigned long long)st.evictions);
     }
     if (x->search.early_reject && k > 0 && (size_t)k < len)
         snprintf(buf + k, len - (size_t)k, "; early rejection: %llu of %llu maps, %.0f%% of images skipped",

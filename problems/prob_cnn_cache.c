@@ -11,14 +11,26 @@
  * evicted least recently used first once the byte budget is exceeded; an entry in use (refs > 0) is
  * never evicted. One mutex guards the table; copies happen outside it.
  *
- * Adaptive insertion: a boundary stops receiving new entries once INSERT_PROBE entries were published
- * there and fewer than 1 in HIT_RATIO of them was hit (at kernel level, uniform crossover over many
- * genes per layer means offspring almost never share a whole layer's prefix, and copying every
- * image's state for nothing cost ~11 % of the search). It only decides what is stored, never what an
- * evaluation computes. */
+ * Memory: entries live in fixed-size blocks taken from a pool that grows up to the budget and gives
+ * nothing back until the cache is freed. An evicted or dropped entry's blocks go straight to the next
+ * one. (Each entry used to be one malloc'd buffer: at 20,000 images that is 100-600 MB per boundary,
+ * mapped fresh and freed again for nearly every evaluation of a filter- or kernel-level search, and
+ * the kernel's page faults on those fresh pages cost more CPU than the convolutions.) An entry's
+ * logical layout (offset[j] + image * img_bytes[j]) is split over its blocks in order.
+ *
+ * Adaptive insertion: a store at boundary b copies every image's live tensors there (img_bytes bytes an
+ * image); a hit at b spares layers 0..b-1 (macs_before MACs an image). Once INSERT_PROBE stores were
+ * made at b (published or not: an evaluation stopped by early rejection drops its part-filled entries,
+ * and at filter and kernel level with early rejection most do), b keeps receiving entries only while
+ * its hits have spared more MACs than its stores copied bytes, a byte counted as BYTE_MACS MACs (the
+ * int8 kernels run ~70 G MAC/s on a core, a copy into the cache 2-10 GB/s). At kernel level uniform
+ * crossover over many genes per layer means offspring almost never share a whole layer's prefix, and
+ * storing every image's state for nothing cost ~11 % of the search; at the first layers a hit spares
+ * few MACs for many bytes. It only decides what is stored, never what an evaluation computes. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "msg.h"
 #include "prob_cnn.h"
@@ -28,23 +40,25 @@ typedef struct entry {
     int b;                 /* boundary: state before layer b */
     uint64_t hash;         /* of the prefix */
     uint16_t *prefix;      /* the multipliers of layers 0..b-1 (map order) */
-    uint8_t *data;         /* live tensors, all images */
-    size_t bytes;
+    uint8_t **blk;         /* live tensors, all images: n_blk blocks of the pool */
+    size_t n_blk;
+    size_t bytes;          /* held: n_blk * block size */
     int refs;
     int published;
     uint64_t tick;         /* last use */
 } entry;
 
-enum { INSERT_PROBE = 64, HIT_RATIO = 32 };
+enum { INSERT_PROBE = 64, BYTE_MACS = 16 };
 
 typedef struct boundary {
     int op;                /* op index of layer b */
-    uint64_t inserts, hits;  /* entries published here, lookups served from here */
+    uint64_t stores, inserts, hits; /* entries reserved here, published here; lookups served from here */
     int n_live;
     int *live;             /* tensor ids */
     size_t *img_bytes;     /* per image, per live tensor */
     size_t *offset;        /* of each tensor's block in an entry (n_images * bytes before it) */
     size_t bytes;          /* of a whole entry */
+    size_t per_image;      /* bytes of all live tensors, one image */
     double macs_before;    /* per-image MACs of layers 0..b-1 */
 } boundary;
 
@@ -53,7 +67,10 @@ struct cnn_cache {
     const qnn_int8_net *net;
     int n_layers;
     int32_t n_images, chunk;
-    size_t budget, bytes;
+    size_t budget, bytes;  /* bytes: blocks held by entries */
+    size_t blk_size, max_blk, n_alloc; /* block pool: max_blk = budget / blk_size, n_alloc made so far */
+    uint8_t **free_blk;    /* blocks made and not held, a stack */
+    size_t n_free;
     boundary *bd;          /* n_layers (index 0 unused) */
     double macs_all;
     int n_entries, cap;
@@ -88,28 +105,67 @@ cnn_cache *cnn_cache_alloc(const qnn_int8_net *net, int32_t n_images, int32_t ch
             B->live[j] = ids[j];
             B->img_bytes[j] = qnn_int8_tensor_bytes(net, ids[j]);
             B->offset[j] = B->bytes;
+            B->per_image += B->img_bytes[j];
             B->bytes += B->img_bytes[j] * (size_t)c->n_images;
         }
     }
     c->macs_all = macs;
     free(ids);
+    /* Block size: 2 MiB (a huge page where the kernel gives them), or, when the smallest entry is under
+     * 1 MiB, that entry rounded up to whole 4 KiB pages (small data sets: entries of a few KiB each). */
+    size_t blk = (size_t)2 << 20;
+    for (int b = 1; b < net->n_layers; b++) {
+        size_t e = (c->bd[b].bytes + 4095) & ~(size_t)4095;
+        if (e && e < ((size_t)1 << 20) && e < blk) blk = e;
+    }
+    c->blk_size = blk;
+    c->max_blk = budget_bytes / blk;
+    c->free_blk = xmalloc((c->max_blk ? c->max_blk : 1) * sizeof *c->free_blk);
     c->st.budget = budget_bytes;
     return c;
+}
+
+/* a block of the pool (NULL when all max_blk are held) */
+static uint8_t *blk_get(cnn_cache *c)
+{
+    if (c->n_free) return c->free_blk[--c->n_free];
+    if (c->n_alloc == c->max_blk) return NULL;
+    uint8_t *p = NULL;
+    size_t align = c->blk_size == (size_t)2 << 20 ? c->blk_size : 4096;
+    if (posix_memalign((void **)&p, align, c->blk_size) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (align == c->blk_size) (void)madvise(p, c->blk_size, MADV_HUGEPAGE); /* advice; fine if refused */
+#endif
+    c->n_alloc++;
+    return p;
+}
+
+/* the entry's blocks back to the pool (the pool's lock held) */
+static void entry_release(cnn_cache *c, entry *e)
+{
+    for (size_t i = 0; i < e->n_blk; i++) c->free_blk[c->n_free++] = e->blk[i];
+    c->bytes -= e->bytes;
+    e->n_blk = 0;
 }
 
 static void entry_free(entry *e)
 {
     if (!e) return;
     free(e->prefix);
-    free(e->data);
+    free(e->blk);
     free(e);
 }
 
 void cnn_cache_free(cnn_cache *c)
 {
     if (!c) return;
-    for (int i = 0; i < c->n_entries; i++) entry_free(c->entries[i]);
+    for (int i = 0; i < c->n_entries; i++) {
+        entry_release(c, c->entries[i]);
+        entry_free(c->entries[i]);
+    }
     free(c->entries);
+    for (size_t i = 0; i < c->n_free; i++) free(c->free_blk[i]);
+    free(c->free_blk);
     for (int b = 1; b < c->n_layers; b++) {
         free(c->bd[b].live);
         free(c->bd[b].img_bytes);
@@ -151,18 +207,18 @@ static entry *find(cnn_cache *c, int b, uint64_t h, const amap *m)
     return NULL;
 }
 
-/* Make room for `bytes` more; returns 0 when impossible (everything else is in use). */
-static int make_room(cnn_cache *c, size_t bytes)
+/* Make room for `n_blk` more blocks; returns 0 when impossible (everything else is in use). */
+static int make_room(cnn_cache *c, size_t n_blk)
 {
-    if (bytes > c->budget) return 0;
-    while (c->bytes + bytes > c->budget) {
+    if (n_blk > c->max_blk) return 0;
+    while (c->bytes / c->blk_size + n_blk > c->max_blk) {
         int victim = -1;
         for (int i = 0; i < c->n_entries; i++) {
             entry *e = c->entries[i];
             if (e->refs == 0 && (victim < 0 || e->tick < c->entries[victim]->tick)) victim = i;
         }
         if (victim < 0) return 0;
-        c->bytes -= c->entries[victim]->bytes;
+        entry_release(c, c->entries[victim]);
         entry_free(c->entries[victim]);
         c->entries[victim] = c->entries[--c->n_entries];
         c->st.evictions++;
@@ -173,23 +229,32 @@ static int make_room(cnn_cache *c, size_t bytes)
 static entry *reserve(cnn_cache *c, int b, uint64_t h, const amap *m)
 {
     const boundary *B = &c->bd[b];
-    if (!make_room(c, B->bytes)) return NULL;
+    size_t n_blk = (B->bytes + c->blk_size - 1) / c->blk_size;
+    if (!make_room(c, n_blk)) return NULL;
+    uint8_t **blk = xmalloc(n_blk * sizeof *blk);
+    for (size_t i = 0; i < n_blk; i++)
+        if (!(blk[i] = blk_get(c))) { /* out of memory: give back what was taken, cache nothing */
+            while (i) c->free_blk[c->n_free++] = blk[--i];
+            free(blk);
+            return NULL;
+        }
     entry *e = xcalloc(1, sizeof *e);
     e->b = b;
     e->hash = h;
-    e->bytes = B->bytes;
+    e->blk = blk;
+    e->n_blk = n_blk;
+    e->bytes = n_blk * c->blk_size;
     e->refs = 1;
     e->tick = ++c->tick;
     size_t plen = m->offset[b] * sizeof *m->mult;
     e->prefix = xmalloc(plen);
     memcpy(e->prefix, m->mult, plen);
-    e->data = xmalloc(B->bytes);
     if (c->n_entries == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 16;
         c->entries = xrealloc(c->entries, (size_t)c->cap * sizeof *c->entries);
     }
     c->entries[c->n_entries++] = e;
-    c->bytes += B->bytes;
+    c->bytes += e->bytes;
     return e;
 }
 
@@ -197,23 +262,31 @@ static void drop(cnn_cache *c, entry *e)
 {
     for (int i = 0; i < c->n_entries; i++)
         if (c->entries[i] == e) {
-            c->bytes -= e->bytes;
+            entry_release(c, e);
             c->entries[i] = c->entries[--c->n_entries];
             entry_free(e);
             return;
         }
 }
 
-static void copy_state(const boundary *B, qnn_int8_ws *ws, uint8_t *data, int32_t first, int32_t n, int save)
+static void copy_state(const cnn_cache *c, const boundary *B, qnn_int8_ws *ws, const entry *e, int32_t first,
+                       int32_t n, int save)
 {
     for (int j = 0; j < B->n_live; j++) {
-        uint8_t *blk = data + B->offset[j] + (size_t)first * B->img_bytes[j];
-        int8_t *t = qnn_int8_ws_tensor(ws, B->live[j]);
+        size_t off = B->offset[j] + (size_t)first * B->img_bytes[j];
+        uint8_t *t = (uint8_t *)qnn_int8_ws_tensor(ws, B->live[j]);
         size_t len = (size_t)n * B->img_bytes[j];
-        if (save)
-            memcpy(blk, t, len);
-        else
-            memcpy(t, blk, len);
+        while (len) { /* the span [off, off + len) of the entry, block by block */
+            size_t o = off % c->blk_size, k = c->blk_size - o < len ? c->blk_size - o : len;
+            uint8_t *p = e->blk[off / c->blk_size] + o;
+            if (save)
+                memcpy(p, t, k);
+            else
+                memcpy(t, p, k);
+            off += k;
+            t += k;
+            len -= k;
+        }
     }
 }
 
@@ -243,8 +316,10 @@ int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn
     c->st.macs_skipped += c->bd[start].macs_before;
     for (int b = start + 1; b < L; b++) {
         const boundary *B = &c->bd[b];
-        if (B->inserts >= INSERT_PROBE && B->hits * HIT_RATIO < B->inserts) continue; /* never pays here */
-        fill[b] = reserve(c, b, h[b], m);
+        if (B->stores >= INSERT_PROBE &&
+            (double)B->hits * B->macs_before < (double)B->stores * (double)B->per_image * BYTE_MACS)
+            continue; /* does not pay here */
+        if ((fill[b] = reserve(c, b, h[b], m))) c->bd[b].stores++;
     }
     pthread_mutex_unlock(&c->lock);
 
@@ -255,7 +330,7 @@ int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn
         int32_t n = set->n - first < c->chunk ? set->n - first : c->chunk;
         int op = 0;
         if (hit) {
-            copy_state(&c->bd[start], ws, hit->data, first, n, 0);
+            copy_state(c, &c->bd[start], ws, hit, first, n, 0);
             qnn_int8_ws_set_n(ws, n);
             op = c->bd[start].op;
         } else {
@@ -265,7 +340,7 @@ int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn
         for (; op < net->n_ops; op++) {
             while (next_b < L && c->bd[next_b].op < op) next_b++;
             if (next_b < L && c->bd[next_b].op == op && fill[next_b])
-                copy_state(&c->bd[next_b], ws, fill[next_b]->data, first, n, 1);
+                copy_state(c, &c->bd[next_b], ws, fill[next_b], first, n, 1);
             qnn_int8_step(net, ws, op, muls);
         }
         const int8_t *logits = qnn_int8_ws_tensor(ws, net->output);

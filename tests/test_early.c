@@ -104,6 +104,16 @@ START_TEST(early_rejection_is_exact)
     ck_assert_msg(strstr(text, "early rejection:") != NULL, "%s", text);
     printf("PASS: early rejection: %d of %d maps feasible and untouched, %d stopped early with a strict lower bound "
            "(%s)\n", feasible, N_MAPS, bounded, text);
+    /* the cached run hit and evicted (entries' blocks went back to the pool and were taken again), so the
+     * equality above covers states restored from reused blocks */
+    cached->stats(cached, text, sizeof text);
+    int hit_pct = 0;
+    unsigned long long evicted = 0;
+    const char *mb = strstr(text, " MB, ");
+    ck_assert_msg(sscanf(text, "act-cache %d%% hits", &hit_pct) == 1 && mb, "%s", text);
+    ck_assert_msg(sscanf(mb + 5, "%llu evicted", &evicted) == 1, "%s", text);
+    ck_assert_msg(hit_pct > 0 && evicted > 0, "cache not exercised: %s", text);
+    printf("PASS: cached = uncached with hits and evictions (%s)\n", text);
 
     for (int k = 0; k < 4; k++) {
         free(f[k]);
