@@ -12,5 +12,5 @@ tests_bench_kern_SOURCES = tests/bench_kern.c
 tests_bench_kern_LDADD = $(CORE_LIBS)
 tests_bench_net_SOURCES = tests/bench_net.c
 tests_bench_net_LDADD = $(CORE_LIBS) $(XNNPACK_LIBS)
-EXTRA_DIST += tests/bench.sh tests/bench_cmp.py tests/bench_torch.py tests/bench_cnn.sh tests/bench_search.py tests/data/bench_kernel.yaml \
+EXTRA_DIST += tests/bench.sh tests/bench_cmp.py tests/bench_torch.py tests/bench_cnn.sh tests/bench_search.py tests/data/bench_kernel.yaml tests/data/bench_filter20k.yaml \
 	tests/data/bench_search_layer.yaml tests/data/bench_search_kernel.yaml
