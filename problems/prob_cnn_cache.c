@@ -52,7 +52,7 @@ enum { INSERT_PROBE = 64, BYTE_MACS = 16 };
 
 typedef struct boundary {
     int op;                /* op index of layer b */
-    uint64_t stores, inserts, hits; /* entries reserved here, published here; lookups served from here */
+    uint64_t stores, hits; /* entries reserved here; lookups served from here */
     int n_live;
     int *live;             /* tensor ids */
     size_t *img_bytes;     /* per image, per live tensor */
@@ -140,10 +140,15 @@ static uint8_t *blk_get(cnn_cache *c)
     return p;
 }
 
-/* the entry's blocks back to the pool (the pool's lock held) */
+/* blocks back to the pool (the lock held) */
+static void blk_put(cnn_cache *c, uint8_t **blk, size_t n)
+{
+    while (n) c->free_blk[c->n_free++] = blk[--n];
+}
+
 static void entry_release(cnn_cache *c, entry *e)
 {
-    for (size_t i = 0; i < e->n_blk; i++) c->free_blk[c->n_free++] = e->blk[i];
+    blk_put(c, e->blk, e->n_blk);
     c->bytes -= e->bytes;
     e->n_blk = 0;
 }
@@ -234,7 +239,7 @@ static entry *reserve(cnn_cache *c, int b, uint64_t h, const amap *m)
     uint8_t **blk = xmalloc(n_blk * sizeof *blk);
     for (size_t i = 0; i < n_blk; i++)
         if (!(blk[i] = blk_get(c))) { /* out of memory: give back what was taken, cache nothing */
-            while (i) c->free_blk[c->n_free++] = blk[--i];
+            blk_put(c, blk, i);
             free(blk);
             return NULL;
         }
@@ -365,7 +370,6 @@ int32_t cnn_cache_run(void *cache, const amap *m, const qnn_layer_mul *muls, qnn
         } else {
             e->published = 1;
             c->st.inserts++;
-            c->bd[b].inserts++;
         }
     }
     pthread_mutex_unlock(&c->lock);
