@@ -46,7 +46,9 @@
 #                  every run that finishes, when a run is interrupted (Ctrl-C, or SIGINT or SIGTERM to
 #                  the process group) and at the end; when RUNS holds
 #                  no run yet and STATE exists, RUNS is first unpacked from it. Unpack to the same -r path
-#                  (run directories name it, and so do the exported maps)
+#                  (run directories name it, and so do the exported maps). Put STATE inside the source
+#                  tree and commit it at every stop: only what is committed outlives the machine (study
+#                  v7's STATE lay in the runs' scratch folder and was lost with it)
 #   -n             start or resume no run: report the finished ones and write the README from them (the
 #                  others are listed as not finished), e.g. for a study that spans several sessions
 #
