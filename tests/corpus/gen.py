@@ -123,7 +123,8 @@ def problem_cases():
     p("cnn-search-beyond", cnn + "  calibration: " + TRAIN + ":0:5\n  search: " + TEST + ":9990:100\n",
       "{data}/" + TEST + ": records 9990..10089 requested but the file holds 10000", needs=("data",), full=True)
     p("cnn-unknown-mult", cnn.replace("library: roup8\n", "library: roup8\nmultipliers: [roup_k9_m9]\n")
-      + "  calibration: " + TRAIN + ":0:5\n  search: " + TEST + ":0:8\n", ":4:15: multiplier 'roup_k9_m9' is not in library")
+      + "  calibration: " + TRAIN + ":0:5\n  search: " + TEST + ":0:8\n", ":4:15: multiplier 'roup_k9_m9' is not in library",
+      needs=("data",))  # checked after the model's layers are read
     # the problem path itself
     case("problem/missing-file", ["search", "{d}/nope.yaml", "-o", "{d}/run"], 1, "cannot open '{d}/nope.yaml'")
     case("problem/directory", ["search", "{d}", "-o", "{d}/run"], 1, "cannot read '{d}': is a directory")
