@@ -15,7 +15,11 @@ the validation records SPEC (neither searched on nor in the holdout). A second s
 validation loss in place of the search loss (same rule and ties otherwise); its maps ship as
 GRANULARITY/val-lossB.yaml. A third selection uses the pooled loss on the search subset and the validation
 records together, 100 ((b - c) on the search subset + (b - c) on the validation records) / (n_search + n_val);
-its maps ship as GRANULARITY/pool-lossB.yaml. Both leave the holdout to report.
+its maps ship as GRANULARITY/pool-lossB.yaml. A fourth, the confident selection, uses the upper end of
+the exact 95 % CI of the validation loss: the cheapest map that keeps the budget even at that end (maps
+chosen at a budget by their point loss lose more on fresh images, since the cheapest map under a budget is
+the one whose loss its images underestimated most); its maps ship as GRANULARITY/conf-lossB.yaml. All
+leave the holdout to report.
 
 The per-seed table (the criterion declared for issue 11's first acceptance line before seed 3 of study v5
 was read): for each GA granularity and seed, the energy saved by the cheapest feasible front map of that
@@ -282,6 +286,8 @@ def main():
                if a.validation else {})
     pchosen = ({(g, b): pick(g, b, lambda p: p["pool"]) for g in GROUPS for b in BUDGETS}
                if a.validation else {})
+    cchosen = ({(g, b): pick(g, b, lambda p: p["val"]["hi"]) for g in GROUPS for b in BUDGETS}
+               if a.validation else {})
     holdout_loss = lambda p: p["ho"]["loss"]
     envelope = {(g, b): pick(g, b, holdout_loss) for g in GROUPS for b in BUDGETS}
 
@@ -345,6 +351,7 @@ def main():
     maps = export_set(chosen, "")
     vmaps = export_set(vchosen, "val-")
     pmaps = export_set(pchosen, "pool-")
+    cmaps = export_set(cchosen, "conf-")
 
     # --- plots --------------------------------------------------------------------------------------
     term = ("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo noenhanced size 960,640 } "
@@ -451,6 +458,12 @@ def main():
              "subset + (b - c) on the validation records) / %d. The search loss alone is optimistic (above) and "
              "the validation loss alone rests on fewer images; the pooled loss dilutes the first and steadies "
              "the second." % (ns, ref["val"]["n"], ns + ref["val"]["n"])] if a.validation else []),
+          *(["- **Confident selection on validation records (fourth table):** the same rule with the upper "
+             "end of the map's exact 95 % CI on the validation records (below) in place of the loss: the "
+             "cheapest map whose validation loss stays <= B pp at that end. The cheapest map whose point loss "
+             "is <= B is the one whose loss its images underestimated most, and it loses more on fresh "
+             "images; the upper end asks the validation records for a margin as wide as their own noise."]
+            if a.validation else []),
           "- **Same evaluation budget:** filter-sS and kernel-sS are seeded from layer-sS's front%s, so their "
           "maps cost layer-sS's evaluations%s plus their own. *layer2x* is the layer search given that budget "
           "(layer-sS continued to twice its generations); compare filter and kernel against layer2x, and "
@@ -466,13 +479,17 @@ def main():
 
     def budget_table(title, what, ch, val):
         """The table of the maps ch selected at each budget; val: with their validation-loss column (1), and
-        also their pooled-loss column (2)."""
-        vh = "".join(" %s loss (pp) |" % w for w in ("validation", "pooled")[:val])
+        also their pooled-loss column (2) or the upper end of their validation CI (3)."""
+        extra = {0: [], 1: [("validation loss (pp)", lambda p: p["val"]["loss"])],
+                 2: [("validation loss (pp)", lambda p: p["val"]["loss"]), ("pooled loss (pp)", lambda p: p["pool"])],
+                 3: [("validation loss (pp)", lambda p: p["val"]["loss"]),
+                     ("validation CI upper end (pp)", lambda p: p["val"]["hi"])]}[val]
+        vh = "".join(" %s |" % w for w, _ in extra)
         md.append(title)
         md.append("| granularity | %s loss <= | energy saved | run, front row (id) | search loss (pp) |%s "
                   "holdout loss (pp) [95 %% CI] | McNemar p | b / c |" % (what, vh))
-        md.append("|---|---:|---:|---|---:|%s---|---:|---:|" % ("---:|" * val))
-        blank = " |" * (5 + val)
+        md.append("|---|---:|---:|---|---:|%s---|---:|---:|" % ("---:|" * len(extra)))
+        blank = " |" * (5 + len(extra))
         for g in GROUPS:
             if g not in finished:
                 md.append("| %s | | no finished run |%s" % (g, blank))
@@ -486,7 +503,7 @@ def main():
                 h = p["ho"]
                 md.append("| %s | %g pp | %.1f %% | %s, %d (%d) | %.2f |%s %.2f [%.2f, %.2f] | %.3g | %d / %d |"
                           % (g, b, 100 * (1 - p["f1"]), r["name"], p["row"], p["id"], p["f2"],
-                             "".join(" %.2f |" % x for x in ((p["val"]["loss"], p.get("pool")) if val else ())[:val]), h["loss"], h["lo"], h["hi"], h["p"],
+                             "".join(" %.2f |" % f(p) for _, f in extra), h["loss"], h["lo"], h["hi"], h["p"],
                              h["lost"], h["gained"]))
 
     budget_table("## Energy saved at a search-loss budget (selected on the search subset; holdout reported)\n",
@@ -499,6 +516,10 @@ def main():
         md.append("")
         budget_table("## Energy saved at a pooled-loss budget (selected on the search subset and `%s` "
                      "together; holdout reported)\n" % a.validation, "pooled", pchosen, 2)
+        md.append("")
+        budget_table("## Energy saved at a confident validation-loss budget (selected on the upper end of the "
+                     "exact 95 %% CI on `%s`; holdout reported)\n" % a.validation, "validation CI upper end",
+                     cchosen, 3)
         md.append("")
 
     md.append("## For reference only: the front envelope on the holdout (HOLDOUT-SELECTED, biased)\n")
@@ -623,7 +644,8 @@ def main():
               "`approxmap eval --map FILE` reproduces their figures (the reproduce lines are in each file).\n")
     md.append("| map | energy saved | holdout loss (pp) | layers using >= 2 multipliers |")
     md.append("|---|---:|---:|---:|")
-    for prefix, ms, ch in (("", maps, chosen), ("val-", vmaps, vchosen), ("pool-", pmaps, pchosen)):
+    for prefix, ms, ch in (("", maps, chosen), ("val-", vmaps, vchosen), ("pool-", pmaps, pchosen),
+                           ("conf-", cmaps, cchosen)):
         for g in GROUPS:
             for b in EXPORTED:
                 if (g, b) not in ms:
@@ -637,7 +659,7 @@ def main():
                           % (f, f, 100 * (1 - p["f1"]), p["ho"]["loss"], multi, len(m["layers"])))
     if vmaps:
         md.append("\n`val-lossB.yaml`: the maps of the validation-loss selection; `pool-lossB.yaml`: those of the "
-                  "pooled selection.")
+                  "pooled selection; `conf-lossB.yaml`: those of the confident selection.")
     md.append("")
 
     md.append("## Plots\n")

@@ -166,7 +166,8 @@ sys.exit(0 if ok else 1)
 EOF
 # the validation selection: RUN.val/holdout.csv measures the run's front on VAL (approxmap eval agrees),
 # and the second table picks the cheapest feasible map with validation loss <= B; the third, the cheapest
-# with pooled loss (search subset and VAL as one paired count) <= B
+# with pooled loss (search subset and VAL as one paired count) <= B; the fourth, the cheapest whose exact
+# 95 % CI on VAL has its upper end <= B
 python3 - "$R" "$O" "$BIN" "$VAL" <<'EOF' || fail=1
 import csv, json, os, re, subprocess, sys
 R, O, BIN, VAL = sys.argv[1:]
@@ -182,7 +183,8 @@ def val_of(n):
 def pooled(f2, v):  # the search subset's and VAL's (b - c) as one count, from the figures on file
     return 100.0 * (round(float(f2) * ns / 100.0) + int(v["lost"]) - int(v["gained"])) / (ns + int(v["n"]))
 ok, checked, evald = True, 0, False
-for title, prefix in (("validation-loss budget", "val-"), ("pooled-loss budget", "pool-")):
+for title, prefix in (("validation-loss budget", "val-"), ("pooled-loss budget", "pool-"),
+                      ("confident validation-loss budget", "conf-")):
   sec = md.split("## Energy saved at a " + title)[1].split("\n## ")[0]
   rows = {(m.group(1), float(m.group(2))): m.group(3)
           for m in re.finditer(r"^\| (layer2x|layer|filter|kernel|greedy) \| ([0-9.]+) pp \| (.*)$", sec, re.M)}
@@ -194,7 +196,8 @@ for title, prefix in (("validation-loss budget", "val-"), ("pooled-loss budget",
             va = val_of(n)
             for i, r in enumerate(csv.DictReader(open(os.path.join(R, n, "front.csv")))):
                 v = float(va[r["id"]]["loss_pp"])
-                key = v if prefix == "val-" else pooled(r["f2"], va[r["id"]])
+                key = (v if prefix == "val-" else pooled(r["f2"], va[r["id"]]) if prefix == "pool-"
+                       else float(va[r["id"]]["ci_hi"]))
                 if float(r["violation"]) > 0 or key > b:
                     continue
                 k = (float(r["f1"]), key, ri, i)
@@ -203,7 +206,7 @@ for title, prefix in (("validation-loss budget", "val-"), ("pooled-loss budget",
         cell = rows.get((g, b))
         want = "no map" if best is None else "%.1f %% | %s, %d (%d) | %.2f | %.2f |" % (
             100 * (1 - best[0][0]), best[1], best[2], best[3], best[4], best[5])
-        if prefix == "pool-" and best is not None:
+        if prefix in ("pool-", "conf-") and best is not None:
             want += " %.2f |" % best[0][1]
         if cell is None or not cell.startswith(want):
             ok = False; print("FAIL: %s table %s %g: '%s', expected '%s'" % (prefix, g, b, cell and cell[:80], want))
@@ -225,13 +228,13 @@ for title, prefix in (("validation-loss budget", "val-"), ("pooled-loss budget",
             checked += 1
   if not evald:
       ok = False; print("FAIL: no %s-selected map at 1, 2 or 4 pp to check against approxmap eval" % prefix)
-if ok: print("PASS: validation and pooled tables = the cheapest front map with that loss <= B; RUN.val = approxmap eval (%d checks)" % checked)
+if ok: print("PASS: validation, pooled and confident tables = the cheapest front map with that loss (or CI upper end) <= B; RUN.val = approxmap eval (%d checks)" % checked)
 sys.exit(0 if ok else 1)
 EOF
 ls "$O"/layer/loss0.yaml "$O"/filter/loss4.yaml "$O"/kernel/loss4.yaml >/dev/null 2>&1 && grep -q 'bias_delta:' "$O/filter/loss4.yaml" \
     && pass "exported maps with bias_delta" || bad "exported maps missing"
 ok=1
-for y in "$O"/*/loss*.yaml "$O"/*/val-loss*.yaml "$O"/*/pool-loss*.yaml; do
+for y in "$O"/*/loss*.yaml "$O"/*/val-loss*.yaml "$O"/*/pool-loss*.yaml "$O"/*/conf-loss*.yaml; do
     [ "$(grep -c -- "--map $y " "$y")" = 2 ] || { ok=0; echo "$y: its reproduce lines name another file"; }
 done
 [ $ok = 1 ] && pass "every shipped map's reproduce lines name the map itself" || bad "reproduce lines"
