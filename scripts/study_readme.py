@@ -477,13 +477,11 @@ def main():
           "interval of b / (b + c), conditional on b + c, mapped to the loss; p is the two-sided exact "
           "McNemar test (b ~ Binomial(b + c, 1/2)). Both through GSL (`approx_paired_exact`, src/approx/approx.h).\n"]
 
-    def budget_table(title, what, ch, val):
-        """The table of the maps ch selected at each budget; val: with their validation-loss column (1), and
-        also their pooled-loss column (2) or the upper end of their validation CI (3)."""
-        extra = {0: [], 1: [("validation loss (pp)", lambda p: p["val"]["loss"])],
-                 2: [("validation loss (pp)", lambda p: p["val"]["loss"]), ("pooled loss (pp)", lambda p: p["pool"])],
-                 3: [("validation loss (pp)", lambda p: p["val"]["loss"]),
-                     ("validation CI upper end (pp)", lambda p: p["val"]["hi"])]}[val]
+    val_col = ("validation loss (pp)", lambda p: p["val"]["loss"])
+
+    def budget_table(title, what, ch, extra=()):
+        """The table of the maps ch selected at each budget; extra: (header, figure of a map) columns after
+        the search loss."""
         vh = "".join(" %s |" % w for w, _ in extra)
         md.append(title)
         md.append("| granularity | %s loss <= | energy saved | run, front row (id) | search loss (pp) |%s "
@@ -507,19 +505,20 @@ def main():
                              h["lost"], h["gained"]))
 
     budget_table("## Energy saved at a search-loss budget (selected on the search subset; holdout reported)\n",
-                 "search", chosen, 0)
+                 "search", chosen)
     md.append("\nA small p says the map's accuracy differs from the exact model's on the holdout; with p large "
               "the holdout cannot tell them apart.\n")
     if a.validation:
         budget_table("## Energy saved at a validation-loss budget (selected on `%s`; holdout reported)\n"
-                     % a.validation, "validation", vchosen, 1)
+                     % a.validation, "validation", vchosen, [val_col])
         md.append("")
         budget_table("## Energy saved at a pooled-loss budget (selected on the search subset and `%s` "
-                     "together; holdout reported)\n" % a.validation, "pooled", pchosen, 2)
+                     "together; holdout reported)\n" % a.validation, "pooled", pchosen,
+                     [val_col, ("pooled loss (pp)", lambda p: p["pool"])])
         md.append("")
         budget_table("## Energy saved at a confident validation-loss budget (selected on the upper end of the "
                      "exact 95 %% CI on `%s`; holdout reported)\n" % a.validation, "validation CI upper end",
-                     cchosen, 3)
+                     cchosen, [val_col, ("validation CI upper end (pp)", lambda p: p["val"]["hi"])])
         md.append("")
 
     md.append("## For reference only: the front envelope on the holdout (HOLDOUT-SELECTED, biased)\n")
