@@ -82,6 +82,7 @@ static void cnn_spec_free(prob_spec *spec)
     free(c->allowed_col);
     for (int i = 0; i < c->n_seed_from; i++) free(c->seed_from[i]);
     free(c->seed_from);
+    free(c->seed_from_maps);
     free(c->energy);
     free(c);
     spec->data = NULL;
@@ -147,6 +148,27 @@ static int parse_allowed(const prob_yaml *y, yaml_node_t *v, cnn_spec *c)
     return ST_OK;
 }
 
+/* A seed_from list item given as {run: DIR, maps: K}: K maps of DIR's front, spread evenly along it. */
+static int parse_seed_item(const prob_yaml *y, yaml_node_t *v, char **dir, long *maps)
+{
+    int rc = ST_OK;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !rc; p++) {
+        yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+        yaml_node_t *val = yaml_document_get_node(y->doc, p->value);
+        const char *key;
+        if ((rc = prob_yaml_str(y, k, "seed_from key", &key))) return rc;
+        if (!strcmp(key, "run"))
+            rc = set_str(y, val, "seed_from run", dir);
+        else if (!strcmp(key, "maps"))
+            rc = prob_yaml_int(y, val, "seed_from maps", 1, 1L << 20, maps);
+        else
+            return prob_yaml_error(y, k, "unknown key '%s' in a seed_from item (expected run, maps)", key);
+    }
+    if (!rc && !*dir) return prob_yaml_error(y, v, "a seed_from item needs 'run: DIRECTORY'");
+    if (!rc && !*maps) return prob_yaml_error(y, v, "a seed_from item needs 'maps: COUNT' (or give the path alone)");
+    return rc;
+}
+
 static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_node, yaml_node_t *v,
                          prob_spec *spec)
 {
@@ -173,7 +195,9 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
     } else if (!strcmp(key, "seed_from")) {
         for (int i = 0; i < c->n_seed_from; i++) free(c->seed_from[i]);
         free(c->seed_from);
+        free(c->seed_from_maps);
         c->seed_from = NULL;
+        c->seed_from_maps = NULL;
         c->n_seed_from = 0;
         rc = ST_OK;
         c->seed_from_list = v->type == YAML_SEQUENCE_NODE;
@@ -181,13 +205,18 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
             int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
             if (n < 1) return prob_yaml_error(y, v, "'seed_from' must name at least one run directory");
             c->seed_from = xcalloc((size_t)n, sizeof *c->seed_from);
+            c->seed_from_maps = xcalloc((size_t)n, sizeof *c->seed_from_maps);
             for (int i = 0; i < n && !rc; i++) {
-                rc = set_str(y, yaml_document_get_node(y->doc, v->data.sequence.items.start[i]), "seed_from item",
-                             &c->seed_from[i]);
+                yaml_node_t *it = yaml_document_get_node(y->doc, v->data.sequence.items.start[i]);
+                if (it->type == YAML_MAPPING_NODE)
+                    rc = parse_seed_item(y, it, &c->seed_from[i], &c->seed_from_maps[i]);
+                else
+                    rc = set_str(y, it, "seed_from item", &c->seed_from[i]);
                 if (!rc) c->n_seed_from = i + 1;
             }
         } else {
             c->seed_from = xcalloc(1, sizeof *c->seed_from);
+            c->seed_from_maps = xcalloc(1, sizeof *c->seed_from_maps);
             rc = set_str(y, v, key, &c->seed_from[0]);
             if (!rc) c->n_seed_from = 1;
         }
@@ -410,6 +439,7 @@ void cnn_ctx_free(cnn_ctx *x)
     free(x->holdout_spec);
     for (int i = 0; i < x->n_seed_from; i++) free(x->seed_from[i]);
     free(x->seed_from);
+    free(x->seed_from_maps);
     free(x->calibration);
     free(x);
 }
@@ -467,6 +497,8 @@ int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int thr
     x->n_seed_from = c->n_seed_from;
     x->seed_from = xcalloc((size_t)c->n_seed_from + 1, sizeof *x->seed_from);
     for (int i = 0; i < c->n_seed_from; i++) x->seed_from[i] = xstrdup(c->seed_from[i]);
+    x->seed_from_maps = xcalloc((size_t)c->n_seed_from + 1, sizeof *x->seed_from_maps);
+    for (int i = 0; i < c->n_seed_from; i++) x->seed_from_maps[i] = c->seed_from_maps[i];
     x->seed_greedy = (int)c->seed_greedy;
     x->calibration = xstrdup(c->calibration);
     x->compensate = c->compensate;
@@ -550,7 +582,13 @@ int cnn_ctx_open(const prob_spec *spec, int n_slots, size_t cache_bytes, int thr
     /* what changes the initial population (a single seed_from path keeps older hashes) */
     if (c->seed_from_list) {
         h = util_fnv1a(h, "seed_from", 10);
-        for (int i = 0; i < c->n_seed_from; i++) h = util_fnv1a(h, c->seed_from[i], strlen(c->seed_from[i]) + 1);
+        for (int i = 0; i < c->n_seed_from; i++) {
+            h = util_fnv1a(h, c->seed_from[i], strlen(c->seed_from[i]) + 1);
+            if (c->seed_from_maps[i]) { /* {run, maps} items only: plain paths keep older hashes */
+                h = util_fnv1a(h, "maps", 5);
+                h = util_fnv1a(h, &c->seed_from_maps[i], sizeof c->seed_from_maps[i]);
+            }
+        }
     }
     if (c->seed_greedy) {
         h = util_fnv1a(h, "seed_greedy", 12);
@@ -616,7 +654,7 @@ static int read_front_genes(const char *path, size_t n_genes, double **rows, siz
     return ST_OK;
 }
 
-static int seed_from_run(prob *p, const char *dir, size_t max, double *genes, size_t *n_out)
+static int seed_from_run(prob *p, const char *dir, long want, size_t max, double *genes, size_t *n_out)
 {
     cnn_ctx *x = p->ctx;
     char *ppath = xasprintf("%s/problem.yaml", dir);
@@ -661,8 +699,14 @@ static int seed_from_run(prob *p, const char *dir, size_t max, double *genes, si
     }
     amap *sm = &x->maps[0];
     int *cg = xmalloc((clen ? clen : 1) * sizeof *cg);
+    /* want > 0 (fewer than the front's rows): rows round(i (n_rows - 1) / (want - 1)), i = 0..want-1, spread
+     * evenly along the front's order (by energy) with both ends kept; want 1 takes the middle row */
+    size_t take = want > 0 && (size_t)want < n_rows ? (size_t)want : n_rows;
     size_t n = 0;
-    for (size_t r = 0; r < n_rows && n < max && !rc; r++) {
+    for (size_t i = 0; i < take && n < max && !rc; i++) {
+        size_t r = take == n_rows ? i
+                 : take == 1      ? (n_rows - 1) / 2
+                                  : (size_t)((i * (n_rows - 1) + (take - 1) / 2) / (take - 1));
         for (size_t g = 0; g < clen; g++) {
             long v = lround(rows[r * clen + g]);
             if (v < 0 || v >= n_callowed) {
@@ -725,7 +769,7 @@ int cnn_seed_genomes(prob *p, size_t max, double *genes, size_t *n_out)
     }
     for (int i = 0; i < x->n_seed_from && n < max; i++) {
         size_t k = 0;
-        int rc = seed_from_run(p, x->seed_from[i], max - n, genes + n * p->n_genes, &k);
+        int rc = seed_from_run(p, x->seed_from[i], x->seed_from_maps[i], max - n, genes + n * p->n_genes, &k);
         if (rc) return rc;
         n += k;
     }

@@ -24,6 +24,7 @@ typedef struct cnn_spec {
     char *model, *calibration, *search, *holdout, *library, *energy;
     char **seed_from;          /* n_seed_from run directories (`seed_from:` one path or a list) */
     int n_seed_from;
+    long *seed_from_maps;      /* per run: maps taken, spread evenly along its front (0 = the whole front) */
     int seed_from_list;        /* given as a YAML list (then part of the problem hash) */
     long seed_greedy;          /* K maps of the estimate-only greedy path in the initial population */
     int seed_greedy_line, seed_greedy_col;

@@ -25,6 +25,7 @@ struct cnn_ctx {
     char *holdout_spec;        /* NULL: none */
     char **seed_from;          /* n_seed_from run directories whose fronts seed the population */
     int n_seed_from;
+    long *seed_from_maps;      /* per run: maps taken from its front (0 = all) */
     int seed_greedy;           /* maps of the estimate-only greedy path in the initial population */
     char *calibration;         /* the calibration data spec (the sensitivity's distributions) */
     uint64_t definition_hash;

@@ -136,6 +136,24 @@ r=$(arc_rec "$T/sm/archive" "$nl" | cut -d' ' -f2)
 awk -v a="$r" -v b="$gf" 'BEGIN {exit !(a == b)}' && pass "seed_from list: $nl layer-front maps, then the greedy front ($ng maps) from record $nl" \
     || bad "seed_from list: record $nl has energy $r, want $gf"
 
+# seed_from items {run: DIR, maps: K}: K maps of DIR's front spread evenly along it (rows
+# round(i (n - 1) / (K - 1)), both ends kept), the runs in the order listed; and part of the problem hash
+L=$(echo "$T/lay" | sed 's|/|\\/|g'); G=$(echo "$T/g1" | sed 's|/|\\/|g')
+sed 's/^seed_from: .*/seed_from: [{run: '"$L"', maps: 2}, {maps: 3, run: '"$G"'}]/' "$T/pm2.yaml" >"$T/pk.yaml"
+"$BIN" search "$T/pk.yaml" -o "$T/sk" --generations 1 -q || bad "search seeded from {run, maps} items"
+want=""; got=""
+for r in 1 "$nl"; do want="$want $(sed -n "$((r + 1))p" "$T/lay/front.csv" | cut -d, -f2)"; done
+[ "$nl" -ge 2 ] || bad "layer front too small ($nl) for the {run, maps} check"
+[ "$ng" -ge 4 ] || bad "greedy front too small ($ng) for the {run, maps} check"
+for r in 1 $(((ng - 1 + 1) / 2 + 1)) "$ng"; do want="$want $(sed -n "$((r + 1))p" "$T/g1/front.csv" | cut -d, -f2)"; done
+for i in 0 1 2 3 4; do got="$got $(arc_rec "$T/sk/archive" $i | cut -d' ' -f2)"; done
+awk -v a="$got" -v b="$want" 'BEGIN {n = split(a, x, " "); m = split(b, y, " "); if (n != 5 || m != 5) exit 1
+    for (i = 1; i <= n; i++) if (x[i] + 0 != y[i] + 0) exit 1}' \
+    && pass "seed_from {run, maps}: layer front rows 1 and $nl, greedy front rows 1, $(((ng - 1 + 1) / 2 + 1)) and $ng, in order" \
+    || bad "seed_from {run, maps}: energies$got, want$want"
+h0=$(od -An -tx8 -j24 -N8 "$T/sm/archive"); h1=$(od -An -tx8 -j24 -N8 "$T/sk/archive")
+[ "$h0" != "$h1" ] && pass "seed_from maps counts are part of the problem hash" || bad "seed_from maps leave the hash"
+
 # bad input
 check_err() { # DESC PATTERN ARGS...
     d=$1; pat=$2; shift 2
@@ -148,6 +166,12 @@ sed 's/^seed_greedy: 4$/seed_greedy: -1/' "$T/ps.yaml" >"$T/e2.yaml"
 check_err "negative seed_greedy" "e2.yaml:[0-9]*:14:" search "$T/e2.yaml" -o "$T/e" -q
 sed 's/^max_loss_pp: 4$/max_loss_pp: 4\nseed_from: []/' "$T/pf.yaml" >"$T/e3.yaml"
 check_err "empty seed_from list" "e3.yaml:[0-9]*:[0-9]*: 'seed_from' must name at least one run directory" search "$T/e3.yaml" -o "$T/e" -q
+sed 's/^seed_from: .*/seed_from: [{run: '"$L"', maps: 2, count: 3}]/' "$T/pm2.yaml" >"$T/e4.yaml"
+check_err "unknown key in a seed_from item" "e4.yaml:[0-9]*:[0-9]*: unknown key 'count' in a seed_from item" search "$T/e4.yaml" -o "$T/e" -q
+sed 's/^seed_from: .*/seed_from: [{run: '"$L"'}]/' "$T/pm2.yaml" >"$T/e5.yaml"
+check_err "seed_from item without maps" "e5.yaml:[0-9]*:[0-9]*: a seed_from item needs 'maps: COUNT'" search "$T/e5.yaml" -o "$T/e" -q
+sed 's/^seed_from: .*/seed_from: [{maps: 0, run: '"$L"'}]/' "$T/pm2.yaml" >"$T/e6.yaml"
+check_err "seed_from maps 0" "e6.yaml:[0-9]*:[0-9]*:" search "$T/e6.yaml" -o "$T/e" -q
 check_err "greedy on a non-cnn problem" "greedy needs a cnn problem" greedy "$TOP_SRCDIR/problems/zdt/zdt1.yaml" -o "$T/e" -q
 check_err "greedy into a search run" "holds a search run" greedy "$T/pf.yaml" -o "$T/s0" -q
 check_err "greedy into another problem's greedy run" "holds a run of another problem" greedy "$T/pl.yaml" -o "$T/g1" -q
