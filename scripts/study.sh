@@ -11,7 +11,12 @@
 #   greedy-filter, -kernel    approxmap greedy PROBLEMS/greedy-filter.yaml / greedy-kernel.yaml
 #                             (skipped, and said so in the README, when the binary has no `greedy`)
 #   filter-sS, kernel-sS      approxmap search PROBLEMS/filter.yaml / kernel.yaml --seed S, seed_from
-#                             layer-sS (a seed_from list may also name greedy-filter / greedy-kernel)
+#                             layer-sS (a seed_from list may also name greedy-filter / greedy-kernel, and
+#                             kernel.yaml may name filter-sS instead of layer-sS: a hierarchical study)
+#   filter2x-sS               in a hierarchical study only (kernel.yaml's seed_from names a filter-s run):
+#                             a copy of finished filter-sS resumed to twice its generations, the filter
+#                             search given the budget kernel-sS spent (layer-sS's, filter-sS's and its own
+#                             evaluations), to which the README then compares kernel-sS
 #   layer2x-sS                a copy of finished layer-sS resumed to twice its generations: the layer
 #                             search given the budget that filter-sS and kernel-sS spent (layer-sS's
 #                             evaluations, which seeded them, plus their own), so that granularities are
@@ -88,9 +93,14 @@ case $VALID in '' | *.bin:[0-9]*:[1-9]*) ;; *) echo "study.sh: -v wants FILE:FIR
 [[ $SEEDS =~ ^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})*$ ]] || { echo "study.sh: -S wants seeds like 1,2,3, not '$SEEDS'" >&2; exit 2; }
 IFS=, read -r -a seeds <<<"$SEEDS"
 [ "$(printf '%s\n' "${seeds[@]}" | sort -u | wc -l)" = ${#seeds[@]} ] || { echo "study.sh: -S names a seed twice ('$SEEDS')" >&2; exit 2; }
+# a hierarchical study: the kernel GA is seeded from the filter GA's front (and compared with filter2x)
+HIER=0
+grep -Eq '^seed_from:.*/filter-s[0-9]+' "$PROBLEMS/kernel.yaml" && HIER=1
 # every run, in the order the README's *Runs* table lists them (its tie-break order)
 names=()
-for k in layer greedy filter kernel layer2x; do
+kinds="layer greedy filter kernel layer2x"
+[ $HIER = 1 ] && kinds="layer greedy filter filter2x kernel layer2x"
+for k in $kinds; do
     if [ $k = greedy ]; then names+=(greedy-filter greedy-kernel); continue; fi
     for s in "${seeds[@]}"; do names+=("$k-s$s"); done
 done
@@ -138,7 +148,7 @@ pack() {
     [ -n "$STATE" ] || return 0
     local -a members
     mapfile -t members < <(cd "$RUNS" && shopt -s nullglob && for f in *; do
-        [[ $f =~ ^((layer|layer2x|filter|kernel)-s[0-9]+|greedy-(filter|kernel))(\.val|\.yaml|\.log)?$ ]] &&
+        [[ $f =~ ^((layer|layer2x|filter|filter2x|kernel)-s[0-9]+|greedy-(filter|kernel))(\.val|\.yaml|\.log)?$ ]] &&
             printf './%s\n' "$f"; done)
     [ ${#members[@]} -gt 0 ] || return 0
     tar -cJf "$STATE.tmp" -C "$RUNS" --sort=name --exclude='*.png' --exclude='*.svg' \
@@ -164,7 +174,8 @@ finish() {
 # norun NAME: with -n, say NAME is not finished and succeed (the caller then returns without running it)
 norun() { [ $NORUN = 1 ] && say "$1: not finished (-n: not run)"; }
 
-# ga NAME PROBLEM SEED [SEED_FROM]: a GA run, started, resumed or skipped
+# ga NAME PROBLEM SEED [SEEDED]: a GA run, started, resumed or skipped; SEEDED (any word): PROBLEM's
+# seed_from names runs of the study
 ga() {
     local name=$1 prob=$2 seed=$3 from=${4:-} want
     local dir=$RUNS/$name
@@ -190,9 +201,10 @@ ga() {
         timed "$name" "$BIN" resume "$dir" "${opts[@]}"
     else
         if [ -n "$from" ]; then
-            # seed_from: a path or a list; the layer run in it becomes FROM (the run of this GA seed), and
-            # every path (layer-sS, greedy-filter, greedy-kernel) points into RUNS
-            sed -E "/^seed_from:/{s#[^][ ,]*/layer-s[0-9]+#$RUNS_ABS/$from#g; s#[^][ ,]*/(greedy-[a-z]+)#$RUNS_ABS/\1#g}" \
+            # seed_from: a path or a list (of paths or {run: PATH, maps: K} items); the layer and filter
+            # runs in it become those of this GA seed, and every path (layer-sS, filter-sS, greedy-filter,
+            # greedy-kernel) points into RUNS
+            sed -E "/^seed_from:/{s#[^][ ,]*/(layer|filter)-s[0-9]+#$RUNS_ABS/\1-s$seed#g; s#[^][ ,]*/(greedy-[a-z]+)#$RUNS_ABS/\1#g}" \
                 "$prob" >"$RUNS/$name.yaml"
         else
             cp "$prob" "$RUNS/$name.yaml"
@@ -265,8 +277,9 @@ for s in "${seeds[@]}"; do
         greedy greedy-filter "$PROBLEMS/greedy-filter.yaml"
         greedy greedy-kernel "$PROBLEMS/greedy-kernel.yaml"
     fi
-    ga "filter-s$s" "$PROBLEMS/filter.yaml" "$s" "layer-s$s"
-    ga "kernel-s$s" "$PROBLEMS/kernel.yaml" "$s" "layer-s$s"
+    ga "filter-s$s" "$PROBLEMS/filter.yaml" "$s" seeded
+    ga "kernel-s$s" "$PROBLEMS/kernel.yaml" "$s" seeded
+    [ $HIER = 1 ] && twice "filter2x-s$s" "filter-s$s"
     twice "layer2x-s$s" "layer-s$s"
 done
 [ $stop = 0 ] || interrupted study

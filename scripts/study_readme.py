@@ -30,20 +30,23 @@ import csv
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
 
-def run_list(seeds):
+def run_list(seeds, hier=False):
     """(name, granularity group, map granularity, GA seed or None for the greedy) of every run, in the order
-    of the README's *Runs* table (the selection's tie-break order)."""
+    of the README's *Runs* table (the selection's tie-break order); hier: a hierarchical study (kernel-sS
+    seeded from filter-sS), which adds filter2x-sS (filter-sS continued to twice its generations)."""
     out = [("layer-s%d" % s, "layer", "layer", s) for s in seeds]
     out += [("greedy-filter", "greedy", "filter", None), ("greedy-kernel", "greedy", "kernel", None)]
-    for g in ("filter", "kernel"):
-        out += [("%s-s%d" % (g, s), g, g, s) for s in seeds]
+    for g in ("filter", "filter2x", "kernel") if hier else ("filter", "kernel"):
+        out += [("%s-s%d" % (g, s), g, g.replace("2x", ""), s) for s in seeds]
     return out + [("layer2x-s%d" % s, "layer2x", "layer", s) for s in seeds]
 
 
+# the granularity groups (main adds filter2x for a hierarchical study)
 GA_GROUPS = ["layer", "layer2x", "filter", "kernel"]
 GROUPS = ["layer", "layer2x", "filter", "kernel", "greedy"]
 BUDGETS = [0, 0.5, 1, 2, 4]
@@ -132,10 +135,28 @@ def read_times(path):
     return wall, cpu, n, whole
 
 
-def seed_runs(keys):
-    """The run names (directory basenames) a problem's seed_from names: one path or a [a, b] list."""
+def seed_items(keys):
+    """(run name, maps taken or None for the whole front) of each run a problem's seed_from names: one path,
+    or a [a, b] list of paths and {run: PATH, maps: K} items."""
     sf = keys.get("seed_from", "")
-    return [os.path.basename(x.strip().rstrip("/")) for x in sf.strip("[]").split(",")] if sf else []
+    if not sf:
+        return []
+    if "{" in sf:
+        out = []
+        for item in re.findall(r"\{[^}]*\}|[^,\[\]{}\s][^,\[\]{}]*", sf):
+            if item.startswith("{"):
+                run = re.search(r"run:\s*([^,}\s]+)", item).group(1)
+                maps = re.search(r"maps:\s*(\d+)", item)
+                out.append((os.path.basename(run.rstrip("/")), int(maps.group(1)) if maps else None))
+            else:
+                out.append((os.path.basename(item.strip().rstrip("/")), None))
+        return out
+    return [(os.path.basename(x.strip().rstrip("/")), None) for x in sf.strip("[]").split(",")]
+
+
+def seed_runs(keys):
+    """The run names (directory basenames) a problem's seed_from names."""
+    return [n for n, _ in seed_items(keys)]
 
 
 def problem_keys(path):
@@ -220,13 +241,21 @@ def main():
     ap.add_argument("--seeds", default="1,2")
     a = ap.parse_args()
     seeds = [int(x) for x in a.seeds.split(",")]
+    # hierarchical: the kernel GA is seeded from the filter GA of its seed, and compared with filter2x
+    kprob = os.path.join(a.problems, "kernel.yaml")
+    hier = os.path.exists(kprob) and any(re.match(r"filter-s\d+$", n) for n in seed_runs(problem_keys(kprob)))
+    global GROUPS, GA_GROUPS
+    if hier:
+        GA_GROUPS = ["layer", "layer2x", "filter", "filter2x", "kernel"]
+        GROUPS = ["layer", "layer2x", "filter", "filter2x", "kernel", "greedy"]
+    kcoarse = "filter2x" if hier else "filter"  # what kernel is compared with at the same budget
     thr = ["--threads", a.threads] if a.threads else []
     work = os.path.join(a.runs, "study-maps")
     os.makedirs(work, exist_ok=True)
 
     # --- the runs ---------------------------------------------------------------------------------
     runs = []
-    for name, group, gran, seed in run_list(seeds):
+    for name, group, gran, seed in run_list(seeds, hier):
         d = os.path.join(a.runs, name)
         if not os.path.exists(os.path.join(d, "study.done")):
             runs.append({"name": name, "group": group, "gran": gran, "seed": seed, "dir": d, "done": False})
@@ -464,14 +493,24 @@ def main():
              "is <= B is the one whose loss its images underestimated most, and it loses more on fresh "
              "images; the upper end asks the validation records for a margin as wide as their own noise."]
             if a.validation else []),
-          "- **Same evaluation budget:** filter-sS and kernel-sS are seeded from layer-sS's front%s, so their "
-          "maps cost layer-sS's evaluations%s plus their own. *layer2x* is the layer search given that budget "
-          "(layer-sS continued to twice its generations); compare filter and kernel against layer2x, and "
-          "layer against the others only as the cheaper run it is%s." % (
-              (" and the front of %s" % " / ".join("`%s`" % g for g in greedy_seeds),
-               ", those of %s" % " / ".join("`%s`" % g for g in greedy_seeds),
-               " (plus the greedy's few evaluations, counted in *Runs*, which layer2x does not get)")
-              if greedy_seeds else ("", "", "")),
+          ("- **Same evaluation budget:** filter-sS and kernel-sS are seeded from layer-sS's front%s, so their "
+           "maps cost layer-sS's evaluations%s plus their own. *layer2x* is the layer search given that budget "
+           "(layer-sS continued to twice its generations); compare filter and kernel against layer2x, and "
+           "layer against the others only as the cheaper run it is%s." % (
+               (" and the front of %s" % " / ".join("`%s`" % g for g in greedy_seeds),
+                ", those of %s" % " / ".join("`%s`" % g for g in greedy_seeds),
+                " (plus the greedy's few evaluations, counted in *Runs*, which layer2x does not get)")
+               if greedy_seeds else ("", "", ""))) if not hier else
+          ("- **Same evaluation budget (hierarchical study):** filter-sS is seeded from layer-sS's front%s, so "
+           "its maps cost layer-sS's evaluations plus its own; *layer2x* is the layer search given that budget "
+           "(layer-sS continued to twice its generations), and filter is compared with it. kernel-sS is seeded "
+           "from filter-sS's final front%s, so its maps cost layer-sS's, filter-sS's and its own evaluations; "
+           "*filter2x* is the filter search given that budget (filter-sS continued to twice its "
+           "generations), and kernel is compared with it%s." % (
+               " and `greedy-filter`'s" if "greedy-filter" in greedy_seeds else "",
+               " and `greedy-kernel`'s" if "greedy-kernel" in greedy_seeds else "",
+               " (plus the greedy's few evaluations, counted in *Runs*, which filter2x does not get)"
+               if "greedy-kernel" in greedy_seeds else "")),
           "- **Holdout statistics (exact, paired):** b = holdout images the exact int8 model gets right and "
           "the map wrong, c = the reverse; loss = 100 (b - c) / n. The 95 % CI is the Clopper-Pearson "
           "interval of b / (b + c), conditional on b + c, mapped to the loss; p is the two-sided exact "
@@ -557,7 +596,7 @@ def main():
                 med[(g, b)] = statistics.median(per)
                 cells.append("**%.1f** (%s)" % (med[(g, b)], " / ".join("%.1f" % x for x in per)))
             md.append("| %s | %s | %s |" % (g, " / ".join("s%d" % r["seed"] for r in rs), " | ".join(cells)))
-        for fine, coarse in (("filter", "layer2x"), ("kernel", "filter")):
+        for fine, coarse in (("filter", "layer2x"), ("kernel", kcoarse)):
             if all((g, b) in med for g in (fine, coarse) for b in BUDGETS):
                 md.append("| %s - %s | medians | %s |" % (fine, coarse, " | ".join(
                     "%+.1f" % (med[(fine, b)] - med[(coarse, b)]) for b in BUDGETS)))
@@ -568,8 +607,8 @@ def main():
               "and the median over the seeds. Like the envelope above it chooses on the holdout, but a "
               "granularity's median does not rest on one map. This is the criterion declared for issue 11's "
               "first acceptance line (finer at least as good as coarser at every budget, strictly better at 1 "
-              "and 4 pp, at the same evaluation budget: filter against layer2x, kernel against filter), "
-              "before the third seed of study v5 was read.\n" % ", ".join(map(str, seeds)))
+              "and 4 pp, at the same evaluation budget: filter against layer2x, kernel against %s), "
+              "before the third seed of study v5 was read.\n" % (", ".join(map(str, seeds)), kcoarse))
     seed_table("holdout")
     md.append("\nBold: the median over the seeds; in brackets, each seed's figure. The last rows: the "
               "difference of the medians in points of energy saved (>= 0 at every budget and > 0 at 1 and 4 pp "
@@ -600,9 +639,9 @@ def main():
             with open(os.path.join(r["dir"], "study.done")) as f:
                 step = f.read().split()[-1]
             kind, src = "greedy, %s, direct, step %s" % (r["gran"], step), "none (sensitivity order)"
-        elif r["group"] == "layer2x":
-            base = "layer-s%d" % r["seed"]
-            kind = "NSGA-II seed %d, layer, direct: `%s` continued" % (r["seed"], base)
+        elif r["group"] in ("layer2x", "filter2x"):
+            base = "%s-s%d" % (r["gran"], r["seed"])
+            kind = "NSGA-II seed %d, %s, %s: `%s` continued" % (r["seed"], r["gran"], k.get("encoding", "direct"), base)
             src = "as `%s`" % base
         else:
             enc = k.get("encoding", "direct")
@@ -612,7 +651,7 @@ def main():
             if k.get("seed_greedy") and k["seed_greedy"] != "0":
                 src.append("%s sensitivity-greedy maps" % k["seed_greedy"])
             if seed_runs(k):
-                src.append(" + ".join("`%s` front" % b for b in seed_runs(k)))
+                src.append(" + ".join("`%s` front%s" % (b, " (%d maps)" % m if m else "") for b, m in seed_items(k)))
             src.append("uniform maps")
             src = " + ".join(src)
         gl = r["gens"]
@@ -627,8 +666,8 @@ def main():
                      hypervolume([(p["f1"], p["ho"]["loss"]) for p in fe], ref_loss)))
     md.append("\nEvaluations: maps scored on the search subset by that run (generations.csv). A seeded run's "
               "budget does not include the run it was seeded from: filter-sS and kernel-sS start from "
-              "layer-sS's front, so they have spent layer-sS's evaluations plus their own; layer2x-sS is layer-sS "
-              "continued to twice its generations, the layer search at that same budget (the "
+              "%s, so they have spent %s plus their own; layer2x-sS is layer-sS "
+              "continued to twice its generations, the layer search at that same budget%s (the "
               "sensitivity-greedy seeds come from the estimate alone and cost no evaluation; the greedy runs' "
               "evaluations include their per-layer calibration maps). Search wall time: "
               "the run's own clock (generations.csv, all sessions); wall and CPU time: every invocation the "
@@ -636,7 +675,11 @@ def main():
               "started outside the script, whose figures then miss those sessions. Hypervolume: the area "
               "that the run's feasible final front dominates in (relative energy, loss in pp) up to the "
               "reference point (1, %g pp), with the search-subset loss and with the holdout loss of the same "
-              "maps: the holdout column compares the fronts without any selection.\n" % ref_loss)
+              "maps: the holdout column compares the fronts without any selection.\n"
+              % ((("layer-sS's front", "layer-sS's evaluations", "") if not hier else
+                 ("layer-sS's and filter-sS's fronts", "layer-sS's evaluations (and kernel-sS filter-sS's)",
+                  ", and filter2x-sS is filter-sS continued likewise, the filter search at kernel-sS's budget")
+                 ) + (ref_loss,)))
 
     md.append("## Shipped maps\n")
     md.append("`approxmap export` of the maps chosen above (search loss <= B), with their `bias_delta`; "

@@ -369,6 +369,34 @@ bash "$TOP_SRCDIR/scripts/study.sh" -r "$R" -o "$T/out-nv" -p "$P" -b "$BIN" -j 
     && ! grep -q 'validation-loss budget' "$T/out-nv/README.md" && [ -f "$T/out-nv/kernel/loss4.yaml" ] \
     && pass "without -v: README and maps written, no validation table" || { bad "study without -v"; cat "$T/logNV"; }
 
+# a hierarchical study (problems/study-v10): kernel.yaml's seed_from names the filter run of its seed (here
+# as {run, maps} items, with the kernel greedy); the script then also runs filter2x-sS, filter-sS continued
+# to twice its generations, and the README compares kernel with it. The filter run uses the direct
+# encoding: a direct kernel run cannot be seeded from a ranked one (its front holds share genes)
+P2=$T/problems-hier R2=$T/runs-hier O2=$T/out-hier
+mkdir -p "$P2"
+cp "$P/layer.yaml" "$P/greedy-filter.yaml" "$P/greedy-kernel.yaml" "$P2/"
+grep -v -e '^encoding: ranked$' -e '^shares: 2$' -e '^seed_greedy: 2$' "$P/filter.yaml" >"$P2/filter.yaml"
+sed 's|^seed_from: .*|seed_from: [{run: runs/study/filter-s1, maps: 4}, {run: runs/study/greedy-kernel, maps: 4}]|' \
+    "$P/kernel.yaml" >"$P2/kernel.yaml"
+bash "$TOP_SRCDIR/scripts/study.sh" -r "$R2" -o "$O2" -p "$P2" -b "$BIN" -j 1 -s 0.05 -S 2 -T "$T/hier.tar.xz" 2>"$T/logH" \
+    || { bad "hierarchical study failed"; cat "$T/logH"; }
+grep -q "^seed_from: \\[{run: $R2/filter-s2, maps: 4}, {run: $R2/greedy-kernel, maps: 4}\\]\$" "$R2/kernel-s2/problem.yaml" \
+    && pass "hierarchical: kernel-s2 is seeded from filter-s2 and greedy-kernel ({run, maps} items rewritten)" \
+    || bad "hierarchical: kernel-s2's seed_from: $(grep seed_from "$R2/kernel-s2/problem.yaml")"
+"$BIN" search "$R2/filter-s2/problem.yaml" -o "$T/f6" --seed 2 --generations 6 --threads 1 --quiet 2>/dev/null \
+    && cmp -s "$T/f6/front.csv" "$R2/filter2x-s2/front.csv" && cmp -s "$T/f6/archive" "$R2/filter2x-s2/archive" \
+    && pass "hierarchical: filter2x-s2 = a 6-generation filter run from scratch (front and archive)" \
+    || bad "hierarchical: filter2x-s2 differs from a 6-generation filter run"
+grep -q '^| filter2x-s2 | NSGA-II seed 2, filter, direct: `filter-s2` continued | as `filter-s2` | 6 |' "$O2/README.md" \
+    && grep -q '^| kernel-s2 | NSGA-II seed 2, kernel, direct | `filter-s2` front (4 maps) + `greedy-kernel` front (4 maps) + uniform maps | 3 |' "$O2/README.md" \
+    && grep -q '^| kernel - filter2x | medians |' "$O2/README.md" && ! grep -q '^| kernel - filter | medians |' "$O2/README.md" \
+    && grep -q 'kernel against filter2x), before' "$O2/README.md" && grep -q '^| filter2x | 4 pp | ' "$O2/README.md" \
+    && pass "hierarchical README: filter2x in the runs and selection tables, kernel compared with filter2x" \
+    || bad "hierarchical README"
+[ "$(tar -tJf "$T/hier.tar.xz" | grep -c '^\./filter2x-s2/front.csv$')" = 1 ] && pass "hierarchical: -T packs filter2x" \
+    || bad "hierarchical: filter2x-s2 not in the state"
+
 # Ctrl-C or SIGTERM to the study's process group: the running search saves its checkpoint, the script
 # records the interrupted invocation, packs the state with that checkpoint and exits with 130
 for sig in INT TERM; do
