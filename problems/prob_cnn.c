@@ -212,7 +212,12 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
                     rc = parse_seed_item(y, it, &c->seed_from[i], &c->seed_from_maps[i]);
                 else
                     rc = set_str(y, it, "seed_from item", &c->seed_from[i]);
-                if (!rc) c->n_seed_from = i + 1;
+                if (!rc) {
+                    c->n_seed_from = i + 1;
+                } else { /* an item refused after its run was read: not counted, so freed here */
+                    free(c->seed_from[i]);
+                    c->seed_from[i] = NULL;
+                }
             }
         } else {
             c->seed_from = xcalloc(1, sizeof *c->seed_from);
