@@ -627,12 +627,12 @@ def main():
     ref_loss = float(k0.get("max_loss_pp", "4"))
     md.append("| run | kind | seeded from | generations | evaluations | search wall time | wall time "
               "(all invocations) | CPU time (all invocations) | invocations | hypervolume, search | "
-              "hypervolume, holdout |")
-    md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "hypervolume, holdout |" + (" hypervolume, validation |" if a.validation else ""))
+    md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if a.validation else ""))
     for r in runs:
         if not r["done"]:
             why = "not available in this binary" if r["group"] == "greedy" and not a.greedy else "not finished"
-            md.append("| %s | | %s | | | | | | | | |" % (r["name"], why))
+            md.append("| %s | | %s | | | | | | | | |%s" % (r["name"], why, " |" if a.validation else ""))
             continue
         k = r["keys"]
         if r["seed"] is None:
@@ -663,7 +663,9 @@ def main():
                      (hms(t[0]) + ("" if t[3] else " (+ runs before)")) if t else "not recorded",
                      (hms(t[1]) + ("" if t[3] else " (+ runs before)")) if t else "not recorded", t[2] if t else "",
                      hypervolume([(p["f1"], p["f2"]) for p in fe], ref_loss),
-                     hypervolume([(p["f1"], p["ho"]["loss"]) for p in fe], ref_loss)))
+                     hypervolume([(p["f1"], p["ho"]["loss"]) for p in fe], ref_loss))
+                  + (" %.4f |" % hypervolume([(p["f1"], p["val"]["loss"]) for p in fe], ref_loss)
+                     if a.validation else ""))
     md.append("\nEvaluations: maps scored on the search subset by that run (generations.csv). A seeded run's "
               "budget does not include the run it was seeded from: filter-sS and kernel-sS start from "
               "%s, so they have spent %s plus their own; layer2x-sS is layer-sS "
@@ -675,11 +677,12 @@ def main():
               "started outside the script, whose figures then miss those sessions. Hypervolume: the area "
               "that the run's feasible final front dominates in (relative energy, loss in pp) up to the "
               "reference point (1, %g pp), with the search-subset loss and with the holdout loss of the same "
-              "maps: the holdout column compares the fronts without any selection.\n"
+              "maps: the holdout column compares the fronts without any selection%s.\n"
               % ((("layer-sS's front", "layer-sS's evaluations", "") if not hier else
                  ("layer-sS's and filter-sS's fronts", "layer-sS's evaluations (and kernel-sS filter-sS's)",
                   ", and filter2x-sS is filter-sS continued likewise, the filter search at kernel-sS's budget")
-                 ) + (ref_loss,)))
+                 ) + (ref_loss, "; the validation column does the same on the validation records, a second "
+                 "image set no run chose its maps on" if a.validation else "")))
 
     md.append("## Shipped maps\n")
     md.append("`approxmap export` of the maps chosen above (search loss <= B), with their `bias_delta`; "

@@ -145,7 +145,8 @@ for g, names in groups.items():
         elif not float(hl.group(2)) - 0.005 <= loss <= float(hl.group(3)) + 0.005:
             bad("%s %g: the CI does not hold the loss" % (g, b))
         checked += 1
-# hypervolume columns of the runs table, recomputed: staircase area up to (1, max_loss_pp = 4)
+# hypervolume columns of the runs table (search, holdout, validation), recomputed: staircase area up to
+# (1, max_loss_pp = 4)
 def hv(pts):
     pts = sorted(p for p in pts if p[0] < 1 and p[1] < 4)
     a, lo = 0.0, 4.0
@@ -156,9 +157,11 @@ def hv(pts):
 for n in ("layer-s1", "layer2x-s2", "filter-s1", "kernel-s2", "greedy-kernel"):
     fr = [r for r in csv.DictReader(open(os.path.join(R, n, "front.csv"))) if float(r["violation"]) <= 0]
     ho = {r["id"]: float(r["loss_pp"]) for r in csv.DictReader(l for l in open(os.path.join(R, n, "holdout.csv")) if not l.startswith("#"))}
-    m = re.search(r"^\| %s \|.* \| ([0-9.]+) \| ([0-9.]+) \|$" % n, md, re.M)
-    want = ("%.4f" % hv([(float(r["f1"]), float(r["f2"])) for r in fr]), "%.4f" % hv([(float(r["f1"]), ho[r["id"]]) for r in fr]))
-    if not m or (m.group(1), m.group(2)) != want:
+    va = {r["id"]: float(r["loss_pp"]) for r in csv.DictReader(l for l in open(os.path.join(R, n + ".val", "holdout.csv")) if not l.startswith("#"))}
+    m = re.search(r"^\| %s \|.* \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|$" % n, md, re.M)
+    want = ("%.4f" % hv([(float(r["f1"]), float(r["f2"])) for r in fr]), "%.4f" % hv([(float(r["f1"]), ho[r["id"]]) for r in fr]),
+            "%.4f" % hv([(float(r["f1"]), va[r["id"]]) for r in fr]))
+    if not m or m.groups() != want:
         bad("%s: README hypervolumes %s, recomputed %s" % (n, m.groups() if m else None, want))
     checked += 1
 if ok: print("PASS: README table = the cheapest front map with search loss <= B; holdout figures = approxmap eval (%d checks)" % checked)
