@@ -6,7 +6,8 @@
 #
 # runs, each into RUNS/NAME (a run that is already finished is skipped, a run that was stopped or killed is
 # resumed from its checkpoint, so a half-done study continues exactly); the first GA seed's runs first
-# (layer-s1, the greedy runs, filter-s1, kernel-s1, layer2x-s1), then the next seed's (default seeds 1, 2):
+# (layer-s1, the greedy runs, filter-s1, kernel-s1, [filter2x-s1,] layer2x-s1), then the next seed's (default
+# seeds 1, 2):
 #   layer-sS                  approxmap search PROBLEMS/layer.yaml --seed S
 #   greedy-filter, -kernel    approxmap greedy PROBLEMS/greedy-filter.yaml / greedy-kernel.yaml
 #                             (skipped, and said so in the README, when the binary has no `greedy`)
@@ -44,8 +45,9 @@
 #                  distribution: on v2's fronts the search loss underestimated their loss on those by
 #                  0.6 pp, and their holdout loss was 0.3 pp below it)
 #   -S SEEDS       the GA seeds, comma-separated (default 1,2): every seed S adds layer-sS, filter-sS,
-#                  kernel-sS and layer2x-sS; the README's selections pool the fronts of all of them, and its
-#                  per-seed table shows each seed's holdout envelope and the median over the seeds
+#                  kernel-sS and layer2x-sS (and filter2x-sS in a hierarchical study); the README's
+#                  selections pool the fronts of all of them, and its per-seed table shows each seed's
+#                  holdout envelope and the median over the seeds
 #   -T STATE       keep the runs directory in one file as well, so that a study outlives its machine:
 #                  STATE (tar.xz of RUNS) is rewritten atomically (temporary file, fsync, rename) after
 #                  every run that finishes, when a run is interrupted (Ctrl-C, or SIGINT or SIGTERM to
