@@ -148,25 +148,32 @@ static int parse_allowed(const prob_yaml *y, yaml_node_t *v, cnn_spec *c)
     return ST_OK;
 }
 
-/* A seed_from list item given as {run: DIR, maps: K}: K maps of DIR's front, spread evenly along it. */
+/* A seed_from list item given as {run: DIR, maps: K}: K maps of DIR's front, spread evenly along it.
+ * *dir is set only when the whole item is valid. */
 static int parse_seed_item(const prob_yaml *y, yaml_node_t *v, char **dir, long *maps)
 {
     int rc = ST_OK;
+    char *run = NULL;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !rc; p++) {
         yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
         yaml_node_t *val = yaml_document_get_node(y->doc, p->value);
         const char *key;
-        if ((rc = prob_yaml_str(y, k, "seed_from key", &key))) return rc;
+        if ((rc = prob_yaml_str(y, k, "seed_from key", &key))) break;
         if (!strcmp(key, "run"))
-            rc = set_str(y, val, "seed_from run", dir);
+            rc = set_str(y, val, "seed_from run", &run);
         else if (!strcmp(key, "maps"))
             rc = prob_yaml_int(y, val, "seed_from maps", 1, 1L << 20, maps);
         else
-            return prob_yaml_error(y, k, "unknown key '%s' in a seed_from item (expected run, maps)", key);
+            rc = prob_yaml_error(y, k, "unknown key '%s' in a seed_from item (expected run, maps)", key);
     }
-    if (!rc && !*dir) return prob_yaml_error(y, v, "a seed_from item needs 'run: DIRECTORY'");
-    if (!rc && !*maps) return prob_yaml_error(y, v, "a seed_from item needs 'maps: COUNT' (or give the path alone)");
-    return rc;
+    if (!rc && !run) rc = prob_yaml_error(y, v, "a seed_from item needs 'run: DIRECTORY'");
+    if (!rc && !*maps) rc = prob_yaml_error(y, v, "a seed_from item needs 'maps: COUNT' (or give the path alone)");
+    if (rc) {
+        free(run);
+        return rc;
+    }
+    *dir = run;
+    return ST_OK;
 }
 
 static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_node, yaml_node_t *v,
@@ -212,12 +219,7 @@ static int cnn_parse_key(const prob_yaml *y, const char *key, yaml_node_t *key_n
                     rc = parse_seed_item(y, it, &c->seed_from[i], &c->seed_from_maps[i]);
                 else
                     rc = set_str(y, it, "seed_from item", &c->seed_from[i]);
-                if (!rc) {
-                    c->n_seed_from = i + 1;
-                } else { /* an item refused after its run was read: not counted, so freed here */
-                    free(c->seed_from[i]);
-                    c->seed_from[i] = NULL;
-                }
+                if (!rc) c->n_seed_from = i + 1;
             }
         } else {
             c->seed_from = xcalloc(1, sizeof *c->seed_from);
