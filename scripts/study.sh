@@ -179,7 +179,7 @@ norun() { [ $NORUN = 1 ] && say "$1: not finished (-n: not run)"; }
 # ga NAME PROBLEM SEED [SEEDED]: a GA run, started, resumed or skipped; SEEDED (any word): PROBLEM's
 # seed_from names runs of the study
 ga() {
-    local name=$1 prob=$2 seed=$3 from=${4:-} want
+    local name=$1 prob=$2 seed=$3 seeded=${4:-} want
     local dir=$RUNS/$name
     want=${GENS:-$(sed -n 's/^ *generations: *\([0-9]*\).*/\1/p' "$prob" | head -n 1)}
     if [ -f "$dir/study.done" ] && [ "$(cat "$dir/study.done")" = "generations $want" ]; then
@@ -202,7 +202,7 @@ ga() {
         say "$name: resuming"
         timed "$name" "$BIN" resume "$dir" "${opts[@]}"
     else
-        if [ -n "$from" ]; then
+        if [ -n "$seeded" ]; then
             # seed_from: a path or a list (of paths or {run: PATH, maps: K} items); the layer and filter
             # runs in it become those of this GA seed, and every path (layer-sS, filter-sS, greedy-filter,
             # greedy-kernel) points into RUNS
@@ -326,6 +326,6 @@ fi
 
 [ $stop = 0 ] || interrupted study
 python3 "$here/study_readme.py" --runs "$RUNS" --out "$OUT" --bin "$BIN" ${THREADS:+--threads "$THREADS"} \
-    --problems "$PROBLEMS" --greedy "$has_greedy" ${VALID:+--validation "$VALID"} --seeds "$SEEDS" || exit 1
+    --problems "$PROBLEMS" --greedy "$has_greedy" --hier "$HIER" ${VALID:+--validation "$VALID"} --seeds "$SEEDS" || exit 1
 pack
 say "wrote $OUT/README.md"

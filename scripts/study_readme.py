@@ -239,11 +239,12 @@ def main():
     ap.add_argument("--validation")
     ap.add_argument("--problems", default="problems/study")
     ap.add_argument("--seeds", default="1,2")
+    ap.add_argument("--hier", type=int, default=0)  # study.sh: kernel.yaml seeds from the filter runs
     a = ap.parse_args()
     seeds = [int(x) for x in a.seeds.split(",")]
-    # hierarchical: the kernel GA is seeded from the filter GA of its seed, and compared with filter2x
-    kprob = os.path.join(a.problems, "kernel.yaml")
-    hier = os.path.exists(kprob) and any(re.match(r"filter-s\d+$", n) for n in seed_runs(problem_keys(kprob)))
+    # hierarchical (study.sh decides): the kernel GA is seeded from the filter GA of its seed, and compared
+    # with filter2x
+    hier = bool(a.hier)
     global GROUPS, GA_GROUPS
     if hier:
         GA_GROUPS = ["layer", "layer2x", "filter", "filter2x", "kernel"]
