@@ -305,7 +305,7 @@ grep -q "^Written by \`scripts/study.sh -r $R -o $O -p $P -v $VAL -S 1,2,3\`" "$
     && [ "$(grep -c '^| [a-z2]*-s[0-9] | NSGA-II seed' "$O/README.md")" = 12 ] \
     && pass "README: the command, the seeds and 12 GA runs" || bad "README with three seeds"
 python3 - "$R" "$O" <<'EOF2' || fail=1
-import csv, os, re, sys
+import csv, os, re, statistics, sys
 R, O = sys.argv[1:]
 md = open(os.path.join(O, "README.md")).read()
 sec = md.split("## Each seed's holdout envelope")[1].split("\n## ")[0]
@@ -339,6 +339,30 @@ for sec, suffix, what in ((ho_sec, "", "holdout"), (val_sec, ".val", "validation
         if want not in sec:
             print("FAIL: %s table has no row '%s'" % (what, want)); ok = False
 if ok: print("PASS: per-seed envelopes and medians (holdout; validation records) recomputed from front.csv and holdout.csv")
+# the optimism table: every GA row recomputed from the three seeds' files
+opt = md.split("## How much the search loss flatters the front maps")[1].split("\n## ")[0] if "## How much the search loss flatters" in md else ""
+if not re.search(r"^\| granularity \| maps, search loss < 1 pp \| holdout - search \(pp\) \| validation - search \(pp\) \| holdout CI half-width \(pp\) \| maps, search loss >= 1 pp \|", opt, re.M):
+    print("FAIL: no optimism table"); sys.exit(1)
+for g in ("layer", "layer2x", "filter", "kernel"):
+    ps = []
+    for s in (1, 2, 3):
+        n = os.path.join(R, "%s-s%d" % (g, s))
+        rd = lambda p: {r["id"]: r for r in csv.DictReader(l for l in open(p) if not l.startswith("#"))}
+        ho, va = rd(os.path.join(n, "holdout.csv")), rd(os.path.join(n + ".val", "holdout.csv"))
+        ps += [(float(r["f2"]), float(ho[r["id"]]["loss_pp"]), float(va[r["id"]]["loss_pp"]),
+                (float(ho[r["id"]]["ci_hi"]) - float(ho[r["id"]]["ci_lo"])) / 2)
+               for r in csv.DictReader(open(os.path.join(n, "front.csv"))) if float(r["violation"]) <= 0]
+    cells = []
+    for band in ([p for p in ps if p[0] < 1], [p for p in ps if p[0] >= 1]):
+        if not band:
+            cells += ["0", "", "", ""]; continue
+        mean = statistics.mean
+        cells += ["%d" % len(band), "%+.2f" % mean([p[1] - p[0] for p in band]),
+                  "%+.2f" % mean([p[2] - p[0] for p in band]), "%.2f" % mean([p[3] for p in band])]
+    want = "| %s | %s |" % (g, " | ".join(cells))
+    if not re.search("^" + re.escape(want) + "$", opt, re.M):
+        print("FAIL: optimism row for %s is not '%s'" % (g, want)); ok = False
+if ok: print("PASS: optimism table (holdout - search, validation - search, CI half-width) recomputed from the runs' files")
 sys.exit(0 if ok else 1)
 EOF2
 
