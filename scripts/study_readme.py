@@ -635,10 +635,11 @@ def main():
               "which of those maps its images favour.\n" % (" (and the validation loss minus the search loss)"
                                                               if a.validation else ""))
     bands = (("< 1 pp", lambda s: s < 1), (">= 1 pp", lambda s: s >= 1))
+    figures = 3 if a.validation else 2  # columns after a band's map count
     md.append("| granularity | " + " | ".join(
         "maps, search loss %s | holdout - search (pp)%s | holdout CI half-width (pp)"
         % (bn, " | validation - search (pp)" if a.validation else "") for bn, _ in bands) + " |")
-    md.append("|---|" + ("---:|" * (4 if a.validation else 3)) * len(bands))
+    md.append("|---|" + "---:|" * ((1 + figures) * len(bands)))
     for g in GROUPS:
         if g not in finished:
             continue
@@ -647,7 +648,7 @@ def main():
             ps = [p for r in runs if r["group"] == g and r["done"] for p in r["front"]
                   if p["feasible"] and inband(p["f2"])]
             if not ps:
-                cells += ["0"] + [""] * (3 if a.validation else 2)
+                cells += ["0"] + [""] * figures
                 continue
             cells.append("%d" % len(ps))
             cells.append("%+.2f" % statistics.mean(p["ho"]["loss"] - p["f2"] for p in ps))

@@ -343,11 +343,11 @@ if ok: print("PASS: per-seed envelopes and medians (holdout; validation records)
 opt = md.split("## How much the search loss flatters the front maps")[1].split("\n## ")[0] if "## How much the search loss flatters" in md else ""
 if not re.search(r"^\| granularity \| maps, search loss < 1 pp \| holdout - search \(pp\) \| validation - search \(pp\) \| holdout CI half-width \(pp\) \| maps, search loss >= 1 pp \|", opt, re.M):
     print("FAIL: no optimism table"); sys.exit(1)
+rd = lambda p: {r["id"]: r for r in csv.DictReader(l for l in open(p) if not l.startswith("#"))}
 for g in ("layer", "layer2x", "filter", "kernel"):
     ps = []
     for s in (1, 2, 3):
         n = os.path.join(R, "%s-s%d" % (g, s))
-        rd = lambda p: {r["id"]: r for r in csv.DictReader(l for l in open(p) if not l.startswith("#"))}
         ho, va = rd(os.path.join(n, "holdout.csv")), rd(os.path.join(n + ".val", "holdout.csv"))
         ps += [(float(r["f2"]), float(ho[r["id"]]["loss_pp"]), float(va[r["id"]]["loss_pp"]),
                 (float(ho[r["id"]]["ci_hi"]) - float(ho[r["id"]]["ci_lo"])) / 2)
@@ -356,9 +356,9 @@ for g in ("layer", "layer2x", "filter", "kernel"):
     for band in ([p for p in ps if p[0] < 1], [p for p in ps if p[0] >= 1]):
         if not band:
             cells += ["0", "", "", ""]; continue
-        mean = statistics.mean
-        cells += ["%d" % len(band), "%+.2f" % mean([p[1] - p[0] for p in band]),
-                  "%+.2f" % mean([p[2] - p[0] for p in band]), "%.2f" % mean([p[3] for p in band])]
+        cells += ["%d" % len(band), "%+.2f" % statistics.mean([p[1] - p[0] for p in band]),
+                  "%+.2f" % statistics.mean([p[2] - p[0] for p in band]),
+                  "%.2f" % statistics.mean([p[3] for p in band])]
     want = "| %s | %s |" % (g, " | ".join(cells))
     if not re.search("^" + re.escape(want) + "$", opt, re.M):
         print("FAIL: optimism row for %s is not '%s'" % (g, want)); ok = False
