@@ -25,7 +25,9 @@
 # then `approxmap report` on every run (holdout figures of every front map with the exact 95 % interval
 # and McNemar p, cached in RUN/holdout.csv; front and knee plots), and scripts/study_readme.py: the
 # selection on the search subset, `approxmap export` of the chosen maps to OUT/GRANULARITY/lossB.yaml,
-# the plots and OUT/README.md. Running it again on finished runs rewrites nothing (README byte-identical).
+# the plots and OUT/README.md (before it, scripts/study_outcomes.py records the per-image holdout outcomes of
+# the front maps of the runs the README's paired bootstrap compares, in RUN/holdout-outcomes.csv). Running
+# it again on finished runs rewrites nothing (README byte-identical).
 # With -v, every front map is also measured on a validation subset (RUNS/NAME.val: a copy of the run
 # whose problem names that subset as its holdout, reported the same way), and the README gets a second
 # selection, on the validation loss, with its maps in OUT/GRANULARITY/val-lossB.yaml.
@@ -322,6 +324,17 @@ if [ -n "$VALID" ]; then
         "$BIN" report "$val" "${ropts[@]}" 2>>"$RUNS/$name.log" ||
             { [ $stop = 0 ] || interrupted "$name"; say "$name: validation report failed (see $RUNS/$name.log)"; exit 1; }
     done
+fi
+
+# per-image holdout outcomes of the front maps of every run that issue 11's criterion compares (the README's
+# paired bootstrap): RUN/holdout-outcomes.csv, checked against RUN/holdout.csv and kept while the front stays
+outs=()
+for name in "${names[@]}"; do
+    [[ $name =~ ^(layer2x|filter|filter2x|kernel)-s[0-9]+$ ]] && [ -f "$RUNS/$name/study.done" ] && outs+=("$RUNS/$name")
+done
+if [ ${#outs[@]} -gt 0 ]; then
+    python3 "$here/study_outcomes.py" --bin "$BIN" ${THREADS:+--jobs "$THREADS"} "${outs[@]}" 2>>"$RUNS/outcomes.log" ||
+        { [ $stop = 0 ] || interrupted study; say "per-image holdout outcomes failed (see $RUNS/outcomes.log)"; exit 1; }
 fi
 
 [ $stop = 0 ] || interrupted study

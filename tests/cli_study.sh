@@ -363,7 +363,81 @@ for g in ("layer", "layer2x", "filter", "kernel"):
     if not re.search("^" + re.escape(want) + "$", opt, re.M):
         print("FAIL: optimism row for %s is not '%s'" % (g, want)); ok = False
 if ok: print("PASS: optimism table (holdout - search, validation - search, CI half-width) recomputed from the runs' files")
+# the paired bootstrap: outcomes files for the compared runs only, and the table recomputed from them by the
+# documented rule (random.Random(1), record floor(n u), 2000 replicates, medians of the three seeds)
+import random
+crit = ["%s-s%d" % (g, s) for g in ("layer2x", "filter", "kernel") for s in (1, 2, 3)]
+if os.path.exists(os.path.join(R, "layer-s1", "holdout-outcomes.csv")) or \
+        not all(os.path.exists(os.path.join(R, c, "holdout-outcomes.csv")) for c in crit):
+    print("FAIL: holdout-outcomes.csv not exactly in the compared runs"); sys.exit(1)
+maps = {}
+for c in crit:
+    lines = [l for l in open(os.path.join(R, c, "holdout-outcomes.csv")).read().splitlines() if not l.startswith("#")][1:]
+    oc = {int(l.split(",")[0]): [[int(x) for x in f.split()] for f in l.split(",")[1:]] for l in lines}
+    ho = rd(os.path.join(R, c, "holdout.csv"))
+    maps[c] = []
+    for r in csv.DictReader(open(os.path.join(R, c, "front.csv"))):
+        lost, gained = oc[int(r["id"])]
+        if (len(lost), len(gained)) != (int(ho[r["id"]]["lost"]), int(ho[r["id"]]["gained"])):
+            print("FAIL: %s map %s: outcomes disagree with holdout.csv" % (c, r["id"])); ok = False
+        if float(r["violation"]) <= 0:
+            maps[c].append((100 * (1 - float(r["f1"])), lost, gained))
+n = int(next(iter(rd(os.path.join(R, "kernel-s1", "holdout.csv")).values()))["n"])
+B = (0, 0.5, 1, 2, 4)
+def diffs(w):
+    env = {}
+    for c in crit:
+        for b in B:
+            env[(c, b)] = max([e for e, lo, ga in maps[c] if 100.0 * (sum(w[i] for i in lo) - sum(w[i] for i in ga)) / n <= b], default=0.0)
+    med = {(g, b): sorted(env[("%s-s%d" % (g, s), b)] for s in (1, 2, 3))[1] for g in ("layer2x", "filter", "kernel") for b in B}
+    return {(f, c, b): round(med[(f, b)] - med[(c, b)], 9) for f, c in (("filter", "layer2x"), ("kernel", "filter")) for b in B}
+held = lambda d, b: d > 0 if b in (1, 4) else d >= 0
+obs = diffs([1] * n)
+rng = random.Random(1)
+boot = []
+for _ in range(2000):
+    w = [0] * n
+    for _ in range(n):
+        w[int(rng.random() * n)] += 1
+    boot.append(diffs(w))
+bs = md.split("## How firmly the holdout decides the criterion")[1].split("\n## ")[0] if "## How firmly the holdout" in md else ""
+for f, c in (("filter", "layer2x"), ("kernel", "filter")):
+    cells = []
+    for b in B:
+        ds = sorted(x[(f, c, b)] for x in boot)
+        cells.append("%+.1f [%+.1f, %+.1f]; holds in %.1f %%" % (obs[(f, c, b)], ds[50], ds[1949],
+                                                                100.0 * sum(held(x[(f, c, b)], b) for x in boot) / 2000))
+    want = "| %s - %s | %s |" % (f, c, " | ".join(cells))
+    if not re.search("^" + re.escape(want) + "$", bs, re.M):
+        print("FAIL: bootstrap row is not '%s'" % want); ok = False
+    if "| %s - %s | medians | %s |" % (f, c, " | ".join("%+.1f" % obs[(f, c, b)] for b in B)) not in ho_sec:
+        print("FAIL: bootstrap's observed differences are not the per-seed table's"); ok = False
+whole = sum(all(held(x[k], k[2]) for k in x) for x in boot)
+if not re.search(r"holds in %d of the 2000 replicates \(%.1f %%\)" % (whole, whole / 20.0), bs):
+    print("FAIL: bootstrap: whole-criterion count is not %d" % whole); ok = False
+if ok: print("PASS: paired bootstrap table recomputed from RUN/holdout-outcomes.csv (outcomes in the compared runs only, counts = holdout.csv)")
 sys.exit(0 if ok else 1)
+EOF2
+# the outcomes name the images: one map's lost and gained records = those of `approxmap eval --logits`
+python3 - "$R/kernel-s1" "$BIN" "$T" <<'EOF2' || fail=1
+import csv, os, re, subprocess, sys
+run, binary, T = sys.argv[1:]
+lines = [l for l in open(os.path.join(run, "holdout-outcomes.csv")).read().splitlines() if not l.startswith("#")][1:]
+mid, lost, gained = lines[0].split(",")
+subprocess.run([binary, "export", run, "--id", mid, "--no-holdout", "-o", os.path.join(T, "one.yaml")], check=True,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+hold = re.search(r"^  holdout: (.*):(\d+):(\d+)$", open(os.path.join(run, "problem.yaml")).read(), re.M)
+subprocess.run([binary, "eval", "--model", "models/resnet8_mlperf_float.onnx", "--calib", "cifar10/cifar-10-batches-bin/data_batch_1.bin:0:16",
+                "--data", hold.group(1), "--first", hold.group(2), "--count", hold.group(3), "--no-float", "--threads", "1",
+                "--map", os.path.join(T, "one.yaml"), "--logits", os.path.join(T, "a.csv"), "--exact-logits", os.path.join(T, "e.csv")],
+               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+a = list(csv.DictReader(open(os.path.join(T, "a.csv"))))
+e = list(csv.DictReader(open(os.path.join(T, "e.csv"))))
+want_l = [i for i, (x, y) in enumerate(zip(e, a)) if x["prediction"] == x["label"] and y["prediction"] != y["label"]]
+want_g = [i for i, (x, y) in enumerate(zip(e, a)) if x["prediction"] != x["label"] and y["prediction"] == y["label"]]
+if [int(x) for x in lost.split()] != want_l or [int(x) for x in gained.split()] != want_g or not want_l + want_g:
+    print("FAIL: outcomes of map %s: lost %s gained %s, eval --logits: %s / %s" % (mid, lost, gained, want_l, want_g)); sys.exit(1)
+print("PASS: holdout-outcomes.csv names the records approxmap eval --logits finds lost (%d) and gained (%d) by map %s" % (len(want_l), len(want_g), mid))
 EOF2
 
 # -T: the runs directory kept in one file; a new machine (here: the runs directory gone) unpacks it and
