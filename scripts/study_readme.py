@@ -254,6 +254,93 @@ def first_line(path):
         return ""
 
 
+def bootstrap_section(md, runs, nseeds, pairs, n):
+    """Append to md the paired bootstrap of the criterion over the n holdout images: for each (fine, coarse)
+    pair and budget, the difference of the seed medians of the runs' holdout envelopes as measured, its 95 %
+    bootstrap interval and the share of replicates in which the criterion's cell holds. Needs every compared
+    run finished (nseeds of each granularity) with RUN/holdout-outcomes.csv for its present front; says so
+    when an outcomes file is missing."""
+    cgroups = [g for pr in pairs for g in pr]
+    crit = [r for r in runs if r["group"] in cgroups and r["done"]]
+    if not all(len([r for r in crit if r["group"] == g]) == nseeds for g in cgroups):
+        return
+    md.append("## How firmly the holdout decides the criterion (paired bootstrap over its images)\n")
+    outc = {r["name"]: read_outcomes(os.path.join(r["dir"], "holdout-outcomes.csv"),
+                                     os.path.join(r["dir"], "front.csv")) for r in crit}
+    missing = sorted(n for n, o in outc.items() if o is None)
+    if missing:
+        md.append("Not computed: %s %s no per-image holdout outcomes for its present front "
+                  "(`scripts/study.sh` writes them, `RUN/holdout-outcomes.csv`).\n"
+                  % (", ".join("`%s`" % n for n in missing), "has" if len(missing) == 1 else "have"))
+    else:
+        maps = {}
+        for r in crit:
+            ms = []
+            for p in r["front"]:
+                if not p["feasible"]:
+                    continue
+                lost, gained = outc[r["name"]][p["id"]]
+                if (len(lost), len(gained)) != (p["ho"]["lost"], p["ho"]["gained"]):
+                    sys.exit("study: %s/holdout-outcomes.csv disagrees with holdout.csv on map %d"
+                             % (r["dir"], p["id"]))
+                ms.append((100 * (1 - p["f1"]), lost, gained))
+            maps[r["name"]] = ms
+
+        def differences(w):
+            """(fine - coarse difference of seed medians) per pair and budget under image weights w."""
+            env = {}
+            for r in crit:
+                losses = [(e, 100.0 * (sum(map(w.__getitem__, lo)) - sum(map(w.__getitem__, ga))) / n)
+                          for e, lo, ga in maps[r["name"]]]
+                for b in BUDGETS:
+                    env[(r["name"], b)] = max([e for e, l in losses if l <= b], default=0.0)
+            med = {(g, b): statistics.median(env[(r["name"], b)] for r in crit if r["group"] == g)
+                   for g in cgroups for b in BUDGETS}
+            return {(f, c, b): round(med[(f, b)] - med[(c, b)], 9) for f, c in pairs for b in BUDGETS}
+
+        def holds(d, b):
+            return d > 0 if b in (1, 4) else d >= 0
+
+        observed = differences([1] * n)
+        rnd = random.Random(BOOT_SEED)
+        boot = []
+        for _ in range(BOOT_REPLICATES):
+            w = [0] * n
+            for i in [int(rnd.random() * n) for _ in range(n)]:
+                w[i] += 1
+            boot.append(differences(w))
+        lo_i, hi_i = BOOT_REPLICATES // 40, BOOT_REPLICATES - 1 - BOOT_REPLICATES // 40
+        md.append("The criterion's differences of medians (table above) recomputed %d times on the holdout "
+                  "images resampled with replacement (%d of the %d records per replicate, the same draw for "
+                  "every map of every run, so the maps stay paired as on the real holdout; Python's "
+                  "`random.Random(%d)`, record floor(%d u)): each map's loss is 100 (weight of the images it "
+                  "loses - weight of those it gains) / %d, each run's envelope and each granularity's median "
+                  "over the seeds as above. The seeds' runs stay fixed, so this measures what the choice of "
+                  "holdout images decides, not what another GA seed would. Interval: replicates %d and %d of the "
+                  "%d in ascending order (95 %%; a bootstrap of envelopes, which are maxima, is rough in the "
+                  "tails). *Cell holds*: the share of replicates in which the difference is >= 0 (> 0 at 1 "
+                  "and 4 pp), as the criterion asks. A share far from 0 and 100 %% is a cell that the draw of "
+                  "%d test images decides.\n"
+                  % (BOOT_REPLICATES, n, n, BOOT_SEED, n, n, lo_i + 1, hi_i + 1, BOOT_REPLICATES, n))
+        md.append("| comparison | " + " | ".join("holdout loss <= %g pp" % b for b in BUDGETS) + " |")
+        md.append("|---|" + "---|" * len(BUDGETS))
+        for f, c in pairs:
+            cells = []
+            for b in BUDGETS:
+                ds = sorted(x[(f, c, b)] for x in boot)
+                share = sum(holds(x[(f, c, b)], b) for x in boot)
+                cells.append("%+.1f [%+.1f, %+.1f]; holds in %.1f %%" % (observed[(f, c, b)], ds[lo_i], ds[hi_i],
+                                                                        100.0 * share / BOOT_REPLICATES))
+            md.append("| %s - %s | %s |" % (f, c, " | ".join(cells)))
+        whole = sum(all(holds(x[(f, c, b)], b) for f, c in pairs for b in BUDGETS) for x in boot)
+        md.append("\nEach cell: the difference of medians on the holdout as it is [95 %% bootstrap interval]; "
+                  "the share of replicates in which the cell holds. The whole criterion (every cell of both "
+                  "rows) holds in %d of the %d replicates (%.1f %%); on the holdout as it is, it %s.\n"
+                  % (whole, BOOT_REPLICATES, 100.0 * whole / BOOT_REPLICATES,
+                     "holds" if all(holds(observed[(f, c, b)], b) for f, c in pairs for b in BUDGETS)
+                     else "does not hold"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", required=True)
@@ -650,85 +737,7 @@ def main():
         md.append("")
 
     # how firmly the holdout decides the criterion: a paired bootstrap over the holdout images
-    pairs = (("filter", "layer2x"), ("kernel", kcoarse))
-    cgroups = [g for pr in pairs for g in pr]
-    crit = [r for r in runs if r["group"] in cgroups and r["done"]]
-    if all(len([r for r in crit if r["group"] == g]) == len(seeds) for g in cgroups):
-        md.append("## How firmly the holdout decides the criterion (paired bootstrap over its images)\n")
-        outc = {r["name"]: read_outcomes(os.path.join(r["dir"], "holdout-outcomes.csv"),
-                                         os.path.join(r["dir"], "front.csv")) for r in crit}
-        missing = sorted(n for n, o in outc.items() if o is None)
-        if missing:
-            md.append("Not computed: %s %s no per-image holdout outcomes for its present front "
-                      "(`scripts/study.sh` writes them, `RUN/holdout-outcomes.csv`).\n"
-                      % (", ".join("`%s`" % n for n in missing), "has" if len(missing) == 1 else "have"))
-        else:
-            n = ref["n"]
-            maps = {}
-            for r in crit:
-                ms = []
-                for p in r["front"]:
-                    if not p["feasible"]:
-                        continue
-                    lost, gained = outc[r["name"]][p["id"]]
-                    if (len(lost), len(gained)) != (p["ho"]["lost"], p["ho"]["gained"]):
-                        sys.exit("study: %s/holdout-outcomes.csv disagrees with holdout.csv on map %d"
-                                 % (r["dir"], p["id"]))
-                    ms.append((100 * (1 - p["f1"]), lost, gained))
-                maps[r["name"]] = ms
-
-            def differences(w):
-                """(fine - coarse difference of seed medians) per pair and budget under image weights w."""
-                env = {}
-                for r in crit:
-                    losses = [(e, 100.0 * (sum(map(w.__getitem__, lo)) - sum(map(w.__getitem__, ga))) / n)
-                              for e, lo, ga in maps[r["name"]]]
-                    for b in BUDGETS:
-                        env[(r["name"], b)] = max([e for e, l in losses if l <= b], default=0.0)
-                med = {(g, b): statistics.median(env[(r["name"], b)] for r in crit if r["group"] == g)
-                       for g in cgroups for b in BUDGETS}
-                return {(f, c, b): round(med[(f, b)] - med[(c, b)], 9) for f, c in pairs for b in BUDGETS}
-
-            def holds(d, b):
-                return d > 0 if b in (1, 4) else d >= 0
-
-            observed = differences([1] * n)
-            rnd = random.Random(BOOT_SEED)
-            boot = []
-            for _ in range(BOOT_REPLICATES):
-                w = [0] * n
-                for i in [int(rnd.random() * n) for _ in range(n)]:
-                    w[i] += 1
-                boot.append(differences(w))
-            lo_i, hi_i = BOOT_REPLICATES // 40, BOOT_REPLICATES - 1 - BOOT_REPLICATES // 40
-            md.append("The criterion's differences of medians (table above) recomputed %d times on the holdout "
-                      "images resampled with replacement (%d of the %d records per replicate, the same draw for "
-                      "every map of every run, so the maps stay paired as on the real holdout; Python's "
-                      "`random.Random(%d)`, record floor(%d u)): each map's loss is 100 (weight of the images it "
-                      "loses - weight of those it gains) / %d, each run's envelope and each granularity's median "
-                      "over the seeds as above. The seeds' runs stay fixed, so this measures what the choice of "
-                      "holdout images decides, not what another GA seed would. Interval: replicates %d and %d of the "
-                      "%d in ascending order (95 %%; a bootstrap of envelopes, which are maxima, is rough in the "
-                      "tails). *Cell holds*: the share of replicates in which the difference is >= 0 (> 0 at 1 "
-                      "and 4 pp), as the criterion asks. A share far from 0 and 100 %% is a cell that the draw of "
-                      "%d test images decides.\n" % (BOOT_REPLICATES, n, n, BOOT_SEED, n, n, lo_i + 1, hi_i + 1, BOOT_REPLICATES, n))
-            md.append("| comparison | " + " | ".join("holdout loss <= %g pp" % b for b in BUDGETS) + " |")
-            md.append("|---|" + "---|" * len(BUDGETS))
-            for f, c in pairs:
-                cells = []
-                for b in BUDGETS:
-                    ds = sorted(x[(f, c, b)] for x in boot)
-                    share = sum(holds(x[(f, c, b)], b) for x in boot)
-                    cells.append("%+.1f [%+.1f, %+.1f]; holds in %.1f %%" % (observed[(f, c, b)], ds[lo_i], ds[hi_i],
-                                                                            100.0 * share / BOOT_REPLICATES))
-                md.append("| %s - %s | %s |" % (f, c, " | ".join(cells)))
-            whole = sum(all(holds(x[(f, c, b)], b) for f, c in pairs for b in BUDGETS) for x in boot)
-            md.append("\nEach cell: the difference of medians on the holdout as it is [95 %% bootstrap interval]; "
-                      "the share of replicates in which the cell holds. The whole criterion (every cell of both "
-                      "rows) holds in %d of the %d replicates (%.1f %%); on the holdout as it is, it %s.\n"
-                      % (whole, BOOT_REPLICATES, 100.0 * whole / BOOT_REPLICATES,
-                         "holds" if all(holds(observed[(f, c, b)], b) for f, c in pairs for b in BUDGETS)
-                         else "does not hold"))
+    bootstrap_section(md, runs, len(seeds), (("filter", "layer2x"), ("kernel", kcoarse)), ref["n"])
 
     # how optimistic each granularity's search loss is, and how finely the holdout measures one map
     md.append("## How much the search loss flatters the front maps\n")

@@ -241,6 +241,19 @@ for y in "$O"/*/loss*.yaml "$O"/*/val-loss*.yaml "$O"/*/pool-loss*.yaml "$O"/*/c
     [ "$(grep -c -- "--map $y " "$y")" = 2 ] || { ok=0; echo "$y: its reproduce lines name another file"; }
 done
 [ $ok = 1 ] && pass "every shipped map's reproduce lines name the map itself" || bad "reproduce lines"
+# the README lists every shipped map and shows every heatmap it drew (a section written before them must not
+# clobber what they are made from)
+ok=1
+for y in "$O"/*/*loss*.yaml; do
+    rel=${y#"$O"/}
+    grep -qF "| [$rel]($rel) |" "$O/README.md" || { ok=0; echo "README: no row for $rel"; }
+done
+for h in "$O"/heat_*.png; do
+    [ -e "$h" ] || continue
+    grep -qF "(${h#"$O"/})" "$O/README.md" || { ok=0; echo "README: no ${h#"$O"/}"; }
+done
+[ $ok = 1 ] && grep -q "^## How firmly the holdout decides the criterion" "$O/README.md" \
+    && pass "README lists every shipped map and heatmap, beside the bootstrap section" || bad "README's shipped maps or heatmaps"
 for f in fronts_search fronts_holdout heat_filter_loss4; do
     [ -s "$O/$f.dat" ] || [ -s "$O/fronts.dat" ] || bad "no data for $f"
 done
