@@ -22,24 +22,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from study_readme import problem_keys  # noqa: E402  (the one reader of problem.yaml's scalars)
+
 HEAD = "# approxmap holdout outcomes v1"
-
-
-def keys(path):
-    """Top-level scalars and data.* of a run's problem.yaml."""
-    out, parent = {}, None
-    with open(path) as f:
-        for ln in f:
-            body = ln.split(" #", 1)[0].rstrip()
-            if not body.strip() or body.lstrip().startswith("#") or ":" not in body:
-                continue
-            k, v = body.split(":", 1)
-            if not ln.startswith(" "):
-                parent = k.strip() if not v.strip() else None
-                out[k.strip()] = v.strip()
-            elif parent:
-                out[parent + "." + k.strip()] = v.strip()
-    return out
 
 
 def holdout_counts(path):
@@ -95,7 +81,7 @@ def one_run(binary, run, jobs):
                 return 0
     except OSError:
         pass
-    k = keys(os.path.join(run, "problem.yaml"))
+    k = problem_keys(os.path.join(run, "problem.yaml"))
     fields = spec.split(":")
     if len(fields) < 3:
         sys.exit("study_outcomes: %s: holdout %s is not FILE:FIRST:COUNT" % (run, spec))
