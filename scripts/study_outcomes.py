@@ -15,7 +15,6 @@ a temporary file and a rename. Data paths resolve as the binary resolves them ($
 Exit status: 0 done, 1 failure."""
 import argparse
 import concurrent.futures
-import hashlib
 import os
 import re
 import subprocess
@@ -23,25 +22,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from study_readme import problem_keys  # noqa: E402  (the one reader of problem.yaml's scalars)
-
-HEAD = "# approxmap holdout outcomes v1"
-
-
-def holdout_counts(path):
-    """{id: (lost, gained)} and the holdout spec from RUN/holdout.csv."""
-    with open(path) as f:
-        lines = f.read().splitlines()
-    m = re.search(r" holdout=(\S+)$", lines[0]) if lines else None
-    if not m:
-        sys.exit("study_outcomes: %s: 1:1: not an approxmap holdout cache" % path)
-    rows = [ln for ln in lines if ln and not ln.startswith("#")]
-    head = rows[0].split(",")
-    out = {}
-    for ln in rows[1:]:
-        v = dict(zip(head, ln.split(",")))
-        out[int(v["id"])] = (int(v["lost"]), int(v["gained"]))
-    return out, m.group(1)
+from study_readme import outcomes_key, problem_keys, read_holdout  # noqa: E402  (one reader of each file)
 
 
 def predictions(path):
@@ -69,19 +50,20 @@ def evaluate(binary, common, doc, tmp, i):
 
 
 def one_run(binary, run, jobs):
-    front = os.path.join(run, "front.csv")
-    with open(front, "rb") as f:
-        fhash = hashlib.sha256(f.read()).hexdigest()[:16]
-    counts, spec = holdout_counts(os.path.join(run, "holdout.csv"))
+    k = problem_keys(os.path.join(run, "problem.yaml"))
+    spec = k.get("data.holdout", "")
+    ho = read_holdout(os.path.join(run, "holdout.csv"), spec)
+    if ho is None:
+        sys.exit("study_outcomes: %s: no holdout.csv for the holdout %s; run approxmap report first" % (run, spec))
+    counts = {h["id"]: (h["lost"], h["gained"]) for h in ho}
     out = os.path.join(run, "holdout-outcomes.csv")
-    head = "%s front=%s holdout=%s" % (HEAD, fhash, spec)
+    head = "%s holdout=%s" % (outcomes_key(run), spec)
     try:
         with open(out) as f:
             if f.readline().rstrip("\n") == head:
                 return 0
     except OSError:
         pass
-    k = problem_keys(os.path.join(run, "problem.yaml"))
     fields = spec.split(":")
     if len(fields) < 3:
         sys.exit("study_outcomes: %s: holdout %s is not FILE:FIRST:COUNT" % (run, spec))

@@ -111,17 +111,23 @@ def read_holdout(path, records=None):
     return out
 
 
-def read_outcomes(path, front_path):
+def outcomes_key(run):
+    """The first line of RUN/holdout-outcomes.csv up to ' holdout=': the format and a hash of the front.csv
+    it was measured for (scripts/study_outcomes.py writes it, read_outcomes checks it)."""
+    with open(os.path.join(run, "front.csv"), "rb") as f:
+        return "# approxmap holdout outcomes v1 front=%s" % hashlib.sha256(f.read()).hexdigest()[:16]
+
+
+def read_outcomes(run):
     """{id: (lost, gained)} (lists of holdout record offsets) from RUN/holdout-outcomes.csv
     (scripts/study_outcomes.py), or None when absent or written for another front.csv."""
     try:
-        with open(front_path, "rb") as f:
-            fhash = hashlib.sha256(f.read()).hexdigest()[:16]
-        with open(path) as f:
+        key = outcomes_key(run)
+        with open(os.path.join(run, "holdout-outcomes.csv")) as f:
             lines = f.read().splitlines()
     except OSError:
         return None
-    if not lines or not lines[0].startswith("# approxmap holdout outcomes v1 front=%s " % fhash):
+    if not lines or not lines[0].startswith(key + " holdout="):
         return None
     out = {}
     for ln in lines[1:]:
@@ -265,8 +271,7 @@ def bootstrap_section(md, runs, nseeds, pairs, n):
     if not all(len([r for r in crit if r["group"] == g]) == nseeds for g in cgroups):
         return
     md.append("## How firmly the holdout decides the criterion (paired bootstrap over its images)\n")
-    outc = {r["name"]: read_outcomes(os.path.join(r["dir"], "holdout-outcomes.csv"),
-                                     os.path.join(r["dir"], "front.csv")) for r in crit}
+    outc = {r["name"]: read_outcomes(r["dir"]) for r in crit}
     missing = sorted(n for n, o in outc.items() if o is None)
     if missing:
         md.append("Not computed: %s %s no per-image holdout outcomes for its present front "
